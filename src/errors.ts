@@ -1,0 +1,134 @@
+/**
+ * Every error the scheduler throws extends `SchedulerError` and carries a stable `code`, so callers
+ * can branch on `err.code` without parsing messages.
+ */
+
+/** Stable error codes. */
+export type SchedulerErrorCode =
+  | 'ERR_INVALID_TRIGGER_CONFIG'
+  | 'ERR_HANDLER_NOT_FOUND'
+  | 'ERR_TRIGGER_NOT_FOUND'
+  | 'ERR_JOB_NOT_FOUND'
+  | 'ERR_LOCK_ACQUISITION'
+  | 'ERR_JOB_EXECUTION'
+  | 'ERR_JOB_TIMEOUT'
+  | 'ERR_ILLEGAL_TRANSITION'
+  | 'ERR_STORE'
+  | 'ERR_PERMANENT_JOB'
+  | 'ERR_SCHEDULER_STOPPED';
+
+/** Base class of all scheduler errors. */
+export class SchedulerError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: SchedulerErrorCode;
+
+  constructor(code: SchedulerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Input to a public method is invalid. `field` names the offending field (dotted path). */
+export class InvalidTriggerConfigError extends SchedulerError {
+  /** Dotted path of the offending field, e.g. `schedule.cron`. */
+  readonly field: string;
+
+  constructor(field: string, reason: string) {
+    super('ERR_INVALID_TRIGGER_CONFIG', `${field}: ${reason}`);
+    this.field = field;
+  }
+}
+
+/** No handler is registered under the name. */
+export class HandlerNotFoundError extends SchedulerError {
+  /** The missing handler name. */
+  readonly handler: string;
+
+  constructor(handler: string, field = 'handler') {
+    super('ERR_HANDLER_NOT_FOUND', `${field}: no handler registered as "${handler}"`);
+    this.handler = handler;
+  }
+}
+
+/** No trigger has the id. */
+export class TriggerNotFoundError extends SchedulerError {
+  /** The missing id. */
+  readonly triggerId: string;
+
+  constructor(triggerId: string) {
+    super('ERR_TRIGGER_NOT_FOUND', `trigger "${triggerId}" not found`);
+    this.triggerId = triggerId;
+  }
+}
+
+/** No job has the id. */
+export class JobNotFoundError extends SchedulerError {
+  /** The missing id. */
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super('ERR_JOB_NOT_FOUND', `job "${jobId}" not found`);
+    this.jobId = jobId;
+  }
+}
+
+/** A lock is held by someone else. */
+export class LockAcquisitionError extends SchedulerError {
+  constructor(key: string, holder?: string) {
+    super('ERR_LOCK_ACQUISITION', `lock "${key}" is held${holder ? ` by ${holder}` : ''}`);
+  }
+}
+
+/** A handler failed; `cause` is what it threw. */
+export class JobExecutionError extends SchedulerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_JOB_EXECUTION', message, options);
+  }
+}
+
+/** An attempt ran longer than its `timeoutMs`. */
+export class JobTimeoutError extends SchedulerError {
+  /** The limit that was exceeded. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super('ERR_JOB_TIMEOUT', `job exceeded its timeout of ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A job status change that the state machine does not allow. */
+export class IllegalTransitionError extends SchedulerError {
+  /** Status before. */
+  readonly from: string;
+  /** Requested status. */
+  readonly to: string;
+
+  constructor(from: string, to: string, jobId?: string) {
+    super('ERR_ILLEGAL_TRANSITION', `illegal job transition ${from} -> ${to}${jobId ? ` (job "${jobId}")` : ''}`);
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** A store operation failed. `cause` is the backend's error. */
+export class StoreError extends SchedulerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORE', message, options);
+  }
+}
+
+/** Thrown by a handler to fail its job at once, without retries. */
+export class PermanentJobError extends SchedulerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_PERMANENT_JOB', message, options);
+  }
+}
+
+/** The scheduler is not running (or is stopping) and cannot take the call. */
+export class SchedulerStoppedError extends SchedulerError {
+  constructor(message = 'scheduler is stopped') {
+    super('ERR_SCHEDULER_STOPPED', message);
+  }
+}

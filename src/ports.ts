@@ -1,0 +1,243 @@
+/**
+ * The ports: everything the engine needs from storage, locking and execution. Backends implement
+ * these and nothing else; the engine talks to nothing else. Stores take the current time as an
+ * argument instead of reading a clock, so every instance's arithmetic is explicit and testable.
+ *
+ * Every store method hands out copies: mutating a returned record never changes stored state.
+ */
+import type {
+  Job,
+  JobHistoryEntry,
+  JobQuery,
+  JobStatus,
+  JsonValue,
+  Page,
+  Trigger,
+  TriggerQuery,
+  TriggerStatus,
+} from './types.js';
+import type { Logger } from './logger.js';
+
+/** What a slot claim writes when it wins. */
+export interface SlotClaimUpdate {
+  /** The trigger's next slot after the claimed one, or `null` when it has no more. */
+  nextRunAt: Date | null;
+  /** The claimed slot. */
+  lastRunAt: Date;
+  /** `completed` when no slot follows, else `active`. */
+  status: TriggerStatus;
+  /** Write time. */
+  updatedAt: Date;
+}
+
+/** Storage of triggers. */
+export interface TriggerStore {
+  /** Store a new trigger. Throws `InvalidTriggerConfigError` (field `id`) if the id exists. */
+  insert(trigger: Trigger): Promise<void>;
+  /** One trigger by id. */
+  get(id: string): Promise<Trigger | null>;
+  /**
+   * Replace a trigger if its stored `version` still equals `expectedVersion` (optimistic
+   * concurrency). The stored version becomes `trigger.version`. Returns whether it was written.
+   */
+  replace(trigger: Trigger, expectedVersion: number): Promise<boolean>;
+  /** Delete a trigger. Returns whether it existed. */
+  remove(id: string): Promise<boolean>;
+  /** Page through triggers, ordered by id. */
+  list(query: TriggerQuery): Promise<Page<Trigger>>;
+  /** Active triggers whose `nextRunAt` is at or before `until`, earliest first, at most `limit`. */
+  findDue(until: Date, limit: number): Promise<Trigger[]>;
+  /**
+   * The compare-and-set that makes a slot fire once: if the trigger is `active` and its `nextRunAt`
+   * equals `slot`, apply `update` and return the trigger as written; otherwise return `null`
+   * (another instance claimed it, or the trigger changed).
+   */
+  claimSlot(id: string, slot: Date, update: SlotClaimUpdate): Promise<Trigger | null>;
+  /** Active triggers listening to an event name. */
+  findByEvent(event: string): Promise<Trigger[]>;
+  /** Active triggers that depend on the given trigger. */
+  findDependents(triggerId: string): Promise<Trigger[]>;
+  /** Every trigger's `(id, schedule)` that depends on another one, for cycle checks. */
+  dependencyEdges(): Promise<Array<{ id: string; after: string }>>;
+  /** Cheap reachability check for `health()`; throws when the store is unreachable. */
+  ping(): Promise<void>;
+}
+
+/** Fields of a job that an update may set. */
+export type JobPatch = Partial<
+  Omit<Job, 'id' | 'key' | 'triggerId' | 'handler' | 'source' | 'createdAt' | 'history'>
+>;
+
+/** Preconditions of a conditional job update; all given ones must hold. */
+export interface JobCondition {
+  /** Current status must be one of these. */
+  status?: JobStatus[];
+  /** Current lease token must equal this (the fencing check of a lease holder's writes). */
+  leaseToken?: number;
+}
+
+/** Filter of the job a worker may take next. */
+export interface ClaimPendingOptions {
+  /** Only jobs of these handlers (those this instance has registered and has room for). */
+  handlers: string[];
+  /** Lease to put on the claimed job (the token is assigned by the store: `fence + 1`). */
+  owner: string;
+  /** Lease expiry. */
+  leaseExpiresAt: Date;
+  /** Entry to append to the history. */
+  history: JobHistoryEntry;
+}
+
+/** Counts and durations for `stats()`. */
+export interface JobStatsSummary {
+  /** Number of jobs per status. */
+  byStatus: Record<JobStatus, number>;
+  /** Per trigger: finished runs, successes, failures, and duration percentiles of succeeded/failed jobs. */
+  byTrigger: Record<
+    string,
+    { runs: number; succeeded: number; failed: number; lastFinishedAt: Date | null; p50DurationMs: number | null; p95DurationMs: number | null }
+  >;
+}
+
+/** Storage of jobs. */
+export interface JobStore {
+  /**
+   * Store a new job unless a job with the same `key` exists. Returns the stored job, or `null`
+   * when the key was taken (the caller lost the race, or the event was delivered before).
+   */
+  insert(job: Job): Promise<Job | null>;
+  /** One job by id. */
+  get(id: string): Promise<Job | null>;
+  /** One job by idempotency key. */
+  getByKey(key: string): Promise<Job | null>;
+  /** Page through jobs, newest `scheduledFor` first. */
+  list(query: JobQuery): Promise<Page<Job>>;
+  /**
+   * Conditional update: if every condition holds, apply `patch`, append `history` entries and
+   * return the job as written; else return `null`.
+   */
+  update(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<Job | null>;
+  /**
+   * Take the best pending job that is due (`runAt <= now`), highest priority then earliest
+   * `runAt`: mark it `running`, raise its `fence` by one and give it a lease with that token.
+   */
+  claimPending(now: Date, options: ClaimPendingOptions): Promise<Job | null>;
+  /** Earliest `runAt` of a pending job of these handlers, to know when to look again. */
+  nextPendingAt(handlers: string[]): Promise<Date | null>;
+  /**
+   * Extend a lease if `token` still holds it. Returns the job (so the holder sees a
+   * `cancelRequested` flag), or `null` when the lease was lost.
+   */
+  renewLease(id: string, token: number, expiresAt: Date): Promise<Job | null>;
+  /** Running jobs whose lease expired before `now` (their instance died or stalled). */
+  findExpiredLeases(now: Date, limit: number): Promise<Job[]>;
+  /** Jobs of a trigger that are `running` or `pending`. */
+  countActive(triggerId: string): Promise<{ running: number; pending: number }>;
+  /** Final jobs whose dependents were not fired yet (an instance died in between). */
+  findUnfiredDependents(finishedBefore: Date, limit: number): Promise<Job[]>;
+  /** Aggregates for `stats()`. */
+  stats(filter: { triggerId?: string }): Promise<JobStatsSummary>;
+  /** Delete final jobs that finished before the instant. Returns how many. */
+  purge(finishedBefore: Date): Promise<number>;
+  /** Cheap reachability check; throws when unreachable. */
+  ping(): Promise<void>;
+}
+
+/** A named lock held until `expiresAt`, with a fencing token that only grows. */
+export interface Lease {
+  /** Lock name. */
+  key: string;
+  /** Holder. */
+  owner: string;
+  /** Fencing token: larger than every token issued before for this key. */
+  token: number;
+  /** Void after this instant unless renewed. */
+  expiresAt: Date;
+}
+
+/**
+ * Named, expiring locks. The engine uses them for work one instance should do at a time across the
+ * cluster (recovery sweeps, retention purges); a job's own lease rides on the job record so that a
+ * fire costs no extra round trip.
+ */
+export interface LockManager {
+  /** Take the lock if free or expired at `now`; `null` when another owner holds it. */
+  acquire(key: string, owner: string, ttlMs: number, now: Date): Promise<Lease | null>;
+  /** Extend a held lock; `null` when it was lost (expired and taken, or released). */
+  renew(lease: Lease, ttlMs: number, now: Date): Promise<Lease | null>;
+  /** Give the lock up if still held by this lease. Returns whether it was. */
+  release(lease: Lease): Promise<boolean>;
+}
+
+/** Context handed to an in-thread handler. */
+export interface JobContext<P extends JsonValue = JsonValue> {
+  /** The job's payload. */
+  readonly payload: P;
+  /** Aborts on timeout, cancel, lease loss or forced stop; `signal.reason` says which. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** A copy of the job record at start. */
+  readonly job: Readonly<Job>;
+  /** A copy of the trigger, if it still exists. */
+  readonly trigger: Readonly<Trigger> | null;
+  /** Logger bound to the job. */
+  readonly log: Logger;
+  /** Renew the lease now (long handlers may call it; renewal also runs on its own). */
+  heartbeat(): Promise<void>;
+}
+
+/** An in-thread handler. Its return value must be JSON (or undefined). */
+export type HandlerFunction<P extends JsonValue = JsonValue> = (
+  context: JobContext<P>,
+) => Promise<JsonValue | void> | JsonValue | void;
+
+/** A handler that lives in a module, for runners that load code themselves (worker threads). */
+export interface ModuleHandler {
+  /** Absolute path or `file:` URL of the module. */
+  module: string | URL;
+  /** Export to call (default `default`). */
+  exportName?: string;
+}
+
+/** What a runner reports about one attempt. */
+export interface RunMetrics {
+  /** Wall time of the handler. */
+  durationMs: number;
+  /** CPU time in user mode. */
+  cpuUserMs: number | null;
+  /** CPU time in system mode. */
+  cpuSystemMs: number | null;
+  /** Heap growth (inline) or peak heap (worker). */
+  heapUsedBytes: number | null;
+  /** Time spent waiting for a free thread, where the runner queues. */
+  waitMs: number | null;
+}
+
+/** Outcome of one attempt. */
+export type RunOutcome =
+  | { ok: true; result: JsonValue | null; metrics: RunMetrics }
+  | { ok: false; error: unknown; metrics: RunMetrics };
+
+/** One attempt to execute. */
+export interface RunRequest {
+  /** The code to run. */
+  handler: HandlerFunction | ModuleHandler;
+  /** The context (runners that cross a thread boundary send its data fields only). */
+  context: JobContext;
+}
+
+/** Executes handlers. */
+export interface JobRunner {
+  /** Whether this runner can execute the handler (function or module). */
+  supports(handler: HandlerFunction | ModuleHandler): boolean;
+  /** Check at registration that a module handler can be loaded; throws if not. */
+  validate?(handler: ModuleHandler): Promise<void>;
+  /**
+   * Run one attempt. Must settle even when the handler never does once `context.signal` aborts
+   * (the engine stops waiting at that point anyway and discards a late result).
+   */
+  run(request: RunRequest): Promise<RunOutcome>;
+  /** Release resources; wait up to `timeoutMs` for running attempts, then stop them. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}

@@ -1,0 +1,374 @@
+/**
+ * Public record and option types of the scheduler.
+ *
+ * Records (`Trigger`, `Job`) hold only data that survives a round trip through a store: JSON values
+ * and `Date`s. Code (handlers, `retryOn` predicates) lives in handler registrations.
+ */
+
+/** A JSON primitive. */
+export type JsonPrimitive = string | number | boolean | null;
+
+/** Any JSON value: what a payload or a result may hold. */
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A point in time given as a `Date`, an ISO-8601 string or epoch milliseconds. */
+export type DateInput = Date | string | number;
+
+/** Fire on a cron expression (5 or 6 fields) in an IANA time zone (default `UTC`). */
+export interface CronSchedule {
+  /** `minute hour day-of-month month day-of-week`, optionally preceded by seconds. */
+  cron: string;
+  /** IANA zone name such as `Europe/Berlin`. Defaults to `UTC`. */
+  timezone?: string;
+}
+
+/** Fire every fixed interval, counted from `startAt` (default: when the trigger is added). */
+export interface EverySchedule {
+  /** Interval in milliseconds, or a duration such as `'30s'`, `'5m'`, `'2h'`, `'1d'`. */
+  every: number | string;
+  /** First slot. */
+  startAt?: DateInput;
+  /** No slot after this instant. */
+  endAt?: DateInput;
+}
+
+/** Fire once at an instant; the trigger is `completed` afterwards. */
+export interface AtSchedule {
+  /** The instant to fire at. Must not be in the past when the trigger is added. */
+  at: DateInput;
+}
+
+/** Fire only through `scheduler.runTrigger(id)`. */
+export interface ManualSchedule {
+  /** Always `true`. */
+  manual: true;
+}
+
+/** Fire when `scheduler.publish(event, payload)` is called with a matching payload. */
+export interface EventSchedule {
+  /** Event name. */
+  event: string;
+  /** Every field listed here must be equal (`===`) to the same field of the event payload. */
+  filter?: Record<string, JsonPrimitive>;
+}
+
+/** Outcome of an upstream trigger's job that a dependent trigger reacts to. */
+export type DependencyCondition = 'success' | 'failure' | 'completion';
+
+/** Fire when a job of another trigger reaches a final state. */
+export interface AfterSchedule {
+  /** Id of the upstream trigger. */
+  after: string;
+  /** Which outcome fires this trigger (default `success`). */
+  on?: DependencyCondition;
+}
+
+/** Every schedule a trigger can have. */
+export type Schedule =
+  | CronSchedule
+  | EverySchedule
+  | AtSchedule
+  | ManualSchedule
+  | EventSchedule
+  | AfterSchedule;
+
+/** Schedule as stored: dates are `Date`s, intervals are milliseconds, optional fields resolved. */
+export type NormalizedSchedule =
+  | { kind: 'cron'; cron: string; timezone: string }
+  | { kind: 'every'; every: number; startAt: Date; endAt: Date | null }
+  | { kind: 'at'; at: Date }
+  | { kind: 'manual' }
+  | { kind: 'event'; event: string; filter: Record<string, JsonPrimitive> }
+  | { kind: 'after'; after: string; on: DependencyCondition };
+
+/** Backoff between attempts. */
+export interface BackoffPolicy {
+  /** `fixed`: `delayMs`; `linear`: `delayMs * n`; `exponential`: `delayMs * 2^(n-1)`. */
+  type: 'fixed' | 'linear' | 'exponential';
+  /** Base delay in milliseconds. */
+  delayMs: number;
+  /** Upper bound of the delay before jitter. */
+  maxDelayMs?: number;
+  /** `full`: uniform in [0, d]; `equal`: uniform in [d/2, d]; `none`: exactly d. */
+  jitter?: 'none' | 'full' | 'equal';
+}
+
+/** How often a job is attempted and how long to wait between attempts. */
+export interface RetryPolicy {
+  /** Total attempts including the first (1 = no retry). */
+  attempts: number;
+  /** Delay between attempts (default: fixed 1 s, no jitter). */
+  backoff?: BackoffPolicy;
+}
+
+/** What to do with slots that were due while no instance could fire them. */
+export type MisfirePolicy = 'run-once' | 'skip' | 'run-all';
+
+/** What to do when a slot is due while the trigger's previous job still runs. */
+export type OverlapPolicy = 'allow' | 'skip' | 'queue';
+
+/** Day of week, as a name or as 0 (Sunday) to 6 (Saturday). */
+export type Weekday = 'SUN' | 'MON' | 'TUE' | 'WED' | 'THU' | 'FRI' | 'SAT' | 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+/** Slots outside the window are recorded as `skipped` jobs instead of running. */
+export interface TimeWindow {
+  /** Allowed days of week (default: all). */
+  days?: Weekday[];
+  /** Allowed local time range `['HH:mm', 'HH:mm']`, start inclusive, end exclusive; may wrap midnight. */
+  between?: [string, string];
+  /** Zone of `days` and `between` (default: the cron trigger's zone, else `UTC`). */
+  timezone?: string;
+}
+
+/** Window as stored. */
+export interface NormalizedTimeWindow {
+  /** Allowed days, 0 = Sunday. */
+  days: number[];
+  /** Minutes after local midnight, start inclusive, end exclusive; `null` for the whole day. */
+  between: [number, number] | null;
+  /** IANA zone. */
+  timezone: string;
+}
+
+/** What `addTrigger` accepts. */
+export interface TriggerInput {
+  /** Unique id (generated when omitted). No `$`, no `.`, at most 200 characters. */
+  id?: string;
+  /** Display name (default: the id). */
+  name?: string;
+  /** Name of a registered handler. */
+  handler: string;
+  /** JSON payload handed to every job. */
+  payload?: JsonValue;
+  /** When the trigger fires. */
+  schedule: Schedule;
+  /** Retry policy (default: the scheduler's `defaults.retry`). */
+  retry?: RetryPolicy;
+  /** Per-attempt time limit in ms (default: the handler's, then the scheduler's). */
+  timeoutMs?: number;
+  /** Misfire policy (default `run-once`). */
+  misfire?: MisfirePolicy;
+  /** Overlap policy (default `allow`). */
+  overlap?: OverlapPolicy;
+  /** Most jobs of this trigger running at once across all instances. */
+  maxConcurrent?: number;
+  /** Only run inside this window. */
+  window?: TimeWindow;
+  /** Random delay in [0, jitterMs) added to each slot's start (the slot key is unchanged). */
+  jitterMs?: number;
+  /** Higher runs first among slots due at the same time (default 0). */
+  priority?: number;
+  /** No slot before this instant. */
+  startAt?: DateInput;
+  /** No slot after this instant; the trigger is `completed` afterwards. */
+  endAt?: DateInput;
+  /** Add the trigger paused. */
+  paused?: boolean;
+  /** Free-form labels for `listTriggers({ tag })`. */
+  tags?: string[];
+}
+
+/** Fields of a trigger that `updateTrigger` can change. */
+export type TriggerPatch = Partial<Omit<TriggerInput, 'id'>>;
+
+/** Trigger status. */
+export type TriggerStatus = 'active' | 'paused' | 'completed';
+
+/** A stored trigger. */
+export interface Trigger {
+  /** Unique id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Registered handler name. */
+  handler: string;
+  /** Normalized schedule. */
+  schedule: NormalizedSchedule;
+  /** Payload handed to every job. */
+  payload: JsonValue;
+  /** Lifecycle status. */
+  status: TriggerStatus;
+  /** Next slot to fire, `null` for triggers that do not fire on time (manual, event, after) or are done. */
+  nextRunAt: Date | null;
+  /** Last slot that was claimed. */
+  lastRunAt: Date | null;
+  /** When it was added. */
+  createdAt: Date;
+  /** When it last changed. */
+  updatedAt: Date;
+  /** Retry policy, if given. */
+  retry: RetryPolicy | null;
+  /** Timeout, if given. */
+  timeoutMs: number | null;
+  /** Misfire policy. */
+  misfire: MisfirePolicy;
+  /** Overlap policy. */
+  overlap: OverlapPolicy;
+  /** Concurrency cap across instances, if given. */
+  maxConcurrent: number | null;
+  /** Run window, if given. */
+  window: NormalizedTimeWindow | null;
+  /** Start jitter in ms. */
+  jitterMs: number;
+  /** Priority among slots due together. */
+  priority: number;
+  /** No slot before. */
+  startAt: Date | null;
+  /** No slot after. */
+  endAt: Date | null;
+  /** Labels. */
+  tags: string[];
+  /** Incremented on every write; used for optimistic concurrency. */
+  version: number;
+}
+
+/** Job status. */
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+
+/** Why a job exists. */
+export type JobSource = 'schedule' | 'manual' | 'event' | 'dependency';
+
+/** Serializable error of a failed attempt. */
+export interface JobErrorInfo {
+  /** Error class name. */
+  name: string;
+  /** Message. */
+  message: string;
+  /** Stable code (`SchedulerError.code`, or the thrown error's own `code`), if any. */
+  code: string | null;
+}
+
+/** Resource figures of a job's last attempt. */
+export interface JobMetrics {
+  /** From `scheduledFor` (or the retry's due time) to start. */
+  queuedMs: number | null;
+  /** Wall time of the last attempt. */
+  durationMs: number | null;
+  /** CPU time in user mode during the attempt (the whole thread's, as one thread can tell). */
+  cpuUserMs: number | null;
+  /** CPU time in system mode during the attempt. */
+  cpuSystemMs: number | null;
+  /** Heap growth during the attempt (can be negative after a GC). */
+  heapUsedBytes: number | null;
+}
+
+/** One status change of a job. */
+export interface JobHistoryEntry {
+  /** New status. */
+  status: JobStatus;
+  /** When. */
+  at: Date;
+  /** Which instance wrote it. */
+  instanceId: string | null;
+  /** Why, in words. */
+  reason: string | null;
+}
+
+/** The lease of a running job: who runs it, until when, under which fencing token. */
+export interface JobLease {
+  /** Instance id of the holder. */
+  owner: string;
+  /** Grows with every new holder; final writes are conditional on it. */
+  token: number;
+  /** The lease is void after this instant unless renewed. */
+  expiresAt: Date;
+}
+
+/** A stored job: one execution (with retries) of a trigger's slot, event or manual run. */
+export interface Job {
+  /** Unique id. */
+  id: string;
+  /** Idempotency key: one job per slot, event delivery or upstream job. */
+  key: string;
+  /** Trigger it belongs to. */
+  triggerId: string;
+  /** Handler name. */
+  handler: string;
+  /** Payload. */
+  payload: JsonValue;
+  /** Why it exists. */
+  source: JobSource;
+  /** The slot (or the instant of the manual run, event or upstream completion). */
+  scheduledFor: Date;
+  /** Earliest start (slot plus jitter, or the next retry). */
+  runAt: Date;
+  /** Status. */
+  status: JobStatus;
+  /** Priority among jobs due together. */
+  priority: number;
+  /** Attempts started so far. */
+  attempts: number;
+  /** Attempts allowed in all. */
+  maxAttempts: number;
+  /** When the next attempt is due, while `pending` after a failure. */
+  nextAttemptAt: Date | null;
+  /** Handler's return value. */
+  result: JsonValue | null;
+  /** Last error. */
+  error: JobErrorInfo | null;
+  /** Figures of the last attempt. */
+  metrics: JobMetrics;
+  /** Append-only list of status changes. */
+  history: JobHistoryEntry[];
+  /** Instance that ran (or runs) it. */
+  instanceId: string | null;
+  /** Current lease while running. */
+  lease: JobLease | null;
+  /** Highest lease token ever issued for this job; never decreases. */
+  fence: number;
+  /** Event that caused it. */
+  event: { name: string; id: string } | null;
+  /** Upstream job that caused it. */
+  upstream: { jobId: string; triggerId: string; status: JobStatus } | null;
+  /** Set by `cancelJob` while running; the holder aborts the handler when it sees it. */
+  cancelRequested: boolean;
+  /** Whether dependent triggers were already fired for this (final) job. */
+  dependentsFired: boolean;
+  /** Created. */
+  createdAt: Date;
+  /** Start of the last attempt. */
+  startedAt: Date | null;
+  /** Reached a final status. */
+  finishedAt: Date | null;
+}
+
+/** One page of a list. */
+export interface Page<T> {
+  /** Items of this page. */
+  items: T[];
+  /** Pass as `cursor` to get the next page; `null` at the end. */
+  nextCursor: string | null;
+}
+
+/** Filter of `listTriggers`. */
+export interface TriggerQuery {
+  /** Triggers carrying this tag. */
+  tag?: string;
+  /** Triggers in this status. */
+  status?: TriggerStatus;
+  /** Triggers of this handler. */
+  handler?: string;
+  /** Page size (default 100, at most 1000). */
+  limit?: number;
+  /** From a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+/** Filter of `listJobs`. */
+export interface JobQuery {
+  /** Jobs of this trigger. */
+  triggerId?: string;
+  /** Jobs in this status (or any of these). */
+  status?: JobStatus | JobStatus[];
+  /** `scheduledFor` at or after. */
+  from?: DateInput;
+  /** `scheduledFor` before. */
+  to?: DateInput;
+  /** Page size (default 100, at most 1000). */
+  limit?: number;
+  /** From a previous page's `nextCursor`. */
+  cursor?: string;
+}

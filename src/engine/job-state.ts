@@ -1,0 +1,48 @@
+/**
+ * The job status machine. Every status change in the engine goes through `assertTransition`, and
+ * every store write of a status is conditional on the status it came from, so a change that the
+ * machine forbids, or that races another writer, never lands.
+ *
+ *   pending ──► running ──► succeeded | failed | cancelled
+ *      │           └──────► pending   (retry after a failed attempt, or recovery of a dead lease)
+ *      └──────────────────► cancelled | skipped
+ */
+import { IllegalTransitionError } from '../errors.js';
+import type { JobHistoryEntry, JobStatus } from '../types.js';
+
+const allowed: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  pending: ['running', 'cancelled', 'skipped'],
+  running: ['succeeded', 'failed', 'cancelled', 'pending'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+  skipped: [],
+};
+
+/** Statuses a job never leaves. */
+export const FINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+
+/** Whether the status is final. */
+export function isFinal(status: JobStatus): boolean {
+  return allowed[status].length === 0;
+}
+
+/** Whether `from → to` is a legal change. */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return allowed[from].includes(to);
+}
+
+/** Throw `IllegalTransitionError` unless `from → to` is legal. */
+export function assertTransition(from: JobStatus, to: JobStatus, jobId?: string): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to, jobId);
+}
+
+/** Statuses from which `to` can be reached: the precondition of a conditional status write. */
+export function sourcesOf(to: JobStatus): JobStatus[] {
+  return (Object.keys(allowed) as JobStatus[]).filter((from) => allowed[from].includes(to));
+}
+
+/** A history entry. */
+export function historyEntry(status: JobStatus, at: Date, instanceId: string | null, reason: string | null): JobHistoryEntry {
+  return { status, at, instanceId, reason };
+}

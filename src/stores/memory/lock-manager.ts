@@ -1,0 +1,38 @@
+/**
+ * In-memory `LockManager`. Tokens come from one counter per key that survives release, so a token
+ * is always larger than every token issued before for that key.
+ */
+import type { Lease, LockManager } from '../../ports.js';
+
+/** Expiring named locks held in a `Map`. */
+export class MemoryLockManager implements LockManager {
+  readonly #locks = new Map<string, Lease>();
+  readonly #tokens = new Map<string, number>();
+
+  /** @inheritdoc */
+  async acquire(key: string, owner: string, ttlMs: number, now: Date): Promise<Lease | null> {
+    const held = this.#locks.get(key);
+    if (held && held.expiresAt.getTime() > now.getTime()) return null;
+    const token = (this.#tokens.get(key) ?? 0) + 1;
+    this.#tokens.set(key, token);
+    const lease: Lease = { key, owner, token, expiresAt: new Date(now.getTime() + ttlMs) };
+    this.#locks.set(key, lease);
+    return { ...lease, expiresAt: new Date(lease.expiresAt.getTime()) };
+  }
+
+  /** @inheritdoc */
+  async renew(lease: Lease, ttlMs: number, now: Date): Promise<Lease | null> {
+    const held = this.#locks.get(lease.key);
+    if (!held || held.token !== lease.token || held.expiresAt.getTime() <= now.getTime()) return null;
+    held.expiresAt = new Date(now.getTime() + ttlMs);
+    return { ...held, expiresAt: new Date(held.expiresAt.getTime()) };
+  }
+
+  /** @inheritdoc */
+  async release(lease: Lease): Promise<boolean> {
+    const held = this.#locks.get(lease.key);
+    if (!held || held.token !== lease.token) return false;
+    this.#locks.delete(lease.key);
+    return true;
+  }
+}

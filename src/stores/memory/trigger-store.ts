@@ -1,0 +1,173 @@
+/**
+ * In-memory `TriggerStore`: the embedded default. Several schedulers in one process may share one
+ * instance, and then cooperate exactly as instances sharing a database do.
+ */
+import { InvalidTriggerConfigError } from '../../errors.js';
+import type { SlotClaimUpdate, TriggerStore } from '../../ports.js';
+import { BinaryHeap } from '../../queue/binary-heap.js';
+import type { Page, Trigger, TriggerQuery } from '../../types.js';
+import { cloneTrigger } from '../../util/clone.js';
+import { decodeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
+
+interface DueEntry {
+  at: number;
+  id: string;
+}
+
+/** Triggers held in a `Map`, with a due-time heap so finding due triggers never scans them all. */
+export class MemoryTriggerStore implements TriggerStore {
+  readonly #triggers = new Map<string, Trigger>();
+  // Lazily pruned: an entry is live only while the trigger is active with that exact nextRunAt.
+  readonly #due = new BinaryHeap<DueEntry>((a, b) => a.at - b.at);
+  readonly #byEvent = new Map<string, Set<string>>();
+  readonly #byUpstream = new Map<string, Set<string>>();
+
+  /** @inheritdoc */
+  async insert(trigger: Trigger): Promise<void> {
+    if (this.#triggers.has(trigger.id)) {
+      throw new InvalidTriggerConfigError('id', `a trigger with id "${trigger.id}" already exists`);
+    }
+    this.#put(cloneTrigger(trigger));
+  }
+
+  /** @inheritdoc */
+  async get(id: string): Promise<Trigger | null> {
+    const found = this.#triggers.get(id);
+    return found ? cloneTrigger(found) : null;
+  }
+
+  /** @inheritdoc */
+  async replace(trigger: Trigger, expectedVersion: number): Promise<boolean> {
+    const current = this.#triggers.get(trigger.id);
+    if (!current || current.version !== expectedVersion) return false;
+    this.#unindex(current);
+    this.#put(cloneTrigger(trigger));
+    return true;
+  }
+
+  /** @inheritdoc */
+  async remove(id: string): Promise<boolean> {
+    const current = this.#triggers.get(id);
+    if (!current) return false;
+    this.#unindex(current);
+    this.#triggers.delete(id);
+    return true;
+  }
+
+  /** @inheritdoc */
+  async list(query: TriggerQuery): Promise<Page<Trigger>> {
+    const limit = pageLimit(query.limit);
+    const after = query.cursor === undefined ? null : decodeIdCursor(query.cursor);
+    const matches: Trigger[] = [];
+    for (const trigger of this.#triggers.values()) {
+      if (after !== null && trigger.id <= after) continue;
+      if (query.status !== undefined && trigger.status !== query.status) continue;
+      if (query.handler !== undefined && trigger.handler !== query.handler) continue;
+      if (query.tag !== undefined && !trigger.tags.includes(query.tag)) continue;
+      matches.push(trigger);
+    }
+    matches.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const items = matches.slice(0, limit).map(cloneTrigger);
+    const last = items[items.length - 1];
+    return { items, nextCursor: matches.length > limit && last ? encodeCursor([last.id]) : null };
+  }
+
+  /** @inheritdoc */
+  async findDue(until: Date, limit: number): Promise<Trigger[]> {
+    const bound = until.getTime();
+    const found: Trigger[] = [];
+    const seen = new Set<string>();
+    while (found.length < limit) {
+      const top = this.#due.peek();
+      if (!top || top.at > bound) break;
+      this.#due.pop();
+      const trigger = this.#triggers.get(top.id);
+      if (!trigger || !this.#isLive(trigger, top.at) || seen.has(top.id)) continue;
+      seen.add(top.id);
+      found.push(trigger);
+    }
+    // Due triggers stay due until claimed: put their entries back.
+    for (const trigger of found) this.#due.push({ at: trigger.nextRunAt!.getTime(), id: trigger.id });
+    return found.map(cloneTrigger);
+  }
+
+  /** @inheritdoc */
+  async claimSlot(id: string, slot: Date, update: SlotClaimUpdate): Promise<Trigger | null> {
+    const current = this.#triggers.get(id);
+    if (!current || current.status !== 'active' || current.nextRunAt?.getTime() !== slot.getTime()) return null;
+    current.nextRunAt = update.nextRunAt === null ? null : new Date(update.nextRunAt.getTime());
+    current.lastRunAt = new Date(update.lastRunAt.getTime());
+    current.status = update.status;
+    current.updatedAt = new Date(update.updatedAt.getTime());
+    current.version += 1;
+    if (current.status === 'active' && current.nextRunAt) this.#due.push({ at: current.nextRunAt.getTime(), id });
+    return cloneTrigger(current);
+  }
+
+  /** @inheritdoc */
+  async findByEvent(event: string): Promise<Trigger[]> {
+    return this.#activeOf(this.#byEvent.get(event));
+  }
+
+  /** @inheritdoc */
+  async findDependents(triggerId: string): Promise<Trigger[]> {
+    return this.#activeOf(this.#byUpstream.get(triggerId));
+  }
+
+  /** @inheritdoc */
+  async dependencyEdges(): Promise<Array<{ id: string; after: string }>> {
+    const edges: Array<{ id: string; after: string }> = [];
+    for (const [after, ids] of this.#byUpstream) for (const id of ids) edges.push({ id, after });
+    return edges;
+  }
+
+  /** @inheritdoc */
+  async ping(): Promise<void> {
+    // Always reachable.
+  }
+
+  /** Number of stored triggers. */
+  get size(): number {
+    return this.#triggers.size;
+  }
+
+  #isLive(trigger: Trigger, at: number): boolean {
+    return trigger.status === 'active' && trigger.nextRunAt !== null && trigger.nextRunAt.getTime() === at;
+  }
+
+  #activeOf(ids: Set<string> | undefined): Trigger[] {
+    const out: Trigger[] = [];
+    for (const id of ids ?? []) {
+      const trigger = this.#triggers.get(id);
+      if (trigger && trigger.status === 'active') out.push(cloneTrigger(trigger));
+    }
+    return out;
+  }
+
+  #put(trigger: Trigger): void {
+    this.#triggers.set(trigger.id, trigger);
+    if (trigger.status === 'active' && trigger.nextRunAt) this.#due.push({ at: trigger.nextRunAt.getTime(), id: trigger.id });
+    const schedule = trigger.schedule;
+    if (schedule.kind === 'event') addTo(this.#byEvent, schedule.event, trigger.id);
+    if (schedule.kind === 'after') addTo(this.#byUpstream, schedule.after, trigger.id);
+  }
+
+  #unindex(trigger: Trigger): void {
+    const schedule = trigger.schedule;
+    if (schedule.kind === 'event') removeFrom(this.#byEvent, schedule.event, trigger.id);
+    if (schedule.kind === 'after') removeFrom(this.#byUpstream, schedule.after, trigger.id);
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
+  let ids = index.get(key);
+  if (!ids) index.set(key, (ids = new Set()));
+  ids.add(id);
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (!ids) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(key);
+}

@@ -1,0 +1,16 @@
+/**
+ * Small helpers the backends share to build `stats()` answers.
+ */
+import type { JobStatus } from '../types.js';
+
+/** A zero count for every job status. */
+export function emptyStatusCounts(): Record<JobStatus, number> {
+  return { pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
+}
+
+/** Nearest-rank percentile of an ascending list; `null` for an empty one. */
+export function percentile(sortedAscending: readonly number[], fraction: number): number | null {
+  if (sortedAscending.length === 0) return null;
+  const rank = Math.ceil(fraction * sortedAscending.length) - 1;
+  return sortedAscending[Math.min(sortedAscending.length - 1, Math.max(0, rank))]!;
+}

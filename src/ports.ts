@@ -45,14 +45,18 @@ export interface TriggerStore {
   remove(id: string): Promise<boolean>;
   /** Page through triggers, ordered by id. */
   list(query: TriggerQuery): Promise<Page<Trigger>>;
-  /** Active triggers whose `nextRunAt` is at or before `until`, earliest first, at most `limit`. */
-  findDue(until: Date, limit: number): Promise<Trigger[]>;
   /**
-   * The compare-and-set that makes a slot fire once: if the trigger is `active` and its `nextRunAt`
-   * equals `slot`, apply `update` and return the trigger as written; otherwise return `null`
-   * (another instance claimed it, or the trigger changed).
+   * Active triggers of the given handlers whose `nextRunAt` is at or before `until`, earliest
+   * first, at most `limit`. (Instances only fire triggers whose handler they have registered.)
    */
-  claimSlot(id: string, slot: Date, update: SlotClaimUpdate): Promise<Trigger | null>;
+  findDue(until: Date, limit: number, handlers: string[]): Promise<Trigger[]>;
+  /**
+   * The compare-and-set that makes a slot fire once: if the trigger is `active`, its `nextRunAt`
+   * equals `slot` and its `version` equals `expectedVersion`, apply `update`, increment the version
+   * and return the trigger as written; otherwise return `null` (another instance claimed it, or
+   * the trigger changed since the caller read it).
+   */
+  claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null>;
   /** Active triggers listening to an event name. */
   findByEvent(event: string): Promise<Trigger[]>;
   /** Active triggers that depend on the given trigger. */
@@ -86,6 +90,11 @@ export interface ClaimPendingOptions {
   leaseExpiresAt: Date;
   /** Entry to append to the history. */
   history: JobHistoryEntry;
+  /**
+   * `null`: only jobs free to run (no gate). A trigger id: only jobs waiting for a concurrency
+   * permit of that trigger, which the caller has just acquired.
+   */
+  gate: string | null;
 }
 
 /** Counts and durations for `stats()`. */
@@ -122,6 +131,8 @@ export interface JobStore {
    * `runAt`: mark it `running`, raise its `fence` by one and give it a lease with that token.
    */
   claimPending(now: Date, options: ClaimPendingOptions): Promise<Job | null>;
+  /** Trigger ids that have due pending jobs waiting for a concurrency permit (`gate`). */
+  gatedTriggerIds(now: Date, handlers: string[], limit: number): Promise<string[]>;
   /** Earliest `runAt` of a pending job of these handlers, to know when to look again. */
   nextPendingAt(handlers: string[]): Promise<Date | null>;
   /**

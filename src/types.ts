@@ -303,6 +303,12 @@ export interface Job {
   attempts: number;
   /** Attempts allowed in all. */
   maxAttempts: number;
+  /** Per-attempt time limit in ms, resolved when the job was created. */
+  timeoutMs: number | null;
+  /** Backoff between attempts, resolved when the job was created. */
+  backoff: BackoffPolicy | null;
+  /** The trigger's concurrency cap when the job was created, if it had one (overlap or `maxConcurrent`). */
+  permitLimit: number | null;
   /** When the next attempt is due, while `pending` after a failure. */
   nextAttemptAt: Date | null;
   /** Handler's return value. */
@@ -323,6 +329,11 @@ export interface Job {
   event: { name: string; id: string } | null;
   /** Upstream job that caused it. */
   upstream: { jobId: string; triggerId: string; status: JobStatus } | null;
+  /**
+   * Id of the trigger whose concurrency permit this pending job waits for (`overlap: 'queue'` or
+   * `maxConcurrent`); `null` when it may start as soon as it is due.
+   */
+  gate: string | null;
   /** Set by `cancelJob` while running; the holder aborts the handler when it sees it. */
   cancelRequested: boolean;
   /** Whether dependent triggers were already fired for this (final) job. */

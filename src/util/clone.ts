@@ -57,6 +57,7 @@ export function cloneJob(job: Job): Job {
     scheduledFor: new Date(job.scheduledFor.getTime()),
     runAt: new Date(job.runAt.getTime()),
     nextAttemptAt: cloneDate(job.nextAttemptAt),
+    backoff: job.backoff === null ? null : { ...job.backoff },
     result: job.result === null ? null : cloneJson(job.result),
     error: job.error === null ? null : { ...job.error },
     metrics: { ...job.metrics },

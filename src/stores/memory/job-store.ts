@@ -101,7 +101,7 @@ export class MemoryJobStore implements JobStore {
       this.#pending.pop();
       const job = this.#jobs.get(top.id);
       if (!job || job.status !== 'pending' || job.runAt.getTime() !== top.at) continue;
-      if (!handlers.has(job.handler)) {
+      if (!handlers.has(job.handler) || job.gate !== options.gate) {
         skipped.push(top);
         continue;
       }
@@ -111,12 +111,30 @@ export class MemoryJobStore implements JobStore {
     if (!claimed) return null;
     const token = claimed.fence + 1;
     claimed.status = 'running';
+    claimed.gate = null;
     claimed.fence = token;
     claimed.instanceId = options.owner;
     claimed.lease = { owner: options.owner, token, expiresAt: new Date(options.leaseExpiresAt.getTime()) };
     claimed.history.push({ ...options.history, at: new Date(options.history.at.getTime()) });
     this.#running.add(claimed.id);
     return cloneJob(claimed);
+  }
+
+  /** @inheritdoc */
+  async gatedTriggerIds(now: Date, handlers: string[], limit: number): Promise<string[]> {
+    const wanted = new Set(handlers);
+    const found = new Set<string>();
+    for (const [triggerId, ids] of this.#activeByTrigger) {
+      for (const id of ids) {
+        const job = this.#jobs.get(id);
+        if (job && job.status === 'pending' && job.gate !== null && wanted.has(job.handler) && job.runAt.getTime() <= now.getTime()) {
+          found.add(triggerId);
+          break;
+        }
+      }
+      if (found.size >= limit) break;
+    }
+    return [...found];
   }
 
   /** @inheritdoc */
@@ -130,7 +148,7 @@ export class MemoryJobStore implements JobStore {
       const job = this.#jobs.get(top.id);
       if (!job || job.status !== 'pending' || job.runAt.getTime() !== top.at) continue;
       popped.push(top);
-      if (wanted.has(job.handler)) found = top.at;
+      if (wanted.has(job.handler) && job.gate === null) found = top.at;
     }
     for (const entry of popped) this.#pending.push(entry);
     return found === null ? null : new Date(found);

@@ -73,9 +73,11 @@ export class MemoryTriggerStore implements TriggerStore {
   }
 
   /** @inheritdoc */
-  async findDue(until: Date, limit: number): Promise<Trigger[]> {
+  async findDue(until: Date, limit: number, handlers: string[]): Promise<Trigger[]> {
     const bound = until.getTime();
+    const wanted = new Set(handlers);
     const found: Trigger[] = [];
+    const keep: Trigger[] = [];
     const seen = new Set<string>();
     while (found.length < limit) {
       const top = this.#due.peek();
@@ -84,17 +86,19 @@ export class MemoryTriggerStore implements TriggerStore {
       const trigger = this.#triggers.get(top.id);
       if (!trigger || !this.#isLive(trigger, top.at) || seen.has(top.id)) continue;
       seen.add(top.id);
-      found.push(trigger);
+      keep.push(trigger);
+      if (wanted.has(trigger.handler)) found.push(trigger);
     }
     // Due triggers stay due until claimed: put their entries back.
-    for (const trigger of found) this.#due.push({ at: trigger.nextRunAt!.getTime(), id: trigger.id });
+    for (const trigger of keep) this.#due.push({ at: trigger.nextRunAt!.getTime(), id: trigger.id });
     return found.map(cloneTrigger);
   }
 
   /** @inheritdoc */
-  async claimSlot(id: string, slot: Date, update: SlotClaimUpdate): Promise<Trigger | null> {
+  async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
     const current = this.#triggers.get(id);
-    if (!current || current.status !== 'active' || current.nextRunAt?.getTime() !== slot.getTime()) return null;
+    if (!current || current.status !== 'active' || current.version !== expectedVersion) return null;
+    if (current.nextRunAt?.getTime() !== slot.getTime()) return null;
     current.nextRunAt = update.nextRunAt === null ? null : new Date(update.nextRunAt.getTime());
     current.lastRunAt = new Date(update.lastRunAt.getTime());
     current.status = update.status;

@@ -1,0 +1,130 @@
+/**
+ * Scheduler options: what a caller may pass, and the resolved form with every default applied.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { SystemClock } from '../clock.js';
+import { InvalidTriggerConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import type { JobRunner, JobStore, LockManager, TriggerStore } from '../ports.js';
+import { normalizeRetry } from '../schedule/index.js';
+import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
+import type { RetryPolicy } from '../types.js';
+import { MAX_PAYLOAD_BYTES } from './json.js';
+
+/** Options of `new Scheduler()`. Every field is optional. */
+export interface SchedulerOptions {
+  /** Trigger storage (default: a new `MemoryTriggerStore`). */
+  triggerStore?: TriggerStore;
+  /** Job storage (default: a new `MemoryJobStore`). */
+  jobStore?: JobStore;
+  /** Named locks (default: a new `MemoryLockManager`). */
+  lockManager?: LockManager;
+  /** Runner for module handlers (default: `InlineJobRunner`). Function handlers always run inline. */
+  jobRunner?: JobRunner;
+  /** Unique name of this instance (default: `hostname-pid-random`). */
+  instanceId?: string;
+  /** Most jobs this instance runs at once (default 10). */
+  concurrency?: number;
+  /** How often the store is polled for due triggers and pending jobs, in ms (default 1000). */
+  pollIntervalMs?: number;
+  /** How far ahead each poll loads due slots into the local heap, in ms (default 5000, at least `pollIntervalMs`). */
+  lookaheadMs?: number;
+  /** Most due triggers loaded per poll (default 20000). */
+  pollBatchSize?: number;
+  /** Lease length of a running job, in ms (default 30000); renewed every third of it. */
+  leaseMs?: number;
+  /** A slot later than this is a misfire and follows the trigger's misfire policy, in ms (default 60000). */
+  misfireGraceMs?: number;
+  /** Most missed slots that `misfire: 'run-all'` replays (default 100); older ones are skipped. */
+  maxMisfireRuns?: number;
+  /** Final jobs older than this are purged, in days (default 90). */
+  jobRetentionDays?: number;
+  /** Largest payload in bytes of JSON (default: 16 MiB less 64 KiB, to fit one BSON document). */
+  maxPayloadBytes?: number;
+  /** Time source (default: the system clock). */
+  clock?: Clock;
+  /** Logger (default: silent). */
+  logger?: Logger;
+  /** Defaults for triggers and handlers that do not set their own. */
+  defaults?: {
+    /** Retry policy (default: 1 attempt, no retry). */
+    retry?: RetryPolicy;
+    /** Per-attempt timeout in ms (default: none). */
+    timeoutMs?: number;
+  };
+}
+
+/** Options with defaults applied. */
+export interface ResolvedOptions {
+  triggerStore: TriggerStore;
+  jobStore: JobStore;
+  lockManager: LockManager;
+  jobRunner: JobRunner | null;
+  instanceId: string;
+  concurrency: number;
+  pollIntervalMs: number;
+  lookaheadMs: number;
+  pollBatchSize: number;
+  leaseMs: number;
+  misfireGraceMs: number;
+  maxMisfireRuns: number;
+  jobRetentionMs: number;
+  maxPayloadBytes: number;
+  clock: Clock;
+  logger: Logger;
+  defaultRetry: RetryPolicy;
+  defaultTimeoutMs: number | null;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Validate options and apply defaults; throws `InvalidTriggerConfigError` naming the option. */
+export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
+  const pollIntervalMs = positiveInt(options.pollIntervalMs, 'pollIntervalMs', 1000);
+  const lookaheadMs = positiveInt(options.lookaheadMs, 'lookaheadMs', Math.max(5000, pollIntervalMs));
+  if (lookaheadMs < pollIntervalMs) throw new InvalidTriggerConfigError('lookaheadMs', 'must be at least pollIntervalMs');
+  const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (typeof instanceId !== 'string' || instanceId.length === 0 || instanceId.length > 200) {
+    throw new InvalidTriggerConfigError('instanceId', 'must be a non-empty string of at most 200 characters');
+  }
+  return {
+    triggerStore: options.triggerStore ?? new MemoryTriggerStore(),
+    jobStore: options.jobStore ?? new MemoryJobStore(),
+    lockManager: options.lockManager ?? new MemoryLockManager(),
+    jobRunner: options.jobRunner ?? null,
+    instanceId,
+    concurrency: positiveInt(options.concurrency, 'concurrency', 10),
+    pollIntervalMs,
+    lookaheadMs,
+    pollBatchSize: positiveInt(options.pollBatchSize, 'pollBatchSize', 20_000),
+    leaseMs: positiveInt(options.leaseMs, 'leaseMs', 30_000),
+    misfireGraceMs: nonNegativeInt(options.misfireGraceMs, 'misfireGraceMs', 60_000),
+    maxMisfireRuns: positiveInt(options.maxMisfireRuns, 'maxMisfireRuns', 100),
+    jobRetentionMs: positiveInt(options.jobRetentionDays, 'jobRetentionDays', 90) * DAY_MS,
+    maxPayloadBytes: Math.min(positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', MAX_PAYLOAD_BYTES), MAX_PAYLOAD_BYTES),
+    clock: options.clock ?? new SystemClock(),
+    logger: options.logger ?? silentLogger,
+    defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
+    defaultTimeoutMs:
+      options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
+  };
+}
+
+function positiveInt(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidTriggerConfigError(field, 'must be a positive integer');
+  }
+  return value;
+}
+
+function nonNegativeInt(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new InvalidTriggerConfigError(field, 'must be a non-negative integer');
+  }
+  return value;
+}

@@ -1,0 +1,1598 @@
+/**
+ * The `Scheduler`: the public facade and the engine loop behind it.
+ *
+ * The store is the source of truth. Each instance keeps a binary min-heap of the slots due within
+ * `lookaheadMs`, refilled by polling and updated at once for local changes, with one timer armed
+ * on the heap head. A slot fires only after a compare-and-set on the trigger's `nextRunAt` (the
+ * claim); the job record's unique key is the second guard. Running jobs carry a lease with a
+ * fencing token; their final write is conditional on it.
+ */
+import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { EventEmitter } from 'eventemitter3';
+import type { TimerHandle } from './clock.js';
+import {
+  HandlerNotFoundError,
+  InvalidTriggerConfigError,
+  JobNotFoundError,
+  JobTimeoutError,
+  PermanentJobError,
+  SchedulerError,
+  SchedulerStoppedError,
+  StoreError,
+  TriggerNotFoundError,
+} from './errors.js';
+import type { SchedulerEvents } from './events.js';
+import { assertJsonPayload } from './engine/json.js';
+import { assertTransition, historyEntry } from './engine/job-state.js';
+import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
+import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
+import type { Logger } from './logger.js';
+import type {
+  HandlerFunction,
+  JobContext,
+  JobPatch,
+  JobRunner,
+  Lease,
+  ModuleHandler,
+  RunMetrics,
+  RunOutcome,
+} from './ports.js';
+import { BinaryHeap } from './queue/binary-heap.js';
+import { InlineJobRunner } from './runners/inline.js';
+import { assertId, backoffDelay, isInWindow, nextSlotAfter, normalizeRetry, slotJitter } from './schedule/index.js';
+import type {
+  BackoffPolicy,
+  Job,
+  JobErrorInfo,
+  JobHistoryEntry,
+  JobQuery,
+  JobSource,
+  JobStatus,
+  JsonValue,
+  Page,
+  RetryPolicy,
+  Trigger,
+  TriggerInput,
+  TriggerPatch,
+  TriggerQuery,
+  TriggerStatus,
+} from './types.js';
+
+/** Options of `register`. */
+export interface HandlerOptions {
+  /** Most jobs of this handler this instance runs at once (default: no own limit). */
+  concurrency?: number;
+  /** Per-attempt timeout in ms for triggers that set none. */
+  timeoutMs?: number;
+  /** Retry policy for triggers that set none. */
+  retry?: RetryPolicy;
+  /** Whether a failed attempt may be retried (default: always, except `PermanentJobError`). */
+  retryOn?: (error: unknown, attempt: number) => boolean;
+}
+
+/** Options of `stop`. */
+export interface StopOptions {
+  /** Wait for running jobs (default `true`); when `false` they are aborted at once. */
+  graceful?: boolean;
+  /** How long a graceful stop waits before aborting what still runs (default 10000 ms). */
+  timeoutMs?: number;
+}
+
+/** Answer of `health()`. */
+export interface HealthReport {
+  /** `ok` running and polling fine; `degraded` running but the last poll failed; else the lifecycle state. */
+  status: 'ok' | 'degraded' | 'starting' | 'stopping' | 'stopped' | 'idle';
+  /** This instance. */
+  instanceId: string;
+  /** Jobs running on this instance. */
+  running: number;
+  /** Slots loaded in the local heap. */
+  queued: number;
+  /** Event-loop delay p99 in ms since start (real time). */
+  eventLoopLagMs: number | null;
+  /** Whether both stores answered a ping just now. */
+  storeReachable: boolean;
+  /** Last successful poll. */
+  lastPollAt: Date | null;
+  /** Message of the last poll error, cleared by a successful poll. */
+  lastPollError: string | null;
+}
+
+/** Per-trigger figures of `stats()`. */
+export interface TriggerStats {
+  /** Finished runs (succeeded + failed). */
+  runs: number;
+  /** Succeeded jobs. */
+  succeeded: number;
+  /** Failed jobs. */
+  failed: number;
+  /** Last claimed slot. */
+  lastRunAt: Date | null;
+  /** Next slot. */
+  nextRunAt: Date | null;
+  /** Median duration of finished jobs. */
+  p50DurationMs: number | null;
+  /** 95th percentile duration of finished jobs. */
+  p95DurationMs: number | null;
+}
+
+/** Answer of `stats()`. */
+export interface SchedulerStats {
+  /** Job counts per status. */
+  jobs: Record<JobStatus, number>;
+  /** Figures per trigger that has jobs (or the requested one). */
+  triggers: Record<string, TriggerStats>;
+}
+
+interface HandlerRegistration {
+  name: string;
+  handler: HandlerFunction | ModuleHandler;
+  runner: JobRunner;
+  concurrency: number | null;
+  timeoutMs: number | null;
+  retry: RetryPolicy | null;
+  retryOn: ((error: unknown, attempt: number) => boolean) | null;
+  running: number;
+  invalid: Error | null;
+  validation: Promise<void> | null;
+}
+
+interface SlotEntry {
+  kind: 'slot';
+  at: number;
+  priority: number;
+  seq: number;
+  slot: number;
+  trigger: Trigger;
+}
+
+interface WakeEntry {
+  kind: 'wake';
+  at: number;
+  priority: number;
+  seq: number;
+}
+
+type HeapEntry = SlotEntry | WakeEntry;
+
+type AbortReason =
+  | { kind: 'timeout'; error: JobTimeoutError }
+  | { kind: 'cancel' }
+  | { kind: 'lease-lost' }
+  | { kind: 'shutdown' };
+
+interface RunningJob {
+  job: Job;
+  token: number;
+  controller: AbortController;
+  reason: AbortReason | null;
+  permit: Lease | null;
+  done: Promise<void>;
+}
+
+interface JobDraft {
+  source: JobSource;
+  key: string;
+  scheduledFor: Date;
+  runAt: Date;
+  payload: JsonValue;
+  event: Job['event'];
+  upstream: Job['upstream'];
+}
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+const MAX_POLL_BACKOFF_MS = 30_000;
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null };
+
+/**
+ * An embeddable job scheduler. Register handlers, add triggers, `start()`. Any number of instances
+ * sharing one store fire each slot once and run each job at least once.
+ */
+export class Scheduler extends EventEmitter<SchedulerEvents> {
+  readonly #o: ResolvedOptions;
+  readonly #inline = new InlineJobRunner();
+  readonly #handlers = new Map<string, HandlerRegistration>();
+  readonly #heap = new BinaryHeap<HeapEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
+  // triggerId -> seq of its live heap entry; an entry whose seq differs is stale.
+  readonly #queued = new Map<string, { seq: number; slot: number; version: number }>();
+  readonly #running = new Map<string, RunningJob>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #dependents = new Map<string, Set<string>>();
+  #state: State = 'idle';
+  #seq = 0;
+  #runningCount = 0;
+  #timer: TimerHandle | null = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #pollTimer: TimerHandle | null = null;
+  #polling = false;
+  #pollFailures = 0;
+  #lastPollAt: Date | null = null;
+  #lastPollError: string | null = null;
+  #lastRecoveryAt = Number.NEGATIVE_INFINITY;
+  #lastPurgeAt = Number.NEGATIVE_INFINITY;
+  #dispatching = false;
+  #dispatchAgain = false;
+  #lag: IntervalHistogram | null = null;
+  #startPromise: Promise<void> | null = null;
+  #stopPromise: Promise<void> | null = null;
+
+  /** @param options see `SchedulerOptions`; all optional (in-memory backend, inline runner). */
+  constructor(options: SchedulerOptions = {}) {
+    super();
+    this.#o = resolveOptions(options);
+  }
+
+  /** This instance's id. */
+  get instanceId(): string {
+    return this.#o.instanceId;
+  }
+
+  /** Lifecycle state. */
+  get state(): State {
+    return this.#state;
+  }
+
+  // ─── Handlers ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Register a handler under a name. A function runs in this thread; a `{ module, exportName }`
+   * runs on the configured `jobRunner` (worker threads with `WorkerPoolJobRunner`). A module that
+   * cannot be loaded makes `start()` reject (or, registered after start, fails its jobs).
+   */
+  register<P extends JsonValue = JsonValue>(
+    name: string,
+    handler: HandlerFunction<P> | ModuleHandler,
+    options: HandlerOptions = {},
+  ): this {
+    assertHandlerName(name);
+    if (this.#handlers.has(name)) throw new InvalidTriggerConfigError('name', `a handler named "${name}" is already registered`);
+    const isFunction = typeof handler === 'function';
+    if (!isFunction && !isModuleHandler(handler)) {
+      throw new InvalidTriggerConfigError('handler', 'must be a function or { module, exportName }');
+    }
+    const custom = this.#o.jobRunner;
+    const runner = !isFunction && custom?.supports(handler) ? custom : this.#inline;
+    const registration: HandlerRegistration = {
+      name,
+      handler: handler as HandlerFunction | ModuleHandler,
+      runner,
+      concurrency: optionalPositive(options.concurrency, 'options.concurrency'),
+      timeoutMs: optionalPositive(options.timeoutMs, 'options.timeoutMs'),
+      retry: options.retry === undefined ? null : normalizeRetry(options.retry, 'options.retry'),
+      retryOn: options.retryOn ?? null,
+      running: 0,
+      invalid: null,
+      validation: null,
+    };
+    if (options.retryOn !== undefined && typeof options.retryOn !== 'function') {
+      throw new InvalidTriggerConfigError('options.retryOn', 'must be a function');
+    }
+    if (!isFunction && runner.validate) {
+      registration.validation = runner.validate(handler).catch((error: unknown) => {
+        registration.invalid = toError(error);
+        if (this.#state === 'running') this.#fail(registration.invalid);
+      });
+    }
+    this.#handlers.set(name, registration);
+    return this;
+  }
+
+  // ─── Lifecycle ─────────────────────────────────────────────────────────────────────────────
+
+  /** Start polling and firing. Idempotent; resolves once the first poll has run. */
+  async start(): Promise<void> {
+    if (this.#state === 'running') return;
+    if (this.#state === 'starting' && this.#startPromise) return this.#startPromise;
+    if (this.#state === 'stopping' && this.#stopPromise) await this.#stopPromise;
+    this.#state = 'starting';
+    this.#startPromise = this.#doStart();
+    try {
+      await this.#startPromise;
+    } finally {
+      this.#startPromise = null;
+    }
+  }
+
+  async #doStart(): Promise<void> {
+    const validations = [...this.#handlers.values()].map((h) => h.validation).filter((v): v is Promise<void> => v !== null);
+    await Promise.all(validations);
+    const invalid = [...this.#handlers.values()].find((h) => h.invalid);
+    if (invalid?.invalid) {
+      this.#state = 'idle';
+      throw invalid.invalid;
+    }
+    this.#stopPromise = null;
+    this.#lag = monitorEventLoopDelay({ resolution: 10 });
+    this.#lag.enable();
+    this.#state = 'running';
+    await this.#poll();
+    this.#emit('scheduler:started', { instanceId: this.#o.instanceId, at: this.#now() });
+  }
+
+  /**
+   * Stop. Idempotent. A graceful stop claims nothing new and waits up to `timeoutMs` for running
+   * jobs; jobs still running then are aborted and handed back as `pending` with the reason in
+   * their history, so another instance (or the next start) runs them.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.#state === 'idle' || this.#state === 'stopped') return;
+    if (this.#stopPromise) return this.#stopPromise;
+    if (this.#startPromise) await this.#startPromise.catch(() => undefined);
+    this.#stopPromise = this.#doStop(options.graceful ?? true, options.timeoutMs ?? 10_000);
+    return this.#stopPromise;
+  }
+
+  async #doStop(graceful: boolean, timeoutMs: number): Promise<void> {
+    this.#state = 'stopping';
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#pollTimer?.cancel();
+    this.#pollTimer = null;
+    this.#heap.clear();
+    this.#queued.clear();
+    await Promise.allSettled([...this.#inFlight]);
+    if (graceful && this.#running.size > 0) {
+      let timer: TimerHandle | null = null;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = this.#o.clock.setTimer(resolve, timeoutMs);
+      });
+      await Promise.race([Promise.allSettled([...this.#running.values()].map((r) => r.done)), timedOut]);
+      (timer as TimerHandle | null)?.cancel();
+    }
+    for (const run of this.#running.values()) this.#abort(run, { kind: 'shutdown' });
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    await Promise.allSettled([...this.#inFlight]);
+    const runners = new Set<JobRunner>([this.#inline, ...[...this.#handlers.values()].map((h) => h.runner)]);
+    await Promise.allSettled([...runners].map((r) => r.close({ timeoutMs })));
+    this.#lag?.disable();
+    this.#state = 'stopped';
+    this.#emit('scheduler:stopped', { instanceId: this.#o.instanceId, at: this.#now() });
+  }
+
+  // ─── Triggers ──────────────────────────────────────────────────────────────────────────────
+
+  /** Validate and store a trigger. Nothing is written when validation fails. */
+  async addTrigger(input: TriggerInput): Promise<Trigger> {
+    const trigger = buildTrigger(input, this.#inputContext());
+    await this.#assertDependency(trigger);
+    await this.#store(() => this.#o.triggerStore.insert(trigger), 'insert trigger');
+    this.#noteTrigger(trigger);
+    this.#emit('trigger:added', trigger);
+    return trigger;
+  }
+
+  /** Change a trigger. The next slot is recomputed when the schedule or its bounds change. */
+  async updateTrigger(id: string, patch: TriggerPatch): Promise<Trigger> {
+    assertId(id, 'id');
+    return this.#rewrite(id, 'trigger:updated', (current) => patchTrigger(current, patch, this.#inputContext()));
+  }
+
+  /** Delete a trigger. Its jobs stay (and running ones finish). */
+  async removeTrigger(id: string): Promise<void> {
+    assertId(id, 'id');
+    const current = await this.#requireTrigger(id);
+    await this.#store(() => this.#o.triggerStore.remove(id), 'remove trigger');
+    this.#queued.delete(id);
+    if (current.schedule.kind === 'after') this.#dependents.get(current.schedule.after)?.delete(id);
+    this.#emit('trigger:removed', current);
+  }
+
+  /** Stop firing a trigger until `resumeTrigger`. */
+  async pauseTrigger(id: string): Promise<Trigger> {
+    assertId(id, 'id');
+    return this.#rewrite(id, 'trigger:paused', (current) => ({
+      ...current,
+      status: current.status === 'completed' ? 'completed' : 'paused',
+      updatedAt: this.#now(),
+      version: current.version + 1,
+    }));
+  }
+
+  /** Fire a paused trigger again, from its next slot after now (slots missed while paused are not replayed). */
+  async resumeTrigger(id: string): Promise<Trigger> {
+    assertId(id, 'id');
+    return this.#rewrite(id, 'trigger:resumed', (current) => {
+      if (current.status !== 'paused') return { ...current };
+      const now = this.#now();
+      const resumed: Trigger = { ...current, status: 'active', updatedAt: now, version: current.version + 1 };
+      if (current.schedule.kind !== 'at') resumed.nextRunAt = initialNextRunAt(resumed, now);
+      if (resumed.nextRunAt === null && (current.schedule.kind === 'cron' || current.schedule.kind === 'every')) {
+        resumed.status = 'completed';
+      }
+      return resumed;
+    });
+  }
+
+  /** One trigger, or `null`. */
+  async getTrigger(id: string): Promise<Trigger | null> {
+    assertId(id, 'id');
+    return this.#store(() => this.#o.triggerStore.get(id), 'get trigger');
+  }
+
+  /** Page through triggers by id. */
+  async listTriggers(query: TriggerQuery = {}): Promise<Page<Trigger>> {
+    const q = validateTriggerQuery(query);
+    return this.#store(() => this.#o.triggerStore.list(q), 'list triggers');
+  }
+
+  /** Run a trigger now (any status), optionally with another payload. Returns the new job. */
+  async runTrigger(id: string, options: { payload?: JsonValue } = {}): Promise<Job> {
+    assertId(id, 'id');
+    this.#assertAccepting();
+    const payload = options.payload === undefined ? undefined : assertJsonPayload(options.payload, 'payload', this.#o.maxPayloadBytes);
+    const trigger = await this.#requireTrigger(id);
+    this.#requireHandler(trigger.handler);
+    const now = this.#now();
+    const job = await this.#admit(trigger, {
+      source: 'manual',
+      key: `manual:${randomUUID()}`,
+      scheduledFor: now,
+      runAt: now,
+      payload: payload === undefined ? trigger.payload : payload,
+      event: null,
+      upstream: null,
+    });
+    return job;
+  }
+
+  /**
+   * Publish an event: every active trigger listening to it whose `filter` matches the payload gets
+   * a job. The same `eventId` fires each trigger once; a repeat returns the jobs made the first time.
+   */
+  async publish(event: string, payload: JsonValue = null, options: { eventId?: string } = {}): Promise<Job[]> {
+    assertEventName(event, 'event');
+    const body = assertJsonPayload(payload, 'payload', this.#o.maxPayloadBytes);
+    const eventId = options.eventId === undefined ? randomUUID() : assertEventName(options.eventId, 'eventId');
+    this.#assertAccepting();
+    const triggers = await this.#store(() => this.#o.triggerStore.findByEvent(event), 'find event triggers');
+    const now = this.#now();
+    const jobs: Job[] = [];
+    for (const trigger of triggers) {
+      if (trigger.schedule.kind !== 'event' || !matchesFilter(trigger.schedule.filter, body)) continue;
+      if (!this.#handlers.has(trigger.handler)) continue;
+      jobs.push(
+        await this.#admit(trigger, {
+          source: 'event',
+          key: `event:${trigger.id}:${eventId}`,
+          scheduledFor: now,
+          runAt: now,
+          payload: body,
+          event: { name: event, id: eventId },
+          upstream: null,
+        }),
+      );
+    }
+    return jobs;
+  }
+
+  // ─── Jobs ──────────────────────────────────────────────────────────────────────────────────
+
+  /** One job, or `null`. */
+  async getJob(id: string): Promise<Job | null> {
+    assertId(id, 'id');
+    return this.#store(() => this.#o.jobStore.get(id), 'get job');
+  }
+
+  /** Page through jobs, newest slot first. */
+  async listJobs(query: JobQuery = {}): Promise<Page<Job>> {
+    const q = validateJobQuery(query);
+    return this.#store(() => this.#o.jobStore.list(q), 'list jobs');
+  }
+
+  /**
+   * Cancel a job. A pending job is cancelled at once; a job running here is aborted and recorded
+   * `cancelled`; a job running on another instance is flagged, and its holder aborts it at its next
+   * lease renewal (within a third of `leaseMs`). Returns the job as it stands.
+   */
+  async cancelJob(id: string): Promise<Job> {
+    assertId(id, 'id');
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const job = await this.#store(() => this.#o.jobStore.get(id), 'get job');
+      if (!job) throw new JobNotFoundError(id);
+      if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'skipped') return job;
+      const local = this.#running.get(id);
+      if (local) {
+        this.#abort(local, { kind: 'cancel' });
+        await local.done;
+        return (await this.#o.jobStore.get(id)) ?? job;
+      }
+      if (job.status === 'pending') {
+        assertTransition('pending', 'cancelled', id);
+        const now = this.#now();
+        const written = await this.#store(
+          () =>
+            this.#o.jobStore.update(
+              id,
+              { status: ['pending'] },
+              { status: 'cancelled', finishedAt: now, dependentsFired: true, gate: null },
+              [historyEntry('cancelled', now, this.#o.instanceId, 'cancelled by request')],
+            ),
+          'cancel job',
+        );
+        if (written) {
+          this.#emit('job:cancelled', written);
+          return written;
+        }
+        continue;
+      }
+      const flagged = await this.#store(
+        () => this.#o.jobStore.update(id, { status: ['running'] }, { cancelRequested: true }),
+        'flag job for cancel',
+      );
+      if (flagged) return flagged;
+    }
+    throw new StoreError(`job "${id}" kept changing while being cancelled`);
+  }
+
+  // ─── Observability ─────────────────────────────────────────────────────────────────────────
+
+  /** Liveness and load of this instance. */
+  async health(): Promise<HealthReport> {
+    let storeReachable = true;
+    try {
+      await Promise.all([this.#o.triggerStore.ping(), this.#o.jobStore.ping()]);
+    } catch {
+      storeReachable = false;
+    }
+    const status: HealthReport['status'] =
+      this.#state === 'running' ? (this.#lastPollError === null && storeReachable ? 'ok' : 'degraded') : this.#state;
+    const lag = this.#lag && this.#lag.count > 0 ? this.#lag.percentile(99) / 1e6 : null;
+    return {
+      status,
+      instanceId: this.#o.instanceId,
+      running: this.#runningCount,
+      queued: this.#queued.size,
+      eventLoopLagMs: lag === null ? null : Math.round(lag * 100) / 100,
+      storeReachable,
+      lastPollAt: this.#lastPollAt,
+      lastPollError: this.#lastPollError,
+    };
+  }
+
+  /** Job counts by status, and per trigger: runs, successes, failures, last and next run, p50/p95 duration. */
+  async stats(filter: { triggerId?: string } = {}): Promise<SchedulerStats> {
+    if (filter.triggerId !== undefined) assertId(filter.triggerId, 'triggerId');
+    const summary = await this.#store(() => this.#o.jobStore.stats(filter), 'job stats');
+    const ids = new Set(Object.keys(summary.byTrigger));
+    if (filter.triggerId !== undefined) ids.add(filter.triggerId);
+    const triggers: Record<string, TriggerStats> = {};
+    for (const id of ids) {
+      const figures = summary.byTrigger[id];
+      const trigger = await this.#store(() => this.#o.triggerStore.get(id), 'get trigger');
+      triggers[id] = {
+        runs: figures?.runs ?? 0,
+        succeeded: figures?.succeeded ?? 0,
+        failed: figures?.failed ?? 0,
+        lastRunAt: trigger?.lastRunAt ?? figures?.lastFinishedAt ?? null,
+        nextRunAt: trigger?.nextRunAt ?? null,
+        p50DurationMs: figures?.p50DurationMs ?? null,
+        p95DurationMs: figures?.p95DurationMs ?? null,
+      };
+    }
+    return { jobs: summary.byStatus, triggers };
+  }
+
+  // ─── Engine: heap, timer, poll ─────────────────────────────────────────────────────────────
+
+  #now(): Date {
+    return new Date(this.#o.clock.now());
+  }
+
+  /** Put a trigger's next slot in the heap if it is due within the look-ahead window. */
+  #enqueue(trigger: Trigger): void {
+    if (this.#state !== 'running' || trigger.status !== 'active' || trigger.nextRunAt === null) return;
+    if (!this.#handlers.has(trigger.handler)) return;
+    const slot = trigger.nextRunAt.getTime();
+    if (slot > this.#o.clock.now() + this.#o.lookaheadMs) return;
+    const queued = this.#queued.get(trigger.id);
+    if (queued && queued.slot === slot && queued.version >= trigger.version) return;
+    const seq = this.#seq++;
+    const at = slot + (trigger.jitterMs > 0 ? slotJitter(trigger.jitterMs) : 0);
+    this.#queued.set(trigger.id, { seq, slot, version: trigger.version });
+    this.#heap.push({ kind: 'slot', at, priority: trigger.priority, seq, slot, trigger });
+    if (at < this.#timerAt) this.#arm();
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#state !== 'running') return;
+    this.#heap.push({ kind: 'wake', at, priority: 0, seq: this.#seq++ });
+    if (at < this.#timerAt) this.#arm();
+  }
+
+  #isLive(entry: HeapEntry): boolean {
+    return entry.kind === 'wake' || this.#queued.get(entry.trigger.id)?.seq === entry.seq;
+  }
+
+  #arm(): void {
+    let head = this.#heap.peek();
+    while (head && !this.#isLive(head)) {
+      this.#heap.pop();
+      head = this.#heap.peek();
+    }
+    if (!head || this.#state !== 'running') {
+      this.#timer?.cancel();
+      this.#timer = null;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.#timer && this.#timerAt <= head.at) return;
+    this.#timer?.cancel();
+    this.#timerAt = head.at;
+    this.#timer = this.#o.clock.setTimer(() => this.#onTimer(), Math.max(0, head.at - this.#o.clock.now()));
+  }
+
+  #onTimer(): void {
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = this.#o.clock.now();
+    let wake = false;
+    for (let head = this.#heap.peek(); head && head.at <= now; head = this.#heap.peek()) {
+      this.#heap.pop();
+      if (!this.#isLive(head)) continue;
+      if (head.kind === 'wake') {
+        wake = true;
+        continue;
+      }
+      this.#queued.delete(head.trigger.id);
+      this.#track(this.#fireSlot(head.trigger, new Date(head.slot)));
+    }
+    if (wake) this.#kickDispatch();
+    this.#arm();
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  #schedulePoll(delayMs: number): void {
+    if (this.#state !== 'running') return;
+    this.#pollTimer?.cancel();
+    this.#pollTimer = this.#o.clock.setTimer(() => void this.#poll(), delayMs);
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling || this.#state !== 'running') return;
+    this.#polling = true;
+    try {
+      const now = this.#o.clock.now();
+      const handlers = this.#usableHandlerNames();
+      const due = await this.#o.triggerStore.findDue(new Date(now + this.#o.lookaheadMs), this.#o.pollBatchSize, handlers);
+      for (const trigger of due) this.#enqueue(trigger);
+      const edges = await this.#o.triggerStore.dependencyEdges();
+      this.#dependents.clear();
+      for (const edge of edges) addTo(this.#dependents, edge.after, edge.id);
+      await this.#dispatchGated(now, handlers);
+      if (now - this.#lastRecoveryAt >= this.#o.leaseMs / 3) {
+        this.#lastRecoveryAt = now;
+        await this.#maintain(now);
+      }
+      this.#lastPollAt = new Date(now);
+      this.#lastPollError = null;
+      this.#pollFailures = 0;
+      this.#kickDispatch();
+      const nextPending = await this.#o.jobStore.nextPendingAt(handlers);
+      if (nextPending && nextPending.getTime() > now && nextPending.getTime() < now + this.#o.pollIntervalMs) {
+        this.#wakeAt(nextPending.getTime());
+      }
+    } catch (error) {
+      this.#pollFailures += 1;
+      this.#lastPollError = toError(error).message;
+      this.#fail(new StoreError(`poll failed: ${toError(error).message}`, { cause: error }));
+    } finally {
+      this.#polling = false;
+      const backoff = Math.min(MAX_POLL_BACKOFF_MS, this.#o.pollIntervalMs * 2 ** this.#pollFailures);
+      this.#schedulePoll(this.#pollFailures === 0 ? this.#o.pollIntervalMs : backoff);
+    }
+  }
+
+  /** Cluster-wide chores, done by whichever instance holds the maintenance lock. */
+  async #maintain(now: number): Promise<void> {
+    const lease = await this.#o.lockManager.acquire('maintenance', this.#o.instanceId, this.#o.leaseMs, new Date(now));
+    if (!lease) return;
+    try {
+      await this.#recoverExpiredLeases(now);
+      await this.#fireUnfiredDependents(now);
+      if (now - this.#lastPurgeAt >= PURGE_EVERY_MS) {
+        this.#lastPurgeAt = now;
+        const removed = await this.#o.jobStore.purge(new Date(now - this.#o.jobRetentionMs));
+        if (removed > 0) this.#o.logger.info({ removed }, 'purged jobs past retention');
+      }
+    } finally {
+      await this.#o.lockManager.release(lease);
+    }
+  }
+
+  // ─── Engine: firing ────────────────────────────────────────────────────────────────────────
+
+  async #fireSlot(trigger: Trigger, slot: Date): Promise<void> {
+    try {
+      const now = this.#now();
+      const plan = this.#misfirePlan(trigger, slot, now);
+      const claimed = await this.#o.triggerStore.claimSlot(trigger.id, slot, trigger.version, {
+        nextRunAt: plan.next,
+        lastRunAt: plan.fireFor ?? slot,
+        status: plan.next === null ? 'completed' : 'active',
+        updatedAt: now,
+      });
+      if (!claimed) return;
+      this.#enqueue(claimed);
+      if (plan.fireFor === null) {
+        this.#o.logger.info({ triggerId: trigger.id, slot, skippedTo: plan.next }, 'misfired slot skipped');
+        return;
+      }
+      await this.#admit(claimed, {
+        source: 'schedule',
+        key: `slot:${trigger.id}:${plan.fireFor.toISOString()}`,
+        scheduledFor: plan.fireFor,
+        runAt: plan.fireFor,
+        payload: claimed.payload,
+        event: null,
+        upstream: null,
+      });
+    } catch (error) {
+      this.#fail(new StoreError(`firing ${trigger.id} at ${slot.toISOString()} failed: ${toError(error).message}`, { cause: error }));
+    }
+  }
+
+  /**
+   * Decide what a (possibly late) slot fires and where the trigger goes next. The next slot is
+   * always derived from slots, never from `now`, so every instance computes the same keys.
+   */
+  #misfirePlan(trigger: Trigger, slot: Date, now: Date): { fireFor: Date | null; next: Date | null } {
+    const bounds = { startAt: trigger.startAt, endAt: trigger.endAt };
+    const following = nextSlotAfter(trigger.schedule, bounds, slot);
+    const lateBy = now.getTime() - slot.getTime();
+    if (lateBy <= this.#o.misfireGraceMs) return { fireFor: slot, next: following };
+    // Walk the missed slots up to now (bounded), remembering the last missed one.
+    const missed: Date[] = [slot];
+    let cursor = following;
+    while (cursor && cursor.getTime() <= now.getTime()) {
+      missed.push(cursor);
+      if (missed.length > this.#o.maxMisfireRuns + 1) missed.shift();
+      cursor = nextSlotAfter(trigger.schedule, bounds, cursor);
+    }
+    switch (trigger.misfire) {
+      case 'skip':
+        return { fireFor: null, next: cursor };
+      case 'run-once':
+        return { fireFor: missed[missed.length - 1]!, next: cursor };
+      case 'run-all': {
+        // Keep the newest `maxMisfireRuns` missed slots: fire the oldest of them now, the rest follow.
+        const keep = missed.slice(-this.#o.maxMisfireRuns);
+        return { fireFor: keep[0]!, next: keep[1] ?? cursor };
+      }
+    }
+  }
+
+  /**
+   * Turn a due occurrence into a job: apply the window and the overlap/concurrency policy, insert
+   * the record (running with a lease when this instance has room, else pending) and run it.
+   */
+  async #admit(trigger: Trigger, draft: JobDraft): Promise<Job> {
+    const now = this.#now();
+    if (draft.source !== 'manual' && trigger.window && !isInWindow(trigger.window, draft.scheduledFor)) {
+      return this.#insertSkipped(trigger, draft, now, 'outside the trigger window');
+    }
+    const limit = permitLimit(trigger);
+    let permit: Lease | null = null;
+    if (limit !== null && this.#state === 'running') {
+      permit = await this.#acquirePermit(trigger.id, limit, now);
+      if (!permit) {
+        if (trigger.overlap === 'skip') return this.#insertSkipped(trigger, draft, now, 'overlap: previous run still active');
+        if (trigger.overlap === 'queue') {
+          const active = await this.#o.jobStore.countActive(trigger.id);
+          if (active.pending > 0) return this.#insertSkipped(trigger, draft, now, 'overlap: a run is already queued');
+        }
+        return this.#insertPending(trigger, draft, now, trigger.id);
+      }
+    }
+    const registration = this.#handlers.get(trigger.handler);
+    if (!registration || registration.invalid || this.#state !== 'running' || !this.#reserve(registration)) {
+      if (permit) await this.#releasePermit(permit);
+      return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id);
+    }
+    const policy = this.#policy(trigger, registration);
+    const token = 1;
+    const job = this.#newJob(trigger, draft, policy, limit, {
+      status: 'running',
+      attempts: 1,
+      fence: token,
+      lease: { owner: this.#o.instanceId, token, expiresAt: new Date(now.getTime() + this.#o.leaseMs) },
+      instanceId: this.#o.instanceId,
+      startedAt: now,
+      metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()) },
+      history: [
+        historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source)),
+        historyEntry('running', now, this.#o.instanceId, 'attempt 1'),
+      ],
+    });
+    let stored: Job | null;
+    try {
+      stored = await this.#insertWithRetry(job);
+    } catch (error) {
+      this.#unreserve(registration);
+      if (permit) await this.#releasePermit(permit);
+      throw error;
+    }
+    if (!stored) {
+      this.#unreserve(registration);
+      if (permit) await this.#releasePermit(permit);
+      return (await this.#o.jobStore.getByKey(job.key)) ?? job;
+    }
+    this.#emit('job:scheduled', stored);
+    this.#startRun(stored, registration, trigger, permit);
+    return stored;
+  }
+
+  async #insertSkipped(trigger: Trigger, draft: JobDraft, now: Date, reason: string): Promise<Job> {
+    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), null, {
+      status: 'skipped',
+      finishedAt: now,
+      dependentsFired: true,
+      history: [historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source)), historyEntry('skipped', now, this.#o.instanceId, reason)],
+    });
+    const stored = await this.#insertWithRetry(job);
+    if (!stored) return (await this.#o.jobStore.getByKey(job.key)) ?? job;
+    this.#emit('job:skipped', stored);
+    return stored;
+  }
+
+  async #insertPending(trigger: Trigger, draft: JobDraft, now: Date, gate: string | null): Promise<Job> {
+    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), permitLimit(trigger), {
+      status: 'pending',
+      gate,
+      history: [historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source) + (gate ? '; waiting for a concurrency permit' : ''))],
+    });
+    const stored = await this.#insertWithRetry(job);
+    if (!stored) return (await this.#o.jobStore.getByKey(job.key)) ?? job;
+    this.#emit('job:scheduled', stored);
+    if (gate === null && draft.runAt.getTime() > now.getTime()) this.#wakeAt(draft.runAt.getTime());
+    else this.#kickDispatch();
+    return stored;
+  }
+
+  /** Insert, retrying store errors a few times: the slot is already claimed, so the job must land. */
+  async #insertWithRetry(job: Job): Promise<Job | null> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        return await this.#o.jobStore.insert(job);
+      } catch (error) {
+        lastError = error;
+        await this.#sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
+    }
+    throw new StoreError(`could not insert job ${job.key}: ${toError(lastError).message}`, { cause: lastError });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#o.clock.setTimer(resolve, ms));
+  }
+
+  #newJob(
+    trigger: Trigger,
+    draft: JobDraft,
+    policy: { maxAttempts: number; backoff: BackoffPolicy | null; timeoutMs: number | null },
+    limit: number | null,
+    fields: Partial<Job>,
+  ): Job {
+    return {
+      id: randomUUID(),
+      key: draft.key,
+      triggerId: trigger.id,
+      handler: trigger.handler,
+      payload: draft.payload,
+      source: draft.source,
+      scheduledFor: draft.scheduledFor,
+      runAt: draft.runAt,
+      status: 'pending',
+      priority: trigger.priority,
+      attempts: 0,
+      maxAttempts: policy.maxAttempts,
+      timeoutMs: policy.timeoutMs,
+      backoff: policy.backoff,
+      permitLimit: limit,
+      nextAttemptAt: null,
+      result: null,
+      error: null,
+      metrics: { ...EMPTY_METRICS },
+      history: [],
+      instanceId: null,
+      lease: null,
+      fence: 0,
+      event: draft.event,
+      upstream: draft.upstream,
+      gate: null,
+      cancelRequested: false,
+      dependentsFired: false,
+      createdAt: this.#now(),
+      startedAt: null,
+      finishedAt: null,
+      ...fields,
+    };
+  }
+
+  #policy(
+    trigger: Trigger,
+    registration: HandlerRegistration | null,
+  ): { maxAttempts: number; backoff: BackoffPolicy | null; timeoutMs: number | null } {
+    const retry = trigger.retry ?? registration?.retry ?? this.#o.defaultRetry;
+    return {
+      maxAttempts: retry.attempts,
+      backoff: retry.backoff ?? null,
+      timeoutMs: trigger.timeoutMs ?? registration?.timeoutMs ?? this.#o.defaultTimeoutMs,
+    };
+  }
+
+  // ─── Engine: capacity and dispatch of pending jobs ─────────────────────────────────────────
+
+  #reserve(registration: HandlerRegistration): boolean {
+    if (this.#runningCount >= this.#o.concurrency) return false;
+    if (registration.concurrency !== null && registration.running >= registration.concurrency) return false;
+    this.#runningCount += 1;
+    registration.running += 1;
+    return true;
+  }
+
+  #unreserve(registration: HandlerRegistration): void {
+    this.#runningCount -= 1;
+    registration.running -= 1;
+  }
+
+  #usableHandlerNames(): string[] {
+    const names: string[] = [];
+    for (const registration of this.#handlers.values()) if (!registration.invalid) names.push(registration.name);
+    return names;
+  }
+
+  #handlersWithRoom(): HandlerRegistration[] {
+    const out: HandlerRegistration[] = [];
+    for (const registration of this.#handlers.values()) {
+      if (registration.invalid) continue;
+      if (registration.concurrency !== null && registration.running >= registration.concurrency) continue;
+      out.push(registration);
+    }
+    return out;
+  }
+
+  #kickDispatch(): void {
+    if (this.#state !== 'running') return;
+    if (this.#dispatching) {
+      this.#dispatchAgain = true;
+      return;
+    }
+    this.#track(this.#dispatchPending());
+  }
+
+  /** Start due pending jobs (retries, queued runs, recovered jobs) while there is room. */
+  async #dispatchPending(): Promise<void> {
+    this.#dispatching = true;
+    try {
+      do {
+        this.#dispatchAgain = false;
+        while (this.#state === 'running' && this.#runningCount < this.#o.concurrency) {
+          const candidates = this.#handlersWithRoom();
+          if (candidates.length === 0) break;
+          // Hold a place for every candidate handler while the claim is in flight, so no other
+          // path can fill them up meanwhile; give back all but the one that is used.
+          this.#runningCount += 1;
+          for (const c of candidates) c.running += 1;
+          let job: Job | null = null;
+          try {
+            const now = this.#now();
+            job = await this.#o.jobStore.claimPending(now, {
+              handlers: candidates.map((c) => c.name),
+              owner: this.#o.instanceId,
+              leaseExpiresAt: new Date(now.getTime() + this.#o.leaseMs),
+              history: historyEntry('running', now, this.#o.instanceId, 'claimed'),
+              gate: null,
+            });
+          } finally {
+            for (const c of candidates) if (c.name !== job?.handler) c.running -= 1;
+            if (!job) this.#runningCount -= 1;
+          }
+          if (!job) break;
+          await this.#startClaimed(job, this.#handlers.get(job.handler)!, null);
+        }
+      } while (this.#dispatchAgain && this.#state === 'running');
+    } catch (error) {
+      this.#fail(new StoreError(`dispatching pending jobs failed: ${toError(error).message}`, { cause: error }));
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  /** Start pending jobs that wait for a concurrency permit of their trigger. */
+  async #dispatchGated(now: number, handlers: string[]): Promise<void> {
+    const triggerIds = await this.#o.jobStore.gatedTriggerIds(new Date(now), handlers, 100);
+    for (const triggerId of triggerIds) await this.#tryStartGated(triggerId);
+  }
+
+  async #tryStartGated(triggerId: string): Promise<void> {
+    if (this.#state !== 'running') return;
+    const trigger = await this.#o.triggerStore.get(triggerId);
+    const registration = trigger ? this.#handlers.get(trigger.handler) : undefined;
+    if (!trigger || !registration || registration.invalid) return;
+    const limit = permitLimit(trigger) ?? 1;
+    const now = this.#now();
+    const permit = await this.#acquirePermit(triggerId, limit, now);
+    if (!permit) return;
+    if (!this.#reserve(registration)) {
+      await this.#releasePermit(permit);
+      return;
+    }
+    let job: Job | null = null;
+    try {
+      job = await this.#o.jobStore.claimPending(now, {
+        handlers: [registration.name],
+        owner: this.#o.instanceId,
+        leaseExpiresAt: new Date(now.getTime() + this.#o.leaseMs),
+        history: historyEntry('running', now, this.#o.instanceId, 'claimed with a concurrency permit'),
+        gate: triggerId,
+      });
+    } finally {
+      if (!job) {
+        this.#unreserve(registration);
+        await this.#releasePermit(permit);
+      }
+    }
+    if (job) await this.#startClaimed(job, registration, permit);
+  }
+
+  /** A job was claimed from `pending` (lease set, status running): count the attempt and run it. */
+  async #startClaimed(claimed: Job, registration: HandlerRegistration, permit: Lease | null): Promise<void> {
+    const now = this.#now();
+    const token = claimed.lease?.token ?? claimed.fence;
+    const started = await this.#o.jobStore.update(
+      claimed.id,
+      { status: ['running'], leaseToken: token },
+      {
+        attempts: claimed.attempts + 1,
+        startedAt: now,
+        nextAttemptAt: null,
+        instanceId: this.#o.instanceId,
+        metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - claimed.runAt.getTime()) },
+      },
+    );
+    if (!started) {
+      this.#unreserve(registration);
+      if (permit) await this.#releasePermit(permit);
+      return;
+    }
+    const trigger = await this.#o.triggerStore.get(started.triggerId);
+    this.#startRun(started, registration, trigger, permit);
+  }
+
+  // ─── Engine: permits (cluster-wide concurrency caps per trigger) ──────────────────────────
+
+  async #acquirePermit(triggerId: string, limit: number, now: Date): Promise<Lease | null> {
+    for (let k = 0; k < limit; k++) {
+      const lease = await this.#o.lockManager.acquire(`permit:${triggerId}:${k}`, this.#o.instanceId, this.#o.leaseMs, now);
+      if (lease) return lease;
+    }
+    return null;
+  }
+
+  async #releasePermit(permit: Lease): Promise<void> {
+    try {
+      await this.#o.lockManager.release(permit);
+    } catch (error) {
+      // The permit expires on its own after leaseMs; log and move on.
+      this.#o.logger.warn({ key: permit.key, error: toError(error).message }, 'releasing a permit failed');
+    }
+  }
+
+  // ─── Engine: running a job ─────────────────────────────────────────────────────────────────
+
+  #startRun(job: Job, registration: HandlerRegistration, trigger: Trigger | null, permit: Lease | null): void {
+    const controller = new AbortController();
+    const token = job.lease?.token ?? job.fence;
+    const run: RunningJob = { job, token, controller, reason: null, permit, done: Promise.resolve() };
+    this.#running.set(job.id, run);
+    this.#emit('job:started', job);
+    run.done = this.#execute(run, registration, trigger).finally(() => {
+      this.#running.delete(job.id);
+      this.#unreserve(registration);
+      this.#kickDispatch();
+      if (permit) void this.#tryStartGated(job.triggerId).catch((error: unknown) => this.#fail(toError(error)));
+    });
+  }
+
+  #abort(run: RunningJob, reason: AbortReason): void {
+    if (run.reason) return;
+    run.reason = reason;
+    const error =
+      reason.kind === 'timeout'
+        ? reason.error
+        : new SchedulerStoppedError(
+            reason.kind === 'cancel' ? 'job cancelled' : reason.kind === 'lease-lost' ? 'lease lost' : 'scheduler stopping',
+          );
+    run.controller.abort(error);
+  }
+
+  async #execute(run: RunningJob, registration: HandlerRegistration, trigger: Trigger | null): Promise<void> {
+    const { job } = run;
+    const startedAt = this.#o.clock.now();
+    const timers: TimerHandle[] = [];
+    const renewEvery = Math.max(1, Math.floor(this.#o.leaseMs / 3));
+    const renew = async (): Promise<void> => {
+      if (run.reason) return;
+      const expiresAt = new Date(this.#o.clock.now() + this.#o.leaseMs);
+      try {
+        const current = await this.#o.jobStore.renewLease(job.id, run.token, expiresAt);
+        if (!current) {
+          this.#abort(run, { kind: 'lease-lost' });
+          this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'expired' });
+          return;
+        }
+        if (current.cancelRequested) this.#abort(run, { kind: 'cancel' });
+        if (run.permit) run.permit = (await this.#o.lockManager.renew(run.permit, this.#o.leaseMs, this.#now())) ?? run.permit;
+      } catch (error) {
+        // Keep running through a store outage: the final write is fenced, so a job that was taken
+        // over meanwhile cannot overwrite the new holder's record.
+        this.#fail(new StoreError(`lease renewal of job ${job.id} failed: ${toError(error).message}`, { cause: error }));
+      }
+    };
+    const scheduleRenewal = (): void => {
+      timers.push(
+        this.#o.clock.setTimer(() => {
+          void renew().finally(() => {
+            if (!run.reason && this.#running.has(job.id)) scheduleRenewal();
+          });
+        }, renewEvery),
+      );
+    };
+    scheduleRenewal();
+    if (job.timeoutMs !== null) {
+      const limit = job.timeoutMs;
+      timers.push(this.#o.clock.setTimer(() => this.#abort(run, { kind: 'timeout', error: new JobTimeoutError(limit) }), limit));
+    }
+    const log = childLogger(this.#o.logger, { jobId: job.id, triggerId: job.triggerId, attempt: job.attempts });
+    const context: JobContext = {
+      payload: job.payload,
+      signal: run.controller.signal,
+      attempt: job.attempts,
+      job,
+      trigger,
+      log,
+      heartbeat: renew,
+    };
+    const aborted = new Promise<null>((resolve) => {
+      if (run.controller.signal.aborted) resolve(null);
+      run.controller.signal.addEventListener('abort', () => resolve(null), { once: true });
+    });
+    let outcome: RunOutcome | null;
+    if (registration.invalid) {
+      outcome = { ok: false, error: registration.invalid, metrics: zeroMetrics() };
+    } else {
+      const running = registration.runner.run({ handler: registration.handler, context }).catch(
+        (error: unknown): RunOutcome => ({ ok: false, error, metrics: zeroMetrics() }),
+      );
+      outcome = await Promise.race([running, aborted]);
+    }
+    for (const timer of timers) timer.cancel();
+    const durationMs = this.#o.clock.now() - startedAt;
+    await this.#finish(run, outcome, durationMs);
+  }
+
+  async #finish(run: RunningJob, outcome: RunOutcome | null, wallMs: number): Promise<void> {
+    const { job } = run;
+    const reason = run.reason;
+    try {
+      if (reason?.kind === 'lease-lost') return;
+      const now = this.#now();
+      const metrics = {
+        ...job.metrics,
+        durationMs: outcome ? Math.round(outcome.metrics.durationMs) : wallMs,
+        cpuUserMs: outcome?.metrics.cpuUserMs ?? null,
+        cpuSystemMs: outcome?.metrics.cpuSystemMs ?? null,
+        heapUsedBytes: outcome?.metrics.heapUsedBytes ?? null,
+      };
+      if (outcome?.metrics.waitMs) metrics.queuedMs = (metrics.queuedMs ?? 0) + Math.round(outcome.metrics.waitMs);
+      let status: JobStatus;
+      let patch: JobPatch;
+      let note: string;
+      let error: unknown = null;
+      if (reason?.kind === 'cancel') {
+        status = 'cancelled';
+        note = 'cancelled by request';
+        patch = { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } };
+      } else if (reason?.kind === 'shutdown') {
+        status = 'pending';
+        note = 'aborted: instance stopped before the job finished; handed back for another run';
+        patch = { runAt: now, nextAttemptAt: now, attempts: Math.max(0, job.attempts - 1) };
+      } else if (outcome?.ok && reason === null) {
+        const result = checkResult(outcome.result);
+        if (result.ok) {
+          status = 'succeeded';
+          note = `attempt ${job.attempts} succeeded`;
+          patch = { result: result.value, error: null };
+        } else {
+          error = result.error;
+          ({ status, patch, note } = this.#failure(job, error, now));
+        }
+      } else {
+        error = reason?.kind === 'timeout' ? reason.error : outcome && !outcome.ok ? outcome.error : new Error('aborted');
+        ({ status, patch, note } = this.#failure(job, error, now));
+      }
+      assertTransition('running', status, job.id);
+      const final = status !== 'pending';
+      const hasDependents = final && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
+      const written = await this.#o.jobStore.update(
+        job.id,
+        { status: ['running'], leaseToken: run.token },
+        {
+          ...patch,
+          status,
+          metrics,
+          lease: null,
+          cancelRequested: false,
+          finishedAt: final ? now : null,
+          dependentsFired: final ? !hasDependents : false,
+          gate: status === 'pending' && job.permitLimit !== null ? job.triggerId : null,
+        },
+        [historyEntry(status, now, this.#o.instanceId, note)],
+      );
+      if (!written) {
+        this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'the job was taken over before it finished' });
+        return;
+      }
+      if (reason?.kind === 'timeout') this.#emit('job:timeout', written);
+      this.#emitStatus(written, status);
+      if (status === 'pending' && written.gate === null) this.#wakeAt(written.runAt.getTime());
+      if (hasDependents) await this.#fireDependents(written);
+    } catch (error) {
+      this.#fail(new StoreError(`recording the end of job ${job.id} failed: ${toError(error).message}`, { cause: error }));
+    } finally {
+      if (run.permit) await this.#releasePermit(run.permit);
+    }
+  }
+
+  #failure(job: Job, error: unknown, now: Date): { status: JobStatus; patch: JobPatch; note: string } {
+    const info = errorInfo(error);
+    const permanent = error instanceof PermanentJobError || info.code === 'ERR_PERMANENT_JOB';
+    let retry = !permanent && job.attempts < job.maxAttempts;
+    const registration = this.#handlers.get(job.handler);
+    if (retry && registration?.retryOn) {
+      try {
+        retry = registration.retryOn(error, job.attempts) !== false;
+      } catch (predicateError) {
+        retry = false;
+        this.#o.logger.warn({ jobId: job.id, error: toError(predicateError).message }, 'retryOn threw; not retrying');
+      }
+    }
+    if (!retry) {
+      const why = permanent ? 'permanent error' : job.attempts >= job.maxAttempts ? 'no attempts left' : 'retryOn declined';
+      return { status: 'failed', patch: { error: info }, note: `attempt ${job.attempts} failed (${why}): ${info.message}` };
+    }
+    const delay = job.backoff ? backoffDelay(job.backoff, job.attempts) : 0;
+    const runAt = new Date(now.getTime() + delay);
+    return {
+      status: 'pending',
+      patch: { error: info, runAt, nextAttemptAt: runAt },
+      note: `attempt ${job.attempts} failed: ${info.message}; retry in ${delay} ms`,
+    };
+  }
+
+  #emitStatus(job: Job, status: JobStatus): void {
+    if (status === 'succeeded') this.#emit('job:succeeded', job);
+    else if (status === 'failed') this.#emit('job:failed', job);
+    else if (status === 'cancelled') this.#emit('job:cancelled', job);
+    else if (status === 'pending') this.#emit('job:retrying', job);
+  }
+
+  // ─── Engine: recovery and dependencies ─────────────────────────────────────────────────────
+
+  /** Jobs whose holder stopped renewing are retried (or failed when out of attempts). */
+  async #recoverExpiredLeases(now: number): Promise<void> {
+    const expired = await this.#o.jobStore.findExpiredLeases(new Date(now), 100);
+    for (const job of expired) {
+      if (this.#running.has(job.id) || !job.lease) continue;
+      const at = new Date(now);
+      const info: JobErrorInfo = {
+        name: 'LeaseExpiredError',
+        message: `lease of instance ${job.lease.owner} expired while the job was running`,
+        code: 'ERR_LEASE_EXPIRED',
+      };
+      const retry = job.attempts < job.maxAttempts;
+      const delay = retry && job.backoff ? backoffDelay(job.backoff, Math.max(1, job.attempts)) : 0;
+      const runAt = new Date(now + delay);
+      const status: JobStatus = retry ? 'pending' : 'failed';
+      const hasDependents = !retry && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
+      const written = await this.#o.jobStore.update(
+        job.id,
+        { status: ['running'], leaseToken: job.lease.token },
+        retry
+          ? { status, lease: null, error: info, runAt, nextAttemptAt: runAt, gate: job.permitLimit !== null ? job.triggerId : null }
+          : { status, lease: null, error: info, finishedAt: at, dependentsFired: !hasDependents },
+        [historyEntry(status, at, this.#o.instanceId, `recovered: ${info.message}`)],
+      );
+      if (!written) continue;
+      this.#o.logger.warn({ jobId: job.id, owner: job.lease.owner }, 'recovered a job whose lease expired');
+      this.#emitStatus(written, status);
+      if (hasDependents) await this.#fireDependents(written);
+    }
+    if (expired.length > 0) this.#kickDispatch();
+  }
+
+  async #fireUnfiredDependents(now: number): Promise<void> {
+    const jobs = await this.#o.jobStore.findUnfiredDependents(new Date(now - this.#o.leaseMs), 100);
+    for (const job of jobs) await this.#fireDependents(job);
+  }
+
+  async #fireDependents(upstream: Job): Promise<void> {
+    const dependents = await this.#o.triggerStore.findDependents(upstream.triggerId);
+    const now = this.#now();
+    for (const trigger of dependents) {
+      if (trigger.schedule.kind !== 'after' || !conditionMet(trigger.schedule.on, upstream.status)) continue;
+      await this.#admit(trigger, {
+        source: 'dependency',
+        key: `after:${trigger.id}:${upstream.id}`,
+        scheduledFor: now,
+        runAt: now,
+        payload: trigger.payload,
+        event: null,
+        upstream: { jobId: upstream.id, triggerId: upstream.triggerId, status: upstream.status },
+      });
+    }
+    await this.#o.jobStore.update(upstream.id, {}, { dependentsFired: true });
+  }
+
+  // ─── Helpers ───────────────────────────────────────────────────────────────────────────────
+
+  #inputContext(): TriggerInputContext {
+    return {
+      now: this.#now(),
+      hasHandler: (name) => this.#handlers.has(name),
+      maxPayloadBytes: this.#o.maxPayloadBytes,
+    };
+  }
+
+  #noteTrigger(trigger: Trigger): void {
+    if (trigger.schedule.kind === 'after') addTo(this.#dependents, trigger.schedule.after, trigger.id);
+    this.#queued.delete(trigger.id);
+    this.#enqueue(trigger);
+  }
+
+  async #rewrite(id: string, event: 'trigger:updated' | 'trigger:paused' | 'trigger:resumed', change: (current: Trigger) => Trigger): Promise<Trigger> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.#requireTrigger(id);
+      const next = change(current);
+      if (next.version === current.version) return next;
+      if (next.schedule.kind === 'after') await this.#assertDependency(next);
+      const written = await this.#store(() => this.#o.triggerStore.replace(next, current.version), 'replace trigger');
+      if (!written) continue;
+      if (current.schedule.kind === 'after') this.#dependents.get(current.schedule.after)?.delete(id);
+      this.#noteTrigger(next);
+      this.#emit(event, next);
+      return next;
+    }
+    throw new StoreError(`trigger "${id}" kept changing while being updated`);
+  }
+
+  async #requireTrigger(id: string): Promise<Trigger> {
+    const trigger = await this.#store(() => this.#o.triggerStore.get(id), 'get trigger');
+    if (!trigger) throw new TriggerNotFoundError(id);
+    return trigger;
+  }
+
+  #requireHandler(name: string): HandlerRegistration {
+    const registration = this.#handlers.get(name);
+    if (!registration) throw new HandlerNotFoundError(name);
+    return registration;
+  }
+
+  /** Reject an `after` dependency on a missing trigger or one that closes a cycle. */
+  async #assertDependency(trigger: Trigger): Promise<void> {
+    if (trigger.schedule.kind !== 'after') return;
+    const upstream = trigger.schedule.after;
+    if (upstream === trigger.id) throw new InvalidTriggerConfigError('schedule.after', 'a trigger cannot depend on itself');
+    const exists = await this.#store(() => this.#o.triggerStore.get(upstream), 'get trigger');
+    if (!exists) throw new InvalidTriggerConfigError('schedule.after', `trigger "${upstream}" does not exist`);
+    const edges = await this.#store(() => this.#o.triggerStore.dependencyEdges(), 'read dependencies');
+    const parentOf = new Map<string, string>();
+    for (const edge of edges) if (edge.id !== trigger.id) parentOf.set(edge.id, edge.after);
+    parentOf.set(trigger.id, upstream);
+    const seen = new Set<string>();
+    for (let cursor: string | undefined = trigger.id; cursor !== undefined; cursor = parentOf.get(cursor)) {
+      if (seen.has(cursor)) {
+        throw new InvalidTriggerConfigError('schedule.after', `depending on "${upstream}" would make a cycle: ${[...seen, cursor].join(' -> ')}`);
+      }
+      seen.add(cursor);
+    }
+  }
+
+  #assertAccepting(): void {
+    if (this.#state === 'stopping') throw new SchedulerStoppedError('scheduler is stopping');
+  }
+
+  /** Run a store call from a public method; wrap backend errors in `StoreError`. */
+  async #store<T>(operation: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof SchedulerError) throw error;
+      throw new StoreError(`${what} failed: ${toError(error).message}`, { cause: error });
+    }
+  }
+
+  #emit<K extends keyof SchedulerEvents>(event: K, ...args: SchedulerEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: SchedulerEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#o.logger.error({ event, error: toError(error).message }, 'an event listener threw');
+    }
+  }
+
+  /** Report an error that has no caller to throw to: log it and emit `error`. */
+  #fail(error: Error): void {
+    this.#o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
+    this.#emit('error', error);
+  }
+}
+
+// ─── Module-level helpers ────────────────────────────────────────────────────────────────────
+
+function permitLimit(trigger: Trigger): number | null {
+  if (trigger.maxConcurrent !== null) return trigger.maxConcurrent;
+  return trigger.overlap === 'allow' ? null : 1;
+}
+
+function reasonFor(source: JobSource): string {
+  switch (source) {
+    case 'schedule':
+      return 'slot claimed';
+    case 'manual':
+      return 'manual run';
+    case 'event':
+      return 'event received';
+    case 'dependency':
+      return 'upstream job finished';
+  }
+}
+
+function conditionMet(on: 'success' | 'failure' | 'completion', status: JobStatus): boolean {
+  if (on === 'success') return status === 'succeeded';
+  if (on === 'failure') return status === 'failed';
+  return status === 'succeeded' || status === 'failed';
+}
+
+function matchesFilter(filter: Record<string, JsonValue>, payload: JsonValue): boolean {
+  const keys = Object.keys(filter);
+  if (keys.length === 0) return true;
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
+  return keys.every((key) => Object.hasOwn(payload, key) && payload[key] === filter[key]);
+}
+
+function checkResult(result: JsonValue | null | undefined): { ok: true; value: JsonValue | null } | { ok: false; error: Error } {
+  if (result === undefined) return { ok: true, value: null };
+  try {
+    return { ok: true, value: assertJsonPayload(result, 'result') };
+  } catch (error) {
+    return { ok: false, error: new PermanentJobError(`handler returned a value that cannot be stored: ${toError(error).message}`) };
+  }
+}
+
+function errorInfo(error: unknown): JobErrorInfo {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, code: typeof code === 'string' || typeof code === 'number' ? String(code) : null };
+  }
+  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error), code: null };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(safeString(error));
+}
+
+function zeroMetrics(): RunMetrics {
+  return { durationMs: 0, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, waitMs: null };
+}
+
+function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
+  return {
+    debug: (fields, message) => logger.debug({ ...bindings, ...fields }, message),
+    info: (fields, message) => logger.info({ ...bindings, ...fields }, message),
+    warn: (fields, message) => logger.warn({ ...bindings, ...fields }, message),
+    error: (fields, message) => logger.error({ ...bindings, ...fields }, message),
+  };
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function isModuleHandler(value: unknown): value is ModuleHandler {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { module?: unknown; exportName?: unknown };
+  const moduleOk = typeof candidate.module === 'string' || candidate.module instanceof URL;
+  return moduleOk && (candidate.exportName === undefined || typeof candidate.exportName === 'string');
+}
+
+function optionalPositive(value: unknown, field: string): number | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidTriggerConfigError(field, 'must be a positive integer');
+  }
+  return value;
+}
+
+function assertHandlerName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new InvalidTriggerConfigError('name', 'must be a non-empty string of at most 200 characters');
+  }
+  if (name.startsWith('$')) throw new InvalidTriggerConfigError('name', 'must not start with "$"');
+}
+
+function assertEventName(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
+    throw new InvalidTriggerConfigError(field, 'must be a non-empty string of at most 200 characters');
+  }
+  if (value.startsWith('$')) throw new InvalidTriggerConfigError(field, 'must not start with "$"');
+  return value;
+}
+
+const TRIGGER_STATUSES: readonly TriggerStatus[] = ['active', 'paused', 'completed'];
+const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'];
+
+function validateTriggerQuery(query: TriggerQuery): TriggerQuery {
+  if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
+  const out: TriggerQuery = {};
+  if (query.tag !== undefined) out.tag = plainString(query.tag, 'tag');
+  if (query.handler !== undefined) out.handler = plainString(query.handler, 'handler');
+  if (query.status !== undefined) {
+    if (!TRIGGER_STATUSES.includes(query.status)) throw new InvalidTriggerConfigError('status', `must be one of ${TRIGGER_STATUSES.join(', ')}`);
+    out.status = query.status;
+  }
+  if (query.limit !== undefined) out.limit = query.limit;
+  if (query.cursor !== undefined) out.cursor = plainString(query.cursor, 'cursor');
+  return out;
+}
+
+function validateJobQuery(query: JobQuery): JobQuery {
+  if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
+  const out: JobQuery = {};
+  if (query.triggerId !== undefined) out.triggerId = assertId(query.triggerId, 'triggerId');
+  if (query.status !== undefined) {
+    const list = Array.isArray(query.status) ? query.status : [query.status];
+    for (const status of list) {
+      if (!JOB_STATUSES.includes(status)) throw new InvalidTriggerConfigError('status', `must be one of ${JOB_STATUSES.join(', ')}`);
+    }
+    out.status = query.status;
+  }
+  for (const field of ['from', 'to'] as const) {
+    const value = query[field];
+    if (value === undefined) continue;
+    const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
+    if (!date || Number.isNaN(date.getTime())) throw new InvalidTriggerConfigError(field, 'must be a valid date');
+    out[field] = date;
+  }
+  if (query.limit !== undefined) out.limit = query.limit;
+  if (query.cursor !== undefined) out.cursor = plainString(query.cursor, 'cursor');
+  return out;
+}
+
+function plainString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1000) {
+    throw new InvalidTriggerConfigError(field, 'must be a non-empty string');
+  }
+  return value;
+}
+
+/** Re-exported for `HealthReport` consumers. */
+export type { JobHistoryEntry };

@@ -1,0 +1,173 @@
+/**
+ * Scheduler-level contract: behaviour that must hold on every backend, driven on manual clocks.
+ */
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { Scheduler } from '../../src/scheduler.js';
+import type { SchedulerOptions } from '../../src/engine/options.js';
+import type { Job } from '../../src/types.js';
+import { advance, eventually } from '../helpers/time.js';
+import type { BackendUnderTest } from './index.js';
+
+const START = Date.UTC(2026, 2, 1, 10, 0, 0);
+
+function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string, extra: SchedulerOptions = {}): Scheduler {
+  return new Scheduler({
+    triggerStore: backend.triggerStore,
+    jobStore: backend.jobStore,
+    lockManager: backend.lockManager,
+    clock,
+    instanceId,
+    pollIntervalMs: 200,
+    lookaheadMs: 1000,
+    leaseMs: 3000,
+    ...extra,
+  });
+}
+
+async function allJobs(scheduler: Scheduler, triggerId: string): Promise<Job[]> {
+  const out: Job[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: Job[]; nextCursor: string | null } = await scheduler.listJobs({
+      triggerId,
+      limit: 1000,
+      ...(cursor ? { cursor } : {}),
+    });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/** Scheduler behaviour on a backend from `fresh()`. */
+export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): void {
+  describe('Scheduler on this backend', () => {
+    it('fires every slot of an interval trigger once, and the jobs succeed', async () => {
+      const backend = await fresh();
+      const clock = new ManualClock(START);
+      const scheduler = make(backend, clock, 'solo');
+      const seen: number[] = [];
+      scheduler.register('tick', async (ctx) => {
+        seen.push(ctx.job.scheduledFor.getTime());
+        return { ok: true };
+      });
+      await scheduler.start();
+      await scheduler.addTrigger({ id: 'every-second', handler: 'tick', schedule: { every: 1000, startAt: new Date(START + 1000) } });
+      await advance(clock, 5000);
+      await eventually(async () => (await allJobs(scheduler, 'every-second')).filter((j) => j.status === 'succeeded').length >= 5);
+      await scheduler.stop();
+      const jobs = await allJobs(scheduler, 'every-second');
+      const slots = jobs.map((j) => j.scheduledFor.getTime()).sort((a, b) => a - b);
+      expect(slots.slice(0, 5)).toEqual([1, 2, 3, 4, 5].map((k) => START + k * 1000));
+      expect(new Set(slots).size).toBe(slots.length);
+      expect(jobs.every((j) => j.status === 'succeeded' && j.result !== null)).toBe(true);
+      expect(new Set(seen).size).toBe(seen.length);
+    });
+
+    it('two instances sharing the backend fire each slot exactly once', async () => {
+      const backend = await fresh();
+      const clock = new ManualClock(START);
+      const a = make(backend, clock, 'a');
+      const b = make(backend, clock, 'b');
+      const runs: Array<{ instance: string; slot: number }> = [];
+      a.register('work', (ctx) => void runs.push({ instance: 'a', slot: ctx.job.scheduledFor.getTime() }));
+      b.register('work', (ctx) => void runs.push({ instance: 'b', slot: ctx.job.scheduledFor.getTime() }));
+      await a.start();
+      await b.start();
+      for (let i = 0; i < 5; i++) {
+        await a.addTrigger({ id: `t${i}`, handler: 'work', schedule: { every: 500, startAt: new Date(START + 500) } });
+      }
+      await advance(clock, 5000);
+      await eventually(async () => runs.length >= 50, 10_000, '50 runs');
+      await a.stop();
+      await b.stop();
+      const keys = runs.map((r) => `${r.slot}`);
+      const perTrigger = new Map<string, number>();
+      for (let i = 0; i < 5; i++) {
+        const jobs = await allJobs(a, `t${i}`);
+        const slots = jobs.map((j) => j.scheduledFor.getTime());
+        expect(new Set(slots).size, `t${i} has no duplicate slot`).toBe(slots.length);
+        perTrigger.set(`t${i}`, jobs.length);
+        for (let k = 1; k <= 10; k++) expect(slots, `t${i} slot ${k}`).toContain(START + k * 500);
+      }
+      expect(keys.length).toBe([...perTrigger.values()].reduce((x, y) => x + y, 0));
+    });
+
+    it('recovers a job whose instance died (lease expired) and runs it on another instance', async () => {
+      const backend = await fresh();
+      const deadClock = new ManualClock(START);
+      const liveClock = new ManualClock(START);
+      const dying = make(backend, deadClock, 'dying');
+      const survivor = make(backend, liveClock, 'survivor');
+      let dyingStarted = false;
+      dying.register('job', async () => {
+        dyingStarted = true;
+        await new Promise(() => undefined);
+      });
+      survivor.register('job', async (ctx) => ({ recoveredOnAttempt: ctx.attempt }));
+      await dying.start();
+      const trigger = await dying.addTrigger({
+        id: 'once',
+        handler: 'job',
+        schedule: { at: new Date(START + 100) },
+        retry: { attempts: 3 },
+      });
+      await advance(deadClock, 200);
+      await eventually(() => dyingStarted, 10_000, 'the dying instance to start the job');
+      // The dying instance's clock stops: it never renews its lease again.
+      await survivor.start();
+      await advance(liveClock, 10_000, 250);
+      await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'succeeded', 10_000, 'recovery');
+      const [job] = await allJobs(survivor, trigger.id);
+      expect(job?.instanceId).toBe('survivor');
+      expect(job?.attempts).toBe(2);
+      expect(job?.result).toEqual({ recoveredOnAttempt: 2 });
+      expect(job?.history.map((h) => h.status)).toEqual(['pending', 'running', 'pending', 'running', 'succeeded']);
+      expect(job?.history[2]?.reason).toContain('lease of instance dying expired');
+      await survivor.stop();
+      await dying.stop({ graceful: false });
+    });
+
+    it('a stale holder cannot overwrite the job after another instance took it over (fencing)', async () => {
+      const backend = await fresh();
+      const stale = await backend.jobStore.insert({
+        ...(await import('./index.js')).makeJob({ status: 'running', fence: 1, lease: { owner: 'old', token: 1, expiresAt: new Date(START) } }),
+      });
+      expect(stale).not.toBeNull();
+      const taken = await backend.jobStore.update('j1', { status: ['running'], leaseToken: 1 }, { status: 'pending', lease: null });
+      expect(taken?.status).toBe('pending');
+      const claimed = await backend.jobStore.claimPending(new Date(START + 10), {
+        handlers: ['h'],
+        owner: 'new',
+        leaseExpiresAt: new Date(START + 30_000),
+        history: { status: 'running', at: new Date(START + 10), instanceId: 'new', reason: 'claimed' },
+        gate: null,
+      });
+      expect(claimed?.lease?.token).toBe(2);
+      const lateWrite = await backend.jobStore.update('j1', { status: ['running'], leaseToken: 1 }, { status: 'succeeded' });
+      expect(lateWrite).toBeNull();
+      expect((await backend.jobStore.get('j1'))?.lease?.owner).toBe('new');
+    });
+
+    it('an event published twice with the same eventId fires each matching trigger once', async () => {
+      const backend = await fresh();
+      const clock = new ManualClock(START);
+      const scheduler = make(backend, clock, 'events');
+      scheduler.register('on-run', async () => 'ok');
+      await scheduler.start();
+      await scheduler.addTrigger({ id: 'smoke', handler: 'on-run', schedule: { event: 'testrun.finished', filter: { suite: 'smoke' } } });
+      await scheduler.addTrigger({ id: 'any', handler: 'on-run', schedule: { event: 'testrun.finished' } });
+      const first = await scheduler.publish('testrun.finished', { suite: 'smoke' }, { eventId: 'e-1' });
+      const again = await scheduler.publish('testrun.finished', { suite: 'smoke' }, { eventId: 'e-1' });
+      const other = await scheduler.publish('testrun.finished', { suite: 'full' }, { eventId: 'e-2' });
+      expect(first.map((j) => j.triggerId).sort()).toEqual(['any', 'smoke']);
+      expect(again.map((j) => j.id).sort()).toEqual(first.map((j) => j.id).sort());
+      expect(other.map((j) => j.triggerId)).toEqual(['any']);
+      await eventually(async () => (await allJobs(scheduler, 'any')).every((j) => j.status === 'succeeded'));
+      expect(await allJobs(scheduler, 'smoke')).toHaveLength(1);
+      expect(await allJobs(scheduler, 'any')).toHaveLength(2);
+      await scheduler.stop();
+    });
+  });
+}

@@ -102,8 +102,11 @@ export class ManualClock implements Clock {
     return best;
   }
 
-  /** Let pending promise callbacks and I/O callbacks run without moving time. */
-  async settle(rounds = 20): Promise<void> {
+  /**
+   * Let pending promise callbacks run without moving time. Each round is one macrotask turn, which
+   * drains every microtask queued meanwhile; work waiting on real I/O may need more rounds.
+   */
+  async settle(rounds = 3): Promise<void> {
     for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 

@@ -347,7 +347,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
     await Promise.allSettled([...this.#inFlight]);
     const runners = new Set<JobRunner>([this.#inline, ...[...this.#handlers.values()].map((h) => h.runner)]);
-    await Promise.allSettled([...runners].map((r) => r.close({ timeoutMs })));
+    // Every attempt was already waited for or aborted above; what a runner still holds is abandoned
+    // work (a handler ignoring its signal), so runners close at once.
+    await Promise.allSettled([...runners].map((r) => r.close({ timeoutMs: 0 })));
     this.#lag?.disable();
     this.#state = 'stopped';
     this.#emit('scheduler:stopped', { instanceId: this.#o.instanceId, at: this.#now() });

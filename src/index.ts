@@ -1,0 +1,39 @@
+/**
+ * @intellibrowse/scheduler — an embeddable job scheduler for Node services.
+ *
+ * Create a `Scheduler`, `register` handlers, `addTrigger`s and `start()`. The in-memory backend is
+ * the default; `createMongoBackend` shares the work between instances on one MongoDB.
+ */
+export { Scheduler } from './scheduler.js';
+export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, TriggerStats } from './scheduler.js';
+export type { SchedulerOptions } from './engine/options.js';
+export { MAX_PAYLOAD_BYTES } from './engine/json.js';
+export { nextFireTimes } from './schedule/index.js';
+export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { silentLogger, consoleLogger } from './logger.js';
+export type { Logger, LogFields } from './logger.js';
+export * from './errors.js';
+export type * from './events.js';
+export type * from './types.js';
+export type {
+  TriggerStore,
+  JobStore,
+  LockManager,
+  Lease,
+  JobRunner,
+  JobContext,
+  HandlerFunction,
+  ModuleHandler,
+  RunRequest,
+  RunOutcome,
+  RunMetrics,
+  SlotClaimUpdate,
+  JobPatch,
+  JobCondition,
+  ClaimPendingOptions,
+  JobStatsSummary,
+} from './ports.js';
+export { MemoryTriggerStore, MemoryJobStore, MemoryLockManager } from './stores/memory/index.js';
+export * from './runners/index.js';
+export * from './webhook/index.js';

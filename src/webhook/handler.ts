@@ -1,0 +1,395 @@
+/**
+ * `createWebhookHandler`: HTTP ingress of the scheduler as a plain `node:http` request listener.
+ *
+ * Order of work for a request, chosen so that the cheapest refusal comes first and nothing is read
+ * from an unauthenticated caller that does not have to be:
+ *   route (404) → method (405) → credentials (401/403; HMAC: header and freshness only)
+ *   → media type (415) → body, bounded (413) → HMAC MAC over the raw body (401)
+ *   → JSON (400) → names and idempotency key (400) → scheduler call (202/200, or a mapped error).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidTriggerConfigError } from '../errors.js';
+import type { JsonValue } from '../types.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  RequestAbortedError,
+  declaresBody,
+  isJsonContentType,
+  parseJsonBody,
+  readBody,
+} from './body.js';
+import {
+  DEFAULT_HMAC_TOLERANCE_SEC,
+  SIGNATURE_HEADER,
+  isFresh,
+  parseSignatureHeader,
+  verifyHmacSignature,
+  type ParsedSignature,
+} from './hmac.js';
+import { WebhookHttpError, sendError, sendJson } from './http.js';
+import { bearerChallenge, createJwtAuthenticator, type JwtAuthenticator, type JwtPrincipal } from './jwt.js';
+import {
+  ROUTE_METHODS,
+  eventNameFrom,
+  matchRoute,
+  normalizeBasePath,
+  triggerIdFrom,
+  validateIdempotencyKey,
+  type WebhookRoute,
+} from './routes.js';
+import type { WebhookHandler, WebhookLogger, WebhookOptions, WebhookScheduler } from './types.js';
+import { isRecord, rejectUnknownKeys, requireNumber } from './validate.js';
+
+/** Health statuses answered with 503, so a load balancer can act on the status code alone. */
+const UNHEALTHY_STATUSES: ReadonlySet<string> = new Set(['down', 'unhealthy', 'stopped', 'error', 'fail']);
+
+type ResolvedAuth =
+  | { kind: 'none' }
+  | { kind: 'hmac'; secrets: Buffer[]; toleranceSec: number }
+  | { kind: 'jwt'; authenticator: JwtAuthenticator };
+
+interface ResolvedOptions {
+  auth: ResolvedAuth;
+  basePath: string;
+  maxBodyBytes: number;
+  publicHealth: boolean;
+  now: () => number;
+  logger: WebhookLogger | null;
+}
+
+/** Least HMAC secret length: 256 bits, the output size of SHA-256. */
+const MIN_HMAC_SECRET_BYTES = 32;
+
+function resolveHmac(value: unknown): ResolvedAuth {
+  const field = 'auth.hmac';
+  if (!isRecord(value)) throw new InvalidTriggerConfigError(field, 'must be an object');
+  rejectUnknownKeys(value, ['secret', 'toleranceSec'], field);
+  const raw = value['secret'];
+  const list: unknown[] = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) throw new InvalidTriggerConfigError(`${field}.secret`, 'must not be an empty list');
+  const secrets = list.map((s, i) => {
+    const name = Array.isArray(raw) ? `${field}.secret.${i}` : `${field}.secret`;
+    if (typeof s !== 'string') throw new InvalidTriggerConfigError(name, 'must be a string');
+    const bytes = Buffer.from(s, 'utf8');
+    if (bytes.length < MIN_HMAC_SECRET_BYTES) {
+      throw new InvalidTriggerConfigError(name, `must be at least ${MIN_HMAC_SECRET_BYTES} bytes`);
+    }
+    return bytes;
+  });
+  const toleranceSec =
+    value['toleranceSec'] === undefined
+      ? DEFAULT_HMAC_TOLERANCE_SEC
+      : requireNumber(value['toleranceSec'], `${field}.toleranceSec`, 0, true);
+  return { kind: 'hmac', secrets, toleranceSec };
+}
+
+function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
+  if (
+    !isRecord(scheduler) ||
+    typeof scheduler['publish'] !== 'function' ||
+    typeof scheduler['runTrigger'] !== 'function' ||
+    typeof scheduler['health'] !== 'function'
+  ) {
+    // Class instances are records too; only the three methods matter.
+    throw new InvalidTriggerConfigError('scheduler', 'must have publish, runTrigger and health methods');
+  }
+  if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
+  rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger'], '');
+
+  const clock = options['clock'];
+  if (clock !== undefined && !(isRecord(clock) && typeof clock['now'] === 'function')) {
+    throw new InvalidTriggerConfigError('clock', 'must have a now() method');
+  }
+  const now = clock === undefined ? (): number => Date.now() : (): number => (clock as { now(): number }).now();
+
+  const auth = options['auth'];
+  if (!isRecord(auth)) {
+    throw new InvalidTriggerConfigError('auth', 'is required: { jwt }, { hmac } or, explicitly, { none: true }');
+  }
+  rejectUnknownKeys(auth, ['jwt', 'hmac', 'none'], 'auth');
+  const kinds = (['jwt', 'hmac', 'none'] as const).filter((k) => auth[k] !== undefined);
+  if (kinds.length !== 1) {
+    throw new InvalidTriggerConfigError('auth', 'give exactly one of jwt, hmac or none');
+  }
+  let resolvedAuth: ResolvedAuth;
+  if (kinds[0] === 'none') {
+    if (auth['none'] !== true) throw new InvalidTriggerConfigError('auth.none', 'must be true to turn authentication off');
+    resolvedAuth = { kind: 'none' };
+  } else if (kinds[0] === 'hmac') {
+    resolvedAuth = resolveHmac(auth['hmac']);
+  } else {
+    resolvedAuth = {
+      kind: 'jwt',
+      authenticator: createJwtAuthenticator(auth['jwt'] as Parameters<typeof createJwtAuthenticator>[0], now),
+    };
+  }
+
+  let basePath = '/';
+  if (options['basePath'] !== undefined) {
+    const normalized = typeof options['basePath'] === 'string' ? normalizeBasePath(options['basePath']) : null;
+    if (normalized === null) {
+      throw new InvalidTriggerConfigError('basePath', 'must be a path starting with "/" (no query, no "//")');
+    }
+    basePath = normalized;
+  }
+
+  let maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+  if (options['maxBodyBytes'] !== undefined) {
+    const v = options['maxBodyBytes'];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
+      throw new InvalidTriggerConfigError('maxBodyBytes', 'must be a positive integer');
+    }
+    maxBodyBytes = v;
+  }
+
+  const publicHealth = options['publicHealth'];
+  if (publicHealth !== undefined && typeof publicHealth !== 'boolean') {
+    throw new InvalidTriggerConfigError('publicHealth', 'must be a boolean');
+  }
+
+  const logger = options['logger'];
+  if (logger !== undefined && !(isRecord(logger) && typeof logger['error'] === 'function')) {
+    throw new InvalidTriggerConfigError('logger', 'must have an error(fields, message) method');
+  }
+
+  return {
+    auth: resolvedAuth,
+    basePath,
+    maxBodyBytes,
+    publicHealth: publicHealth === true,
+    now,
+    logger: (logger as WebhookLogger | undefined) ?? null,
+  };
+}
+
+/** First value of a header that Node may give as a list. */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function bearerToken(req: IncomingMessage): string | null {
+  const value = header(req, 'authorization');
+  if (value === undefined) return null;
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(value);
+  return match?.[1] ?? null;
+}
+
+function requireScope(principal: JwtPrincipal, scope: string | null): void {
+  if (scope === null || principal.scopes.has(scope)) return;
+  throw new WebhookHttpError(403, 'ERR_FORBIDDEN', `token lacks the scope "${scope}"`, {
+    'WWW-Authenticate': bearerChallenge('insufficient_scope', scope),
+  });
+}
+
+function neededScope(auth: JwtAuthenticator, route: WebhookRoute): string | null {
+  if (route.kind === 'publish') return auth.scopes.publish;
+  if (route.kind === 'run') return auth.scopes.run;
+  return auth.scopes.health;
+}
+
+/** 401 for HMAC: no `WWW-Authenticate`, as there is no registered scheme for it to name. */
+function hmacUnauthorized(message: string): WebhookHttpError {
+  return new WebhookHttpError(401, 'ERR_UNAUTHORIZED', message);
+}
+
+/** Credentials that were checked before the body, and what is left to check after it. */
+type PreAuth = { kind: 'done'; subject: string | null } | { kind: 'hmac'; signature: ParsedSignature };
+
+async function authenticateBeforeBody(cfg: ResolvedOptions, req: IncomingMessage, route: WebhookRoute): Promise<PreAuth> {
+  const auth = cfg.auth;
+  if (auth.kind === 'none' || (route.kind === 'health' && cfg.publicHealth)) return { kind: 'done', subject: null };
+  if (auth.kind === 'jwt') {
+    const token = bearerToken(req);
+    if (token === null) {
+      throw new WebhookHttpError(401, 'ERR_UNAUTHORIZED', 'missing bearer token', {
+        'WWW-Authenticate': bearerChallenge(),
+      });
+    }
+    const principal = await auth.authenticator.verify(token);
+    requireScope(principal, neededScope(auth.authenticator, route));
+    return { kind: 'done', subject: principal.subject };
+  }
+  // HMAC: the MAC needs the body, but a missing, malformed or stale header is refused before it.
+  const value = header(req, SIGNATURE_HEADER);
+  if (value === undefined) throw hmacUnauthorized('missing X-Signature header');
+  const signature = parseSignatureHeader(value);
+  if (signature === null) throw hmacUnauthorized('malformed X-Signature header');
+  if (!isFresh(signature, cfg.now(), auth.toleranceSec)) throw hmacUnauthorized('stale X-Signature timestamp');
+  return { kind: 'hmac', signature };
+}
+
+/** The body of `POST triggers/:id/run`: nothing, or `{ payload }`. */
+function runOptions(body: JsonValue | undefined): { payload?: JsonValue } | undefined {
+  if (body === undefined) return undefined;
+  if (!isRecord(body)) {
+    throw new WebhookHttpError(400, 'ERR_INVALID_REQUEST', 'body must be a JSON object like {"payload": ...}');
+  }
+  for (const key of Object.keys(body)) {
+    // Strict on purpose: a misspelled "paylaod" would otherwise run the trigger without its payload.
+    if (key !== 'payload') throw new WebhookHttpError(400, 'ERR_INVALID_REQUEST', `unknown body field "${key}"`);
+  }
+  const payload = body['payload'];
+  return payload === undefined ? {} : { payload };
+}
+
+/** Map what the scheduler threw to an answer; unknown failures become a generic 500. */
+function schedulerFailure(err: unknown, route: WebhookRoute): WebhookHttpError {
+  // Duck-typed on `code`: a second copy of this package (ESM next to CJS) has its own error classes.
+  const code = isRecord(err) || err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  const message = err instanceof Error ? err.message : '';
+  if (code === 'ERR_TRIGGER_NOT_FOUND') {
+    return new WebhookHttpError(404, 'ERR_TRIGGER_NOT_FOUND', 'trigger not found');
+  }
+  if (code === 'ERR_INVALID_TRIGGER_CONFIG') {
+    // The scheduler's validation message names the field and the reason, about input the caller sent.
+    return new WebhookHttpError(400, 'ERR_INVALID_TRIGGER_CONFIG', message || 'invalid input');
+  }
+  if (code === 'ERR_SCHEDULER_STOPPED') {
+    return new WebhookHttpError(503, 'ERR_SCHEDULER_STOPPED', 'scheduler is not running', { 'Retry-After': '5' });
+  }
+  return new WebhookHttpError(500, 'ERR_INTERNAL', 'internal error', {}, err ?? new Error(`${route.kind} failed`));
+}
+
+async function handle(
+  cfg: ResolvedOptions,
+  scheduler: WebhookScheduler,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const route = matchRoute(req.url ?? '/', cfg.basePath);
+  if (route === null) throw new WebhookHttpError(404, 'ERR_ROUTE_NOT_FOUND', 'no such route');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const allowed = ROUTE_METHODS[route.kind];
+  if (!allowed.includes(method)) {
+    throw new WebhookHttpError(405, 'ERR_METHOD_NOT_ALLOWED', `use ${allowed.join(' or ')}`, {
+      Allow: allowed.join(', '),
+    });
+  }
+
+  const pre = await authenticateBeforeBody(cfg, req, route);
+
+  // Only POST bodies are read; a body on GET is ignored (and drained by Node).
+  let raw: Buffer = Buffer.alloc(0);
+  if (method === 'POST' && declaresBody(req)) {
+    if (!isJsonContentType(header(req, 'content-type'))) {
+      throw new WebhookHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+    }
+    raw = await readBody(req, cfg.maxBodyBytes);
+  }
+
+  const rawKey = header(req, 'idempotency-key');
+  let subject: string | null = null;
+  if (pre.kind === 'hmac') {
+    if (cfg.auth.kind !== 'hmac') throw new Error('unreachable: HMAC pre-auth without HMAC config');
+    // The key is part of the signed string exactly as received, before any validation of ours.
+    if (!verifyHmacSignature(cfg.auth.secrets, pre.signature, rawKey, raw)) {
+      throw hmacUnauthorized('signature does not match');
+    }
+  } else {
+    subject = pre.subject;
+  }
+
+  const idempotencyKey = rawKey === undefined ? undefined : validateIdempotencyKey(rawKey);
+  const body = raw.length === 0 ? undefined : parseJsonBody(raw);
+
+  if (route.kind === 'health') {
+    let report: unknown;
+    try {
+      report = await scheduler.health();
+    } catch (err) {
+      throw schedulerFailure(err, route);
+    }
+    const status = isRecord(report) && typeof report['status'] === 'string' ? report['status'] : '';
+    sendJson(res, UNHEALTHY_STATUSES.has(status.toLowerCase()) ? 503 : 200, report);
+    return;
+  }
+
+  if (route.kind === 'publish') {
+    const event = eventNameFrom(route.rawEvent);
+    let jobs;
+    try {
+      jobs = await scheduler.publish(event, body, idempotencyKey === undefined ? {} : { eventId: idempotencyKey });
+    } catch (err) {
+      throw schedulerFailure(err, route);
+    }
+    cfg.logger?.debug?.({ event, subject, jobs: jobs.length }, 'webhook: event published');
+    sendJson(res, 202, { jobs: jobs.map((job) => ({ id: job.id, triggerId: job.triggerId })) });
+    return;
+  }
+
+  const triggerId = triggerIdFrom(route.rawTriggerId);
+  const options = runOptions(body);
+  let job;
+  try {
+    job = await scheduler.runTrigger(triggerId, options);
+  } catch (err) {
+    throw schedulerFailure(err, route);
+  }
+  cfg.logger?.debug?.({ triggerId, subject, jobId: job.id }, 'webhook: trigger run');
+  sendJson(res, 202, { job: { id: job.id } });
+}
+
+/**
+ * Whether the answer must close the connection: the client declared a body we did not read, and
+ * letting Node drain it for keep-alive could mean reading an unbounded amount.
+ */
+function mustClose(req: IncomingMessage, maxBodyBytes: number): boolean {
+  if (req.readableEnded || !declaresBody(req)) return false;
+  const length = Number(header(req, 'content-length'));
+  return !(Number.isFinite(length) && length <= maxBodyBytes);
+}
+
+/**
+ * Create the webhook request listener.
+ *
+ * Routes (under `basePath`, default `/`):
+ * - `POST events/:name` — JSON body is the payload (empty body: no payload); `Idempotency-Key`
+ *   becomes the event id. Answers 202 `{ jobs: [{ id, triggerId }] }`.
+ * - `POST triggers/:id/run` — optional body `{ "payload": ... }`. Answers 202 `{ job: { id } }`.
+ * - `GET health` — answers the scheduler's health report, 200 (503 when its status is down).
+ *
+ * Errors are `{ error: { code, message } }` with 400, 401, 403, 404, 405, 413, 415, 500 or 503.
+ * Options are validated here: a bad option throws `InvalidTriggerConfigError` naming it.
+ *
+ * @example
+ * const server = http.createServer(createWebhookHandler(scheduler, {
+ *   auth: { jwt: { jwks: 'https://idp.example/.well-known/jwks.json', algorithms: ['RS256'],
+ *                  issuer: 'https://idp.example/', audience: 'scheduler' } },
+ * }));
+ */
+export function createWebhookHandler(scheduler: WebhookScheduler, options: WebhookOptions): WebhookHandler {
+  const cfg = resolveOptions(scheduler, options);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(cfg, scheduler, req, res).catch((err: unknown) => {
+      if (err instanceof RequestAbortedError) {
+        // Nobody is left to answer; make sure the socket goes too.
+        res.destroy();
+        return;
+      }
+      let failure: WebhookHttpError;
+      if (err instanceof WebhookHttpError) {
+        failure = err;
+      } else {
+        failure = new WebhookHttpError(500, 'ERR_INTERNAL', 'internal error', {}, err);
+      }
+      if (failure.status >= 500) {
+        cfg.logger?.error(
+          { err: failure.cause ?? failure, code: failure.code, method: req.method, url: req.url },
+          'webhook: request failed',
+        );
+      } else if (failure.status === 401 || failure.status === 403) {
+        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, url: req.url }, 'webhook: request refused');
+      }
+      const headers =
+        mustClose(req, cfg.maxBodyBytes) && failure.headers['Connection'] === undefined
+          ? { ...failure.headers, Connection: 'close' }
+          : failure.headers;
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendError(res, new WebhookHttpError(failure.status, failure.code, failure.message, headers));
+    });
+  };
+}

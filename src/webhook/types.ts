@@ -1,0 +1,168 @@
+/**
+ * Public types of the webhook ingress: what it needs from a scheduler, its options and its answers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KeyObject } from 'node:crypto';
+import type { JSONWebKeySet, JWK } from 'jose';
+import type { Job, JsonValue } from '../types.js';
+
+/**
+ * What `GET health` answers with. Only `status` is read (to pick 200 or 503); the whole object, with
+ * whatever else the scheduler reports, is sent as JSON, so it must be JSON-serializable. No index
+ * signature on purpose: a scheduler's own report interface would not be assignable to one.
+ */
+export interface WebhookHealthReport {
+  /** Overall state, e.g. `ok`, `degraded`, `down`. */
+  status: string;
+}
+
+/**
+ * The part of a `Scheduler` the webhook calls. Kept structural so the ingress can be tested, and
+ * embedded, without the engine; the real `Scheduler` satisfies it.
+ */
+export interface WebhookScheduler {
+  /**
+   * Fire the event triggers listening to `event`. Throws `InvalidTriggerConfigError` for a bad name
+   * or payload. The same `eventId` fires at most once.
+   */
+  publish(event: string, payload?: JsonValue, options?: { eventId?: string }): Promise<Job[]>;
+  /**
+   * Run a trigger now. Throws `TriggerNotFoundError` for an unknown id, `InvalidTriggerConfigError`
+   * for bad input.
+   */
+  runTrigger(id: string, options?: { payload?: JsonValue }): Promise<Job>;
+  /** Current health of the scheduler. */
+  health(): Promise<WebhookHealthReport>;
+}
+
+/** JWS algorithms the webhook accepts in `auth.jwt.algorithms`. `none` is not one of them. */
+export type WebhookJwtAlgorithm =
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519';
+
+/** Scope (or role) a caller needs per route. */
+export interface WebhookScopes {
+  /** Needed for `POST events/:name` (default `scheduler:publish`). */
+  publish?: string;
+  /** Needed for `POST triggers/:id/run` (default `scheduler:run`). */
+  run?: string;
+  /** Needed for `GET health`; when unset any valid token may read it. */
+  health?: string;
+}
+
+/** Tuning of a remote JWKS (`auth.jwt.jwks` given as a URL). */
+export interface WebhookJwksOptions {
+  /** Keys older than this are refetched (default 10 minutes). */
+  cacheMaxAgeMs?: number;
+  /** Least time between two fetches caused by an unknown `kid` (default 30 s). */
+  cooldownMs?: number;
+  /** Time limit of one fetch (default 5 s). */
+  timeoutMs?: number;
+  /** Extra headers of the fetch. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Bearer-token authentication. Give exactly one key source: `secret` (HS* algorithms), `publicKey`
+ * or `jwks` (asymmetric algorithms).
+ */
+export interface WebhookJwtAuth {
+  /** Shared secret for HS256/384/512; at least as many bytes as the hash (32, 48, 64). */
+  secret?: string | Uint8Array;
+  /** Public key: PEM (SPKI or X.509 certificate), a public JWK, or a public `KeyObject`. */
+  publicKey?: string | JWK | KeyObject;
+  /** JWKS URL (fetched, cached, refetched on an unknown `kid`) or a local key set `{ keys }`. */
+  jwks?: string | URL | JSONWebKeySet;
+  /** Remote JWKS tuning; only with a JWKS URL. */
+  jwksOptions?: WebhookJwksOptions;
+  /** Allowed `alg` values. Required, non-empty; symmetric and asymmetric ones cannot be mixed. */
+  algorithms: readonly WebhookJwtAlgorithm[];
+  /** Required `iss` (one of). */
+  issuer?: string | readonly string[];
+  /** Required `aud` (one of). */
+  audience?: string | readonly string[];
+  /** Leeway for `exp` and `nbf`, in seconds (default 30). */
+  clockToleranceSec?: number;
+  /** Scope needed per route. */
+  scopes?: WebhookScopes;
+}
+
+/** Shared-secret request signing with the `X-Signature` header. */
+export interface WebhookHmacAuth {
+  /** Signing secret (at least 32 bytes); several are all accepted, for rotation. */
+  secret: string | readonly string[];
+  /** Largest allowed distance between the signature's `t` and now, in seconds (default 300). */
+  toleranceSec?: number;
+}
+
+/** How callers authenticate. Exactly one kind; `{ none: true }` must be said explicitly. */
+export type WebhookAuth =
+  | { jwt: WebhookJwtAuth; hmac?: never; none?: never }
+  | { hmac: WebhookHmacAuth; jwt?: never; none?: never }
+  | { none: true; jwt?: never; hmac?: never };
+
+/** Where the webhook logs: a pino-shaped logger (only `error` is required). */
+export interface WebhookLogger {
+  /** Unexpected failures (answered with a generic 500 or 503). */
+  error(fields: Record<string, unknown>, message?: string): void;
+  /** Refused requests (bad credentials, missing scope). */
+  warn?(fields: Record<string, unknown>, message?: string): void;
+  /** Accepted requests. */
+  debug?(fields: Record<string, unknown>, message?: string): void;
+}
+
+/** Options of `createWebhookHandler`. */
+export interface WebhookOptions {
+  /** Authentication; required. */
+  auth: WebhookAuth;
+  /** Path prefix of the routes (default `/`). Express strips its mount path, so keep `/` there. */
+  basePath?: string;
+  /** Largest accepted body in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Let `GET health` through without credentials (default `false`). */
+  publicHealth?: boolean;
+  /** Time source in epoch milliseconds (default `Date.now`); the scheduler's `Clock` fits. */
+  clock?: { now(): number };
+  /** Where failures are logged (default: nowhere). */
+  logger?: WebhookLogger;
+}
+
+/** A `node:http` request listener; also an Express middleware and a Fastify raw handler. */
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The `code` of every error body the webhook sends. */
+export type WebhookErrorCode =
+  | 'ERR_ROUTE_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_UNAUTHORIZED'
+  | 'ERR_FORBIDDEN'
+  | 'ERR_PAYLOAD_TOO_LARGE'
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_INVALID_JSON'
+  | 'ERR_INVALID_NAME'
+  | 'ERR_INVALID_IDEMPOTENCY_KEY'
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_INVALID_TRIGGER_CONFIG'
+  | 'ERR_TRIGGER_NOT_FOUND'
+  | 'ERR_SCHEDULER_STOPPED'
+  | 'ERR_AUTH_UNAVAILABLE'
+  | 'ERR_BODY_CONSUMED'
+  | 'ERR_INTERNAL';
+
+/** Body of every error answer. */
+export interface WebhookErrorBody {
+  /** Machine-readable code and a short message without internals. */
+  error: { code: WebhookErrorCode; message: string };
+}

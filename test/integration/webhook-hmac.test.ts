@@ -1,0 +1,160 @@
+/**
+ * HMAC request signing over real HTTP: valid, wrong secret, tampered body, stale and future
+ * timestamps, malformed headers, replays under the same and under a new Idempotency-Key, rotation.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createWebhookHandler, signHmac } from '../../src/webhook/index.js';
+import { FakeScheduler, errorBody, send, startServer, type Reply, type RunningServer } from '../unit/webhook/fixtures.js';
+
+const SECRET = 'hmac-secret-0123456789abcdefghijklmnop';
+const NEXT_SECRET = 'hmac-secret-next-0123456789abcdefghijk';
+let nowMs = Date.UTC(2026, 5, 1, 8, 0, 0);
+const nowSec = (): number => Math.floor(nowMs / 1000);
+
+const scheduler = new FakeScheduler();
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startServer(
+    createWebhookHandler(scheduler, {
+      auth: { hmac: { secret: [SECRET, NEXT_SECRET] } },
+      clock: { now: () => nowMs },
+    }),
+  );
+});
+afterAll(() => server.close());
+afterEach(() => {
+  scheduler.publishCalls.length = 0;
+  scheduler.runCalls.length = 0;
+  scheduler.fired.length = 0;
+  nowMs = Date.UTC(2026, 5, 1, 8, 0, 0);
+});
+
+interface Delivery {
+  path?: string;
+  body?: string;
+  key?: string;
+  signature?: string;
+  method?: string;
+}
+
+/** A signed delivery; every part can be overridden to build forgeries. */
+function deliver(d: Delivery = {}): Promise<Reply> {
+  const body = d.body ?? '{"suite":"smoke"}';
+  const headers: Record<string, string> = {};
+  if (d.method !== 'GET') headers['Content-Type'] = 'application/json';
+  if (d.key !== undefined) headers['Idempotency-Key'] = d.key;
+  headers['X-Signature'] =
+    d.signature ?? signHmac(SECRET, { body, timestamp: nowSec(), ...(d.key === undefined ? {} : { idempotencyKey: d.key }) });
+  return send(server.port, {
+    method: d.method ?? 'POST',
+    path: d.path ?? '/events/testrun.finished',
+    headers,
+    ...(d.method === 'GET' ? {} : { body }),
+  });
+}
+
+describe('HMAC', () => {
+  it('accepts a correctly signed delivery', async () => {
+    const reply = await deliver({ key: 'd-1' });
+    expect(reply.status).toBe(202);
+    expect(scheduler.publishCalls).toEqual([
+      { event: 'testrun.finished', payload: { suite: 'smoke' }, options: { eventId: 'd-1' } },
+    ]);
+  });
+
+  it('accepts a signed run and a signed health check', async () => {
+    const body = '{"payload":{"n":1}}';
+    expect((await deliver({ path: '/triggers/nightly-report/run', body })).status).toBe(202);
+    const health = await send(server.port, {
+      path: '/health',
+      headers: { 'X-Signature': signHmac(SECRET, { body: '', timestamp: nowSec() }) },
+    });
+    expect(health.status).toBe(200);
+  });
+
+  it('accepts any of several secrets (rotation)', async () => {
+    const body = '{}';
+    const signature = signHmac(NEXT_SECRET, { body, timestamp: nowSec() });
+    expect((await deliver({ body, signature })).status).toBe(202);
+  });
+
+  it('refuses a signature made with a wrong secret', async () => {
+    const body = '{}';
+    const reply = await deliver({ body, signature: signHmac('not-the-secret-but-32-bytes-long-xx', { body, timestamp: nowSec() }) });
+    expect(reply.status).toBe(401);
+    expect(reply.json).toEqual(errorBody('ERR_UNAUTHORIZED'));
+    expect(reply.headers['www-authenticate']).toBeUndefined();
+    expect(scheduler.publishCalls).toHaveLength(0);
+  });
+
+  it('refuses a tampered body and a signature with one hex digit changed', async () => {
+    const signature = signHmac(SECRET, { body: '{"suite":"smoke"}', timestamp: nowSec() });
+    expect((await deliver({ body: '{"suite":"full"}', signature })).status).toBe(401);
+    const flipped = signature.replace(/v1=(.)/, (_m, c: string) => `v1=${c === '0' ? '1' : '0'}`);
+    expect((await deliver({ signature: flipped })).status).toBe(401);
+    expect(scheduler.publishCalls).toHaveLength(0);
+  });
+
+  it('refuses missing and malformed headers', async () => {
+    const t = nowSec();
+    for (const signature of ['', 'garbage', `t=${t}`, `v1=${'a'.repeat(64)}`, `t=${t}, v1=abc`, `t=x, v1=${'a'.repeat(64)}`, `t=${t}, t=${t}, v1=${'a'.repeat(64)}`]) {
+      const reply = await deliver({ signature });
+      expect(reply.status, signature).toBe(401);
+    }
+    const unsigned = await send(server.port, {
+      method: 'POST',
+      path: '/events/x',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(unsigned.status).toBe(401);
+    expect(scheduler.publishCalls).toHaveLength(0);
+  });
+
+  it('refuses a stale timestamp (older than 300 s) and one too far in the future', async () => {
+    const body = '{}';
+    const old = signHmac(SECRET, { body, timestamp: nowSec() - 301 });
+    const stale = await deliver({ body, signature: old });
+    expect(stale.status).toBe(401);
+    expect(stale.json).toEqual({ error: { code: 'ERR_UNAUTHORIZED', message: 'stale X-Signature timestamp' } });
+    expect((await deliver({ body, signature: signHmac(SECRET, { body, timestamp: nowSec() + 301 }) })).status).toBe(401);
+    expect((await deliver({ body, signature: signHmac(SECRET, { body, timestamp: nowSec() - 299 }) })).status).toBe(202);
+  });
+
+  it('refuses the same signed request once the clock moved past the tolerance', async () => {
+    const body = '{}';
+    const signature = signHmac(SECRET, { body, timestamp: nowSec() });
+    expect((await deliver({ body, signature })).status).toBe(202);
+    nowMs += 301_000;
+    expect((await deliver({ body, signature })).status).toBe(401);
+  });
+
+  it('fires a replayed delivery (same Idempotency-Key) only once', async () => {
+    const body = '{"build":42}';
+    const signature = signHmac(SECRET, { body, timestamp: nowSec(), idempotencyKey: 'build-42' });
+    const first = await deliver({ body, signature, key: 'build-42' });
+    const replay = await deliver({ body, signature, key: 'build-42' });
+    expect(first.status).toBe(202);
+    expect(replay.status).toBe(202);
+    expect(replay.json).toEqual(first.json);
+    expect(scheduler.fired).toHaveLength(1);
+  });
+
+  it('refuses a captured request replayed under a new Idempotency-Key, or with the key stripped', async () => {
+    const body = '{"build":43}';
+    const signature = signHmac(SECRET, { body, timestamp: nowSec(), idempotencyKey: 'build-43' });
+    expect((await deliver({ body, signature, key: 'build-43' })).status).toBe(202);
+    const renamed = await deliver({ body, signature, key: 'build-43-again' });
+    expect(renamed.status).toBe(401);
+    const stripped = await deliver({ body, signature });
+    expect(stripped.status).toBe(401);
+    expect(scheduler.fired).toHaveLength(1);
+  });
+
+  it('refuses a request signed without a key but sent with one', async () => {
+    const body = '{}';
+    const signature = signHmac(SECRET, { body, timestamp: nowSec() });
+    expect((await deliver({ body, signature, key: 'added-later' })).status).toBe(401);
+  });
+});

@@ -9,44 +9,24 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Job, JsonValue } from '../src/types.js';
-import { createWebhookHandler, signHmac, type WebhookScheduler } from '../src/webhook/index.js';
+import { Scheduler, createWebhookHandler, signHmac, type JsonValue } from '../src/index.js';
 
-// In an app this is your `Scheduler` (it satisfies `WebhookScheduler`), with an event trigger such
-// as `{ handler: 'notify', schedule: { event: 'testrun.finished', filter: { suite: 'smoke' } } }`.
-// A stand-in keeps this example runnable on its own: it fires one job per new event id.
-function standInScheduler(): WebhookScheduler {
-  const seen = new Map<string, Job[]>();
-  let seq = 0;
-  const job = (triggerId: string, payload: JsonValue): Job => {
-    const now = new Date();
-    // Only the fields the webhook answers with matter here; the cast fills the record's shape.
-    return { id: `job-${++seq}`, triggerId, payload, createdAt: now } as unknown as Job;
-  };
-  return {
-    publish(event, payload, options) {
-      const id = options?.eventId;
-      const earlier = id === undefined ? undefined : seen.get(id);
-      if (earlier) return Promise.resolve(earlier);
-      console.log(`scheduler: event "${event}" fired with ${JSON.stringify(payload)}`);
-      const jobs = [job('notify-on-testrun', payload ?? null)];
-      if (id !== undefined) seen.set(id, jobs);
-      return Promise.resolve(jobs);
-    },
-    runTrigger(id, options) {
-      return Promise.resolve(job(id, options?.payload ?? null));
-    },
-    health() {
-      return Promise.resolve({ status: 'ok' });
-    },
-  };
-}
+const scheduler = new Scheduler();
+scheduler.register('notify', async (ctx) => {
+  console.log(`scheduler: notify fired with ${JSON.stringify(ctx.payload)} (event id ${ctx.job.event?.id})`);
+});
+await scheduler.start();
+await scheduler.addTrigger({
+  id: 'notify-on-testrun',
+  handler: 'notify',
+  schedule: { event: 'testrun.finished', filter: { suite: 'smoke' } },
+});
 
 // Share this secret with the sender (CI). At least 32 bytes; keep it out of the source in real use.
 const secret = process.env['SCHEDULER_WEBHOOK_SECRET'] ?? 'example-only-secret-0123456789abcdef';
 
 const server = createServer(
-  createWebhookHandler(standInScheduler(), {
+  createWebhookHandler(scheduler, {
     auth: { hmac: { secret } },
     basePath: '/scheduler',
   }),
@@ -88,4 +68,5 @@ try {
 } finally {
   server.closeAllConnections();
   server.close();
+  await scheduler.stop();
 }

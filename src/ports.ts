@@ -152,6 +152,11 @@ export interface JobStore {
   purge(finishedBefore: Date): Promise<number>;
   /** Cheap reachability check; throws when unreachable. */
   ping(): Promise<void>;
+  /**
+   * Optional: the store's clock minus this process's clock, in ms, for backends shared by several
+   * machines. The engine corrects its lease arithmetic by it and reports a large skew.
+   */
+  measureClockOffset?(): Promise<number>;
 }
 
 /** A named lock held until `expiresAt`, with a fencing token that only grows. */

@@ -97,6 +97,10 @@ export interface HealthReport {
   lastPollAt: Date | null;
   /** Message of the last poll error, cleared by a successful poll. */
   lastPollError: string | null;
+  /** Measured offset of the store's clock to this instance's (0 where the backend cannot tell). */
+  clockOffsetMs: number;
+  /** Whether that offset is beyond `clockSkewToleranceMs`. */
+  clockSkewed: boolean;
 }
 
 /** Per-trigger figures of `stats()`. */
@@ -185,6 +189,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 const MAX_POLL_BACKOFF_MS = 30_000;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
+const CLOCK_CHECK_EVERY_MS = 60 * 1000;
 const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null };
 
 /**
@@ -213,6 +218,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #lastPollError: string | null = null;
   #lastRecoveryAt = Number.NEGATIVE_INFINITY;
   #lastPurgeAt = Number.NEGATIVE_INFINITY;
+  #lastClockCheckAt = Number.NEGATIVE_INFINITY;
+  #clockOffsetMs = 0;
   #dispatching = false;
   #dispatchAgain = false;
   #lag: IntervalHistogram | null = null;
@@ -552,6 +559,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       storeReachable,
       lastPollAt: this.#lastPollAt,
       lastPollError: this.#lastPollError,
+      clockOffsetMs: this.#clockOffsetMs,
+      clockSkewed: Math.abs(this.#clockOffsetMs) > this.#o.clockSkewToleranceMs,
     };
   }
 
@@ -582,6 +591,31 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   #now(): Date {
     return new Date(this.#o.clock.now());
+  }
+
+  /**
+   * Now on the store's clock: leases and locks are compared by every instance against each other,
+   * so their arithmetic uses the measured offset to the shared store's clock, not the local one.
+   */
+  #storeNow(): Date {
+    return new Date(this.#o.clock.now() + this.#clockOffsetMs);
+  }
+
+  #leaseExpiry(): Date {
+    return new Date(this.#o.clock.now() + this.#clockOffsetMs + this.#o.leaseMs);
+  }
+
+  /** Measure the store's clock offset where the backend can, and report a skew beyond tolerance. */
+  async #measureClock(now: number): Promise<void> {
+    const measure = this.#o.jobStore.measureClockOffset;
+    if (!measure || now - this.#lastClockCheckAt < CLOCK_CHECK_EVERY_MS) return;
+    this.#lastClockCheckAt = now;
+    const offsetMs = Math.round(await measure.call(this.#o.jobStore));
+    this.#clockOffsetMs = offsetMs;
+    if (Math.abs(offsetMs) > this.#o.clockSkewToleranceMs) {
+      this.#o.logger.warn({ offsetMs, toleranceMs: this.#o.clockSkewToleranceMs }, 'clock skew to the store beyond tolerance');
+      this.#emit('clock:skew', { offsetMs, toleranceMs: this.#o.clockSkewToleranceMs });
+    }
   }
 
   /** Put a trigger's next slot in the heap if it is due within the look-ahead window. */
@@ -663,6 +697,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     try {
       const now = this.#o.clock.now();
       const handlers = this.#usableHandlerNames();
+      await this.#measureClock(now);
       const due = await this.#o.triggerStore.findDue(new Date(now + this.#o.lookaheadMs), this.#o.pollBatchSize, handlers);
       for (const trigger of due) this.#enqueue(trigger);
       const edges = await this.#o.triggerStore.dependencyEdges();
@@ -694,7 +729,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Cluster-wide chores, done by whichever instance holds the maintenance lock. */
   async #maintain(now: number): Promise<void> {
-    const lease = await this.#o.lockManager.acquire('maintenance', this.#o.instanceId, this.#o.leaseMs, new Date(now));
+    const lease = await this.#o.lockManager.acquire('maintenance', this.#o.instanceId, this.#o.leaseMs, this.#storeNow());
     if (!lease) return;
     try {
       await this.#recoverExpiredLeases(now);
@@ -804,7 +839,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       status: 'running',
       attempts: 1,
       fence: token,
-      lease: { owner: this.#o.instanceId, token, expiresAt: new Date(now.getTime() + this.#o.leaseMs) },
+      lease: { owner: this.#o.instanceId, token, expiresAt: this.#leaseExpiry() },
       instanceId: this.#o.instanceId,
       startedAt: now,
       metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()) },
@@ -990,7 +1025,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
             job = await this.#o.jobStore.claimPending(now, {
               handlers: candidates.map((c) => c.name),
               owner: this.#o.instanceId,
-              leaseExpiresAt: new Date(now.getTime() + this.#o.leaseMs),
+              leaseExpiresAt: this.#leaseExpiry(),
               history: historyEntry('running', now, this.#o.instanceId, 'claimed'),
               gate: null,
             });
@@ -1033,7 +1068,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       job = await this.#o.jobStore.claimPending(now, {
         handlers: [registration.name],
         owner: this.#o.instanceId,
-        leaseExpiresAt: new Date(now.getTime() + this.#o.leaseMs),
+        leaseExpiresAt: this.#leaseExpiry(),
         history: historyEntry('running', now, this.#o.instanceId, 'claimed with a concurrency permit'),
         gate: triggerId,
       });
@@ -1074,7 +1109,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   async #acquirePermit(triggerId: string, limit: number, now: Date): Promise<Lease | null> {
     for (let k = 0; k < limit; k++) {
-      const lease = await this.#o.lockManager.acquire(`permit:${triggerId}:${k}`, this.#o.instanceId, this.#o.leaseMs, now);
+      const lease = await this.#o.lockManager.acquire(`permit:${triggerId}:${k}`, this.#o.instanceId, this.#o.leaseMs, this.#storeNow());
       if (lease) return lease;
     }
     return null;
@@ -1124,7 +1159,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const renewEvery = Math.max(1, Math.floor(this.#o.leaseMs / 3));
     const renew = async (): Promise<void> => {
       if (run.reason) return;
-      const expiresAt = new Date(this.#o.clock.now() + this.#o.leaseMs);
+      const expiresAt = this.#leaseExpiry();
       try {
         const current = await this.#o.jobStore.renewLease(job.id, run.token, expiresAt);
         if (!current) {
@@ -1133,7 +1168,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           return;
         }
         if (current.cancelRequested) this.#abort(run, { kind: 'cancel' });
-        if (run.permit) run.permit = (await this.#o.lockManager.renew(run.permit, this.#o.leaseMs, this.#now())) ?? run.permit;
+        if (run.permit) run.permit = (await this.#o.lockManager.renew(run.permit, this.#o.leaseMs, this.#storeNow())) ?? run.permit;
       } catch (error) {
         // Keep running through a store outage: the final write is fenced, so a job that was taken
         // over meanwhile cannot overwrite the new holder's record.
@@ -1292,7 +1327,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Jobs whose holder stopped renewing are retried (or failed when out of attempts). */
   async #recoverExpiredLeases(now: number): Promise<void> {
-    const expired = await this.#o.jobStore.findExpiredLeases(new Date(now), 100);
+    const expired = await this.#o.jobStore.findExpiredLeases(this.#storeNow(), 100);
     for (const job of expired) {
       if (this.#running.has(job.id) || !job.lease) continue;
       const at = new Date(now);

@@ -42,6 +42,8 @@ export interface SchedulerOptions {
   maxMisfireRuns?: number;
   /** Final jobs older than this are purged, in days (default 90). */
   jobRetentionDays?: number;
+  /** A measured offset to the store's clock beyond this is reported (`clock:skew`, `health()`), in ms (default 1000). */
+  clockSkewToleranceMs?: number;
   /** Largest payload in bytes of JSON (default: 16 MiB less 64 KiB, to fit one BSON document). */
   maxPayloadBytes?: number;
   /** Time source (default: the system clock). */
@@ -72,6 +74,7 @@ export interface ResolvedOptions {
   misfireGraceMs: number;
   maxMisfireRuns: number;
   jobRetentionMs: number;
+  clockSkewToleranceMs: number;
   maxPayloadBytes: number;
   clock: Clock;
   logger: Logger;
@@ -104,6 +107,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     misfireGraceMs: nonNegativeInt(options.misfireGraceMs, 'misfireGraceMs', 60_000),
     maxMisfireRuns: positiveInt(options.maxMisfireRuns, 'maxMisfireRuns', 100),
     jobRetentionMs: positiveInt(options.jobRetentionDays, 'jobRetentionDays', 90) * DAY_MS,
+    clockSkewToleranceMs: nonNegativeInt(options.clockSkewToleranceMs, 'clockSkewToleranceMs', 1000),
     maxPayloadBytes: Math.min(positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', MAX_PAYLOAD_BYTES), MAX_PAYLOAD_BYTES),
     clock: options.clock ?? new SystemClock(),
     logger: options.logger ?? silentLogger,

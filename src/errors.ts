@@ -40,14 +40,20 @@ export class InvalidTriggerConfigError extends SchedulerError {
   }
 }
 
-/** No handler is registered under the name. */
+/**
+ * A trigger names a handler that is not registered on this instance (register it before adding
+ * triggers for it). Like `InvalidTriggerConfigError`, it names the `field`.
+ */
 export class HandlerNotFoundError extends SchedulerError {
   /** The missing handler name. */
   readonly handler: string;
+  /** The field that named it. */
+  readonly field: string;
 
   constructor(handler: string, field = 'handler') {
-    super('ERR_HANDLER_NOT_FOUND', `${field}: no handler registered as "${handler}"`);
+    super('ERR_HANDLER_NOT_FOUND', `${field}: no handler registered as "${handler}"; call register() first`);
     this.handler = handler;
+    this.field = field;
   }
 }
 

@@ -12,7 +12,6 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 import type { TimerHandle } from './clock.js';
 import {
-  HandlerNotFoundError,
   InvalidTriggerConfigError,
   JobNotFoundError,
   JobTimeoutError,
@@ -428,13 +427,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return this.#store(() => this.#o.triggerStore.list(q), 'list triggers');
   }
 
-  /** Run a trigger now (any status), optionally with another payload. Returns the new job. */
+  /**
+   * Run a trigger now (any status), optionally with another payload. Returns the new job. The job
+   * runs here when this instance has the handler and room, else it waits as `pending` for an
+   * instance that has (services sharing a store each register their own handlers).
+   */
   async runTrigger(id: string, options: { payload?: JsonValue } = {}): Promise<Job> {
     assertId(id, 'id');
     this.#assertAccepting();
     const payload = options.payload === undefined ? undefined : assertJsonPayload(options.payload, 'payload', this.#o.maxPayloadBytes);
     const trigger = await this.#requireTrigger(id);
-    this.#requireHandler(trigger.handler);
     const now = this.#now();
     const job = await this.#admit(trigger, {
       source: 'manual',
@@ -462,7 +464,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const jobs: Job[] = [];
     for (const trigger of triggers) {
       if (trigger.schedule.kind !== 'event' || !matchesFilter(trigger.schedule.filter, body)) continue;
-      if (!this.#handlers.has(trigger.handler)) continue;
       jobs.push(
         await this.#admit(trigger, {
           source: 'event',
@@ -1416,12 +1417,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const trigger = await this.#store(() => this.#o.triggerStore.get(id), 'get trigger');
     if (!trigger) throw new TriggerNotFoundError(id);
     return trigger;
-  }
-
-  #requireHandler(name: string): HandlerRegistration {
-    const registration = this.#handlers.get(name);
-    if (!registration) throw new HandlerNotFoundError(name);
-    return registration;
   }
 
   /** Reject an `after` dependency on a missing trigger or one that closes a cycle. */

@@ -4,7 +4,7 @@
  * before anything is written.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { HandlerNotFoundError, InvalidTriggerConfigError } from '../errors.js';
 import { assertId, normalizeRetry, normalizeSchedule, normalizeWindow, parseDate, firstSlot } from '../schedule/index.js';
 import type { MisfirePolicy, NormalizedSchedule, OverlapPolicy, Trigger } from '../types.js';
 import { assertJsonPayload } from './json.js';
@@ -90,9 +90,7 @@ function applyFields(base: Trigger, raw: Record<string, unknown>, context: Trigg
   if ('name' in raw) out.name = requireString(raw.name, 'name', 200);
   if ('handler' in raw) {
     out.handler = requireString(raw.handler, 'handler', 200);
-    if (!context.hasHandler(out.handler)) {
-      throw new InvalidTriggerConfigError('handler', `no handler registered as "${out.handler}"; call register() first`);
-    }
+    if (!context.hasHandler(out.handler)) throw new HandlerNotFoundError(out.handler);
   }
   if ('payload' in raw) out.payload = raw.payload === undefined ? null : assertJsonPayload(raw.payload, 'payload', context.maxPayloadBytes);
   if ('schedule' in raw) out.schedule = normalizeSchedule(raw.schedule, context.now, 'schedule');

@@ -150,6 +150,29 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       expect((await backend.jobStore.get('j1'))?.lease?.owner).toBe('new');
     });
 
+    it('services with different handlers share the backend: jobs wait for an instance that has the handler', async () => {
+      const backend = await fresh();
+      const clock = new ManualClock(START);
+      const api = make(backend, clock, 'api');
+      const worker = make(backend, clock, 'worker');
+      api.register('api.only', () => undefined);
+      const ran: string[] = [];
+      worker.register('reports.render', (ctx) => void ran.push(`${ctx.job.source}:${ctx.job.instanceId}`));
+      await api.start();
+      await worker.start();
+      await worker.addTrigger({ id: 'render', handler: 'reports.render', schedule: { event: 'report.requested' } });
+      await worker.addTrigger({ id: 'render-now', handler: 'reports.render', schedule: { manual: true } });
+      const [published] = await api.publish('report.requested', { id: 7 });
+      const manual = await api.runTrigger('render-now');
+      expect(published?.status).toBe('pending');
+      expect(manual.status).toBe('pending');
+      await advance(clock, 1000);
+      await eventually(() => ran.length === 2, 10_000, 'the worker to run both jobs');
+      expect(ran.sort()).toEqual(['event:worker', 'manual:worker']);
+      await api.stop();
+      await worker.stop();
+    });
+
     it('an event published twice with the same eventId fires each matching trigger once', async () => {
       const backend = await fresh();
       const clock = new ManualClock(START);

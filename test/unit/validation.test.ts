@@ -3,7 +3,7 @@
  * field, and that nothing was stored.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidTriggerConfigError, TriggerNotFoundError } from '../../src/errors.js';
+import { HandlerNotFoundError, InvalidTriggerConfigError, TriggerNotFoundError } from '../../src/errors.js';
 import { Scheduler } from '../../src/scheduler.js';
 import type { TriggerInput } from '../../src/types.js';
 import { setup, T0, type TestRig } from '../helpers/setup.js';
@@ -49,7 +49,6 @@ describe('addTrigger rejects bad input and writes nothing', () => {
     ['two schedule kinds', { ...base, schedule: { every: 1000, cron: '* * * * *' } }, 'schedule'],
     ['no schedule kind', { ...base, schedule: {} }, 'schedule'],
     ['missing schedule', { ...base }, 'schedule'],
-    ['unknown handler', { handler: 'nope', schedule: { every: 1000 } }, 'handler', 'nope'],
     ['missing handler', { schedule: { every: 1000 } }, 'handler'],
     ['id with $', { ...base, id: '$where', schedule: { every: 1000 } }, 'id'],
     ['id with .', { ...base, id: 'a.b', schedule: { every: 1000 } }, 'id'],
@@ -84,6 +83,18 @@ describe('addTrigger rejects bad input and writes nothing', () => {
       field: 'payload',
     });
     expect(small.triggerStore.size).toBe(0);
+  });
+
+  it('an unknown handler (HandlerNotFoundError, naming the field and the handler)', async () => {
+    await expect(rig.scheduler.addTrigger({ handler: 'nope', schedule: { every: 1000 } })).rejects.toSatisfy(
+      (error: unknown) =>
+        error instanceof HandlerNotFoundError &&
+        error.code === 'ERR_HANDLER_NOT_FOUND' &&
+        error.field === 'handler' &&
+        error.message.startsWith('handler:') &&
+        error.message.includes('"nope"'),
+    );
+    expect(rig.triggerStore.size).toBe(0);
   });
 
   it('a payload with a cycle', async () => {

@@ -1,0 +1,71 @@
+/**
+ * `createMongoBackend()`: the three MongoDB stores over one database, plus index setup and a
+ * clock-skew probe.
+ */
+import type { Db, MongoClient } from 'mongodb';
+import { silentLogger, type Logger } from '../../logger.js';
+import type { ClaimMarkerMode } from './claims.js';
+import { measureClockOffset } from './clock.js';
+import { collectionNames, DEFAULT_COLLECTION_PREFIX } from './documents.js';
+import { ensureIndexes, type IndexReport } from './indexes.js';
+import { MongoJobStore } from './job-store.js';
+import { MongoLockManager } from './lock-manager.js';
+import { MongoTriggerStore } from './trigger-store.js';
+
+/** Where the backend's collections live: a `Db`, or a client and a database name. */
+export type MongoBackendTarget = { db: Db } | { client: MongoClient; dbName: string };
+
+/** Options of `createMongoBackend()`. */
+export type MongoBackendOptions = MongoBackendTarget & {
+  /** Prefix of every collection name (default `scheduler_`). */
+  collectionPrefix?: string;
+  /**
+   * Days a final job is kept (default 90). Used for the TTL index on `jobs.finishedAt` where the
+   * server supports one; pass the scheduler the same value so its `purge()` agrees.
+   */
+  jobRetentionDays?: number;
+  /** Where `ensureIndexes()` reports what it could not create (default: silent). */
+  logger?: Logger;
+  /**
+   * Guard job claims and lock take-overs with claim markers (default `'auto'`: only when the server
+   * is FerretDB, whose single-document updates are not atomic; see docs/mongodb.md).
+   */
+  claimMarkers?: ClaimMarkerMode;
+};
+
+/** What `createMongoBackend()` returns: spread the stores into `new Scheduler({ ...backend })`. */
+export interface MongoBackend {
+  /** Trigger storage. */
+  triggerStore: MongoTriggerStore;
+  /** Job storage. */
+  jobStore: MongoJobStore;
+  /** Named locks. */
+  lockManager: MongoLockManager;
+  /** Create every index the engine's queries need (idempotent; run at deploy or start-up). */
+  ensureIndexes(): Promise<IndexReport>;
+  /**
+   * Server time minus local time, in ms, from one `hello` round trip (the server's `localTime`
+   * against the midpoint of the local clock before and after). Positive: the server is ahead.
+   */
+  clockOffset(): Promise<number>;
+}
+
+/** Build the MongoDB backend. Connects nothing: the caller owns the client and its lifecycle. */
+export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
+  const db = 'db' in options ? options.db : options.client.db(options.dbName);
+  const collectionPrefix = options.collectionPrefix ?? DEFAULT_COLLECTION_PREFIX;
+  const names = collectionNames(collectionPrefix);
+  const jobRetentionDays = options.jobRetentionDays ?? 90;
+  if (typeof jobRetentionDays !== 'number' || !Number.isFinite(jobRetentionDays) || jobRetentionDays <= 0) {
+    throw new TypeError('jobRetentionDays must be a positive number');
+  }
+  const logger = options.logger ?? silentLogger;
+  const claimMarkers = options.claimMarkers ?? 'auto';
+  return {
+    triggerStore: new MongoTriggerStore(db, { collectionPrefix }),
+    jobStore: new MongoJobStore(db, { collectionPrefix, claimMarkers }),
+    lockManager: new MongoLockManager(db, { collectionPrefix, claimMarkers }),
+    ensureIndexes: () => ensureIndexes(db, names, jobRetentionDays, logger),
+    clockOffset: () => measureClockOffset(db),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Document shapes of the MongoDB backend and the collections that hold them.
+ *
+ * Records keep their public shape in the database, with two changes at the boundary: `id` is
+ * stored as `_id`, and a job's lease is stored without its token, because the token *is* the job's
+ * `fence` (see `job-store.ts` for why).
+ */
+import type { Collection, Db } from 'mongodb';
+import type { Job, Trigger } from '../../types.js';
+
+/** A trigger as stored in `<prefix>triggers`. */
+export type TriggerDocument = Omit<Trigger, 'id'> & { _id: string };
+
+/** A job's lease as stored: the fencing token is the job's `fence` field. */
+export interface StoredJobLease {
+  /** Instance id of the holder. */
+  owner: string;
+  /** The lease is void after this instant unless renewed. */
+  expiresAt: Date;
+}
+
+/** A job as stored in `<prefix>jobs`. */
+export type JobDocument = Omit<Job, 'id' | 'lease'> & { _id: string; lease: StoredJobLease | null };
+
+/** A held (or expired, not yet removed) named lock in `<prefix>locks`. */
+export interface LockDocument {
+  /** Lock name. */
+  _id: string;
+  /** Holder. */
+  owner: string;
+  /** Fencing token of the current (or last) holder. */
+  token: number;
+  /** Void after this instant unless renewed. */
+  expiresAt: Date;
+}
+
+/** A token counter in `<prefix>counters` (`_id` is `lock:<key>`); never deleted, so tokens only grow. */
+export interface CounterDocument {
+  /** `lock:<key>`. */
+  _id: string;
+  /** Last token drawn. */
+  seq: number;
+}
+
+/**
+ * A claim marker in `<prefix>claims`, written only on servers whose single-document updates are not
+ * atomic (FerretDB v1): of several instances that all "won" the same compare-and-set, the one
+ * whose insert of this marker succeeds keeps the claim. `_id` is `job:<jobId>:<fence>` or
+ * `lock:<key>:<replaced token>`.
+ */
+export interface ClaimMarkerDocument {
+  /** What was claimed, at which generation. */
+  _id: string;
+  /** When (the caller's `now`); `purge()` removes markers older than its cut-off. */
+  at: Date;
+}
+
+/** Collection names derived from a prefix. */
+export interface CollectionNames {
+  /** Triggers. */
+  triggers: string;
+  /** Jobs. */
+  jobs: string;
+  /** Named locks. */
+  locks: string;
+  /** Lock token counters. */
+  counters: string;
+  /** Claim markers (only used on servers without atomic updates). */
+  claims: string;
+}
+
+/** Default prefix of every collection name. */
+export const DEFAULT_COLLECTION_PREFIX = 'scheduler_';
+
+/** Names of the four collections for a prefix (validated: MongoDB refuses `$` and NUL in names). */
+export function collectionNames(prefix: string = DEFAULT_COLLECTION_PREFIX): CollectionNames {
+  if (typeof prefix !== 'string' || prefix.includes('$') || prefix.includes('\0') || prefix.startsWith('system.')) {
+    throw new TypeError('collectionPrefix must be a string without "$" or NUL that does not start with "system."');
+  }
+  return {
+    triggers: `${prefix}triggers`,
+    jobs: `${prefix}jobs`,
+    locks: `${prefix}locks`,
+    counters: `${prefix}counters`,
+    claims: `${prefix}claims`,
+  };
+}
+
+/**
+ * Open a collection of the backend. `ignoreUndefined` because the BSON serializer otherwise writes
+ * an `undefined` optional field (e.g. `retry.backoff: undefined`) as `null`, and it would come back
+ * as a field the record never had.
+ */
+export function openCollection<T extends { _id: string }>(db: Db, name: string): Collection<T> {
+  return db.collection<T>(name, { ignoreUndefined: true });
+}

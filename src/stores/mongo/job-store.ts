@@ -1,0 +1,442 @@
+/**
+ * MongoDB `JobStore`: one document per job in `<prefix>jobs`, `_id` = job id, unique index on `key`.
+ *
+ * The unique `key` index is what makes a slot produce one job even when two instances both believe
+ * they won the slot claim (possible on FerretDB, whose updates are not atomic): the second insert
+ * fails with a duplicate key and `insert` returns `null`. The store creates that index itself
+ * before its first insert, so this guard never depends on someone having run `ensureIndexes()`.
+ *
+ * Lease token = fence. A classic update cannot set a field to the value another field is being
+ * incremented to, and FerretDB refuses pipeline updates, so `claimPending` raises `fence` with
+ * `$inc` and stores the lease as `{ owner, expiresAt }`; the public `lease.token` is filled in from
+ * `fence` when the document is read. Fencing conditions (`leaseToken`) therefore test
+ * `{ fence: token, lease: { $ne: null } }`, which is exactly "the lease with this token is held".
+ *
+ * On FerretDB, where a conditional update can have several winners, `claimPending` also records a
+ * claim marker (`claims.ts`) so that only one of them runs the job.
+ */
+import type { Collection, Db, Document, Filter, MatchKeysAndValues, UpdateFilter } from 'mongodb';
+import { StoreError } from '../../errors.js';
+import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
+import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
+import { decodeTimeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
+import { emptyStatusCounts, percentile } from '../stats.js';
+import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
+import { measureClockOffset } from './clock.js';
+import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument } from './documents.js';
+import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
+import { documentToJob, jobToDocument } from './mapping.js';
+
+/** Options of `new MongoJobStore()`. */
+export interface MongoJobStoreOptions {
+  /** Prefix of the collection name (default `scheduler_`): the collection is `<prefix>jobs`. */
+  collectionPrefix?: string;
+  /**
+   * Most finished jobs per trigger that `stats()` reads to compute duration percentiles (default
+   * 10 000, the most recent ones). Counts are always exact; percentiles of a trigger with more
+   * finished jobs than this describe its most recent runs.
+   */
+  statsSampleSize?: number;
+  /**
+   * Guard job claims with claim markers in `<prefix>claims` (default `'auto'`: only on FerretDB,
+   * whose updates are not atomic). Not needed on MongoDB.
+   */
+  claimMarkers?: ClaimMarkerMode;
+}
+
+/** Name of the unique index on `key` (shared with `ensureIndexes`). */
+export const JOB_KEY_INDEX = 'key_unique';
+
+const FINAL_STATUSES: JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+const JOB_STATUSES: ReadonlySet<string> = new Set(['pending', 'running', ...FINAL_STATUSES]);
+
+/**
+ * Fields a patch may set, checked at runtime too: a patch key is written into `$set` verbatim, so
+ * an unexpected one (say `$where` or `history`) must never get that far. `satisfies` keeps this
+ * list in step with `JobPatch` when the record grows.
+ */
+const PATCHABLE = {
+  payload: true,
+  scheduledFor: true,
+  runAt: true,
+  status: true,
+  priority: true,
+  attempts: true,
+  maxAttempts: true,
+  timeoutMs: true,
+  backoff: true,
+  permitLimit: true,
+  nextAttemptAt: true,
+  result: true,
+  error: true,
+  metrics: true,
+  instanceId: true,
+  lease: true,
+  fence: true,
+  event: true,
+  upstream: true,
+  gate: true,
+  cancelRequested: true,
+  dependentsFired: true,
+  startedAt: true,
+  finishedAt: true,
+} as const satisfies Record<keyof JobPatch, true>;
+
+/** Jobs in a MongoDB collection. */
+export class MongoJobStore implements JobStore {
+  readonly #db: Db;
+  readonly #jobs: Collection<JobDocument>;
+  readonly #sampleSize: number;
+  readonly #markers: ClaimMarkers;
+  #keyIndex: Promise<unknown> | null = null;
+
+  /** Use `<prefix>jobs` in `db`. Call the backend's `ensureIndexes()` once for the query indexes. */
+  constructor(db: Db, options: MongoJobStoreOptions = {}) {
+    this.#db = db;
+    const names = collectionNames(options.collectionPrefix);
+    this.#jobs = openCollection<JobDocument>(db, names.jobs);
+    this.#markers = new ClaimMarkers(db, openCollection<ClaimMarkerDocument>(db, names.claims), options.claimMarkers ?? 'auto');
+    const sample = options.statsSampleSize ?? 10_000;
+    if (!Number.isInteger(sample) || sample < 1) throw new TypeError('statsSampleSize must be a positive integer');
+    this.#sampleSize = sample;
+  }
+
+  /** The underlying collection (for inspection and tests). */
+  get collection(): Collection<JobDocument> {
+    return this.#jobs;
+  }
+
+  /** @inheritdoc */
+  async insert(job: Job): Promise<Job | null> {
+    str(job.id, 'job.id');
+    str(job.key, 'job.key');
+    const doc = jobToDocument(job);
+    await assertDocumentSize(doc, `job "${job.id}"`);
+    await this.#ensureKeyIndex();
+    try {
+      await this.#jobs.insertOne(doc);
+    } catch (error) {
+      // Same key (or same id): another instance made this job first.
+      if (isDuplicateKeyError(error)) return null;
+      throw error;
+    }
+    // What was written is exactly `doc`; rebuild from a copy rather than read it back.
+    return documentToJob(structuredClone(doc));
+  }
+
+  /** @inheritdoc */
+  async get(id: string): Promise<Job | null> {
+    const doc = await this.#jobs.findOne({ _id: str(id, 'id') });
+    return doc ? documentToJob(doc) : null;
+  }
+
+  /** @inheritdoc */
+  async getByKey(key: string): Promise<Job | null> {
+    const doc = await this.#jobs.findOne({ key: str(key, 'key') });
+    return doc ? documentToJob(doc) : null;
+  }
+
+  /** @inheritdoc */
+  async list(query: JobQuery): Promise<Page<Job>> {
+    const limit = pageLimit(query.limit);
+    const and: Array<Filter<JobDocument>> = [];
+    if (query.triggerId !== undefined) and.push({ triggerId: str(query.triggerId, 'triggerId') });
+    if (query.status !== undefined) {
+      const statuses = Array.isArray(query.status) ? query.status : [query.status];
+      and.push({ status: { $in: strings(statuses, 'status') as JobStatus[] } });
+    }
+    if (query.from !== undefined) and.push({ scheduledFor: { $gte: queryDate(query.from, 'from') } });
+    if (query.to !== undefined) and.push({ scheduledFor: { $lt: queryDate(query.to, 'to') } });
+    if (query.cursor !== undefined) {
+      const [ms, id] = decodeTimeIdCursor(str(query.cursor, 'cursor'));
+      const at = new Date(ms);
+      // Strictly after the previous page's last item in (scheduledFor desc, _id desc) order.
+      and.push({ $or: [{ scheduledFor: { $lt: at } }, { scheduledFor: at, _id: { $lt: id } }] });
+    }
+    const filter: Filter<JobDocument> = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
+    const docs = await this.#jobs.find(filter).sort({ scheduledFor: -1, _id: -1 }).limit(limit + 1).toArray();
+    const items = docs.slice(0, limit).map(documentToJob);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: docs.length > limit && last ? encodeCursor([last.scheduledFor.getTime(), last.id]) : null,
+    };
+  }
+
+  /** @inheritdoc */
+  async update(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<Job | null> {
+    const filter = conditionFilter(str(id, 'id'), condition);
+    const set = patchToSet(patch);
+    await assertDocumentSize(set, `update of job "${id}"`);
+    const update: UpdateFilter<JobDocument> = {};
+    if (Object.keys(set).length > 0) update.$set = set;
+    if (history !== undefined && history.length > 0) {
+      update.$push = { history: { $each: history.map(historyEntry) } };
+    }
+    if (update.$set === undefined && update.$push === undefined) {
+      // Nothing to write (MongoDB refuses an empty update): the answer is whether the condition holds.
+      const doc = await this.#jobs.findOne(filter);
+      return doc ? documentToJob(doc) : null;
+    }
+    const doc = await this.#jobs.findOneAndUpdate(filter, update, { returnDocument: 'after' });
+    return doc ? documentToJob(doc) : null;
+  }
+
+  /** @inheritdoc */
+  async claimPending(now: Date, options: ClaimPendingOptions): Promise<Job | null> {
+    const handlers = strings(options.handlers, 'handlers');
+    if (handlers.length === 0) return null;
+    const gate = options.gate === null ? null : str(options.gate, 'gate');
+    const owner = str(options.owner, 'owner');
+    const lease = { owner, expiresAt: date(options.leaseExpiresAt, 'leaseExpiresAt') };
+    const markers = await this.#markers.enabled();
+    const doc = await this.#jobs.findOneAndUpdate(
+      { status: 'pending', gate, handler: { $in: handlers }, runAt: { $lte: date(now, 'now') } },
+      {
+        $set: { status: 'running', gate: null, instanceId: owner, lease },
+        // The new fence is the lease's token (see the file comment).
+        $inc: { fence: 1 },
+        $push: { history: historyEntry(options.history) },
+      },
+      // Earliest due first, then highest priority, as the memory store orders its heap.
+      { sort: { runAt: 1, priority: -1 }, returnDocument: 'after' },
+    );
+    if (!doc) return null;
+    // Racers that all "won" computed the same new fence, so they collide on this marker. A losing
+    // racer's write may still be the one stored (its owner name in `lease.owner`); the token is the
+    // same, so fencing holds, and the winner's start write sets `instanceId`. Undoing it would take
+    // another whole-document write, which on FerretDB could itself overwrite the winner's.
+    if (markers && !(await this.#markers.record(`job:${doc._id}:${doc.fence}`, now))) return null;
+    return documentToJob(doc);
+  }
+
+  /** @inheritdoc */
+  async gatedTriggerIds(now: Date, handlers: string[], limit: number): Promise<string[]> {
+    const wanted = strings(handlers, 'handlers');
+    const max = num(limit, 'limit');
+    if (wanted.length === 0 || max < 1) return [];
+    const ids = await this.#jobs.distinct('triggerId', {
+      status: 'pending',
+      gate: { $ne: null },
+      handler: { $in: wanted },
+      runAt: { $lte: date(now, 'now') },
+    });
+    return ids.filter((id): id is string => typeof id === 'string').slice(0, Math.floor(max));
+  }
+
+  /** @inheritdoc */
+  async nextPendingAt(handlers: string[]): Promise<Date | null> {
+    const wanted = strings(handlers, 'handlers');
+    if (wanted.length === 0) return null;
+    const doc = await this.#jobs.findOne(
+      { status: 'pending', gate: null, handler: { $in: wanted } },
+      { sort: { runAt: 1 }, projection: { runAt: 1 } },
+    );
+    return doc?.runAt instanceof Date ? doc.runAt : null;
+  }
+
+  /** @inheritdoc */
+  async renewLease(id: string, token: number, expiresAt: Date): Promise<Job | null> {
+    const doc = await this.#jobs.findOneAndUpdate(
+      { _id: str(id, 'id'), status: 'running', fence: num(token, 'token'), lease: { $ne: null } },
+      { $set: { 'lease.expiresAt': date(expiresAt, 'expiresAt') } },
+      { returnDocument: 'after' },
+    );
+    return doc ? documentToJob(doc) : null;
+  }
+
+  /** @inheritdoc */
+  async findExpiredLeases(now: Date, limit: number): Promise<Job[]> {
+    const max = num(limit, 'limit');
+    if (max < 1) return [];
+    const docs = await this.#jobs
+      .find({ status: 'running', 'lease.expiresAt': { $lt: date(now, 'now') } })
+      .sort({ 'lease.expiresAt': 1 })
+      .limit(Math.floor(max))
+      .toArray();
+    return docs.map(documentToJob);
+  }
+
+  /** @inheritdoc */
+  async countActive(triggerId: string): Promise<{ running: number; pending: number }> {
+    const rows = await this.#jobs
+      .aggregate<{ _id: unknown; n: number }>([
+        { $match: { triggerId: str(triggerId, 'triggerId'), status: { $in: ['running', 'pending'] } } },
+        { $group: { _id: '$status', n: { $sum: 1 } } },
+      ])
+      .toArray();
+    const counts = { running: 0, pending: 0 };
+    for (const row of rows) if (row._id === 'running' || row._id === 'pending') counts[row._id] = row.n;
+    return counts;
+  }
+
+  /** @inheritdoc */
+  async findUnfiredDependents(finishedBefore: Date, limit: number): Promise<Job[]> {
+    const max = num(limit, 'limit');
+    if (max < 1) return [];
+    const docs = await this.#jobs
+      .find({ status: { $in: FINAL_STATUSES }, dependentsFired: false, finishedAt: { $lt: date(finishedBefore, 'finishedBefore') } })
+      .sort({ finishedAt: 1 })
+      .limit(Math.floor(max))
+      .toArray();
+    return docs.map(documentToJob);
+  }
+
+  /**
+   * @inheritdoc
+   *
+   * Counts come from `$group` + `$sum` (the only accumulator FerretDB v1 implements). Last finish
+   * time and duration percentiles are computed here from one bounded, projected query per trigger
+   * (its `statsSampleSize` most recent finished jobs), because `$max` and percentile operators are
+   * not available everywhere.
+   */
+  async stats(filter: { triggerId?: string }): Promise<JobStatsSummary> {
+    const scope: Filter<JobDocument> = filter.triggerId === undefined ? {} : { triggerId: str(filter.triggerId, 'triggerId') };
+    const [statusRows, finishedRows] = await Promise.all([
+      this.#jobs.aggregate<{ _id: unknown; n: number }>([{ $match: scope }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
+      this.#jobs
+        .aggregate<{ _id: { triggerId?: unknown; status?: unknown }; n: number }>([
+          { $match: { ...scope, status: { $in: ['succeeded', 'failed'] } } },
+          { $group: { _id: { triggerId: '$triggerId', status: '$status' }, n: { $sum: 1 } } },
+        ])
+        .toArray(),
+    ]);
+    const byStatus = emptyStatusCounts();
+    for (const row of statusRows) {
+      if (typeof row._id === 'string' && JOB_STATUSES.has(row._id)) byStatus[row._id as JobStatus] += row.n;
+    }
+    const byTrigger: JobStatsSummary['byTrigger'] = {};
+    for (const row of finishedRows) {
+      const { triggerId, status } = row._id;
+      if (typeof triggerId !== 'string' || (status !== 'succeeded' && status !== 'failed')) continue;
+      const entry = (byTrigger[triggerId] ??= {
+        runs: 0,
+        succeeded: 0,
+        failed: 0,
+        lastFinishedAt: null,
+        p50DurationMs: null,
+        p95DurationMs: null,
+      });
+      entry.runs += row.n;
+      entry[status] += row.n;
+    }
+    await forEachLimited(Object.keys(byTrigger), 4, async (triggerId) => {
+      const entry = byTrigger[triggerId]!;
+      const docs = await this.#jobs
+        .find(
+          { triggerId, status: { $in: ['succeeded', 'failed'] } },
+          { projection: { _id: 0, finishedAt: 1, 'metrics.durationMs': 1 }, sort: { finishedAt: -1 }, limit: this.#sampleSize },
+        )
+        .toArray();
+      const durations: number[] = [];
+      for (const doc of docs) {
+        if (doc.finishedAt instanceof Date && (!entry.lastFinishedAt || doc.finishedAt > entry.lastFinishedAt)) entry.lastFinishedAt = doc.finishedAt;
+        const duration = (doc.metrics as { durationMs?: unknown } | undefined)?.durationMs;
+        if (typeof duration === 'number') durations.push(duration);
+      }
+      durations.sort((a, b) => a - b);
+      entry.p50DurationMs = percentile(durations, 0.5);
+      entry.p95DurationMs = percentile(durations, 0.95);
+    });
+    return { byStatus, byTrigger };
+  }
+
+  /** @inheritdoc */
+  async purge(finishedBefore: Date): Promise<number> {
+    // Only final jobs whose dependents were fired: the others still owe a downstream trigger a run.
+    const result = await this.#jobs.deleteMany({
+      status: { $in: FINAL_STATUSES },
+      finishedAt: { $lt: date(finishedBefore, 'finishedBefore') },
+      dependentsFired: true,
+    });
+    // Claim markers (jobs' and locks') matter only while a race is in flight; old ones go too.
+    if (await this.#markers.enabled()) await this.#markers.purge(finishedBefore);
+    return result.deletedCount;
+  }
+
+  /** @inheritdoc */
+  async ping(): Promise<void> {
+    await this.#db.command({ ping: 1 });
+  }
+
+  /**
+   * The server's clock minus this process's system clock (`Date.now()`), in ms, from one `hello`.
+   * @inheritdoc
+   */
+  async measureClockOffset(): Promise<number> {
+    return measureClockOffset(this.#db);
+  }
+
+  /** Create the unique `key` index once per store (idempotent on the server; retried after a failure). */
+  async #ensureKeyIndex(): Promise<void> {
+    if (this.#keyIndex === null) {
+      const creating = this.#jobs.createIndex({ key: 1 }, { name: JOB_KEY_INDEX, unique: true });
+      this.#keyIndex = creating;
+      creating.catch(() => {
+        if (this.#keyIndex === creating) this.#keyIndex = null;
+      });
+    }
+    await this.#keyIndex;
+  }
+}
+
+function conditionFilter(id: string, condition: JobCondition): Filter<JobDocument> {
+  const filter: Filter<JobDocument> = { _id: id };
+  if (condition.status !== undefined) filter.status = { $in: strings(condition.status, 'condition.status') as JobStatus[] };
+  if (condition.leaseToken !== undefined) {
+    filter.fence = num(condition.leaseToken, 'condition.leaseToken');
+    filter.lease = { $ne: null };
+  }
+  return filter;
+}
+
+/**
+ * A patch as a `$set` document. A lease is stored without its token, and its token becomes the
+ * fence, since the two are one stored number here; a patch that also gives a different fence
+ * cannot be represented and is refused.
+ */
+function patchToSet(patch: JobPatch): MatchKeysAndValues<JobDocument> {
+  const set: Document = {};
+  for (const [field, value] of Object.entries(patch) as Array<[string, unknown]>) {
+    if (!Object.hasOwn(PATCHABLE, field)) throw new StoreError(`a job patch cannot set "${field}"`);
+    // An absent optional field: nothing to write (the memory store would copy `undefined` in).
+    if (value === undefined) continue;
+    if (field === 'lease') continue;
+    set[field] = value;
+  }
+  const lease = patch.lease;
+  if (lease === null) set['lease'] = null;
+  else if (lease !== undefined) {
+    if (patch.fence !== undefined && patch.fence !== lease.token) {
+      throw new StoreError(`a job patch's lease.token (${lease.token}) must equal its fence (${patch.fence}): the MongoDB backend stores them as one number`);
+    }
+    set['lease'] = { owner: str(lease.owner, 'lease.owner'), expiresAt: date(lease.expiresAt, 'lease.expiresAt') };
+    set['fence'] = num(lease.token, 'lease.token');
+  }
+  if (patch.status !== undefined && !JOB_STATUSES.has(patch.status)) throw new StoreError(`unknown job status "${String(patch.status)}"`);
+  return set as MatchKeysAndValues<JobDocument>;
+}
+
+function historyEntry(entry: JobHistoryEntry): JobHistoryEntry {
+  return {
+    status: entry.status,
+    at: date(entry.at, 'history.at'),
+    instanceId: entry.instanceId ?? null,
+    reason: entry.reason ?? null,
+  };
+}
+
+// `from`/`to` are `DateInput`s; an unparseable one is refused rather than sent as an invalid date.
+function queryDate(value: Date | string | number, field: string): Date {
+  const parsed = new Date(value);
+  if (Number.isNaN(parsed.getTime())) throw new StoreError(`${field} is not a valid date`);
+  return parsed;
+}
+
+async function forEachLimited<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}

@@ -1,0 +1,159 @@
+/**
+ * MongoDB `TriggerStore`: one document per trigger in `<prefix>triggers`, `_id` = trigger id.
+ *
+ * Every write is a single-document operation, so the guarantees rest on MongoDB's per-document
+ * atomicity alone (no transactions, no change streams). The slot claim is a compare-and-set on
+ * `(status, nextRunAt, version)`; see docs/mongodb.md for what this means on FerretDB.
+ */
+import type { Collection, Db, Filter } from 'mongodb';
+import { InvalidTriggerConfigError } from '../../errors.js';
+import type { SlotClaimUpdate, TriggerStore } from '../../ports.js';
+import type { Page, Trigger, TriggerQuery } from '../../types.js';
+import { decodeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
+import { collectionNames, openCollection, type TriggerDocument } from './documents.js';
+import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
+import { documentToTrigger, triggerToDocument } from './mapping.js';
+
+/** Options of `new MongoTriggerStore()`. */
+export interface MongoTriggerStoreOptions {
+  /** Prefix of the collection name (default `scheduler_`): the collection is `<prefix>triggers`. */
+  collectionPrefix?: string;
+}
+
+/** Triggers in a MongoDB collection. */
+export class MongoTriggerStore implements TriggerStore {
+  readonly #db: Db;
+  readonly #triggers: Collection<TriggerDocument>;
+
+  /** Use `<prefix>triggers` in `db`. Creates nothing: call the backend's `ensureIndexes()` once. */
+  constructor(db: Db, options: MongoTriggerStoreOptions = {}) {
+    this.#db = db;
+    this.#triggers = openCollection<TriggerDocument>(db, collectionNames(options.collectionPrefix).triggers);
+  }
+
+  /** The underlying collection (for inspection and tests). */
+  get collection(): Collection<TriggerDocument> {
+    return this.#triggers;
+  }
+
+  /** @inheritdoc */
+  async insert(trigger: Trigger): Promise<void> {
+    str(trigger.id, 'trigger.id');
+    const doc = triggerToDocument(trigger);
+    await assertDocumentSize(doc, `trigger "${trigger.id}"`);
+    try {
+      await this.#triggers.insertOne(doc);
+    } catch (error) {
+      if (isDuplicateKeyError(error)) {
+        throw new InvalidTriggerConfigError('id', `a trigger with id "${trigger.id}" already exists`);
+      }
+      throw error;
+    }
+  }
+
+  /** @inheritdoc */
+  async get(id: string): Promise<Trigger | null> {
+    const doc = await this.#triggers.findOne({ _id: str(id, 'id') });
+    return doc ? documentToTrigger(doc) : null;
+  }
+
+  /** @inheritdoc */
+  async replace(trigger: Trigger, expectedVersion: number): Promise<boolean> {
+    const id = str(trigger.id, 'trigger.id');
+    const doc = triggerToDocument(trigger);
+    await assertDocumentSize(doc, `trigger "${id}"`);
+    const { _id: _ignored, ...replacement } = doc;
+    const result = await this.#triggers.replaceOne({ _id: id, version: num(expectedVersion, 'expectedVersion') }, replacement);
+    return result.matchedCount === 1;
+  }
+
+  /** @inheritdoc */
+  async remove(id: string): Promise<boolean> {
+    const result = await this.#triggers.deleteOne({ _id: str(id, 'id') });
+    return result.deletedCount === 1;
+  }
+
+  /** @inheritdoc */
+  async list(query: TriggerQuery): Promise<Page<Trigger>> {
+    const limit = pageLimit(query.limit);
+    const filter: Filter<TriggerDocument> = {};
+    if (query.cursor !== undefined) filter._id = { $gt: decodeIdCursor(str(query.cursor, 'cursor')) };
+    if (query.status !== undefined) filter.status = str(query.status, 'status') as Trigger['status'];
+    if (query.handler !== undefined) filter.handler = str(query.handler, 'handler');
+    if (query.tag !== undefined) filter.tags = str(query.tag, 'tag');
+    // One extra document tells whether another page follows, without a count.
+    const docs = await this.#triggers.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray();
+    const items = docs.slice(0, limit).map(documentToTrigger);
+    const last = items[items.length - 1];
+    return { items, nextCursor: docs.length > limit && last ? encodeCursor([last.id]) : null };
+  }
+
+  /** @inheritdoc */
+  async findDue(until: Date, limit: number, handlers: string[]): Promise<Trigger[]> {
+    const wanted = strings(handlers, 'handlers');
+    const bound = date(until, 'until');
+    const max = num(limit, 'limit');
+    if (wanted.length === 0 || max < 1) return [];
+    const docs = await this.#triggers
+      .find({ status: 'active', nextRunAt: { $lte: bound }, handler: { $in: wanted } })
+      .sort({ nextRunAt: 1 })
+      .limit(Math.floor(max))
+      .toArray();
+    return docs.map(documentToTrigger);
+  }
+
+  /** @inheritdoc */
+  async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
+    const doc = await this.#triggers.findOneAndUpdate(
+      { _id: str(id, 'id'), status: 'active', nextRunAt: date(slot, 'slot'), version: num(expectedVersion, 'expectedVersion') },
+      {
+        $set: {
+          nextRunAt: update.nextRunAt === null ? null : date(update.nextRunAt, 'update.nextRunAt'),
+          lastRunAt: date(update.lastRunAt, 'update.lastRunAt'),
+          status: str(update.status, 'update.status') as Trigger['status'],
+          updatedAt: date(update.updatedAt, 'update.updatedAt'),
+        },
+        $inc: { version: 1 },
+      },
+      { returnDocument: 'after' },
+    );
+    return doc ? documentToTrigger(doc) : null;
+  }
+
+  /** @inheritdoc */
+  async findByEvent(event: string): Promise<Trigger[]> {
+    const docs = await this.#triggers
+      .find({ 'schedule.kind': 'event', 'schedule.event': str(event, 'event'), status: 'active' })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs.map(documentToTrigger);
+  }
+
+  /** @inheritdoc */
+  async findDependents(triggerId: string): Promise<Trigger[]> {
+    const docs = await this.#triggers
+      .find({ 'schedule.kind': 'after', 'schedule.after': str(triggerId, 'triggerId'), status: 'active' })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs.map(documentToTrigger);
+  }
+
+  /** @inheritdoc */
+  async dependencyEdges(): Promise<Array<{ id: string; after: string }>> {
+    // Every status counts (as in the memory store): a paused dependent still closes a cycle.
+    const docs = await this.#triggers
+      .find({ 'schedule.kind': 'after' }, { projection: { _id: 1, 'schedule.after': 1 } })
+      .toArray();
+    const edges: Array<{ id: string; after: string }> = [];
+    for (const doc of docs) {
+      const schedule = doc.schedule as { after?: unknown } | undefined;
+      if (typeof schedule?.after === 'string') edges.push({ id: doc._id, after: schedule.after });
+    }
+    return edges;
+  }
+
+  /** @inheritdoc */
+  async ping(): Promise<void> {
+    await this.#db.command({ ping: 1 });
+  }
+}

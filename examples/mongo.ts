@@ -6,9 +6,7 @@
  *   (no MongoDB at hand? `eval "$(bash .ci/ferretdb.sh start)"` starts a FerretDB and sets MONGODB_URI)
  */
 import { MongoClient } from 'mongodb';
-import { consoleLogger, Scheduler } from '../src/index.js';
-// The backend lives in its own module so that the package loads without the `mongodb` peer.
-import { createMongoBackend } from '../src/stores/mongo/index.js';
+import { consoleLogger, createMongoBackend, Scheduler } from '../src/index.js';
 
 const client = new MongoClient(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017');
 await client.connect();

@@ -35,5 +35,6 @@ export type {
   JobStatsSummary,
 } from './ports.js';
 export { MemoryTriggerStore, MemoryJobStore, MemoryLockManager } from './stores/memory/index.js';
+export * from './stores/mongo/index.js';
 export * from './runners/index.js';
 export * from './webhook/index.js';

@@ -55,7 +55,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       await scheduler.start();
       await scheduler.addTrigger({ id: 'every-second', handler: 'tick', schedule: { every: 1000, startAt: new Date(START + 1000) } });
       await advance(clock, 5000);
-      await eventually(async () => (await allJobs(scheduler, 'every-second')).filter((j) => j.status === 'succeeded').length >= 5);
+      await eventually(async () => (await allJobs(scheduler, 'every-second')).filter((j) => j.status === 'succeeded').length >= 5, 10_000, '5 jobs', [clock]);
       await scheduler.stop();
       const jobs = await allJobs(scheduler, 'every-second');
       const slots = jobs.map((j) => j.scheduledFor.getTime()).sort((a, b) => a - b);
@@ -79,7 +79,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
         await a.addTrigger({ id: `t${i}`, handler: 'work', schedule: { every: 500, startAt: new Date(START + 500) } });
       }
       await advance(clock, 5000);
-      await eventually(async () => runs.length >= 50, 10_000, '50 runs');
+      await eventually(async () => runs.length >= 50, 10_000, '50 runs', [clock]);
       await a.stop();
       await b.stop();
       const keys = runs.map((r) => `${r.slot}`);
@@ -114,11 +114,11 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
         retry: { attempts: 3 },
       });
       await advance(deadClock, 200);
-      await eventually(() => dyingStarted, 10_000, 'the dying instance to start the job');
+      await eventually(() => dyingStarted, 10_000, 'the dying instance to start the job', [deadClock]);
       // The dying instance's clock stops: it never renews its lease again.
       await survivor.start();
       await advance(liveClock, 10_000, 250);
-      await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'succeeded', 10_000, 'recovery');
+      await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'succeeded', 10_000, 'recovery', [liveClock]);
       const [job] = await allJobs(survivor, trigger.id);
       expect(job?.instanceId).toBe('survivor');
       expect(job?.attempts).toBe(2);
@@ -167,7 +167,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       expect(published?.status).toBe('pending');
       expect(manual.status).toBe('pending');
       await advance(clock, 1000);
-      await eventually(() => ran.length === 2, 10_000, 'the worker to run both jobs');
+      await eventually(() => ran.length === 2, 10_000, 'the worker to run both jobs', [clock]);
       expect(ran.sort()).toEqual(['event:worker', 'manual:worker']);
       await api.stop();
       await worker.stop();
@@ -187,7 +187,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       expect(first.map((j) => j.triggerId).sort()).toEqual(['any', 'smoke']);
       expect(again.map((j) => j.id).sort()).toEqual(first.map((j) => j.id).sort());
       expect(other.map((j) => j.triggerId)).toEqual(['any']);
-      await eventually(async () => (await allJobs(scheduler, 'any')).every((j) => j.status === 'succeeded'));
+      await eventually(async () => (await allJobs(scheduler, 'any')).every((j) => j.status === 'succeeded'), 10_000, 'event jobs', [clock]);
       expect(await allJobs(scheduler, 'smoke')).toHaveLength(1);
       expect(await allJobs(scheduler, 'any')).toHaveLength(2);
       await scheduler.stop();

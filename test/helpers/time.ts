@@ -9,12 +9,23 @@ export function tick(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-/** Wait until `condition` holds (re-checked after each I/O turn), or throw after `timeoutMs` of real time. */
-export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+/**
+ * Wait until `condition` holds (re-checked after each I/O turn), or throw after `timeoutMs` of real
+ * time. Manual clocks passed in are nudged (`advance(0)`) on every turn: work that finished after
+ * real I/O may have armed timers that are already due, and a manual clock fires those only when
+ * it is advanced.
+ */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+  clocks: ManualClock[] = [],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    for (const clock of clocks) await clock.advance(0);
     await tick();
   }
 }

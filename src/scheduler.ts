@@ -221,6 +221,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #clockOffsetMs = 0;
   #dispatching = false;
   #dispatchAgain = false;
+  // Dispatch looks for pending jobs only when some were noted after its last empty look.
+  #pendingEpoch = 1;
+  #emptyAtEpoch = 0;
   #lag: IntervalHistogram | null = null;
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -677,7 +680,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#queued.delete(head.trigger.id);
       this.#track(this.#fireSlot(head.trigger, new Date(head.slot)));
     }
-    if (wake) this.#kickDispatch();
+    if (wake) {
+      this.#notePending();
+      this.#kickDispatch();
+    }
     this.#arm();
   }
 
@@ -712,7 +718,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#lastPollAt = new Date(now);
       this.#lastPollError = null;
       this.#pollFailures = 0;
-      this.#kickDispatch();
+      this.#kickDispatch(true);
       const nextPending = await this.#o.jobStore.nextPendingAt(handlers);
       if (nextPending && nextPending.getTime() > now && nextPending.getTime() < now + this.#o.pollIntervalMs) {
         this.#wakeAt(nextPending.getTime());
@@ -889,6 +895,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const stored = await this.#insertWithRetry(job);
     if (!stored) return (await this.#o.jobStore.getByKey(job.key)) ?? job;
     this.#emit('job:scheduled', stored);
+    this.#notePending();
     if (gate === null && draft.runAt.getTime() > now.getTime()) this.#wakeAt(draft.runAt.getTime());
     else this.#kickDispatch();
     return stored;
@@ -998,8 +1005,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return out;
   }
 
-  #kickDispatch(): void {
+  /** Note that pending jobs may be waiting, so the next dispatch looks for them. */
+  #notePending(): void {
+    this.#pendingEpoch += 1;
+  }
+
+  /**
+   * Start pending jobs if there may be any. Finishing a job only looks when pending work was noted
+   * since the last empty look, so the steady state costs no store round trip beyond claim, insert
+   * and completion; the poll looks every period regardless (other instances add pending jobs too).
+   */
+  #kickDispatch(force = false): void {
     if (this.#state !== 'running') return;
+    if (!force && this.#pendingEpoch === this.#emptyAtEpoch) return;
     if (this.#dispatching) {
       this.#dispatchAgain = true;
       return;
@@ -1021,6 +1039,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           this.#runningCount += 1;
           for (const c of candidates) c.running += 1;
           let job: Job | null = null;
+          const epoch = this.#pendingEpoch;
           try {
             const now = this.#now();
             job = await this.#o.jobStore.claimPending(now, {
@@ -1034,7 +1053,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
             for (const c of candidates) if (c.name !== job?.handler) c.running -= 1;
             if (!job) this.#runningCount -= 1;
           }
-          if (!job) break;
+          if (!job) {
+            this.#emptyAtEpoch = epoch;
+            break;
+          }
           await this.#startClaimed(job, this.#handlers.get(job.handler)!, null);
         }
       } while (this.#dispatchAgain && this.#state === 'running');
@@ -1282,6 +1304,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
       if (reason?.kind === 'timeout') this.#emit('job:timeout', written);
       this.#emitStatus(written, status);
+      if (status === 'pending') this.#notePending();
       if (status === 'pending' && written.gate === null) this.#wakeAt(written.runAt.getTime());
       if (hasDependents) await this.#fireDependents(written);
     } catch (error) {
@@ -1355,7 +1378,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#emitStatus(written, status);
       if (hasDependents) await this.#fireDependents(written);
     }
-    if (expired.length > 0) this.#kickDispatch();
+    if (expired.length > 0) {
+      this.#notePending();
+      this.#kickDispatch();
+    }
   }
 
   async #fireUnfiredDependents(now: number): Promise<void> {

@@ -189,7 +189,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 const MAX_POLL_BACKOFF_MS = 30_000;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 const CLOCK_CHECK_EVERY_MS = 60 * 1000;
-const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null };
+const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
 
 /**
  * An embeddable job scheduler. Register handlers, add triggers, `start()`. Any number of instances
@@ -1252,8 +1252,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         cpuUserMs: outcome?.metrics.cpuUserMs ?? null,
         cpuSystemMs: outcome?.metrics.cpuSystemMs ?? null,
         heapUsedBytes: outcome?.metrics.heapUsedBytes ?? null,
+        threadWaitMs: outcome?.metrics.waitMs === null || outcome === null ? null : Math.round(outcome.metrics.waitMs),
       };
-      if (outcome?.metrics.waitMs) metrics.queuedMs = (metrics.queuedMs ?? 0) + Math.round(outcome.metrics.waitMs);
       let status: JobStatus;
       let patch: JobPatch;
       let note: string;

@@ -251,8 +251,10 @@ export interface JobMetrics {
   cpuUserMs: number | null;
   /** CPU time in system mode during the attempt. */
   cpuSystemMs: number | null;
-  /** Heap growth during the attempt (can be negative after a GC). */
+  /** Heap growth during the attempt (inline; can be negative after a GC), or peak heap (worker thread). */
   heapUsedBytes: number | null;
+  /** Time the attempt waited for a free worker thread (`WorkerPoolJobRunner`); 0 inline. */
+  threadWaitMs: number | null;
 }
 
 /** One status change of a job. */

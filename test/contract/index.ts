@@ -72,7 +72,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     nextAttemptAt: null,
     result: null,
     error: null,
-    metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null },
+    metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
     history: [{ status: 'pending', at: at(0), instanceId: 'i1', reason: 'test' }],
     instanceId: null,
     lease: null,
@@ -320,7 +320,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
               status: 'succeeded',
               dependentsFired: true,
               finishedAt: at(i),
-              metrics: { queuedMs: 0, durationMs, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null },
+              metrics: { queuedMs: 0, durationMs, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
             }),
           );
         }

@@ -63,7 +63,7 @@ function job(overrides: Partial<Job> = {}): Job {
     nextAttemptAt: null,
     result: null,
     error: null,
-    metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null },
+    metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
     history: [{ status: 'pending', at: at(0), instanceId: 'i1', reason: 'scheduled' }],
     instanceId: null,
     lease: null,
@@ -325,7 +325,7 @@ describe('MongoJobStore', () => {
         result: { ok: true, list: [1, 2] },
         lease: null,
         finishedAt: at(10),
-        metrics: { queuedMs: 1, durationMs: 9, cpuUserMs: 2, cpuSystemMs: 1, heapUsedBytes: -20 },
+        metrics: { queuedMs: 1, durationMs: 9, cpuUserMs: 2, cpuSystemMs: 1, heapUsedBytes: -20, threadWaitMs: 3 },
       },
       [
         { status: 'succeeded', at: at(10), instanceId: 'a', reason: 'done' },
@@ -436,7 +436,7 @@ describe('MongoJobStore', () => {
           key: `s${i}`,
           status: 'succeeded',
           finishedAt: at(i * 10),
-          metrics: { queuedMs: 0, durationMs, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null },
+          metrics: { queuedMs: 0, durationMs, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
         }),
       );
     }
@@ -444,7 +444,7 @@ describe('MongoJobStore', () => {
     await jobStore.insert(job({ id: 'p', key: 'p', status: 'pending' }));
     await jobStore.insert(job({ id: 'x', key: 'x', status: 'cancelled', triggerId: 't2', finishedAt: at(1000) }));
     await jobStore.insert(
-      job({ id: 'y', key: 'y', status: 'succeeded', triggerId: 't2', finishedAt: at(7), metrics: { queuedMs: null, durationMs: 7, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null } }),
+      job({ id: 'y', key: 'y', status: 'succeeded', triggerId: 't2', finishedAt: at(7), metrics: { queuedMs: null, durationMs: 7, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null } }),
     );
     const all = await jobStore.stats({});
     expect(all.byStatus).toEqual({ pending: 1, running: 0, succeeded: 6, failed: 1, cancelled: 1, skipped: 0 });

@@ -70,6 +70,8 @@ describe('WorkerPoolJobRunner in a Scheduler', () => {
     expect(job.metrics.cpuSystemMs).toBeGreaterThanOrEqual(0);
     expect(job.metrics.heapUsedBytes).toBeGreaterThan(1_500_000);
     expect(job.metrics.queuedMs).toBeGreaterThanOrEqual(0);
+    expect(job.metrics.threadWaitMs).toBeGreaterThanOrEqual(0);
+    expect(typeof job.metrics.threadWaitMs).toBe('number');
   });
 
   it('fails a spinning job with JobTimeoutError and keeps serving', async () => {

@@ -101,6 +101,7 @@ export function documentToJob(doc: JobDocument): Job {
       cpuUserMs: metrics?.cpuUserMs ?? null,
       cpuSystemMs: metrics?.cpuSystemMs ?? null,
       heapUsedBytes: metrics?.heapUsedBytes ?? null,
+      threadWaitMs: metrics?.threadWaitMs ?? null,
     },
     history: (doc.history ?? []).map((entry) => ({
       status: entry.status,

@@ -1,6 +1,7 @@
 /**
  * The built package finds its worker entry (dist/runners/worker-entry.js) from both its ESM and
- * CJS bundles. Runs plain `node` on dist, as a consumer would; skipped until `npm run build` ran.
+ * CJS bundles. Runs plain `node` on dist, as a consumer would. Uses `dist/` when `npm run build` ran
+ * (CI builds before testing), else builds into `.test-dist/` first.
  * The scripts go through `node --input-type=... -e`, which also covers hosts whose `execArgv`
  * holds `--input-type` (inherited by worker threads, it would stop them from loading their entry).
  */
@@ -8,10 +9,11 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const built = existsSync(`${root}dist/index.js`) && existsSync(`${root}dist/runners/worker-entry.js`);
+const hasBuild = (dir: string): boolean => existsSync(`${root}${dir}/index.js`) && existsSync(`${root}${dir}/runners/worker-entry.js`);
+let outDir = 'dist';
 const fixtures = fileURLToPath(new URL('../fixtures/workers/', import.meta.url));
 
 /** Runs a few jobs; prints one JSON line. Plain JS valid as both ESM and CJS body. */
@@ -43,14 +45,24 @@ async function runNode(args: string[]): Promise<unknown> {
 
 const expected = { echo: { n: 1 }, permanent: true, spin: 'stop', after: true };
 
-describe.skipIf(!built)('WorkerPoolJobRunner from the built package', () => {
+describe('WorkerPoolJobRunner from the built package', () => {
+  beforeAll(async () => {
+    if (hasBuild('dist')) return;
+    outDir = '.test-dist';
+    await promisify(execFile)(process.execPath, [`${root}node_modules/tsup/dist/cli-default.js`, '--out-dir', outDir], {
+      cwd: root,
+      timeout: 170_000,
+    });
+    expect(hasBuild(outDir)).toBe(true);
+  }, 180_000);
+
   it('works from the ESM bundle', async () => {
-    const script = `const pkg = await import(${JSON.stringify(`${root}dist/index.js`)});\n${body}`;
+    const script = `const pkg = await import(${JSON.stringify(`${root}${outDir}/index.js`)});\n${body}`;
     expect(await runNode(['--input-type=module', '-e', script])).toEqual(expected);
   });
 
   it('works from the CJS bundle', async () => {
-    const script = `(async () => { const pkg = require(${JSON.stringify(`${root}dist/index.cjs`)});\n${body}\n})();`;
+    const script = `(async () => { const pkg = require(${JSON.stringify(`${root}${outDir}/index.cjs`)});\n${body}\n})();`;
     expect(await runNode(['--input-type=commonjs', '-e', script])).toEqual(expected);
   });
 });

@@ -1,0 +1,64 @@
+/**
+ * Run a benchmark file (or one phase of it) in a child Node process, so that heaps of different
+ * measurements never share a process. A child reports with one `RESULT {json}` line on stdout.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Node flags every child gets: TypeScript through tsx, and a callable `gc()`. */
+export const CHILD_FLAGS = ['--import', 'tsx', '--expose-gc'];
+
+export interface ChildOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `node [flags] bench/<file> [...args]`, streaming its output when `echo` is set. */
+export function runNode(file: string, args: string[] = [], options: { flags?: string[]; echo?: boolean; timeoutMs?: number } = {}): Promise<ChildOutput> {
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  const flags = [...CHILD_FLAGS, ...(options.flags ?? [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          stderr += `\n[killed after ${options.timeoutMs} ms]`;
+          child.kill('SIGKILL');
+        }, options.timeoutMs)
+      : null;
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stdout += text;
+      if (options.echo) {
+        for (const line of text.split('\n')) {
+          if (line && !line.startsWith('BENCH_SUMMARY ') && !line.startsWith('RESULT ')) process.stdout.write(`${line}\n`);
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stderr += text;
+      // npm's config warnings are noise; everything else (early fires!) is shown.
+      if (options.echo) for (const line of text.split('\n')) if (line && !line.startsWith('npm warn')) process.stderr.write(`${line}\n`);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+/** Parse the `RESULT {json}` line of a child. */
+export function resultOf<T>(out: ChildOutput): T {
+  const line = out.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`child gave no RESULT (exit ${out.code}): ${out.stderr.slice(-2000)}`);
+  return JSON.parse(line.slice('RESULT '.length)) as T;
+}
+
+/** Report from inside a child. */
+export function report(data: unknown): void {
+  console.log(`RESULT ${JSON.stringify(data)}`);
+}

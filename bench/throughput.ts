@@ -1,0 +1,347 @@
+/**
+ * Throughput of the whole firing path: slot claim (CAS), job record insert, status transitions,
+ * lease, events, inline no-op handler, final write. N one-shot `at` triggers all due at the same
+ * instant T are added to a started scheduler (so they sit in its heap); at T the engine fires them
+ * back to back. Measured: T → the N-th `job:succeeded` event, on the real clock. Memory backend,
+ * concurrency 10,000 (jobs beyond that wait `pending` and go through the dispatch path).
+ *
+ * Each engine run is a fresh child process (heaps of earlier runs would otherwise slow later ones).
+ * Baselines, in the parent process (median of 5):
+ *  - bare heap loop: push N items into the engine's BinaryHeap, pop them all, call a no-op per item
+ *    and emit an eventemitter3 event per item (the loop with no store, claim, record or promise);
+ *  - async floor: the same loop, but each item runs as an async job (await an async no-op handler,
+ *    then emit), all N in flight at once as the engine does: the cost of one promise chain per job.
+ *
+ * Extra runs (not counted in the headline):
+ *  - what-if (alternating with the as-is runs): `process.memoryUsage()` replaced by a v8.getHeapStatistics() reading (what
+ *    InlineJobRunner needs for its heapUsedBytes metric), to size recommended fix #1;
+ *  - `--profile`: one run under the V8 CPU profiler (inspector), firing phase only; the
+ *    profile goes to .bench-out/throughput.cpuprofile (allocation sampling to throughput.heapprofile)
+ *    and the top self-time and top allocating functions are printed.
+ *
+ *   node --import tsx --expose-gc bench/throughput.ts [--n 20000] [--repeats 3] [--concurrency 10000] [--profile] [--no-whatif]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import v8 from 'node:v8';
+import { EventEmitter } from 'eventemitter3';
+import { Scheduler } from '../src/index.js';
+import { BinaryHeap } from '../src/queue/binary-heap.js';
+import { report, resultOf, runNode } from './child.js';
+import { summarise, summariseAllocations } from './profile-summary.js';
+import {
+  OUT_DIR,
+  arg,
+  banner,
+  calibrateEpoch,
+  emitSummary,
+  epochNow,
+  gc,
+  keepAlive,
+  median,
+  numArg,
+  r,
+  sleep,
+  writeResult,
+} from './lib.js';
+
+const N = numArg('n', 20_000);
+const REPEATS = numArg('repeats', 3);
+const CONCURRENCY = numArg('concurrency', 10_000);
+const PROFILE = arg('profile') !== undefined;
+const WHATIF = arg('no-whatif') === undefined;
+
+interface Item {
+  at: number;
+  seq: number;
+}
+
+/** Bare heap loop: push N, pop N, no-op + event per item. Returns ms. */
+function bareLoop(n: number): number {
+  const emitter = new EventEmitter<{ 'job:succeeded': (item: Item) => void }>();
+  let count = 0;
+  emitter.on('job:succeeded', () => {
+    count++;
+  });
+  const noop = (_item: Item): void => undefined;
+  const t0 = performance.now();
+  const heap = new BinaryHeap<Item>((a, b) => a.at - b.at || a.seq - b.seq);
+  const at = Date.now();
+  for (let i = 0; i < n; i++) heap.push({ at, seq: i });
+  for (let item = heap.pop(); item; item = heap.pop()) {
+    noop(item);
+    emitter.emit('job:succeeded', item);
+  }
+  const ms = performance.now() - t0;
+  if (count !== n) throw new Error('bare loop lost items');
+  return ms;
+}
+
+/** Async floor: like the bare loop, but one async job (await handler, then emit) per item. */
+async function asyncFloor(n: number): Promise<number> {
+  const emitter = new EventEmitter<{ 'job:succeeded': (item: Item) => void }>();
+  let count = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  emitter.on('job:succeeded', () => {
+    if (++count === n) resolveDone();
+  });
+  const handler = async (_item: Item): Promise<void> => undefined;
+  const job = async (item: Item): Promise<void> => {
+    await handler(item);
+    emitter.emit('job:succeeded', item);
+  };
+  const t0 = performance.now();
+  const heap = new BinaryHeap<Item>((a, b) => a.at - b.at || a.seq - b.seq);
+  const at = Date.now();
+  for (let i = 0; i < n; i++) heap.push({ at, seq: i });
+  for (let item = heap.pop(); item; item = heap.pop()) void job(item);
+  await done;
+  return performance.now() - t0;
+}
+
+interface EngineRun {
+  jobsPerSec: number;
+  /** Jobs per second of process CPU time (user + system, all threads): less sensitive to a noisy host. */
+  jobsPerCpuSec: number;
+  cpuMs: number;
+  elapsedMs: number;
+  firstStartMs: number;
+  lastStartMs: number;
+  addUsPerTrigger: number;
+  heapAfterMiB: number;
+}
+
+/** One engine run: N `at` triggers due at T on a started scheduler. */
+async function engineRun(n: number, profile: Session | null): Promise<EngineRun> {
+  const scheduler = new Scheduler({ concurrency: CONCURRENCY });
+  scheduler.register('noop', async () => undefined);
+  let errors = 0;
+  scheduler.on('error', (e) => {
+    if (errors++ < 5) console.error('scheduler error:', e.message);
+  });
+  await scheduler.start();
+  const offset = calibrateEpoch();
+  // Every trigger must be added (and so be in the heap) before T: allow ~40 µs per add plus 1 s.
+  const addStart = Date.now();
+  const T = addStart + 1000 + Math.ceil(n * 0.04);
+  const at = new Date(T);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await scheduler.addTrigger({ id: `tp-${i}`, handler: 'noop', schedule: { at } });
+  const addMs = performance.now() - t0;
+  if (Date.now() >= T - 50) throw new Error(`adding ${n} triggers took too long (${addMs.toFixed(0)} ms): they were not all queued before T`);
+  let firstStart = 0;
+  let lastStart = 0;
+  let succeeded = 0;
+  let last = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  scheduler.on('job:started', () => {
+    const t = epochNow(offset);
+    if (firstStart === 0) firstStart = t;
+    lastStart = t;
+  });
+  scheduler.on('job:succeeded', () => {
+    if (++succeeded === n) {
+      last = epochNow(offset);
+      resolveDone();
+    }
+  });
+  const cpu0 = process.cpuUsage();
+  if (profile) {
+    await sleep(Math.max(0, T - Date.now() - 20));
+    await profile.post('Profiler.start');
+    await profile.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
+  await done;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const heapAfterMiB = process.memoryUsage().heapUsed / 2 ** 20;
+  if (profile) {
+    const { profile: cpuProfile } = await profile.post('Profiler.stop');
+    const { profile: heapProfile } = await profile.post('HeapProfiler.stopSampling');
+    const file = join(OUT_DIR, 'throughput.cpuprofile');
+    writeFileSync(file, JSON.stringify(cpuProfile));
+    writeFileSync(join(OUT_DIR, 'throughput.heapprofile'), JSON.stringify(heapProfile));
+    console.log(`  CPU profile of the firing phase: ${file} (allocation sampling: throughput.heapprofile)`);
+  }
+  await scheduler.stop();
+  const elapsedMs = last - T;
+  return {
+    jobsPerSec: n / (elapsedMs / 1000),
+    jobsPerCpuSec: n / (cpuMs / 1000),
+    cpuMs,
+    elapsedMs,
+    firstStartMs: firstStart - T,
+    lastStartMs: lastStart - T,
+    addUsPerTrigger: (addMs / n) * 1000,
+    heapAfterMiB,
+  };
+}
+
+function showRun(label: string, run: EngineRun): void {
+  console.log(
+    `${label.padEnd(28)} ${r(run.jobsPerSec, 0).toString().padStart(8)} jobs/s, ${r(run.jobsPerCpuSec, 0).toString().padStart(6)} jobs/CPU-s  (${r(run.elapsedMs, 0)} ms wall, ${r(run.cpuMs, 0)} ms CPU; first start +${r(run.firstStartMs, 1)} ms, last start +${r(run.lastStartMs, 0)} ms; addTrigger ${r(run.addUsPerTrigger, 1)} µs; heap ${r(run.heapAfterMiB, 0)} MiB)`,
+  );
+}
+
+/** Child: one engine run (optionally with the what-if patch or under the profiler). */
+async function child(): Promise<void> {
+  const release = keepAlive();
+  const whatIf = arg('whatif') !== undefined;
+  if (whatIf) {
+    // What-if for fix #1: InlineJobRunner reads process.memoryUsage().heapUsed twice per job, and that
+    // call also reads the RSS from /proc (~8 µs). v8.getHeapStatistics() gives the same heapUsed.
+    const original = process.memoryUsage;
+    const cheap = (): NodeJS.MemoryUsage => {
+      const h = v8.getHeapStatistics();
+      return { rss: 0, heapTotal: h.total_heap_size, heapUsed: h.used_heap_size, external: h.external_memory, arrayBuffers: 0 };
+    };
+    process.memoryUsage = Object.assign(cheap, { rss: original.rss }) as typeof process.memoryUsage;
+  }
+  let session: Session | null = null;
+  if (PROFILE) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  }
+  gc();
+  const run = await engineRun(N, session);
+  session?.disconnect();
+  release();
+  report(run);
+}
+
+async function main(): Promise<void> {
+  banner(`throughput: ${N} due slots, concurrency ${CONCURRENCY}, memory backend, no-op handlers`);
+  const release = keepAlive();
+  // Warm up the baselines (JIT) on a small n.
+  bareLoop(10_000);
+  await asyncFloor(10_000);
+  const bare: number[] = [];
+  const floor: number[] = [];
+  for (let rep = 0; rep < 5; rep++) {
+    gc();
+    bare.push(N / (bareLoop(N) / 1000));
+    gc();
+    floor.push(N / ((await asyncFloor(N)) / 1000));
+  }
+  release();
+  const common = ['--child', '--n', String(N), '--concurrency', String(CONCURRENCY)];
+  const engine: EngineRun[] = [];
+  const whatIfRuns: EngineRun[] = [];
+  // Each engine run in a fresh process; as-is and what-if alternate so drift hits both alike.
+  for (let rep = 0; rep < REPEATS; rep++) {
+    const run = resultOf<EngineRun>(await runNode('throughput.ts', common, { echo: true }));
+    engine.push(run);
+    showRun(`scheduler (run ${rep + 1})`, run);
+    if (WHATIF) {
+      const w = resultOf<EngineRun>(await runNode('throughput.ts', [...common, '--whatif'], { echo: true }));
+      whatIfRuns.push(w);
+      showRun(`what-if: cheap heap metric`, w);
+    }
+  }
+  const bareMed = median(bare);
+  const floorMed = median(floor);
+  const engMed = median(engine.map((x) => x.jobsPerSec));
+  const whatIfMed = whatIfRuns.length ? median(whatIfRuns.map((x) => x.jobsPerSec)) : Number.NaN;
+  const engCpuMed = median(engine.map((x) => x.jobsPerCpuSec));
+  const whatIfCpuMed = whatIfRuns.length ? median(whatIfRuns.map((x) => x.jobsPerCpuSec)) : Number.NaN;
+  console.log(`bare heap loop (median of ${bare.length})   ${r(bareMed, 0)} items/s`);
+  console.log(`async floor    (median of ${floor.length})   ${r(floorMed, 0)} jobs/s`);
+  console.log(`scheduler      (median of ${engine.length})   ${r(engMed, 0)} jobs/s wall, ${r(engCpuMed, 0)} jobs/CPU-s`);
+  if (whatIfRuns.length) {
+    console.log(
+      `what-if fix #1 (median of ${whatIfRuns.length})   ${r(whatIfMed, 0)} jobs/s wall (${r(whatIfMed / engMed, 2)}x), ${r(whatIfCpuMed, 0)} jobs/CPU-s (${r(whatIfCpuMed / engCpuMed, 2)}x)`,
+    );
+  }
+  console.log(`  per job: scheduler ${r(1e6 / engMed, 2)} µs, async floor ${r(1e6 / floorMed, 3)} µs, bare loop ${r(1e6 / bareMed, 3)} µs`);
+
+  let hotspots: Array<{ fn: string; selfMs: number; selfPct: number; totalPct: number }> = [];
+  let allocations: Array<{ fn: string; mib: number; pct: number }> = [];
+  if (PROFILE) {
+    const run = resultOf<EngineRun>(await runNode('throughput.ts', [...common, '--profile'], { echo: true }));
+    showRun('profiled run (not counted)', run);
+    const profile = JSON.parse(readFileSync(join(OUT_DIR, 'throughput.cpuprofile'), 'utf8'));
+    const { rows, totalMs } = summarise(profile);
+    const busy = rows.filter((x) => !/^\((idle|program|root)\)$/.test(x.fn.split(' ')[0] ?? ''));
+    const busyMs = busy.reduce((a, x) => a + x.selfMs, 0);
+    console.log(`  top self time in the firing phase (of ${r(busyMs, 0)} ms busy, ${r(totalMs, 0)} ms sampled):`);
+    hotspots = busy.slice(0, 15).map((x) => ({ fn: x.fn, selfMs: r(x.selfMs, 1), selfPct: r((100 * x.selfMs) / busyMs, 1), totalPct: r((100 * x.totalMs) / busyMs, 1) }));
+    for (const h of hotspots) console.log(`    ${h.selfMs.toFixed(1).padStart(8)} ms ${h.selfPct.toFixed(1).padStart(5)}%  ${h.fn}`);
+    const heapProfile = JSON.parse(readFileSync(join(OUT_DIR, 'throughput.heapprofile'), 'utf8'));
+    allocations = summariseAllocations(heapProfile, 10).map((x) => ({ fn: x.fn, mib: r(x.mib, 1), pct: r(x.pct, 1) }));
+    const totalAlloc = summariseAllocations(heapProfile, 100_000).reduce((a, x) => a + x.mib, 0);
+    console.log(`  allocated in the firing phase: ${r(totalAlloc, 0)} MiB (~${r((totalAlloc * 2 ** 20) / N / 1024, 1)} KiB per job); top allocating functions:`);
+    for (const a of allocations) console.log(`    ${a.mib.toFixed(1).padStart(8)} MiB ${a.pct.toFixed(1).padStart(5)}%  ${a.fn}`);
+  }
+
+  const met = engMed >= 100_000;
+  console.log(`\nscheduler ${r(engMed, 0)} jobs/s (target >= 100,000: ${met ? 'MET' : `MISSED by ${r(100_000 / engMed, 1)}x`})`);
+  writeResult('throughput', {
+    config: { n: N, repeats: REPEATS, concurrency: CONCURRENCY },
+    bareLoopItemsPerSec: bare,
+    asyncFloorJobsPerSec: floor,
+    engine,
+    whatIfCheapHeapMetric: whatIfRuns,
+    median: { bare: bareMed, asyncFloor: floorMed, scheduler: engMed, schedulerPerCpuSec: engCpuMed, whatIf: whatIfMed, whatIfPerCpuSec: whatIfCpuMed },
+    hotspots,
+    allocations,
+    target: { jobsPerSec: 100_000, met },
+  });
+  const rows = [
+    {
+      bench: 'throughput',
+      metric: `jobs/s (${N / 1000}k due slots, conc. ${CONCURRENCY / 1000}k)`,
+      value: `${r(engMed, 0)}/s`,
+      baseline: `${r(bareMed, 0)}/s bare loop`,
+      ratio: `${r(engMed / bareMed, 4)}x (${r(bareMed / engMed, 0)}x slower)`,
+      target: '>= 100,000/s',
+      met,
+    },
+    {
+      bench: 'throughput',
+      metric: 'jobs/s vs async floor',
+      value: `${r(engMed, 0)}/s`,
+      baseline: `${r(floorMed, 0)}/s async floor`,
+      ratio: `${r(engMed / floorMed, 4)}x (${r(floorMed / engMed, 0)}x slower)`,
+      target: '-',
+      met: null,
+    },
+    {
+      bench: 'throughput',
+      metric: 'jobs per CPU-second (all threads)',
+      value: `${r(engCpuMed, 0)}/CPU-s`,
+      baseline: '-',
+      ratio: '-',
+      target: '-',
+      met: null,
+    },
+    {
+      bench: 'throughput',
+      metric: 'first job start after T (herd head)',
+      value: `${r(median(engine.map((x) => x.firstStartMs)), 1)} ms`,
+      baseline: '-',
+      ratio: '-',
+      target: '-',
+      met: null,
+    },
+  ];
+  if (whatIfRuns.length) {
+    rows.push({
+      bench: 'throughput',
+      metric: 'what-if: heapUsed via v8 (fix #1)',
+      value: `${r(whatIfMed, 0)}/s; ${r(whatIfCpuMed, 0)}/CPU-s`,
+      baseline: `${r(engMed, 0)}/s; ${r(engCpuMed, 0)}/CPU-s as is`,
+      ratio: `${r(whatIfMed / engMed, 2)}x wall, ${r(whatIfCpuMed / engCpuMed, 2)}x CPU`,
+      target: '-',
+      met: null,
+    });
+  }
+  emitSummary(rows);
+}
+
+if (arg('child') !== undefined) await child();
+else await main();

@@ -46,10 +46,12 @@ export interface TriggerStore {
   /** Page through triggers, ordered by id. */
   list(query: TriggerQuery): Promise<Page<Trigger>>;
   /**
-   * Active triggers of the given handlers whose `nextRunAt` is at or before `until`, earliest
-   * first, at most `limit`. (Instances only fire triggers whose handler they have registered.)
+   * Active triggers of the given handlers whose `nextRunAt` is at or before `until` (and after
+   * `after`, when given), earliest first, at most `limit`. Instances only fire triggers whose
+   * handler they have registered; `after` lets a poll fetch only the newly entered part of its
+   * look-ahead window.
    */
-  findDue(until: Date, limit: number, handlers: string[]): Promise<Trigger[]>;
+  findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]>;
   /**
    * The compare-and-set that makes a slot fire once: if the trigger is `active`, its `nextRunAt`
    * equals `slot` and its `version` equals `expectedVersion`, apply `update`, increment the version

@@ -211,6 +211,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #timer: TimerHandle | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
   #pollTimer: TimerHandle | null = null;
+  #renewTimer: TimerHandle | null = null;
+  #polledUntil: number | null = null;
+  #pollsSinceFull = 0;
   #polling = false;
   #pollFailures = 0;
   #lastPollAt: Date | null = null;
@@ -317,6 +320,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#lag = monitorEventLoopDelay({ resolution: 10 });
     this.#lag.enable();
     this.#state = 'running';
+    this.#polledUntil = null;
     await this.#poll();
     this.#emit('scheduler:started', { instanceId: this.#o.instanceId, at: this.#now() });
   }
@@ -354,6 +358,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     for (const run of this.#running.values()) this.#abort(run, { kind: 'shutdown' });
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    this.#renewTimer?.cancel();
+    this.#renewTimer = null;
     await Promise.allSettled([...this.#inFlight]);
     const runners = new Set<JobRunner>([this.#inline, ...[...this.#handlers.values()].map((h) => h.runner)]);
     // Every attempt was already waited for or aborted above; what a runner still holds is abandoned
@@ -705,8 +711,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const now = this.#o.clock.now();
       const handlers = this.#usableHandlerNames();
       await this.#measureClock(now);
-      const due = await this.#o.triggerStore.findDue(new Date(now + this.#o.lookaheadMs), this.#o.pollBatchSize, handlers);
-      for (const trigger of due) this.#enqueue(trigger);
+      await this.#loadDue(now, handlers);
       const edges = await this.#o.triggerStore.dependencyEdges();
       this.#dependents.clear();
       for (const edge of edges) addTo(this.#dependents, edge.after, edge.id);
@@ -732,6 +737,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const backoff = Math.min(MAX_POLL_BACKOFF_MS, this.#o.pollIntervalMs * 2 ** this.#pollFailures);
       this.#schedulePoll(this.#pollFailures === 0 ? this.#o.pollIntervalMs : backoff);
     }
+  }
+
+  /**
+   * Load due slots into the heap. Most polls fetch only the part of the look-ahead window that is
+   * new since the last poll; once per window length a full fetch also picks up what changed
+   * elsewhere inside the window (another instance's update) and anything left unclaimed.
+   */
+  async #loadDue(now: number, handlers: string[]): Promise<void> {
+    const until = now + this.#o.lookaheadMs;
+    const fullEvery = Math.max(1, Math.ceil(this.#o.lookaheadMs / this.#o.pollIntervalMs));
+    const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery;
+    const after = full || this.#polledUntil === null ? undefined : new Date(this.#polledUntil);
+    const due = await this.#o.triggerStore.findDue(new Date(until), this.#o.pollBatchSize, handlers, after);
+    for (const trigger of due) this.#enqueue(trigger);
+    this.#pollsSinceFull = full ? 1 : this.#pollsSinceFull + 1;
+    // A full batch may have left triggers due at the last instant it returned: look there again.
+    const last = due.length >= this.#o.pollBatchSize ? due[due.length - 1]?.nextRunAt : undefined;
+    this.#polledUntil = last ? last.getTime() - 1 : until;
   }
 
   /** Cluster-wide chores, done by whichever instance holds the maintenance lock. */
@@ -1175,57 +1198,67 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     run.controller.abort(error);
   }
 
+  /** Renew one running job's lease (and its permit); abort it when the lease is lost or a cancel was requested. */
+  async #renew(run: RunningJob): Promise<void> {
+    if (run.reason) return;
+    const { job } = run;
+    try {
+      const current = await this.#o.jobStore.renewLease(job.id, run.token, this.#leaseExpiry());
+      if (!current) {
+        this.#abort(run, { kind: 'lease-lost' });
+        this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'expired' });
+        return;
+      }
+      if (current.cancelRequested) this.#abort(run, { kind: 'cancel' });
+      if (run.permit) run.permit = (await this.#o.lockManager.renew(run.permit, this.#o.leaseMs, this.#storeNow())) ?? run.permit;
+    } catch (error) {
+      // Keep running through a store outage: the final write is fenced, so a job that was taken
+      // over meanwhile cannot overwrite the new holder's record.
+      this.#fail(new StoreError(`lease renewal of job ${job.id} failed: ${toError(error).message}`, { cause: error }));
+    }
+  }
+
+  /**
+   * One renewal sweep per instance every third of `leaseMs`, over all running jobs, instead of a
+   * timer per job: a short job then costs no timer at all.
+   */
+  #armRenewals(): void {
+    if (this.#renewTimer || this.#running.size === 0) return;
+    const every = Math.max(1, Math.floor(this.#o.leaseMs / 3));
+    this.#renewTimer = this.#o.clock.setTimer(() => {
+      const sweep = Promise.all([...this.#running.values()].map((run) => this.#renew(run)));
+      this.#track(
+        sweep.finally(() => {
+          this.#renewTimer = null;
+          this.#armRenewals();
+        }),
+      );
+    }, every);
+  }
+
   async #execute(run: RunningJob, registration: HandlerRegistration, trigger: Trigger | null): Promise<void> {
     const { job } = run;
     const startedAt = this.#o.clock.now();
-    const timers: TimerHandle[] = [];
-    const renewEvery = Math.max(1, Math.floor(this.#o.leaseMs / 3));
-    const renew = async (): Promise<void> => {
-      if (run.reason) return;
-      const expiresAt = this.#leaseExpiry();
-      try {
-        const current = await this.#o.jobStore.renewLease(job.id, run.token, expiresAt);
-        if (!current) {
-          this.#abort(run, { kind: 'lease-lost' });
-          this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'expired' });
-          return;
-        }
-        if (current.cancelRequested) this.#abort(run, { kind: 'cancel' });
-        if (run.permit) run.permit = (await this.#o.lockManager.renew(run.permit, this.#o.leaseMs, this.#storeNow())) ?? run.permit;
-      } catch (error) {
-        // Keep running through a store outage: the final write is fenced, so a job that was taken
-        // over meanwhile cannot overwrite the new holder's record.
-        this.#fail(new StoreError(`lease renewal of job ${job.id} failed: ${toError(error).message}`, { cause: error }));
-      }
-    };
-    const scheduleRenewal = (): void => {
-      timers.push(
-        this.#o.clock.setTimer(() => {
-          void renew().finally(() => {
-            if (!run.reason && this.#running.has(job.id)) scheduleRenewal();
-          });
-        }, renewEvery),
-      );
-    };
-    scheduleRenewal();
+    let timeout: TimerHandle | null = null;
     if (job.timeoutMs !== null) {
       const limit = job.timeoutMs;
-      timers.push(this.#o.clock.setTimer(() => this.#abort(run, { kind: 'timeout', error: new JobTimeoutError(limit) }), limit));
+      timeout = this.#o.clock.setTimer(() => this.#abort(run, { kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
     }
-    const log = childLogger(this.#o.logger, { jobId: job.id, triggerId: job.triggerId, attempt: job.attempts });
+    this.#armRenewals();
+    const logger = this.#o.logger;
+    let log: Logger | null = null;
     const context: JobContext = {
       payload: job.payload,
       signal: run.controller.signal,
       attempt: job.attempts,
       job,
       trigger,
-      log,
-      heartbeat: renew,
+      // Built on first use: most handlers never log, and a fire should allocate little.
+      get log(): Logger {
+        return (log ??= childLogger(logger, { jobId: job.id, triggerId: job.triggerId, attempt: job.attempts }));
+      },
+      heartbeat: () => this.#renew(run),
     };
-    const aborted = new Promise<null>((resolve) => {
-      if (run.controller.signal.aborted) resolve(null);
-      run.controller.signal.addEventListener('abort', () => resolve(null), { once: true });
-    });
     let outcome: RunOutcome | null;
     if (registration.invalid) {
       outcome = { ok: false, error: registration.invalid, metrics: zeroMetrics() };
@@ -1233,9 +1266,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const running = registration.runner.run({ handler: registration.handler, context }).catch(
         (error: unknown): RunOutcome => ({ ok: false, error, metrics: zeroMetrics() }),
       );
+      // Runners settle on abort by contract; the race guards against one that does not.
+      const aborted = new Promise<null>((resolve) => {
+        if (run.controller.signal.aborted) resolve(null);
+        else run.controller.signal.addEventListener('abort', () => resolve(null), { once: true });
+      });
       outcome = await Promise.race([running, aborted]);
     }
-    for (const timer of timers) timer.cancel();
+    timeout?.cancel();
     const durationMs = this.#o.clock.now() - startedAt;
     await this.#finish(run, outcome, durationMs);
   }

@@ -47,6 +47,25 @@ export class BinaryHeap<T> {
     return top;
   }
 
+  /**
+   * Visit, without removing them, the entries for which `within` holds, given that `within` is
+   * monotone in the heap order (once false for an entry, false for all entries after it). Skips
+   * whole subtrees, so it costs O(entries visited), not O(size).
+   */
+  visitWhile(within: (item: T) => boolean, visit: (item: T) => void): void {
+    const items = this.#items;
+    const stack: number[] = items.length > 0 ? [0] : [];
+    while (stack.length > 0) {
+      const index = stack.pop()!;
+      const item = items[index]!;
+      if (!within(item)) continue;
+      visit(item);
+      const left = 2 * index + 1;
+      if (left < items.length) stack.push(left);
+      if (left + 1 < items.length) stack.push(left + 1);
+    }
+  }
+
   /** Remove every entry. */
   clear(): void {
     this.#items.length = 0;

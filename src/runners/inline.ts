@@ -7,6 +7,7 @@
  * keeps running in the background, and a synchronous CPU loop blocks the whole thread (timers,
  * lease renewal, every other job) until it ends. Use `WorkerPoolJobRunner` for such handlers.
  */
+import { getHeapStatistics } from 'node:v8';
 import { InvalidTriggerConfigError, PermanentJobError, SchedulerStoppedError } from '../errors.js';
 import type { HandlerFunction, JobRunner, ModuleHandler, RunMetrics, RunOutcome, RunRequest } from '../ports.js';
 import type { JsonValue } from '../types.js';
@@ -58,14 +59,16 @@ export class InlineJobRunner implements JobRunner {
     const { handler, context } = request;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const heap0 = process.memoryUsage().heapUsed;
+    // v8's heap statistics give the same figure as process.memoryUsage().heapUsed without reading
+    // RSS from /proc (about 0.2 µs against 8 µs, per call, twice per job).
+    const heap0 = getHeapStatistics().used_heap_size;
     const metrics = (): RunMetrics => {
       const cpu = process.cpuUsage(cpu0);
       return {
         durationMs: performance.now() - t0,
         cpuUserMs: cpu.user / 1000,
         cpuSystemMs: cpu.system / 1000,
-        heapUsedBytes: process.memoryUsage().heapUsed - heap0,
+        heapUsedBytes: getHeapStatistics().used_heap_size - heap0,
         waitMs: 0,
       };
     };

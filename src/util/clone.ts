@@ -14,6 +14,16 @@ export function cloneJson<T extends JsonValue>(value: T): T {
   return out as T;
 }
 
+/** Deep copy of plain record data: `Date`s, arrays and plain objects are copied, primitives kept. */
+export function copyData<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => copyData(item)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyData((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
 function cloneDate(value: Date | null): Date | null {
   return value === null ? null : new Date(value.getTime());
 }

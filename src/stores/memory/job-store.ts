@@ -6,7 +6,7 @@
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
-import { cloneJob } from '../../util/clone.js';
+import { cloneJob, copyData } from '../../util/clone.js';
 import { decodeTimeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
 import { emptyStatusCounts, percentile } from '../stats.js';
 
@@ -36,7 +36,9 @@ export class MemoryJobStore implements JobStore {
     this.#jobs.set(stored.id, stored);
     this.#byKey.set(stored.key, stored.id);
     this.#reindex(stored, null);
-    return cloneJob(stored);
+    // The caller's object equals what was stored and is not stored state itself: hand it back
+    // rather than copying the record a second time.
+    return job;
   }
 
   /** @inheritdoc */
@@ -83,7 +85,9 @@ export class MemoryJobStore implements JobStore {
     if (!job || !matches(job, condition)) return null;
     const before = job.status;
     const previousRunAt = job.runAt.getTime();
-    Object.assign(job, cloneJob({ ...job, ...patch }));
+    // Copy only what the patch brings in; the rest of the stored record is already ours.
+    const target = job as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(patch)) target[key] = copyData(value);
     if (history) for (const entry of history) job.history.push({ ...entry, at: new Date(entry.at.getTime()) });
     this.#reindex(job, before, previousRunAt);
     return cloneJob(job);

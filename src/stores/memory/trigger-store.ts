@@ -73,25 +73,31 @@ export class MemoryTriggerStore implements TriggerStore {
   }
 
   /** @inheritdoc */
-  async findDue(until: Date, limit: number, handlers: string[]): Promise<Trigger[]> {
+  async findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]> {
     const bound = until.getTime();
+    const lower = after?.getTime() ?? Number.NEGATIVE_INFINITY;
     const wanted = new Set(handlers);
+    // Entries whose trigger moved on are dropped when they reach the top.
+    for (let top = this.#due.peek(); top && !this.#isLiveEntry(top); top = this.#due.peek()) this.#due.pop();
     const found: Trigger[] = [];
-    const keep: Trigger[] = [];
     const seen = new Set<string>();
-    while (found.length < limit) {
-      const top = this.#due.peek();
-      if (!top || top.at > bound) break;
-      this.#due.pop();
-      const trigger = this.#triggers.get(top.id);
-      if (!trigger || !this.#isLive(trigger, top.at) || seen.has(top.id)) continue;
-      seen.add(top.id);
-      keep.push(trigger);
-      if (wanted.has(trigger.handler)) found.push(trigger);
-    }
-    // Due triggers stay due until claimed: put their entries back.
-    for (const trigger of keep) this.#due.push({ at: trigger.nextRunAt!.getTime(), id: trigger.id });
-    return found.map(cloneTrigger);
+    this.#due.visitWhile(
+      (entry) => entry.at <= bound,
+      (entry) => {
+        if (entry.at <= lower || seen.has(entry.id)) return;
+        const trigger = this.#triggers.get(entry.id);
+        if (!trigger || !this.#isLive(trigger, entry.at) || !wanted.has(trigger.handler)) return;
+        seen.add(entry.id);
+        found.push(trigger);
+      },
+    );
+    found.sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime());
+    return found.slice(0, limit).map(cloneTrigger);
+  }
+
+  #isLiveEntry(entry: DueEntry): boolean {
+    const trigger = this.#triggers.get(entry.id);
+    return trigger !== undefined && this.#isLive(trigger, entry.at);
   }
 
   /** @inheritdoc */

@@ -89,13 +89,14 @@ export class MongoTriggerStore implements TriggerStore {
   }
 
   /** @inheritdoc */
-  async findDue(until: Date, limit: number, handlers: string[]): Promise<Trigger[]> {
+  async findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]> {
     const wanted = strings(handlers, 'handlers');
     const bound = date(until, 'until');
     const max = num(limit, 'limit');
     if (wanted.length === 0 || max < 1) return [];
+    const range = after === undefined ? { $lte: bound } : { $gt: date(after, 'after'), $lte: bound };
     const docs = await this.#triggers
-      .find({ status: 'active', nextRunAt: { $lte: bound }, handler: { $in: wanted } })
+      .find({ status: 'active', nextRunAt: range, handler: { $in: wanted } })
       .sort({ nextRunAt: 1 })
       .limit(Math.floor(max))
       .toArray();

@@ -333,7 +333,7 @@ describe('MongoJobStore', () => {
       ],
     );
     expect(done).toMatchObject({ status: 'succeeded', result: { ok: true, list: [1, 2] }, lease: null, fence: 3, finishedAt: at(10) });
-    expect(done?.metrics).toEqual({ queuedMs: 1, durationMs: 9, cpuUserMs: 2, cpuSystemMs: 1, heapUsedBytes: -20 });
+    expect(done?.metrics).toEqual({ queuedMs: 1, durationMs: 9, cpuUserMs: 2, cpuSystemMs: 1, heapUsedBytes: -20, threadWaitMs: 3 });
     expect(done?.history.map((h) => h.reason)).toEqual(['scheduled', 'done', null]);
     expect(await jobStore.get('j1')).toEqual(done);
     // Without a lease no token matches, not even the last fence.

@@ -189,6 +189,8 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 const MAX_POLL_BACKOFF_MS = 30_000;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 const CLOCK_CHECK_EVERY_MS = 60 * 1000;
+/** Slots fired per event-loop turn before yielding. */
+const FIRE_BATCH = 64;
 const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
 
 /**
@@ -212,6 +214,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #timerAt = Number.POSITIVE_INFINITY;
   #pollTimer: TimerHandle | null = null;
   #renewTimer: TimerHandle | null = null;
+  #firing = 0;
+  #drainScheduled = false;
+  #blockedOnCapacity = false;
   #polledUntil: number | null = null;
   #pollsSinceFull = 0;
   #polling = false;
@@ -659,7 +664,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#heap.pop();
       head = this.#heap.peek();
     }
-    if (!head || this.#state !== 'running') {
+    const parked = head !== undefined && head.kind === 'slot' && this.#blockedOnCapacity && head.at <= this.#o.clock.now();
+    if (!head || this.#state !== 'running' || parked) {
+      // Nothing to wait for, or the head is due but this instance is full: a finishing job wakes it.
       this.#timer?.cancel();
       this.#timer = null;
       this.#timerAt = Number.POSITIVE_INFINITY;
@@ -674,23 +681,69 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #onTimer(): void {
     this.#timer = null;
     this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#drain();
+  }
+
+  /**
+   * Fire the due slots at the heap head. At most `FIRE_BATCH` per turn, then the rest after other
+   * work had a turn, so a herd of simultaneous slots starts its first jobs at once instead of
+   * after every claim of the herd; and no more than this instance has room for: the rest stay
+   * unclaimed in the heap (free for an instance with room) until a running job finishes.
+   */
+  #drain(): void {
+    if (this.#state !== 'running') return;
     const now = this.#o.clock.now();
+    let fired = 0;
     let wake = false;
+    this.#blockedOnCapacity = false;
     for (let head = this.#heap.peek(); head && head.at <= now; head = this.#heap.peek()) {
-      this.#heap.pop();
-      if (!this.#isLive(head)) continue;
+      if (!this.#isLive(head)) {
+        this.#heap.pop();
+        continue;
+      }
       if (head.kind === 'wake') {
+        this.#heap.pop();
         wake = true;
         continue;
       }
+      if (this.#runningCount + this.#firing >= this.#o.concurrency) {
+        this.#blockedOnCapacity = true;
+        break;
+      }
+      if (fired >= FIRE_BATCH) {
+        this.#scheduleDrain();
+        break;
+      }
+      this.#heap.pop();
       this.#queued.delete(head.trigger.id);
-      this.#track(this.#fireSlot(head.trigger, new Date(head.slot)));
+      this.#firing += 1;
+      fired += 1;
+      this.#track(
+        this.#fireSlot(head.trigger, new Date(head.slot)).finally(() => {
+          this.#firing -= 1;
+          this.#onCapacity();
+        }),
+      );
     }
     if (wake) {
       this.#notePending();
       this.#kickDispatch();
     }
     this.#arm();
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled || this.#state !== 'running') return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this.#drain();
+    });
+  }
+
+  /** Room was freed: slots parked at the head for lack of it can fire now. */
+  #onCapacity(): void {
+    if (this.#blockedOnCapacity) this.#scheduleDrain();
   }
 
   #track(work: Promise<unknown>): void {
@@ -1182,6 +1235,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#running.delete(job.id);
       this.#unreserve(registration);
       this.#kickDispatch();
+      this.#onCapacity();
       if (permit) void this.#tryStartGated(job.triggerId).catch((error: unknown) => this.#fail(toError(error)));
     });
   }
@@ -1266,12 +1320,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const running = registration.runner.run({ handler: registration.handler, context }).catch(
         (error: unknown): RunOutcome => ({ ok: false, error, metrics: zeroMetrics() }),
       );
-      // Runners settle on abort by contract; the race guards against one that does not.
-      const aborted = new Promise<null>((resolve) => {
-        if (run.controller.signal.aborted) resolve(null);
-        else run.controller.signal.addEventListener('abort', () => resolve(null), { once: true });
-      });
-      outcome = await Promise.race([running, aborted]);
+      if (registration.runner instanceof InlineJobRunner) {
+        outcome = await running;
+      } else {
+        // Runners settle on abort by contract; the race guards against a third-party one that does not.
+        const aborted = new Promise<null>((resolve) => {
+          if (run.controller.signal.aborted) resolve(null);
+          else run.controller.signal.addEventListener('abort', () => resolve(null), { once: true });
+        });
+        outcome = await Promise.race([running, aborted]);
+      }
     }
     timeout?.cancel();
     const durationMs = this.#o.clock.now() - startedAt;

@@ -76,10 +76,23 @@ export class InlineJobRunner implements JobRunner {
     const signal = context.signal;
     if (signal.aborted) return { ok: false, error: abortReason(signal), metrics: metrics() };
 
-    const work = (async (): Promise<JsonValue | null> => {
-      const fn = typeof handler === 'function' ? handler : await this.#load(handler);
-      return (await fn(context)) ?? null;
-    })();
+    let work: Promise<JsonValue | null>;
+    if (typeof handler === 'function') {
+      let returned: ReturnType<HandlerFunction>;
+      try {
+        returned = handler(context);
+      } catch (error) {
+        return { ok: false, error, metrics: metrics() };
+      }
+      // Fast path for handlers that return without a promise: no race, no tracking.
+      if (!isThenable(returned)) return { ok: true, result: returned ?? null, metrics: metrics() };
+      work = Promise.resolve(returned).then((value) => value ?? null);
+    } else {
+      work = (async (): Promise<JsonValue | null> => {
+        const fn = await this.#load(handler);
+        return (await fn(context)) ?? null;
+      })();
+    }
     this.#inFlight.add(work);
     const untrack = (): void => {
       this.#inFlight.delete(work);
@@ -159,4 +172,8 @@ function loadFailureError(failure: LoadFailure): PermanentJobError {
 function abortReason(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason;
   return reason ?? new DOMException('The job was aborted', 'AbortError');
+}
+
+function isThenable(value: unknown): value is PromiseLike<JsonValue | void> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -87,7 +87,7 @@ export class MemoryJobStore implements JobStore {
     const previousRunAt = job.runAt.getTime();
     // Copy only what the patch brings in; the rest of the stored record is already ours.
     const target = job as unknown as Record<string, unknown>;
-    for (const [key, value] of Object.entries(patch)) target[key] = copyData(value);
+    for (const key in patch) target[key] = copyData((patch as Record<string, unknown>)[key]);
     if (history) for (const entry of history) job.history.push({ ...entry, at: new Date(entry.at.getTime()) });
     this.#reindex(job, before, previousRunAt);
     return cloneJob(job);

@@ -24,9 +24,9 @@ new PerformanceObserver((list) => {
 const Base = (arg('delta') !== undefined ? DeltaTriggerStore : MemoryTriggerStore) as unknown as typeof MemoryTriggerStore;
 class TimedStore extends Base {
   readonly polls: Array<{ start: number; duration: number; n: number }> = [];
-  override async findDue(until: Date, limit: number, handlers: string[]) {
+  override async findDue(until: Date, limit: number, handlers: string[], after?: Date) {
     const start = performance.now();
-    const found = await super.findDue(until, limit, handlers);
+    const found = await super.findDue(until, limit, handlers, after);
     this.polls.push({ start, duration: performance.now() - start, n: found.length });
     return found;
   }

@@ -9,75 +9,33 @@ import type { Logger } from '../../src/logger.js';
 import type { ClaimPendingOptions } from '../../src/ports.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import type { Job, Trigger } from '../../src/types.js';
+import { makeJob, makeTrigger } from '../contract/index.js';
 import { detectCapabilities, stopSharedMongo, withTestDb, type MongoCapabilities, type TestDb } from '../helpers/mongo.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (offsetMs: number): Date => new Date(T0.getTime() + offsetMs);
 
+/** The contract's trigger with every optional structure filled, so round trips cover them. */
 function trigger(overrides: Partial<Trigger> = {}): Trigger {
-  return {
-    id: 't1',
+  return makeTrigger({
     name: 'Trigger one',
-    handler: 'h',
-    schedule: { kind: 'every', every: 1000, startAt: T0, endAt: null },
     payload: { n: 1, nested: { list: [1, 'two', null, true] } },
-    status: 'active',
-    nextRunAt: at(0),
-    lastRunAt: null,
-    createdAt: T0,
-    updatedAt: T0,
     retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 100, maxDelayMs: 1000, jitter: 'none' } },
     timeoutMs: 5000,
-    misfire: 'run-once',
-    overlap: 'allow',
-    maxConcurrent: null,
     window: { days: [1, 2, 3], between: [540, 1020], timezone: 'Europe/Berlin' },
-    jitterMs: 0,
-    priority: 0,
-    startAt: null,
-    endAt: null,
     tags: ['a'],
-    version: 1,
     ...overrides,
-  };
+  });
 }
 
+/** The contract's job with retries and a history reason of its own. */
 function job(overrides: Partial<Job> = {}): Job {
-  const id = overrides.id ?? 'j1';
-  return {
-    id,
-    key: `slot:t1:${id}`,
-    triggerId: 't1',
-    handler: 'h',
-    payload: { n: 1 },
-    source: 'schedule',
-    scheduledFor: at(0),
-    runAt: at(0),
-    status: 'pending',
-    priority: 0,
-    attempts: 0,
+  return makeJob({
     maxAttempts: 3,
-    timeoutMs: null,
     backoff: { type: 'fixed', delayMs: 10 },
-    permitLimit: null,
-    nextAttemptAt: null,
-    result: null,
-    error: null,
-    metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
     history: [{ status: 'pending', at: at(0), instanceId: 'i1', reason: 'scheduled' }],
-    instanceId: null,
-    lease: null,
-    fence: 0,
-    event: null,
-    upstream: null,
-    gate: null,
-    cancelRequested: false,
-    dependentsFired: false,
-    createdAt: at(0),
-    startedAt: null,
-    finishedAt: null,
     ...overrides,
-  };
+  });
 }
 
 function claimOptions(overrides: Partial<ClaimPendingOptions> = {}): ClaimPendingOptions {

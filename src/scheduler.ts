@@ -815,7 +815,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const lease = await this.#o.lockManager.acquire('maintenance', this.#o.instanceId, this.#o.leaseMs, this.#storeNow());
     if (!lease) return;
     try {
-      await this.#recoverExpiredLeases(now);
+      await this.#recoverExpiredLeases();
       await this.#fireUnfiredDependents(now);
       if (now - this.#lastPurgeAt >= PURGE_EVERY_MS) {
         this.#lastPurgeAt = now;
@@ -1446,11 +1446,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   // ─── Engine: recovery and dependencies ─────────────────────────────────────────────────────
 
   /** Jobs whose holder stopped renewing are retried (or failed when out of attempts). */
-  async #recoverExpiredLeases(now: number): Promise<void> {
+  async #recoverExpiredLeases(): Promise<void> {
     const expired = await this.#o.jobStore.findExpiredLeases(this.#storeNow(), 100);
     for (const job of expired) {
       if (this.#running.has(job.id) || !job.lease) continue;
-      const at = new Date(now);
+      // Stamped at the write, not at the poll: earlier writes of a slow store may have taken a while.
+      const at = this.#now();
+      const now = at.getTime();
       const info: JobErrorInfo = {
         name: 'LeaseExpiredError',
         message: `lease of instance ${job.lease.owner} expired while the job was running`,

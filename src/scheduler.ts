@@ -23,6 +23,20 @@ import {
 } from './errors.js';
 import type { SchedulerEvents } from './events.js';
 import { assertJsonPayload } from './engine/json.js';
+import { assertEventName, assertHandlerName, optionalPositive, validateJobQuery, validateTriggerQuery } from './engine/input.js';
+import {
+  addTo,
+  checkResult,
+  childLogger,
+  conditionMet,
+  errorInfo,
+  matchesFilter,
+  permitLimit,
+  reasonFor,
+  toError,
+  zeroMetrics,
+} from './engine/outcome.js';
+import { isModuleHandler } from './runners/module-loader.js';
 import { assertTransition, historyEntry } from './engine/job-state.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
@@ -34,7 +48,6 @@ import type {
   JobRunner,
   Lease,
   ModuleHandler,
-  RunMetrics,
   RunOutcome,
 } from './ports.js';
 import { BinaryHeap } from './queue/binary-heap.js';
@@ -44,7 +57,6 @@ import type {
   BackoffPolicy,
   Job,
   JobErrorInfo,
-  JobHistoryEntry,
   JobQuery,
   JobSource,
   JobStatus,
@@ -55,7 +67,6 @@ import type {
   TriggerInput,
   TriggerPatch,
   TriggerQuery,
-  TriggerStatus,
 } from './types.js';
 
 /** Options of `register`. */
@@ -1591,164 +1602,3 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#emit('error', error);
   }
 }
-
-// ─── Module-level helpers ────────────────────────────────────────────────────────────────────
-
-function permitLimit(trigger: Trigger): number | null {
-  if (trigger.maxConcurrent !== null) return trigger.maxConcurrent;
-  return trigger.overlap === 'allow' ? null : 1;
-}
-
-function reasonFor(source: JobSource): string {
-  switch (source) {
-    case 'schedule':
-      return 'slot claimed';
-    case 'manual':
-      return 'manual run';
-    case 'event':
-      return 'event received';
-    case 'dependency':
-      return 'upstream job finished';
-  }
-}
-
-function conditionMet(on: 'success' | 'failure' | 'completion', status: JobStatus): boolean {
-  if (on === 'success') return status === 'succeeded';
-  if (on === 'failure') return status === 'failed';
-  return status === 'succeeded' || status === 'failed';
-}
-
-function matchesFilter(filter: Record<string, JsonValue>, payload: JsonValue): boolean {
-  const keys = Object.keys(filter);
-  if (keys.length === 0) return true;
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
-  return keys.every((key) => Object.hasOwn(payload, key) && payload[key] === filter[key]);
-}
-
-function checkResult(result: JsonValue | null | undefined): { ok: true; value: JsonValue | null } | { ok: false; error: Error } {
-  if (result === undefined) return { ok: true, value: null };
-  try {
-    return { ok: true, value: assertJsonPayload(result, 'result') };
-  } catch (error) {
-    return { ok: false, error: new PermanentJobError(`handler returned a value that cannot be stored: ${toError(error).message}`) };
-  }
-}
-
-function errorInfo(error: unknown): JobErrorInfo {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { name: error.name, message: error.message, code: typeof code === 'string' || typeof code === 'number' ? String(code) : null };
-  }
-  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error), code: null };
-}
-
-function safeString(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(safeString(error));
-}
-
-function zeroMetrics(): RunMetrics {
-  return { durationMs: 0, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, waitMs: null };
-}
-
-function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
-  return {
-    debug: (fields, message) => logger.debug({ ...bindings, ...fields }, message),
-    info: (fields, message) => logger.info({ ...bindings, ...fields }, message),
-    warn: (fields, message) => logger.warn({ ...bindings, ...fields }, message),
-    error: (fields, message) => logger.error({ ...bindings, ...fields }, message),
-  };
-}
-
-function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function isModuleHandler(value: unknown): value is ModuleHandler {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as { module?: unknown; exportName?: unknown };
-  const moduleOk = typeof candidate.module === 'string' || candidate.module instanceof URL;
-  return moduleOk && (candidate.exportName === undefined || typeof candidate.exportName === 'string');
-}
-
-function optionalPositive(value: unknown, field: string): number | null {
-  if (value === undefined) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a positive integer');
-  }
-  return value;
-}
-
-function assertHandlerName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw new InvalidTriggerConfigError('name', 'must be a non-empty string of at most 200 characters');
-  }
-  if (name.startsWith('$')) throw new InvalidTriggerConfigError('name', 'must not start with "$"');
-}
-
-function assertEventName(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-empty string of at most 200 characters');
-  }
-  if (value.startsWith('$')) throw new InvalidTriggerConfigError(field, 'must not start with "$"');
-  return value;
-}
-
-const TRIGGER_STATUSES: readonly TriggerStatus[] = ['active', 'paused', 'completed'];
-const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'];
-
-function validateTriggerQuery(query: TriggerQuery): TriggerQuery {
-  if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
-  const out: TriggerQuery = {};
-  if (query.tag !== undefined) out.tag = plainString(query.tag, 'tag');
-  if (query.handler !== undefined) out.handler = plainString(query.handler, 'handler');
-  if (query.status !== undefined) {
-    if (!TRIGGER_STATUSES.includes(query.status)) throw new InvalidTriggerConfigError('status', `must be one of ${TRIGGER_STATUSES.join(', ')}`);
-    out.status = query.status;
-  }
-  if (query.limit !== undefined) out.limit = query.limit;
-  if (query.cursor !== undefined) out.cursor = plainString(query.cursor, 'cursor');
-  return out;
-}
-
-function validateJobQuery(query: JobQuery): JobQuery {
-  if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
-  const out: JobQuery = {};
-  if (query.triggerId !== undefined) out.triggerId = assertId(query.triggerId, 'triggerId');
-  if (query.status !== undefined) {
-    const list = Array.isArray(query.status) ? query.status : [query.status];
-    for (const status of list) {
-      if (!JOB_STATUSES.includes(status)) throw new InvalidTriggerConfigError('status', `must be one of ${JOB_STATUSES.join(', ')}`);
-    }
-    out.status = query.status;
-  }
-  for (const field of ['from', 'to'] as const) {
-    const value = query[field];
-    if (value === undefined) continue;
-    const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
-    if (!date || Number.isNaN(date.getTime())) throw new InvalidTriggerConfigError(field, 'must be a valid date');
-    out[field] = date;
-  }
-  if (query.limit !== undefined) out.limit = query.limit;
-  if (query.cursor !== undefined) out.cursor = plainString(query.cursor, 'cursor');
-  return out;
-}
-
-function plainString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 1000) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-empty string');
-  }
-  return value;
-}
-
-/** Re-exported for `HealthReport` consumers. */
-export type { JobHistoryEntry };

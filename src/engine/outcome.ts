@@ -1,0 +1,97 @@
+/**
+ * Small pure helpers of the engine: policy lookups, outcome classification and error shaping.
+ */
+import { PermanentJobError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RunMetrics } from '../ports.js';
+import type { JobErrorInfo, JobSource, JobStatus, JsonValue, Trigger } from '../types.js';
+import { assertJsonPayload } from './json.js';
+
+/** The trigger's cluster-wide concurrency cap, or `null` when it has none. */
+export function permitLimit(trigger: Trigger): number | null {
+  if (trigger.maxConcurrent !== null) return trigger.maxConcurrent;
+  return trigger.overlap === 'allow' ? null : 1;
+}
+
+/** History reason of a job's creation. */
+export function reasonFor(source: JobSource): string {
+  switch (source) {
+    case 'schedule':
+      return 'slot claimed';
+    case 'manual':
+      return 'manual run';
+    case 'event':
+      return 'event received';
+    case 'dependency':
+      return 'upstream job finished';
+  }
+}
+
+/** Whether an upstream job's final status fires a dependent trigger with this condition. */
+export function conditionMet(on: 'success' | 'failure' | 'completion', status: JobStatus): boolean {
+  if (on === 'success') return status === 'succeeded';
+  if (on === 'failure') return status === 'failed';
+  return status === 'succeeded' || status === 'failed';
+}
+
+/** Whether every field of an event filter equals the payload's. */
+export function matchesFilter(filter: Record<string, JsonValue>, payload: JsonValue): boolean {
+  const keys = Object.keys(filter);
+  if (keys.length === 0) return true;
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
+  return keys.every((key) => Object.hasOwn(payload, key) && payload[key] === filter[key]);
+}
+
+/** A handler's return value as storable JSON, or the permanent error it causes. */
+export function checkResult(result: JsonValue | null | undefined): { ok: true; value: JsonValue | null } | { ok: false; error: Error } {
+  if (result === undefined) return { ok: true, value: null };
+  try {
+    return { ok: true, value: assertJsonPayload(result, 'result') };
+  } catch (error) {
+    return { ok: false, error: new PermanentJobError(`handler returned a value that cannot be stored: ${toError(error).message}`) };
+  }
+}
+
+/** The stored shape of a thrown value. */
+export function errorInfo(error: unknown): JobErrorInfo {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, code: typeof code === 'string' || typeof code === 'number' ? String(code) : null };
+  }
+  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error), code: null };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Any thrown value as an `Error`. */
+export function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(safeString(error));
+}
+
+/** Metrics of an attempt that never ran. */
+export function zeroMetrics(): RunMetrics {
+  return { durationMs: 0, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, waitMs: null };
+}
+
+/** A logger that adds fixed fields to every line. */
+export function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
+  return {
+    debug: (fields, message) => logger.debug({ ...bindings, ...fields }, message),
+    info: (fields, message) => logger.info({ ...bindings, ...fields }, message),
+    warn: (fields, message) => logger.warn({ ...bindings, ...fields }, message),
+    error: (fields, message) => logger.error({ ...bindings, ...fields }, message),
+  };
+}
+
+/** Add to a set-valued index. */
+export function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
+}

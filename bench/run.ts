@@ -8,6 +8,9 @@
  *
  *   npm run bench                         # all (about 2.5 minutes on 2 cores)
  *   npm run bench -- --only lateness,scale
+ *
+ * `mongo` (the MongoDB backend against Agenda, ~3 more minutes) runs only when `MONGODB_URI` is set;
+ * without it, it is skipped and the run says so.
  */
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -15,12 +18,17 @@ import { join } from 'node:path';
 import { runNode } from './child.js';
 import { OUT_DIR, arg, r, type SummaryRow } from './lib.js';
 
-const BENCHES: Array<{ name: string; args: string[] }> = [
+const BENCHES: Array<{ name: string; args: string[]; skip?: () => string | null }> = [
   { name: 'lateness', args: [] },
   { name: 'throughput', args: ['--profile'] },
   { name: 'cron-herd', args: [] },
   { name: 'memory', args: [] },
   { name: 'scale', args: [] },
+  {
+    name: 'mongo',
+    args: [],
+    skip: () => (process.env['MONGODB_URI']?.trim() ? null : 'MONGODB_URI is not set (e.g. eval "$(bash .ci/ferretdb.sh start)")'),
+  },
 ];
 
 function table(rows: SummaryRow[]): string {
@@ -50,6 +58,11 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   const durations: Record<string, number> = {};
   for (const bench of selected) {
+    const skipped = bench.skip?.() ?? null;
+    if (skipped !== null) {
+      console.log(`\n(${bench.name}: skipped — ${skipped})`);
+      continue;
+    }
     const t0 = performance.now();
     const out = await runNode(`${bench.name}.ts`, bench.args, { echo: true, timeoutMs: 5 * 60_000 });
     durations[bench.name] = (performance.now() - t0) / 1000;

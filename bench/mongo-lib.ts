@@ -1,0 +1,274 @@
+/**
+ * Helpers of the MongoDB benchmark (`bench/mongo.ts`): driver command counting (command monitoring,
+ * optionally attributed to the store method that issued the command), server identification,
+ * store instrumentation, per-instance window recorders and the child result shape.
+ * Benchmarks only: nothing here asserts a timing.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
+import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
+import { dist, type Dist } from './lib.js';
+
+/** Which server answered: FerretDB or MongoDB, and its version strings. */
+export interface ServerInfo {
+  kind: 'FerretDB' | 'MongoDB';
+  /** `buildInfo.version` (FerretDB reports the MongoDB version it imitates). */
+  version: string;
+  /** FerretDB's own version, when it is FerretDB. */
+  ferretdbVersion: string | null;
+  /** FerretDB's backend (`sqlite`, `postgresql`), when it says. */
+  backend: string | null;
+}
+
+/** Ask the server who it is (`buildInfo`). */
+export async function serverInfo(db: Db): Promise<ServerInfo> {
+  const info = await db.command({ buildInfo: 1 });
+  const ferret = typeof info['ferretdbVersion'] === 'string' ? (info['ferretdbVersion'] as string) : null;
+  const features = info['ferretdbFeatures'] as Record<string, unknown> | undefined;
+  const handler = features && typeof features['handler'] === 'string' ? (features['handler'] as string) : null;
+  return { kind: ferret ? 'FerretDB' : 'MongoDB', version: String(info['version']), ferretdbVersion: ferret, backend: handler };
+}
+
+/** A one-line description of the server, for tables. */
+export function describeServer(s: ServerInfo): string {
+  return s.kind === 'FerretDB' ? `FerretDB ${s.ferretdbVersion}${s.backend ? ` (${s.backend})` : ''}, wire version of MongoDB ${s.version}` : `MongoDB ${s.version}`;
+}
+
+/** Command name plus the collection it addresses (`findAndModify:scheduler_jobs`), or just the name. */
+export function commandKey(event: CommandStartedEvent): string {
+  const target = event.command[event.commandName];
+  return typeof target === 'string' ? `${event.commandName}:${target}` : event.commandName;
+}
+
+/** Store method in whose async context a driver command was issued (see {@link instrument}). */
+export const storeContext = new AsyncLocalStorage<string>();
+
+/**
+ * Counts `commandStarted` events of one client while switched on, by command (+ collection) and,
+ * when the command was issued inside an instrumented store method, by that method too.
+ */
+export class CommandCounter {
+  on = false;
+  total = 0;
+  readonly byCommand: Record<string, number> = {};
+  /** `method → command → count`; commands issued outside any instrumented method go under `(none)`. */
+  readonly byMethod: Record<string, Record<string, number>> = {};
+  /** Summed round-trip time (driver-measured `duration`, ms) of the commands counted, by command. */
+  readonly msByCommand: Record<string, number> = {};
+  /** Commands that failed (server error or network), by command. */
+  readonly failedByCommand: Record<string, number> = {};
+  readonly #pending = new Map<number, string>();
+
+  constructor(client: MongoClient) {
+    client.on('commandStarted', (event) => {
+      if (!this.on) return;
+      const key = commandKey(event);
+      this.total += 1;
+      this.byCommand[key] = (this.byCommand[key] ?? 0) + 1;
+      const method = storeContext.getStore() ?? '(none)';
+      const m = (this.byMethod[method] ??= {});
+      m[key] = (m[key] ?? 0) + 1;
+      this.#pending.set(event.requestId, key);
+    });
+    const settle = (requestId: number, duration: number, failed: boolean): void => {
+      const key = this.#pending.get(requestId);
+      if (key === undefined) return;
+      this.#pending.delete(requestId);
+      this.msByCommand[key] = (this.msByCommand[key] ?? 0) + duration;
+      if (failed) this.failedByCommand[key] = (this.failedByCommand[key] ?? 0) + 1;
+    };
+    client.on('commandSucceeded', (event) => settle(event.requestId, event.duration, false));
+    client.on('commandFailed', (event) => settle(event.requestId, event.duration, true));
+  }
+
+  /** Mean round-trip time per command (ms), for the commands that completed. */
+  meanMs(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [key, ms] of Object.entries(this.msByCommand)) out[key] = Math.round((ms / (this.byCommand[key] ?? 1)) * 100) / 100;
+    return out;
+  }
+}
+
+/** What {@link instrument} records: calls per method while counting, and calls in progress. */
+export interface StoreProbe {
+  /** `<label>.<method>` → calls made while `counting()` was true. */
+  calls: Record<string, number>;
+  counting(): boolean;
+  /** Calls in progress of the methods `tracked()` accepts (to find quiet moments). */
+  active: number;
+  tracked(name: string): boolean;
+  /** Called with each settled call's arguments and result (optional). */
+  settled?(name: string, args: unknown[], result: unknown): void;
+}
+
+/**
+ * Wrap every method of a store object so that driver commands it issues are attributed to
+ * `<label>.<method>`, its calls are counted while `probe.counting()` is true, and calls in progress
+ * are tracked. Returns a proxy; the original object is untouched.
+ */
+export function instrument<T extends object>(store: T, label: string, probe: StoreProbe): T {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') return value;
+      const name = `${label}.${property}`;
+      const tracked = probe.tracked(name);
+      return (...args: unknown[]) => {
+        if (probe.counting()) probe.calls[name] = (probe.calls[name] ?? 0) + 1;
+        if (!tracked) return storeContext.run(name, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+        probe.active += 1;
+        const settle = (): void => {
+          probe.active -= 1;
+        };
+        try {
+          const out = storeContext.run(name, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+          if (out instanceof Promise) {
+            return out.then(
+              (result: unknown) => {
+                settle();
+                probe.settled?.(name, args, result);
+                return result;
+              },
+              (error: unknown) => {
+                settle();
+                throw error;
+              },
+            );
+          }
+          settle();
+          return out;
+        } catch (error) {
+          settle();
+          throw error;
+        }
+      };
+    },
+  });
+}
+
+/** CPU time (user + system, ms) of another process from /proc, or null where unreadable. */
+export function processCpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(rest[11]) + Number(rest[12]);
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The database server's pid, when known: `MONGODB_SERVER_PID`, or the `PID=` line of the FerretDB
+ * state file (`FERRETDB_STATE_FILE`, as written by `.ci/ferretdb.sh start`).
+ */
+export function serverPid(): number | null {
+  const env = process.env['MONGODB_SERVER_PID'];
+  if (env && /^\d+$/.test(env)) return Number(env);
+  const file = process.env['FERRETDB_STATE_FILE'];
+  if (!file) return null;
+  try {
+    const match = /^PID=(\d+)$/m.exec(readFileSync(file, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What one instance (child process) of a throughput run reports. */
+export interface InstanceResult {
+  system: 'ours' | 'agenda';
+  instance: number;
+  /** Handler starts inside the window. */
+  started: number;
+  /** Completions (final write acknowledged / Agenda `complete`) inside the window. */
+  completed: number;
+  /** Handler start − scheduled time (ms) of every start inside the window. */
+  lateness: number[];
+  /** Starts before their scheduled time (a bug in either system). */
+  early: number;
+  /** Slot identities started inside the window (to find duplicates across instances). */
+  keys: string[];
+  /** Driver commands issued inside the window, by command:collection. */
+  commands: Record<string, number>;
+  /** Summed driver-measured round-trip time of those commands (ms), by command:collection. */
+  commandMs: Record<string, number>;
+  /** Those that failed, by command:collection. */
+  commandsFailed: Record<string, number>;
+  commandsTotal: number;
+  /** Process CPU time inside the window, ms. */
+  cpuMs: number;
+  errors: number;
+  firstError: string | null;
+  /** The instance started after the first slot (its process booted too slowly). */
+  lateStart: boolean;
+  windowMs: number;
+}
+
+/** Sleep until an epoch instant (ms). */
+export async function until(epochMs: number): Promise<void> {
+  for (;;) {
+    const left = epochMs - Date.now();
+    if (left <= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(left, 1000)));
+  }
+}
+
+/** Lateness distribution rounded for reports. */
+export function latenessSummary(values: number[]): Dist {
+  const d = dist(values);
+  const round = (v: number): number => Math.round(v * 100) / 100;
+  return { n: d.n, min: round(d.min), p50: round(d.p50), p90: round(d.p90), p99: round(d.p99), max: round(d.max), mean: round(d.mean) };
+}
+
+/** Sum a list of `name → count` records. */
+export function sumCounts(records: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const rec of records) for (const [k, v] of Object.entries(rec)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** Divide every count by `n` (rounded to 3 digits), sorted by value descending. */
+export function perJob(counts: Record<string, number>, n: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(counts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, n > 0 ? Math.round((v / n) * 1000) / 1000 : Number.NaN]),
+  );
+}
+
+/**
+ * The server's own ceiling for any scheduler that makes three round trips per job: `workers`
+ * loops, each doing what one fire does (a conditional findOneAndUpdate on one of `triggers` small
+ * documents, an insert into a collection with a unique key, a findOneAndUpdate of that document by
+ * `_id`), for `ms`. Returns jobs/s and the latency of one such 3-command chain.
+ */
+export async function serverFloor(db: Db, ms: number, workers: number, triggers = 100): Promise<{ jobsPerSec: number; chainMs: Dist; workers: number }> {
+  const t = db.collection<{ _id: string; v: number; nextRunAt: Date }>('floor_triggers');
+  const j = db.collection<{ _id: string; key: string; status: string; history: unknown[] }>('floor_jobs');
+  await j.createIndex({ key: 1 }, { unique: true });
+  await t.insertMany(Array.from({ length: triggers }, (_, i) => ({ _id: `t-${i}`, v: 0, nextRunAt: new Date() })));
+  const version = new Array<number>(triggers).fill(0);
+  const chains: number[] = [];
+  let done = 0;
+  let seq = 0;
+  const end = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      for (let k = w; Date.now() < end; k += workers) {
+        const i = k % triggers;
+        const t0 = performance.now();
+        const claimed = await t.findOneAndUpdate({ _id: `t-${i}`, v: version[i]! }, { $set: { nextRunAt: new Date() }, $inc: { v: 1 } }, { returnDocument: 'after' });
+        version[i] = claimed?.v ?? version[i]! + 1;
+        const id = `j-${seq++}`;
+        await j.insertOne({ _id: id, key: `k-${id}`, status: 'running', history: [{ status: 'running', at: new Date() }] });
+        await j.findOneAndUpdate({ _id: id, status: 'running' }, { $set: { status: 'succeeded' }, $push: { history: { status: 'succeeded', at: new Date() } } }, { returnDocument: 'after' });
+        chains.push(performance.now() - t0);
+        done += 1;
+      }
+    }),
+  );
+  return { jobsPerSec: done / (ms / 1000), chainMs: latenessSummary(chains), workers };
+}

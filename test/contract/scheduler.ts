@@ -12,7 +12,7 @@ import type { BackendUnderTest } from './index.js';
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
 
 function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string, extra: SchedulerOptions = {}): Scheduler {
-  return new Scheduler({
+  const scheduler = new Scheduler({
     triggerStore: backend.triggerStore,
     jobStore: backend.jobStore,
     lockManager: backend.lockManager,
@@ -23,6 +23,9 @@ function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string,
     leaseMs: 3000,
     ...extra,
   });
+  // Store errors are retried by the engine; print them so a slow or failing run can be read.
+  scheduler.on('error', (error) => console.error(`[contract ${instanceId}] ${error.message}`));
+  return scheduler;
 }
 
 async function allJobs(scheduler: Scheduler, triggerId: string): Promise<Job[]> {
@@ -42,7 +45,7 @@ async function allJobs(scheduler: Scheduler, triggerId: string): Promise<Job[]> 
 
 /** Scheduler behaviour on a backend from `fresh()`. */
 export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): void {
-  describe('Scheduler on this backend', () => {
+  describe('Scheduler on this backend', { timeout: 60_000 }, () => {
     it('fires every slot of an interval trigger once, and the jobs succeed', async () => {
       const backend = await fresh();
       const clock = new ManualClock(START);
@@ -55,13 +58,19 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       await scheduler.start();
       await scheduler.addTrigger({ id: 'every-second', handler: 'tick', schedule: { every: 1000, startAt: new Date(START + 1000) } });
       await advance(clock, 5000);
-      await eventually(async () => (await allJobs(scheduler, 'every-second')).filter((j) => j.status === 'succeeded').length >= 5, 10_000, '5 jobs', [clock]);
+      const firstFive = (jobs: Job[]): Job[] => jobs.filter((j) => j.scheduledFor.getTime() <= START + 5000);
+      await eventually(
+        async () => firstFive(await allJobs(scheduler, 'every-second')).filter((j) => j.status === 'succeeded').length >= 5,
+        30_000,
+        'the first 5 slots to succeed',
+        [clock],
+      );
       await scheduler.stop();
       const jobs = await allJobs(scheduler, 'every-second');
       const slots = jobs.map((j) => j.scheduledFor.getTime()).sort((a, b) => a - b);
       expect(slots.slice(0, 5)).toEqual([1, 2, 3, 4, 5].map((k) => START + k * 1000));
       expect(new Set(slots).size).toBe(slots.length);
-      expect(jobs.every((j) => j.status === 'succeeded' && j.result !== null)).toBe(true);
+      expect(firstFive(jobs).every((j) => j.status === 'succeeded' && j.result !== null)).toBe(true);
       expect(new Set(seen).size).toBe(seen.length);
     });
 
@@ -70,28 +79,29 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       const clock = new ManualClock(START);
       const a = make(backend, clock, 'a');
       const b = make(backend, clock, 'b');
-      const runs: Array<{ instance: string; slot: number }> = [];
-      a.register('work', (ctx) => void runs.push({ instance: 'a', slot: ctx.job.scheduledFor.getTime() }));
-      b.register('work', (ctx) => void runs.push({ instance: 'b', slot: ctx.job.scheduledFor.getTime() }));
+      const runs: string[] = [];
+      const record = (ctx: { trigger: { id: string } | null; job: Job }): void =>
+        void runs.push(`${ctx.trigger?.id ?? ctx.job.triggerId}@${ctx.job.scheduledFor.getTime()}`);
+      a.register('work', record);
+      b.register('work', record);
       await a.start();
       await b.start();
       for (let i = 0; i < 5; i++) {
         await a.addTrigger({ id: `t${i}`, handler: 'work', schedule: { every: 500, startAt: new Date(START + 500) } });
       }
+      const wanted: string[] = [];
+      for (let i = 0; i < 5; i++) for (let k = 1; k <= 10; k++) wanted.push(`t${i}@${START + k * 500}`);
       await advance(clock, 5000);
-      await eventually(async () => runs.length >= 50, 10_000, '50 runs', [clock]);
+      await eventually(() => wanted.every((key) => runs.includes(key)), 30_000, 'slots 1..10 of every trigger to run', [clock]);
       await a.stop();
       await b.stop();
-      const keys = runs.map((r) => `${r.slot}`);
-      const perTrigger = new Map<string, number>();
+      // No (trigger, slot) ran twice, and no slot has two job records.
+      expect(new Set(runs).size).toBe(runs.length);
       for (let i = 0; i < 5; i++) {
-        const jobs = await allJobs(a, `t${i}`);
-        const slots = jobs.map((j) => j.scheduledFor.getTime());
+        const slots = (await allJobs(a, `t${i}`)).map((j) => j.scheduledFor.getTime());
         expect(new Set(slots).size, `t${i} has no duplicate slot`).toBe(slots.length);
-        perTrigger.set(`t${i}`, jobs.length);
         for (let k = 1; k <= 10; k++) expect(slots, `t${i} slot ${k}`).toContain(START + k * 500);
       }
-      expect(keys.length).toBe([...perTrigger.values()].reduce((x, y) => x + y, 0));
     });
 
     it('recovers a job whose instance died (lease expired) and runs it on another instance', async () => {
@@ -114,11 +124,11 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
         retry: { attempts: 3 },
       });
       await advance(deadClock, 200);
-      await eventually(() => dyingStarted, 10_000, 'the dying instance to start the job', [deadClock]);
+      await eventually(() => dyingStarted, 30_000, 'the dying instance to start the job', [deadClock]);
       // The dying instance's clock stops: it never renews its lease again.
       await survivor.start();
       await advance(liveClock, 10_000, 250);
-      await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'succeeded', 10_000, 'recovery', [liveClock]);
+      await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'succeeded', 30_000, 'recovery', [liveClock]);
       const [job] = await allJobs(survivor, trigger.id);
       expect(job?.instanceId).toBe('survivor');
       expect(job?.attempts).toBe(2);
@@ -167,7 +177,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       expect(published?.status).toBe('pending');
       expect(manual.status).toBe('pending');
       await advance(clock, 1000);
-      await eventually(() => ran.length === 2, 10_000, 'the worker to run both jobs', [clock]);
+      await eventually(() => ran.length === 2, 30_000, 'the worker to run both jobs', [clock]);
       expect(ran.sort()).toEqual(['event:worker', 'manual:worker']);
       await api.stop();
       await worker.stop();
@@ -187,7 +197,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       expect(first.map((j) => j.triggerId).sort()).toEqual(['any', 'smoke']);
       expect(again.map((j) => j.id).sort()).toEqual(first.map((j) => j.id).sort());
       expect(other.map((j) => j.triggerId)).toEqual(['any']);
-      await eventually(async () => (await allJobs(scheduler, 'any')).every((j) => j.status === 'succeeded'), 10_000, 'event jobs', [clock]);
+      await eventually(async () => (await allJobs(scheduler, 'any')).every((j) => j.status === 'succeeded'), 30_000, 'event jobs', [clock]);
       expect(await allJobs(scheduler, 'smoke')).toHaveLength(1);
       expect(await allJobs(scheduler, 'any')).toHaveLength(2);
       await scheduler.stop();

@@ -11,21 +11,22 @@ export function tick(): Promise<void> {
 
 /**
  * Wait until `condition` holds (re-checked after each I/O turn), or throw after `timeoutMs` of real
- * time. Manual clocks passed in are nudged (`advance(0)`) on every turn: work that finished after
- * real I/O may have armed timers that are already due, and a manual clock fires those only when
- * it is advanced.
+ * time. Manual clocks passed in move on by `stepMs` on every turn: work that finished after real
+ * I/O may have armed timers that are already due (a manual clock fires those only when advanced),
+ * and a store error's retry backoff needs time to pass.
  */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
   what = 'condition',
   clocks: ManualClock[] = [],
+  stepMs = 10,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    for (const clock of clocks) await clock.advance(0);
+    for (const clock of clocks) await clock.advance(stepMs);
     await tick();
   }
 }

@@ -20,7 +20,9 @@ function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string,
     instanceId,
     pollIntervalMs: 200,
     lookaheadMs: 1000,
-    leaseMs: 3000,
+    // Long enough that slow store I/O (a loaded CI machine) never outlives a lease while the tests
+    // move the manual clock on; the recovery test shortens it for the instance that dies.
+    leaseMs: 30_000,
     ...extra,
   });
   // Store errors are retried by the engine; print them so a slow or failing run can be read.
@@ -108,7 +110,8 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       const backend = await fresh();
       const deadClock = new ManualClock(START);
       const liveClock = new ManualClock(START);
-      const dying = make(backend, deadClock, 'dying');
+      const dying = make(backend, deadClock, 'dying', { leaseMs: 3000 });
+      // Its own lease stays long; it sweeps for expired ones every third of it (10 s of clock time).
       const survivor = make(backend, liveClock, 'survivor');
       let dyingStarted = false;
       dying.register('job', async () => {
@@ -127,7 +130,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       await eventually(() => dyingStarted, 30_000, 'the dying instance to start the job', [deadClock]);
       // The dying instance's clock stops: it never renews its lease again.
       await survivor.start();
-      await advance(liveClock, 10_000, 250);
+      await advance(liveClock, 11_000, 250);
       await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'succeeded', 30_000, 'recovery', [liveClock]);
       const [job] = await allJobs(survivor, trigger.id);
       expect(job?.instanceId).toBe('survivor');

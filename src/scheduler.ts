@@ -202,6 +202,8 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
 const CLOCK_CHECK_EVERY_MS = 60 * 1000;
 /** Slots fired per event-loop turn before yielding. */
 const FIRE_BATCH = 64;
+/** `#queued` seq of a slot whose claim is in flight. */
+const IN_FLIGHT = -1;
 const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
 
 /**
@@ -651,7 +653,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const slot = trigger.nextRunAt.getTime();
     if (slot > this.#o.clock.now() + this.#o.lookaheadMs) return;
     const queued = this.#queued.get(trigger.id);
-    if (queued && queued.slot === slot && queued.version >= trigger.version) return;
+    if (queued && (trigger.version < queued.version || (queued.slot === slot && queued.version >= trigger.version))) return;
     const seq = this.#seq++;
     const at = slot + (trigger.jitterMs > 0 ? slotJitter(trigger.jitterMs) : 0);
     this.#queued.set(trigger.id, { seq, slot, version: trigger.version });
@@ -726,7 +728,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         break;
       }
       this.#heap.pop();
-      this.#queued.delete(head.trigger.id);
+      // An in-flight marker (seq -1 matches no heap entry): a poll answer read before this claim
+      // must not queue the slot again, nor replace the successor the claim will queue.
+      this.#queued.set(head.trigger.id, { seq: IN_FLIGHT, slot: head.slot, version: head.trigger.version });
       this.#firing += 1;
       fired += 1;
       this.#track(
@@ -840,6 +844,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   // ─── Engine: firing ────────────────────────────────────────────────────────────────────────
 
+  #clearInFlight(triggerId: string): void {
+    if (this.#queued.get(triggerId)?.seq === IN_FLIGHT) this.#queued.delete(triggerId);
+  }
+
   async #fireSlot(trigger: Trigger, slot: Date): Promise<void> {
     try {
       const now = this.#now();
@@ -850,8 +858,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         status: plan.next === null ? 'completed' : 'active',
         updatedAt: now,
       });
-      if (!claimed) return;
+      if (!claimed) {
+        this.#clearInFlight(trigger.id);
+        return;
+      }
       this.#enqueue(claimed);
+      // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
+      this.#clearInFlight(trigger.id);
       if (plan.fireFor === null) {
         this.#o.logger.info({ triggerId: trigger.id, slot, skippedTo: plan.next }, 'misfired slot skipped');
         return;
@@ -866,6 +879,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         upstream: null,
       });
     } catch (error) {
+      this.#clearInFlight(trigger.id);
       this.#fail(new StoreError(`firing ${trigger.id} at ${slot.toISOString()} failed: ${toError(error).message}`, { cause: error }));
     }
   }

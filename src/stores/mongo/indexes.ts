@@ -64,7 +64,7 @@ export function indexDefinitions(jobRetentionDays: number): IndexDefinition[] {
 }
 
 // Server error codes met while creating indexes.
-const NOT_IMPLEMENTED = 238; // FerretDB: "Index option expireAfterSeconds is not implemented yet"
+const NOT_IMPLEMENTED = 238; // FerretDB answers this code when it refuses the expireAfterSeconds index option
 const INDEX_OPTIONS_CONFLICT = 85; // same name or key, other options (e.g. a new retention period)
 
 /**

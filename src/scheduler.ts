@@ -200,7 +200,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 const MAX_POLL_BACKOFF_MS = 30_000;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 const CLOCK_CHECK_EVERY_MS = 60 * 1000;
-/** Slots fired per event-loop turn before yielding. */
+/** Slots fired, and attempts started, per event-loop turn before yielding. */
 const FIRE_BATCH = 64;
 /** `#queued` seq of a slot whose claim is in flight. */
 const IN_FLIGHT = -1;
@@ -228,6 +228,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #pollTimer: TimerHandle | null = null;
   #renewTimer: TimerHandle | null = null;
   #firing = 0;
+  #turnStarts = 0;
+  #turnResetScheduled = false;
   #drainScheduled = false;
   #blockedOnCapacity = false;
   #polledUntil: number | null = null;
@@ -1256,13 +1258,32 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const run: RunningJob = { job, token, controller, reason: null, permit, done: Promise.resolve() };
     this.#running.set(job.id, run);
     this.#emit('job:started', job);
-    run.done = this.#execute(run, registration, trigger).finally(() => {
+    // With a store that answers in microtasks and handlers that return at once, job after job
+    // could start without the event loop ever turning (a backlog, or a listener that starts the
+    // next run): past a budget per turn, the attempt starts on the next turn instead.
+    const started = this.#spendTurnBudget()
+      ? this.#execute(run, registration, trigger)
+      : new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#execute(run, registration, trigger));
+    run.done = started.finally(() => {
       this.#running.delete(job.id);
       this.#unreserve(registration);
       this.#kickDispatch();
       this.#onCapacity();
       if (permit) void this.#tryStartGated(job.triggerId).catch((error: unknown) => this.#fail(toError(error)));
     });
+  }
+
+  /** Count a start against this event-loop turn's budget; `false` once it is spent. */
+  #spendTurnBudget(): boolean {
+    if (!this.#turnResetScheduled) {
+      this.#turnResetScheduled = true;
+      setImmediate(() => {
+        this.#turnStarts = 0;
+        this.#turnResetScheduled = false;
+      });
+    }
+    this.#turnStarts += 1;
+    return this.#turnStarts <= FIRE_BATCH;
   }
 
   #abort(run: RunningJob, reason: AbortReason): void {

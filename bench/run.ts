@@ -6,7 +6,7 @@
  * These are measurements, not tests: a missed target is reported, never asserted. The exit code is
  * non-zero only when a benchmark crashes or a job fires before its slot.
  *
- *   npm run bench                         # all (about 2.5 minutes on 2 cores)
+ *   npm run bench                         # all (about 3.5 minutes on 2 cores)
  *   npm run bench -- --only lateness,scale
  *
  * `mongo` (the MongoDB backend against Agenda, ~3 more minutes) runs only when `MONGODB_URI` is set;
@@ -24,6 +24,7 @@ const BENCHES: Array<{ name: string; args: string[]; skip?: () => string | null 
   { name: 'cron-herd', args: [] },
   { name: 'memory', args: [] },
   { name: 'scale', args: [] },
+  { name: 'worker-pool', args: [] },
   {
     name: 'mongo',
     args: [],

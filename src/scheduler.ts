@@ -1004,18 +1004,30 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return stored;
   }
 
-  /** Insert, retrying store errors a few times: the slot is already claimed, so the job must land. */
-  async #insertWithRetry(job: Job): Promise<Job | null> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 5; attempt++) {
+  /**
+   * Run a store write, retrying errors a few times with backoff (about 3 s in all). Used for a
+   * job's final write: while the job is still held, its lease is renewed, so a short outage does
+   * not turn a finished job into a recovered one that runs again. The write stays fenced, so a
+   * retry after the lease was lost is refused, not harmful.
+   */
+  async #retryStore<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#o.jobStore.insert(job);
+        return await write();
       } catch (error) {
-        lastError = error;
+        if (attempt >= 4) throw error;
         await this.#sleep(Math.min(2000, 100 * 2 ** attempt));
       }
     }
-    throw new StoreError(`could not insert job ${job.key}: ${toError(lastError).message}`, { cause: lastError });
+  }
+
+  /** Insert, retrying store errors a few times: the slot is already claimed, so the job must land. */
+  async #insertWithRetry(job: Job): Promise<Job | null> {
+    try {
+      return await this.#retryStore(() => this.#o.jobStore.insert(job));
+    } catch (error) {
+      throw new StoreError(`could not insert job ${job.key}: ${toError(error).message}`, { cause: error });
+    }
   }
 
   #sleep(ms: number): Promise<void> {
@@ -1425,20 +1437,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       assertTransition('running', status, job.id);
       const final = status !== 'pending';
       const hasDependents = final && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
-      const written = await this.#o.jobStore.update(
-        job.id,
-        { status: ['running'], leaseToken: run.token },
-        {
-          ...patch,
-          status,
-          metrics,
-          lease: null,
-          cancelRequested: false,
-          finishedAt: final ? now : null,
-          dependentsFired: final ? !hasDependents : false,
-          gate: status === 'pending' && job.permitLimit !== null ? job.triggerId : null,
-        },
-        [historyEntry(status, now, this.#o.instanceId, note)],
+      const written = await this.#retryStore(() =>
+        this.#o.jobStore.update(
+          job.id,
+          { status: ['running'], leaseToken: run.token },
+          {
+            ...patch,
+            status,
+            metrics,
+            lease: null,
+            cancelRequested: false,
+            finishedAt: final ? now : null,
+            dependentsFired: final ? !hasDependents : false,
+            gate: status === 'pending' && job.permitLimit !== null ? job.triggerId : null,
+          },
+          [historyEntry(status, now, this.#o.instanceId, note)],
+        ),
       );
       if (!written) {
         this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'the job was taken over before it finished' });

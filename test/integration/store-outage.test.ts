@@ -79,4 +79,35 @@ describe('store outage', () => {
     expect((await scheduler.health()).status).toBe('ok');
     await scheduler.stop();
   });
+
+  it('a job that finishes during a short outage is still recorded once, without being run again', async () => {
+    const clock = new ManualClock(T0);
+    const outage = { down: false, calls: 0 };
+    const jobStore = flaky(new MemoryJobStore(), outage) as JobStore;
+    const scheduler = new Scheduler({ jobStore, clock, leaseMs: 30_000 });
+    let runs = 0;
+    let finish: () => void = () => undefined;
+    scheduler.register('work', () => {
+      runs += 1;
+      return new Promise<string>((resolve) => (finish = () => resolve('done')));
+    });
+    const errors: Error[] = [];
+    scheduler.on('error', (error) => errors.push(error));
+    await scheduler.start();
+    await scheduler.addTrigger({ id: 'w', handler: 'work', schedule: { manual: true } });
+    const job = await scheduler.runTrigger('w');
+    outage.down = true;
+    finish();
+    await clock.advance(250);
+    outage.down = false;
+    await clock.advance(1000);
+    const after = await scheduler.getJob(job.id);
+    expect(after?.status).toBe('succeeded');
+    expect(after?.result).toBe('done');
+    expect(after?.attempts).toBe(1);
+    expect(runs).toBe(1);
+    expect(outage.calls).toBeGreaterThan(0);
+    expect(errors.filter((e) => e.message.includes('recording the end'))).toEqual([]);
+    await scheduler.stop();
+  });
 });

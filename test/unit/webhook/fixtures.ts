@@ -6,17 +6,14 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Re
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { TriggerNotFoundError } from '../../../src/errors.js';
+import { makeJob as baseJob } from '../../contract/index.js';
 import type { Job, JsonValue } from '../../../src/types.js';
 import type { WebhookHealthReport, WebhookScheduler } from '../../../src/webhook/index.js';
 
-/**
- * A `Job` record with made-up values; `overrides` wins. The webhook reads only `id` and `triggerId`;
- * the record is cast because `Job` is still growing fields in other modules, and this helper should
- * not break each time it does.
- */
+/** A pending `Job` record with made-up values (the contract's record); `overrides` wins. */
 export function makeJob(overrides: Partial<Job> = {}): Job {
   const at = new Date('2026-01-01T00:00:00Z');
-  const job = {
+  return baseJob({
     id: 'job-1',
     key: 'key-1',
     triggerId: 'trigger-1',
@@ -25,32 +22,10 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     source: 'manual',
     scheduledFor: at,
     runAt: at,
-    status: 'pending',
-    priority: 0,
-    attempts: 0,
-    maxAttempts: 1,
-    nextAttemptAt: null,
-    result: null,
-    error: null,
-    metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null },
     history: [],
-    instanceId: null,
-    lease: null,
-    fence: 0,
-    event: null,
-    upstream: null,
-    cancelRequested: false,
-    dependentsFired: false,
     createdAt: at,
-    startedAt: null,
-    finishedAt: null,
-    timeoutMs: null,
-    backoff: null,
-    permitLimit: null,
-    gate: null,
     ...overrides,
-  };
-  return job as Job;
+  });
 }
 
 /** One recorded `publish` call. */

@@ -26,22 +26,22 @@ export interface TriggerInputContext {
   maxPayloadBytes: number;
 }
 
-/** Validate a new trigger and build its record (with its first `nextRunAt`). */
-export function buildTrigger(input: unknown, context: TriggerInputContext): Trigger {
-  const raw = asRecord(input, 'trigger');
-  rejectUnknownKeys(raw, 'trigger');
-  const id = raw.id === undefined ? randomUUID() : assertId(raw.id, 'id');
-  const draft: Trigger = {
+/**
+ * A trigger record with every policy at its default: manual schedule, no payload, active, version
+ * 1. The one place that lists a record's defaults (validation fills in the rest).
+ */
+export function blankTrigger(id: string, handler: string, now: Date): Trigger {
+  return {
     id,
     name: id,
-    handler: '',
+    handler,
     schedule: { kind: 'manual' },
     payload: null,
     status: 'active',
     nextRunAt: null,
     lastRunAt: null,
-    createdAt: context.now,
-    updatedAt: context.now,
+    createdAt: now,
+    updatedAt: now,
     retry: null,
     timeoutMs: null,
     misfire: 'run-once',
@@ -55,6 +55,14 @@ export function buildTrigger(input: unknown, context: TriggerInputContext): Trig
     tags: [],
     version: 1,
   };
+}
+
+/** Validate a new trigger and build its record (with its first `nextRunAt`). */
+export function buildTrigger(input: unknown, context: TriggerInputContext): Trigger {
+  const raw = asRecord(input, 'trigger');
+  rejectUnknownKeys(raw, 'trigger');
+  const id = raw.id === undefined ? randomUUID() : assertId(raw.id, 'id');
+  const draft = blankTrigger(id, '', context.now);
   if (raw.handler === undefined) throw new InvalidTriggerConfigError('handler', 'is required');
   if (raw.schedule === undefined) throw new InvalidTriggerConfigError('schedule', 'is required');
   const trigger = applyFields(draft, raw, context);

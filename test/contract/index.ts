@@ -3,6 +3,7 @@
  * `runBackendContract(name, factory)`; the factory returns fresh, empty stores each time.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { blankTrigger } from '../../src/engine/trigger-input.js';
 import type { JobStore, LockManager, TriggerStore } from '../../src/ports.js';
 import type { Job, Trigger } from '../../src/types.js';
 import { runSchedulerContract } from './scheduler.js';
@@ -24,28 +25,10 @@ const at = (offsetMs: number): Date => new Date(T0.getTime() + offsetMs);
 /** A valid trigger record with overrides. */
 export function makeTrigger(overrides: Partial<Trigger> = {}): Trigger {
   return {
-    id: 't1',
-    name: 't1',
-    handler: 'h',
+    ...blankTrigger('t1', 'h', T0),
     schedule: { kind: 'every', every: 1000, startAt: T0, endAt: null },
     payload: { n: 1 },
-    status: 'active',
     nextRunAt: at(0),
-    lastRunAt: null,
-    createdAt: T0,
-    updatedAt: T0,
-    retry: null,
-    timeoutMs: null,
-    misfire: 'run-once',
-    overlap: 'allow',
-    maxConcurrent: null,
-    window: null,
-    jitterMs: 0,
-    priority: 0,
-    startAt: null,
-    endAt: null,
-    tags: [],
-    version: 1,
     ...overrides,
   };
 }

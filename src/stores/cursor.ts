@@ -2,6 +2,7 @@
  * Opaque paging cursors shared by the backends: base64url JSON of the last item's sort key.
  */
 import { InvalidTriggerConfigError } from '../errors.js';
+import type { Job, Page, Trigger } from '../types.js';
 
 /** Encode a sort key as a cursor. */
 export function encodeCursor(key: ReadonlyArray<string | number>): string {
@@ -39,4 +40,16 @@ export function pageLimit(limit: number | undefined): number {
     throw new InvalidTriggerConfigError('limit', 'must be an integer from 1 to 1000');
   }
   return limit;
+}
+
+/** A page of triggers (ordered by id); `hasMore` when matches went past the page. */
+export function triggerPage(items: Trigger[], hasMore: boolean): Page<Trigger> {
+  const last = items[items.length - 1];
+  return { items, nextCursor: hasMore && last ? encodeCursor([last.id]) : null };
+}
+
+/** A page of jobs (newest slot first, then id); `hasMore` when matches went past the page. */
+export function jobPage(items: Job[], hasMore: boolean): Page<Job> {
+  const last = items[items.length - 1];
+  return { items, nextCursor: hasMore && last ? encodeCursor([last.scheduledFor.getTime(), last.id]) : null };
 }

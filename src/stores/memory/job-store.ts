@@ -7,7 +7,7 @@ import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobS
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { cloneJob, copyData } from '../../util/clone.js';
-import { decodeTimeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
+import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyStatusCounts, percentile } from '../stats.js';
 
 interface PendingEntry {
@@ -71,12 +71,7 @@ export class MemoryJobStore implements JobStore {
       matches.push(job);
     }
     matches.sort(newestFirst);
-    const items = matches.slice(0, limit).map(cloneJob);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: matches.length > limit && last ? encodeCursor([last.scheduledFor.getTime(), last.id]) : null,
-    };
+    return jobPage(matches.slice(0, limit).map(cloneJob), matches.length > limit);
   }
 
   /** @inheritdoc */

@@ -7,7 +7,7 @@ import type { SlotClaimUpdate, TriggerStore } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { cloneTrigger } from '../../util/clone.js';
-import { decodeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
+import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 
 interface DueEntry {
   at: number;
@@ -67,9 +67,7 @@ export class MemoryTriggerStore implements TriggerStore {
       matches.push(trigger);
     }
     matches.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const items = matches.slice(0, limit).map(cloneTrigger);
-    const last = items[items.length - 1];
-    return { items, nextCursor: matches.length > limit && last ? encodeCursor([last.id]) : null };
+    return triggerPage(matches.slice(0, limit).map(cloneTrigger), matches.length > limit);
   }
 
   /** @inheritdoc */

@@ -19,7 +19,7 @@ import type { Collection, Db, Document, Filter, MatchKeysAndValues, UpdateFilter
 import { StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
-import { decodeTimeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
+import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyStatusCounts, percentile } from '../stats.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
@@ -155,12 +155,7 @@ export class MongoJobStore implements JobStore {
     }
     const filter: Filter<JobDocument> = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
     const docs = await this.#jobs.find(filter).sort({ scheduledFor: -1, _id: -1 }).limit(limit + 1).toArray();
-    const items = docs.slice(0, limit).map(documentToJob);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: docs.length > limit && last ? encodeCursor([last.scheduledFor.getTime(), last.id]) : null,
-    };
+    return jobPage(docs.slice(0, limit).map(documentToJob), docs.length > limit);
   }
 
   /** @inheritdoc */

@@ -9,7 +9,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 import { InvalidTriggerConfigError } from '../../errors.js';
 import type { SlotClaimUpdate, TriggerStore } from '../../ports.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
-import { decodeIdCursor, encodeCursor, pageLimit } from '../cursor.js';
+import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { collectionNames, openCollection, type TriggerDocument } from './documents.js';
 import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
 import { documentToTrigger, triggerToDocument } from './mapping.js';
@@ -83,9 +83,7 @@ export class MongoTriggerStore implements TriggerStore {
     if (query.tag !== undefined) filter.tags = str(query.tag, 'tag');
     // One extra document tells whether another page follows, without a count.
     const docs = await this.#triggers.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray();
-    const items = docs.slice(0, limit).map(documentToTrigger);
-    const last = items[items.length - 1];
-    return { items, nextCursor: docs.length > limit && last ? encodeCursor([last.id]) : null };
+    return triggerPage(docs.slice(0, limit).map(documentToTrigger), docs.length > limit);
   }
 
   /** @inheritdoc */

@@ -793,10 +793,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#lastPollAt = new Date(now);
       this.#lastPollError = null;
       this.#pollFailures = 0;
-      this.#kickDispatch(true);
-      const nextPending = await this.#o.jobStore.nextPendingAt(handlers);
-      if (nextPending && nextPending.getTime() > now && nextPending.getTime() < now + this.#o.pollIntervalMs) {
-        this.#wakeAt(nextPending.getTime());
+      // Pending jobs (of other instances too) are looked for only when one is due or falls due
+      // before the next poll: a poll with nothing pending costs no claim attempt.
+      const nextPending = (await this.#o.jobStore.nextPendingAt(handlers))?.getTime() ?? null;
+      if (nextPending !== null && nextPending <= now) {
+        this.#notePending();
+        this.#kickDispatch();
+      } else if (nextPending !== null && nextPending < now + this.#o.pollIntervalMs) {
+        this.#wakeAt(nextPending);
       }
     } catch (error) {
       this.#pollFailures += 1;

@@ -4,15 +4,14 @@
  * events recorded, then lists the fires more than `--over` ms late next to the poll or GC that
  * overlapped them.
  *
- *   npx tsx bench/diagnose-lateness.ts [--delta] [--over 4]
+ *   npx tsx bench/diagnose-lateness.ts [--over 4]
  *
- * `--delta` uses the what-if store of bench/whatif-delta-store.ts. Note: the findDue time includes
+ * Note: the findDue time includes
  * microtasks that ran while it was awaited; it is an upper bound of the poll's own cost.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { MemoryTriggerStore, Scheduler } from '../src/index.js';
-import { arg, calibrateEpoch, epochNow, keepAlive, numArg, prng, r } from './lib.js';
-import { DeltaTriggerStore } from './whatif-delta-store.js';
+import { calibrateEpoch, epochNow, keepAlive, numArg, prng, r } from './lib.js';
 
 const OVER = numArg('over', 4);
 const N = 10_000;
@@ -21,7 +20,7 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcs.push({ start: entry.startTime, duration: entry.duration });
 }).observe({ entryTypes: ['gc'] });
 
-const Base = (arg('delta') !== undefined ? DeltaTriggerStore : MemoryTriggerStore) as unknown as typeof MemoryTriggerStore;
+const Base = MemoryTriggerStore;
 class TimedStore extends Base {
   readonly polls: Array<{ start: number; duration: number; n: number }> = [];
   override async findDue(until: Date, limit: number, handlers: string[], after?: Date) {

@@ -11,16 +11,11 @@
  * BinaryHeap) and one setTimeout re-armed on the head, firing every head with Date.now() >= due —
  * the engine's timer discipline without store, claim, job record or events.
  *
- * What-if (not the headline): the same run on `DeltaTriggerStore` (bench/whatif-delta-store.ts),
- * whose poll returns each slot once instead of on every poll while it is in the look-ahead window:
- * sizes the recommended fix for the poll's event-loop stalls.
- *
- *   npx tsx bench/lateness.ts [--n 10000] [--spread 10000] [--repeats 1] [--no-whatif]
+ *   npx tsx bench/lateness.ts [--n 10000] [--spread 10000] [--repeats 1]
  */
 import { Scheduler, type TriggerStore } from '../src/index.js';
 import { BinaryHeap } from '../src/queue/binary-heap.js';
 import {
-  arg,
   banner,
   calibrateEpoch,
   dist,
@@ -36,13 +31,11 @@ import {
   writeResult,
   type Dist,
 } from './lib.js';
-import { DeltaTriggerStore } from './whatif-delta-store.js';
 
 const N = numArg('n', 10_000);
 const SPREAD_MS = numArg('spread', 10_000);
 const REPEATS = numArg('repeats', 1);
 const LEAD_MS = numArg('lead', 1500);
-const WHATIF = arg('no-whatif') === undefined;
 
 interface Sample {
   late: Float64Array;
@@ -144,8 +137,6 @@ async function main(): Promise<void> {
     schedulerEarly: number;
     schedulerMinMs: number;
     addMs: number;
-    whatIf: Dist | null;
-    whatIfEarly: number;
   }> = [];
   for (let rep = 0; rep < REPEATS; rep++) {
     const offset = calibrateEpoch();
@@ -164,17 +155,6 @@ async function main(): Promise<void> {
     show(`baseline (rep ${rep + 1})`, bd, base.early);
     show(`scheduler (rep ${rep + 1})`, sd, sched.early);
     console.log(`  (adding ${N} triggers took ${r(sched.addMs, 0)} ms before start)`);
-    let whatIf: Dist | null = null;
-    let whatIfEarly = 0;
-    if (WHATIF) {
-      await sleep(200);
-      gc();
-      const offset3 = calibrateEpoch();
-      const w = await runScheduler(dueTimes(Date.now() + LEAD_MS + 500, 42 + rep), offset3, new DeltaTriggerStore());
-      whatIf = dist(w.late);
-      whatIfEarly = w.early;
-      show(`what-if: delta poll`, whatIf, w.early);
-    }
     runs.push({
       repeat: rep + 1,
       baseline: bd,
@@ -183,8 +163,6 @@ async function main(): Promise<void> {
       schedulerEarly: sched.early,
       schedulerMinMs: sched.earliestMs,
       addMs: sched.addMs,
-      whatIf,
-      whatIfEarly,
     });
   }
   release();
@@ -193,9 +171,7 @@ async function main(): Promise<void> {
   const schedP50 = median(runs.map((x) => x.scheduler.p50));
   const schedP99 = median(runs.map((x) => x.scheduler.p99));
   const schedMax = Math.max(...runs.map((x) => x.scheduler.max));
-  const early = runs.reduce((a, x) => a + x.schedulerEarly + x.whatIfEarly, 0);
-  const whatIfP99 = WHATIF ? median(runs.map((x) => x.whatIf!.p99)) : Number.NaN;
-  const whatIfP50 = WHATIF ? median(runs.map((x) => x.whatIf!.p50)) : Number.NaN;
+  const early = runs.reduce((a, x) => a + x.schedulerEarly, 0);
   const met = schedP99 - baseP99 <= 2;
   if (early > 0) console.error(`\n!!! ${early} EARLY FIRES: a job started before its slot. This is a bug.`);
   console.log(
@@ -204,7 +180,7 @@ async function main(): Promise<void> {
   writeResult('lateness', {
     config: { n: N, spreadMs: SPREAD_MS, repeats: REPEATS, options: 'defaults (concurrency 10, pollIntervalMs 1000, lookaheadMs 5000)' },
     runs,
-    median: { baselineP50: baseP50, baselineP99: baseP99, schedulerP50: schedP50, schedulerP99: schedP99, schedulerMax: schedMax, whatIfP50, whatIfP99 },
+    median: { baselineP50: baseP50, baselineP99: baseP99, schedulerP50: schedP50, schedulerP99: schedP99, schedulerMax: schedMax },
     earlyFires: early,
     target: { p99OverBaselineMs: 2, met },
   });
@@ -230,17 +206,6 @@ async function main(): Promise<void> {
     { bench: 'lateness', metric: 'max lateness', value: `${r(schedMax, 2)} ms`, baseline: `${r(Math.max(...runs.map((x) => x.baseline.max)), 2)} ms`, ratio: '-', target: '-', met: null },
     { bench: 'lateness', metric: 'early fires', value: String(early), baseline: String(runs.reduce((a, x) => a + x.baselineEarly, 0)), ratio: '-', target: '0', met: early === 0 },
   ];
-  if (WHATIF) {
-    rows.push({
-      bench: 'lateness',
-      metric: 'what-if: poll loads only new slots, p99',
-      value: `${r(whatIfP99, 3)} ms`,
-      baseline: `${r(baseP99, 3)} ms`,
-      ratio: `${r(whatIfP99 / baseP99, 2)}x (+${r(whatIfP99 - baseP99, 2)} ms)`,
-      target: '<= baseline + 2 ms',
-      met: null,
-    });
-  }
   emitSummary(rows);
 }
 

@@ -13,7 +13,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { Agenda, type Job } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import { calibrateEpoch, epochNow, keepAlive, sleep } from './lib.js';
-import { CommandCounter, until, type InstanceResult } from './mongo-lib.js';
+import { CommandCounter, emptyResult, until, type InstanceResult } from './mongo-lib.js';
 
 /** Agenda's tuning in the benchmark (documented in docs/performance.md). */
 export interface AgendaTuning {
@@ -94,24 +94,7 @@ export async function agendaInstance(opts: {
     return doc;
   };
 
-  const result: InstanceResult = {
-    system: 'agenda',
-    instance: opts.instance,
-    started: 0,
-    completed: 0,
-    lateness: [],
-    early: 0,
-    keys: [],
-    commands: counter.byCommand,
-    commandMs: counter.msByCommand,
-    commandsFailed: counter.failedByCommand,
-    commandsTotal: 0,
-    cpuMs: 0,
-    errors: 0,
-    firstError: null,
-    lateStart: false,
-    windowMs: opts.to - opts.from,
-  };
+  const result = emptyResult('agenda', opts.instance, counter, opts.to - opts.from);
   const inWindow = (t: number): boolean => t >= opts.from && t < opts.to;
   const handler = async (job: Job): Promise<void> => {
     const t = epochNow(offset);

@@ -272,3 +272,25 @@ export async function serverFloor(db: Db, ms: number, workers: number, triggers 
   );
   return { jobsPerSec: done / (ms / 1000), chainMs: latenessSummary(chains), workers };
 }
+
+/** A fresh result of one instance's run, wired to its command counter. */
+export function emptyResult(system: InstanceResult['system'], instance: number, counter: CommandCounter, windowMs: number): InstanceResult {
+  return {
+    system,
+    instance,
+    started: 0,
+    completed: 0,
+    lateness: [],
+    early: 0,
+    keys: [],
+    commands: counter.byCommand,
+    commandMs: counter.msByCommand,
+    commandsFailed: counter.failedByCommand,
+    commandsTotal: 0,
+    cpuMs: 0,
+    errors: 0,
+    firstError: null,
+    lateStart: false,
+    windowMs,
+  };
+}

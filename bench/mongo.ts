@@ -27,7 +27,7 @@
  *
  *   MONGODB_URI=... node --import tsx --expose-gc bench/mongo.ts [--instances 1,2,4] [--per-instance 30]
  *       [--period 1000] [--window 10000] [--concurrency 20] [--light 5] [--light-window 20000]
- *       [--agenda-process-every 1000] [--no-agenda] [--no-light] [--no-whatif]
+ *       [--agenda-process-every 1000] [--no-agenda] [--no-light]
  *   (set FERRETDB_STATE_FILE or MONGODB_SERVER_PID to also read the server's CPU time from /proc)
  */
 import { randomBytes } from 'node:crypto';
@@ -48,6 +48,7 @@ import {
   serverPid,
   sumCounts,
   until,
+  emptyResult,
   type InstanceResult,
   type ServerInfo,
   type StoreProbe,
@@ -263,26 +264,8 @@ async function oursChild(): Promise<void> {
   await client.connect();
   const counter = new CommandCounter(client);
   const backend = createMongoBackend({ client, dbName: arg('db')! });
-  if (arg('whatif-id-only') !== undefined) idOnlyCompletion(backend.jobStore.collection);
   const scheduler = new Scheduler({ ...backend, instanceId: `ours-${instance}`, concurrency });
-  const result: InstanceResult = {
-    system: 'ours',
-    instance,
-    started: 0,
-    completed: 0,
-    lateness: [],
-    early: 0,
-    keys: [],
-    commands: counter.byCommand,
-    commandMs: counter.msByCommand,
-    commandsFailed: counter.failedByCommand,
-    commandsTotal: 0,
-    cpuMs: 0,
-    errors: 0,
-    firstError: null,
-    lateStart: false,
-    windowMs: t.to - t.from,
-  };
+  const result = emptyResult('ours', instance, counter, t.to - t.from);
   const inWindow = (at: number): boolean => at >= t.from && at < t.to;
   scheduler.register('noop', async (ctx) => {
     const at = epochNow(offset);
@@ -318,22 +301,6 @@ async function oursChild(): Promise<void> {
   await Promise.race([client.close(true), sleep(1000)]);
   release();
   process.exit(0);
-}
-
-/**
- * What-if (a diagnosis, unsafe: it drops the fencing condition): the jobs collection's fenced
- * writes (`{ _id, status, fence, lease }`, i.e. the completion) are sent filtered on `_id` alone.
- * FerretDB pushes a bare `_id` filter down to SQLite but scans the collection for any other filter,
- * until the first match, and a new job sits at the end of the scan: the completion's cost grows
- * with every job kept. This run shows how much of the FerretDB figure that scan is.
- */
-function idOnlyCompletion(jobs: object): void {
-  const target = jobs as { findOneAndUpdate: (...args: unknown[]) => Promise<unknown> };
-  const original = target.findOneAndUpdate.bind(target);
-  target.findOneAndUpdate = (filter: unknown, ...rest: unknown[]) => {
-    const f = filter as Record<string, unknown>;
-    return original(typeof f['_id'] === 'string' && 'fence' in f ? { _id: f['_id'] } : filter, ...rest);
-  };
 }
 
 async function agendaChild(): Promise<void> {
@@ -560,13 +527,6 @@ async function main(): Promise<void> {
     }
   }
 
-  // What-if (diagnosis, not a mode to ship): the completion write filtered on _id alone, 1 instance.
-  let whatIf: RunResult | null = null;
-  if (server.kind === 'FerretDB' && arg('no-whatif') === undefined) {
-    whatIf = await throughputRun(client, 'ours', 1, PER_INSTANCE, PERIOD, WINDOW, ['--whatif-id-only']);
-    process.stdout.write('what-if (unsafe; FerretDB diagnosis: completion filtered on _id alone) ');
-    showRun(whatIf);
-  }
 
   // 3. Light load, lateness where neither is saturated.
   const light: RunResult[] = [];
@@ -583,7 +543,7 @@ async function main(): Promise<void> {
 
   const totalS = (Date.now() - began) / 1000;
   console.log(`\n(mongo benchmark: ${r(totalS, 0)} s)`);
-  const rows = summaryRows(server, rt, floor, runs, light, whatIf);
+  const rows = summaryRows(server, rt, floor, runs, light);
   writeResult('mongo', {
     server,
     uri: URI.replace(/\/\/[^@/]*@/, '//***@'),
@@ -591,7 +551,6 @@ async function main(): Promise<void> {
     floor,
     roundTrips: { ...rt, perJobByCommand: perJob(rt.fireByCommand, rt.jobsFired), perJobByMethod: perJob(rt.fireByMethod, rt.jobsFired) },
     runs,
-    whatIfIdOnlyCompletion: whatIf,
     light,
     totalSeconds: totalS,
     rows,
@@ -599,7 +558,7 @@ async function main(): Promise<void> {
   emitSummary(rows);
 }
 
-function summaryRows(server: ServerInfo, rt: RoundTripResult, floor: Awaited<ReturnType<typeof serverFloor>>, runs: RunResult[], light: RunResult[], whatIf: RunResult | null): SummaryRow[] {
+function summaryRows(server: ServerInfo, rt: RoundTripResult, floor: Awaited<ReturnType<typeof serverFloor>>, runs: RunResult[], light: RunResult[]): SummaryRow[] {
   const where = server.kind === 'FerretDB' ? `FerretDB ${server.ferretdbVersion}` : `MongoDB ${server.version}`;
   const rows: SummaryRow[] = [
     {
@@ -645,18 +604,6 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult, floor: Awaited<Ret
       ratio: la ? `p99 ${r(lo.lateness.p99 / la.lateness.p99, 2)}x` : '-',
       target: `p99 < ${TARGET_P99} ms, <= Agenda`,
       met: lo.lateness.p99 < TARGET_P99 && (!la || lo.lateness.p99 <= la.lateness.p99),
-    });
-  }
-  const base = runs.find((x) => x.system === 'ours' && x.instances === 1);
-  if (whatIf && base) {
-    rows.push({
-      bench: 'mongo',
-      metric: 'what-if: completion filtered on _id alone (unsafe; FerretDB diagnosis)',
-      value: `${r(whatIf.jobsPerSec, 0)}/s, p99 ${r(whatIf.lateness.p99, 1)} ms`,
-      baseline: `${r(base.jobsPerSec, 0)}/s, p99 ${r(base.lateness.p99, 1)} ms as is`,
-      ratio: `${r(whatIf.jobsPerSec / base.jobsPerSec, 2)}x jobs/s`,
-      target: '-',
-      met: null,
     });
   }
   rows.push({

@@ -12,19 +12,16 @@
  *  - async floor: the same loop, but each item runs as an async job (await an async no-op handler,
  *    then emit), all N in flight at once as the engine does: the cost of one promise chain per job.
  *
- * Extra runs (not counted in the headline):
- *  - what-if (alternating with the as-is runs): `process.memoryUsage()` replaced by a v8.getHeapStatistics() reading (what
- *    InlineJobRunner needs for its heapUsedBytes metric), to size recommended fix #1;
+ * Extra run (not counted in the headline):
  *  - `--profile`: one run under the V8 CPU profiler (inspector), firing phase only; the
  *    profile goes to .bench-out/throughput.cpuprofile (allocation sampling to throughput.heapprofile)
  *    and the top self-time and top allocating functions are printed.
  *
- *   node --import tsx --expose-gc bench/throughput.ts [--n 20000] [--repeats 3] [--concurrency 10000] [--profile] [--no-whatif]
+ *   node --import tsx --expose-gc bench/throughput.ts [--n 20000] [--repeats 3] [--concurrency 10000] [--profile]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
-import v8 from 'node:v8';
 import { EventEmitter } from 'eventemitter3';
 import { Scheduler } from '../src/index.js';
 import { BinaryHeap } from '../src/queue/binary-heap.js';
@@ -50,7 +47,6 @@ const N = numArg('n', 20_000);
 const REPEATS = numArg('repeats', 3);
 const CONCURRENCY = numArg('concurrency', 10_000);
 const PROFILE = arg('profile') !== undefined;
-const WHATIF = arg('no-whatif') === undefined;
 
 interface Item {
   at: number;
@@ -186,20 +182,9 @@ function showRun(label: string, run: EngineRun): void {
   );
 }
 
-/** Child: one engine run (optionally with the what-if patch or under the profiler). */
+/** Child: one engine run (optionally under the profiler). */
 async function child(): Promise<void> {
   const release = keepAlive();
-  const whatIf = arg('whatif') !== undefined;
-  if (whatIf) {
-    // What-if for fix #1: InlineJobRunner reads process.memoryUsage().heapUsed twice per job, and that
-    // call also reads the RSS from /proc (~8 µs). v8.getHeapStatistics() gives the same heapUsed.
-    const original = process.memoryUsage;
-    const cheap = (): NodeJS.MemoryUsage => {
-      const h = v8.getHeapStatistics();
-      return { rss: 0, heapTotal: h.total_heap_size, heapUsed: h.used_heap_size, external: h.external_memory, arrayBuffers: 0 };
-    };
-    process.memoryUsage = Object.assign(cheap, { rss: original.rss }) as typeof process.memoryUsage;
-  }
   let session: Session | null = null;
   if (PROFILE) {
     session = new Session();
@@ -231,32 +216,19 @@ async function main(): Promise<void> {
   release();
   const common = ['--child', '--n', String(N), '--concurrency', String(CONCURRENCY)];
   const engine: EngineRun[] = [];
-  const whatIfRuns: EngineRun[] = [];
-  // Each engine run in a fresh process; as-is and what-if alternate so drift hits both alike.
+  // Each engine run in a fresh process.
   for (let rep = 0; rep < REPEATS; rep++) {
     const run = resultOf<EngineRun>(await runNode('throughput.ts', common, { echo: true }));
     engine.push(run);
     showRun(`scheduler (run ${rep + 1})`, run);
-    if (WHATIF) {
-      const w = resultOf<EngineRun>(await runNode('throughput.ts', [...common, '--whatif'], { echo: true }));
-      whatIfRuns.push(w);
-      showRun(`what-if: cheap heap metric`, w);
-    }
   }
   const bareMed = median(bare);
   const floorMed = median(floor);
   const engMed = median(engine.map((x) => x.jobsPerSec));
-  const whatIfMed = whatIfRuns.length ? median(whatIfRuns.map((x) => x.jobsPerSec)) : Number.NaN;
   const engCpuMed = median(engine.map((x) => x.jobsPerCpuSec));
-  const whatIfCpuMed = whatIfRuns.length ? median(whatIfRuns.map((x) => x.jobsPerCpuSec)) : Number.NaN;
   console.log(`bare heap loop (median of ${bare.length})   ${r(bareMed, 0)} items/s`);
   console.log(`async floor    (median of ${floor.length})   ${r(floorMed, 0)} jobs/s`);
   console.log(`scheduler      (median of ${engine.length})   ${r(engMed, 0)} jobs/s wall, ${r(engCpuMed, 0)} jobs/CPU-s`);
-  if (whatIfRuns.length) {
-    console.log(
-      `what-if fix #1 (median of ${whatIfRuns.length})   ${r(whatIfMed, 0)} jobs/s wall (${r(whatIfMed / engMed, 2)}x), ${r(whatIfCpuMed, 0)} jobs/CPU-s (${r(whatIfCpuMed / engCpuMed, 2)}x)`,
-    );
-  }
   console.log(`  per job: scheduler ${r(1e6 / engMed, 2)} µs, async floor ${r(1e6 / floorMed, 3)} µs, bare loop ${r(1e6 / bareMed, 3)} µs`);
 
   let hotspots: Array<{ fn: string; selfMs: number; selfPct: number; totalPct: number }> = [];
@@ -285,8 +257,7 @@ async function main(): Promise<void> {
     bareLoopItemsPerSec: bare,
     asyncFloorJobsPerSec: floor,
     engine,
-    whatIfCheapHeapMetric: whatIfRuns,
-    median: { bare: bareMed, asyncFloor: floorMed, scheduler: engMed, schedulerPerCpuSec: engCpuMed, whatIf: whatIfMed, whatIfPerCpuSec: whatIfCpuMed },
+    median: { bare: bareMed, asyncFloor: floorMed, scheduler: engMed, schedulerPerCpuSec: engCpuMed },
     hotspots,
     allocations,
     target: { jobsPerSec: 100_000, met },
@@ -329,17 +300,6 @@ async function main(): Promise<void> {
       met: null,
     },
   ];
-  if (whatIfRuns.length) {
-    rows.push({
-      bench: 'throughput',
-      metric: 'what-if: heapUsed via v8 (fix #1)',
-      value: `${r(whatIfMed, 0)}/s; ${r(whatIfCpuMed, 0)}/CPU-s`,
-      baseline: `${r(engMed, 0)}/s; ${r(engCpuMed, 0)}/CPU-s as is`,
-      ratio: `${r(whatIfMed / engMed, 2)}x wall, ${r(whatIfCpuMed / engCpuMed, 2)}x CPU`,
-      target: '-',
-      met: null,
-    });
-  }
   emitSummary(rows);
 }
 

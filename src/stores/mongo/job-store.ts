@@ -178,7 +178,8 @@ export class MongoJobStore implements JobStore {
   }
 
   /**
-   * `findOneAndUpdate(filter, update)`, where `filter` is `{ _id, ...conditions }`. FerretDB (the
+   * `findOneAndUpdate(filter, update)`, where `filter` is `{ _id, ...conditions }`, for `update()`
+   * (above all a job's completion). FerretDB (the
    * claim-marker mode) uses an index only for a bare `{ _id }` filter and reads the whole collection
    * for any other, and its conditional writes are not atomic anyway: there the condition is checked
    * on the document read by `_id` and the write is by `_id` alone. Two cheap round trips instead of
@@ -252,11 +253,12 @@ export class MongoJobStore implements JobStore {
 
   /** @inheritdoc */
   async renewLease(id: string, token: number, expiresAt: Date): Promise<Job | null> {
-    const condition: JobCondition = { status: ['running'], leaseToken: num(token, 'token') };
-    const doc = await this.#conditionalUpdate(
-      conditionFilter(str(id, 'id'), condition),
-      (current) => conditionHolds(current, condition),
+    // Always one conditional write, also on FerretDB: renewals are rare next to fires, and a
+    // read-then-write there could set `lease.expiresAt` on a lease cleared in between.
+    const doc = await this.#jobs.findOneAndUpdate(
+      conditionFilter(str(id, 'id'), { status: ['running'], leaseToken: num(token, 'token') }),
       { $set: { 'lease.expiresAt': date(expiresAt, 'expiresAt') } },
+      { returnDocument: 'after' },
     );
     return doc ? documentToJob(doc) : null;
   }

@@ -243,6 +243,12 @@ export interface RunRequest {
   handler: HandlerFunction | ModuleHandler;
   /** The context (runners that cross a thread boundary send its data fields only). */
   context: JobContext;
+  /**
+   * Set by a caller that stops waiting by itself once `context.signal` aborts (the scheduler
+   * does): the runner may then leave the signal alone unless it has to forward the abort
+   * somewhere (a worker thread), and save the cost of watching it.
+   */
+  callerWatchesAbort?: boolean;
 }
 
 /** Executes handlers. */

@@ -27,7 +27,6 @@ import { assertEventName, assertHandlerName, optionalPositive, validateJobQuery,
 import {
   addTo,
   checkResult,
-  childLogger,
   conditionMet,
   errorInfo,
   matchesFilter,
@@ -38,6 +37,7 @@ import {
 } from './engine/outcome.js';
 import { isModuleHandler } from './runners/module-loader.js';
 import { assertTransition, historyEntry } from './engine/job-state.js';
+import { RunContext, RunningJob } from './engine/running-job.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
 import type { Logger } from './logger.js';
@@ -169,21 +169,6 @@ interface WakeEntry {
 }
 
 type HeapEntry = SlotEntry | WakeEntry;
-
-type AbortReason =
-  | { kind: 'timeout'; error: JobTimeoutError }
-  | { kind: 'cancel' }
-  | { kind: 'lease-lost' }
-  | { kind: 'shutdown' };
-
-interface RunningJob {
-  job: Job;
-  token: number;
-  controller: AbortController;
-  reason: AbortReason | null;
-  permit: Lease | null;
-  done: Promise<void>;
-}
 
 interface JobDraft {
   source: JobSource;
@@ -376,7 +361,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       await Promise.race([Promise.allSettled([...this.#running.values()].map((r) => r.done)), timedOut]);
       (timer as TimerHandle | null)?.cancel();
     }
-    for (const run of this.#running.values()) this.#abort(run, { kind: 'shutdown' });
+    for (const run of this.#running.values()) run.abort({ kind: 'shutdown' });
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
     this.#renewTimer?.cancel();
     this.#renewTimer = null;
@@ -535,7 +520,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'skipped') return job;
       const local = this.#running.get(id);
       if (local) {
-        this.#abort(local, { kind: 'cancel' });
+        local.abort({ kind: 'cancel' });
         await local.done;
         return (await this.#o.jobStore.get(id)) ?? job;
       }
@@ -1269,9 +1254,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   // ─── Engine: running a job ─────────────────────────────────────────────────────────────────
 
   #startRun(job: Job, registration: HandlerRegistration, trigger: Trigger | null, permit: Lease | null): void {
-    const controller = new AbortController();
-    const token = job.lease?.token ?? job.fence;
-    const run: RunningJob = { job, token, controller, reason: null, permit, done: Promise.resolve() };
+    const run = new RunningJob(job, permit);
     this.#running.set(job.id, run);
     this.#emit('job:started', job);
     // With a store that answers in microtasks and handlers that return at once, job after job
@@ -1302,30 +1285,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return this.#turnStarts <= FIRE_BATCH;
   }
 
-  #abort(run: RunningJob, reason: AbortReason): void {
-    if (run.reason) return;
-    run.reason = reason;
-    const error =
-      reason.kind === 'timeout'
-        ? reason.error
-        : new SchedulerStoppedError(
-            reason.kind === 'cancel' ? 'job cancelled' : reason.kind === 'lease-lost' ? 'lease lost' : 'scheduler stopping',
-          );
-    run.controller.abort(error);
-  }
+  readonly #renewRun = (run: RunningJob): Promise<void> => this.#renew(run);
 
-  /** Renew one running job's lease (and its permit); abort it when the lease is lost or a cancel was requested. */
   async #renew(run: RunningJob): Promise<void> {
     if (run.reason) return;
     const { job } = run;
     try {
       const current = await this.#o.jobStore.renewLease(job.id, run.token, this.#leaseExpiry());
       if (!current) {
-        this.#abort(run, { kind: 'lease-lost' });
+        run.abort({ kind: 'lease-lost' });
         this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'expired' });
         return;
       }
-      if (current.cancelRequested) this.#abort(run, { kind: 'cancel' });
+      if (current.cancelRequested) run.abort({ kind: 'cancel' });
       if (run.permit) run.permit = (await this.#o.lockManager.renew(run.permit, this.#o.leaseMs, this.#storeNow())) ?? run.permit;
     } catch (error) {
       // Keep running through a store outage: the final write is fenced, so a job that was taken
@@ -1358,40 +1330,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let timeout: TimerHandle | null = null;
     if (job.timeoutMs !== null) {
       const limit = job.timeoutMs;
-      timeout = this.#o.clock.setTimer(() => this.#abort(run, { kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
+      timeout = this.#o.clock.setTimer(() => run.abort({ kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
     }
     this.#armRenewals();
-    const logger = this.#o.logger;
-    let log: Logger | null = null;
-    const context: JobContext = {
-      payload: job.payload,
-      signal: run.controller.signal,
-      attempt: job.attempts,
-      job,
-      trigger,
-      // Built on first use: most handlers never log, and a fire should allocate little.
-      get log(): Logger {
-        return (log ??= childLogger(logger, { jobId: job.id, triggerId: job.triggerId, attempt: job.attempts }));
-      },
-      heartbeat: () => this.#renew(run),
-    };
     let outcome: RunOutcome | null;
     if (registration.invalid) {
       outcome = { ok: false, error: registration.invalid, metrics: zeroMetrics() };
     } else {
-      const running = registration.runner.run({ handler: registration.handler, context }).catch(
+      const context = new RunContext(run, trigger, this.#o.logger, this.#renewRun);
+      // The engine stops waiting on abort itself, so the runner need not watch the signal (and
+      // an inline handler that never reads it never pays for creating one).
+      const running = registration.runner.run({ handler: registration.handler, context, callerWatchesAbort: true }).catch(
         (error: unknown): RunOutcome => ({ ok: false, error, metrics: zeroMetrics() }),
       );
-      if (registration.runner instanceof InlineJobRunner) {
-        outcome = await running;
-      } else {
-        // Runners settle on abort by contract; the race guards against a third-party one that does not.
-        const aborted = new Promise<null>((resolve) => {
-          if (run.controller.signal.aborted) resolve(null);
-          else run.controller.signal.addEventListener('abort', () => resolve(null), { once: true });
-        });
-        outcome = await Promise.race([running, aborted]);
-      }
+      outcome = await run.outcomeOf(running);
     }
     timeout?.cancel();
     const durationMs = this.#o.clock.now() - startedAt;

@@ -181,6 +181,28 @@ describe('timeouts and cancellation', () => {
     expect((await rig.scheduler.getJob(job.id))?.result).toBeNull();
   });
 
+  it('a handler that never reads its signal is timed out too, and sees it aborted when it looks later', async () => {
+    rig = setup();
+    let release: () => void = () => undefined;
+    let seenLater: AbortSignal | null = null;
+    rig.scheduler.register('deaf', (ctx) =>
+      new Promise<void>((resolve) => (release = resolve)).then(() => {
+        seenLater = ctx.signal;
+      }),
+    );
+    await rig.scheduler.start();
+    await rig.scheduler.addTrigger({ id: 'd', handler: 'deaf', schedule: { manual: true }, timeoutMs: 1000 });
+    const job = await rig.scheduler.runTrigger('d');
+    await rig.clock.advance(1000);
+    expect(await rig.scheduler.getJob(job.id)).toMatchObject({ status: 'failed', error: { code: 'ERR_JOB_TIMEOUT' } });
+    expect((await rig.scheduler.health()).running).toBe(0);
+    release();
+    await rig.clock.advance(10);
+    const signal = seenLater as AbortSignal | null;
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBeInstanceOf(JobTimeoutError);
+  });
+
   it('cancelJob aborts a running job and cancels a pending one', async () => {
     rig = setup({ concurrency: 1 });
     let signalled = false;

@@ -139,7 +139,61 @@ describe('InlineJobRunner', () => {
     });
   });
 
+  it('leaves the signal alone when the caller watches it (callerWatchesAbort)', async () => {
+    const runner = new InlineJobRunner();
+    const context = makeContext();
+    Object.defineProperty(context, 'signal', {
+      get(): never {
+        throw new Error('the runner read the signal');
+      },
+    });
+    const sync = await runner.run({ handler: () => 1, context, callerWatchesAbort: true });
+    const async_ = await runner.run({ handler: async () => 2, context, callerWatchesAbort: true });
+    const thrown = new Error('boom');
+    const rejected = await runner.run({ handler: () => Promise.reject(thrown), context, callerWatchesAbort: true });
+    expect(sync).toMatchObject({ ok: true, result: 1 });
+    expect(async_).toMatchObject({ ok: true, result: 2 });
+    expect(failure(rejected)).toBe(thrown);
+  });
+
+  it('shares a CPU reading between attempts less than 1 ms apart, and reads afresh after', async () => {
+    const runner = new InlineJobRunner();
+    const quick: RunOutcome[] = [];
+    for (let i = 0; i < 20; i++) quick.push(await runner.run({ handler: () => 1, context: makeContext() }));
+    // Back to back: both readings are the same one, so a no-op shows no CPU at all (a few may
+    // straddle a re-read when the host preempts this thread).
+    expect(quick.filter((outcome) => outcome.metrics.cpuUserMs === 0 && outcome.metrics.cpuSystemMs === 0).length).toBeGreaterThanOrEqual(10);
+    const busy = await runner.run({
+      handler: () => {
+        const end = performance.now() + 30;
+        let x = 0;
+        while (performance.now() < end) x += Math.sqrt(x + 1);
+        return x > 0;
+      },
+      context: makeContext(),
+    });
+    expect(busy.metrics.durationMs).toBeGreaterThanOrEqual(30);
+    expect(busy.metrics.cpuUserMs).toBeGreaterThan(1);
+  });
+
   describe('close()', () => {
+    it('waits for handlers run with callerWatchesAbort too', async () => {
+      const runner = new InlineJobRunner();
+      let finished = false;
+      const running = runner.run({
+        handler: async () => {
+          await sleep(60);
+          finished = true;
+        },
+        context: makeContext(),
+        callerWatchesAbort: true,
+      });
+      await runner.close({ timeoutMs: 2000 });
+      expect(finished).toBe(true);
+      expect((await running).ok).toBe(true);
+    });
+
+
     it('waits for running handlers, then refuses new runs', async () => {
       const runner = new InlineJobRunner();
       let finished = false;

@@ -28,6 +28,7 @@ export type {
   RunRequest,
   RunOutcome,
   RunMetrics,
+  SlotClaim,
   SlotClaimUpdate,
   JobPatch,
   JobCondition,

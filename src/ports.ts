@@ -30,6 +30,14 @@ export interface SlotClaimUpdate {
   updatedAt: Date;
 }
 
+/** One slot claim of a batch: the arguments of `TriggerStore.claimSlot`. */
+export interface SlotClaim {
+  id: string;
+  slot: Date;
+  expectedVersion: number;
+  update: SlotClaimUpdate;
+}
+
 /** Storage of triggers. */
 export interface TriggerStore {
   /** Store a new trigger. Throws `InvalidTriggerConfigError` (field `id`) if the id exists. */
@@ -59,6 +67,13 @@ export interface TriggerStore {
    * the trigger changed since the caller read it).
    */
   claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null>;
+  /**
+   * Optional: several `claimSlot`s in one call, each on its own (one claim failing its condition
+   * does not affect the others); the answer lists each claim's result in order. Without it the
+   * engine issues the claims one by one, all at once. Throwing means none of the claims is known
+   * to have happened: implement it only where the claims are applied together (the memory store).
+   */
+  claimSlots?(claims: SlotClaim[]): Promise<Array<Trigger | null>>;
   /** Active triggers listening to an event name. */
   findByEvent(event: string): Promise<Trigger[]>;
   /** Active triggers that depend on the given trigger. */
@@ -117,6 +132,13 @@ export interface JobStore {
    * when the key was taken (the caller lost the race, or the event was delivered before).
    */
   insert(job: Job): Promise<Job | null>;
+  /**
+   * Optional: several `insert`s in one call (one round trip where the backend can), each on its
+   * own; the answer lists each job's result in order (`null`: key taken). After a throw some of
+   * the jobs may have been stored: a retry then finds their keys taken. Without it the engine
+   * inserts the jobs one by one, all at once.
+   */
+  insertMany?(jobs: Job[]): Promise<Array<Job | null>>;
   /** One job by id. */
   get(id: string): Promise<Job | null>;
   /** One job by idempotency key. */

@@ -43,12 +43,12 @@ import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext 
 import type { Logger } from './logger.js';
 import type {
   HandlerFunction,
-  JobContext,
   JobPatch,
   JobRunner,
   Lease,
   ModuleHandler,
   RunOutcome,
+  SlotClaim,
 } from './ports.js';
 import { BinaryHeap } from './queue/binary-heap.js';
 import { InlineJobRunner } from './runners/inline.js';
@@ -695,6 +695,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const now = this.#o.clock.now();
     let fired = 0;
     let wake = false;
+    const batch: SlotEntry[] = [];
     this.#blockedOnCapacity = false;
     for (let head = this.#heap.peek(); head && head.at <= now; head = this.#heap.peek()) {
       if (!this.#isLive(head)) {
@@ -720,9 +721,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#queued.set(head.trigger.id, { seq: IN_FLIGHT, slot: head.slot, version: head.trigger.version });
       this.#firing += 1;
       fired += 1;
+      batch.push(head);
+    }
+    if (batch.length > 0) {
       this.#track(
-        this.#fireSlot(head.trigger, new Date(head.slot)).finally(() => {
-          this.#firing -= 1;
+        this.#fireSlots(batch).finally(() => {
+          this.#firing -= batch.length;
           this.#onCapacity();
         }),
       );
@@ -839,40 +843,163 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (this.#queued.get(triggerId)?.seq === IN_FLIGHT) this.#queued.delete(triggerId);
   }
 
-  async #fireSlot(trigger: Trigger, slot: Date): Promise<void> {
-    try {
-      const now = this.#now();
-      const plan = this.#misfirePlan(trigger, slot, now);
-      const claimed = await this.#o.triggerStore.claimSlot(trigger.id, slot, trigger.version, {
-        nextRunAt: plan.next,
-        lastRunAt: plan.fireFor ?? slot,
-        status: plan.next === null ? 'completed' : 'active',
-        updatedAt: now,
+  /**
+   * Fire a batch of due slots: claim them (in one store call where the store can), then insert
+   * the jobs that can start at once (again in one call where it can) and start them. Occurrences
+   * that need more (a window check that fails, a concurrency permit, no room here) go through
+   * `#admit` one by one.
+   */
+  async #fireSlots(entries: SlotEntry[]): Promise<void> {
+    const now = this.#now();
+    const plans: Array<{ fireFor: Date | null; next: Date | null }> = [];
+    const claims: SlotClaim[] = [];
+    for (const entry of entries) {
+      const slot = new Date(entry.slot);
+      const plan = this.#misfirePlan(entry.trigger, slot, now);
+      plans.push(plan);
+      claims.push({
+        id: entry.trigger.id,
+        slot,
+        expectedVersion: entry.trigger.version,
+        update: { nextRunAt: plan.next, lastRunAt: plan.fireFor ?? slot, status: plan.next === null ? 'completed' : 'active', updatedAt: now },
       });
+    }
+    const results = await this.#claimSlots(claims);
+    const admits: Array<{ trigger: Trigger; draft: JobDraft }> = [];
+    for (let i = 0; i < claims.length; i++) {
+      const claim = claims[i]!;
+      const plan = plans[i]!;
+      const claimed = results[i];
+      if (claimed instanceof Error) {
+        this.#clearInFlight(claim.id);
+        this.#fail(new StoreError(`firing ${claim.id} at ${claim.slot.toISOString()} failed: ${claimed.message}`, { cause: claimed }));
+        continue;
+      }
       if (!claimed) {
-        this.#clearInFlight(trigger.id);
-        return;
+        this.#clearInFlight(claim.id);
+        continue;
       }
       this.#enqueue(claimed);
       // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
-      this.#clearInFlight(trigger.id);
+      this.#clearInFlight(claim.id);
       if (plan.fireFor === null) {
-        this.#o.logger.info({ triggerId: trigger.id, slot, skippedTo: plan.next }, 'misfired slot skipped');
+        this.#o.logger.info({ triggerId: claim.id, slot: claim.slot, skippedTo: plan.next }, 'misfired slot skipped');
+        continue;
+      }
+      admits.push({
+        trigger: claimed,
+        draft: {
+          source: 'schedule',
+          key: `slot:${claim.id}:${plan.fireFor.toISOString()}`,
+          scheduledFor: plan.fireFor,
+          runAt: plan.fireFor,
+          payload: claimed.payload,
+          event: null,
+          upstream: null,
+        },
+      });
+    }
+    await this.#admitMany(admits);
+  }
+
+  /** Each claim's answer, or the error that stopped it. */
+  async #claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null | Error>> {
+    const store = this.#o.triggerStore;
+    if (store.claimSlots) {
+      try {
+        return await store.claimSlots(claims);
+      } catch (error) {
+        return claims.map(() => toError(error));
+      }
+    }
+    const settled = await Promise.allSettled(claims.map((claim) => store.claimSlot(claim.id, claim.slot, claim.expectedVersion, claim.update)));
+    return settled.map((result) => (result.status === 'fulfilled' ? result.value : toError(result.reason)));
+  }
+
+  /** `#admit` for several occurrences: those that can start here at once share one insert. */
+  async #admitMany(items: Array<{ trigger: Trigger; draft: JobDraft }>): Promise<void> {
+    const ready: Array<{ job: Job; registration: HandlerRegistration; trigger: Trigger }> = [];
+    for (const { trigger, draft } of items) {
+      const registration = this.#startsAtOnce(trigger, draft) ? this.#handlers.get(trigger.handler) : undefined;
+      if (registration && this.#reserve(registration)) {
+        ready.push({ job: this.#runningJob(trigger, draft, registration, this.#now()), registration, trigger });
+        continue;
+      }
+      this.#track(
+        this.#admit(trigger, draft).catch((error: unknown) =>
+          this.#fail(new StoreError(`firing ${trigger.id} at ${draft.scheduledFor.toISOString()} failed: ${toError(error).message}`, { cause: error })),
+        ),
+      );
+    }
+    if (ready.length === 0) return;
+    let stored: Array<Job | null>;
+    try {
+      stored = await this.#retryStore(() => this.#insertJobs(ready.map((item) => item.job)));
+    } catch (error) {
+      for (const item of ready) this.#unreserve(item.registration);
+      this.#fail(new StoreError(`could not insert ${ready.length} jobs: ${toError(error).message}`, { cause: error }));
+      return;
+    }
+    for (let i = 0; i < ready.length; i++) {
+      const { job, registration, trigger } = ready[i]!;
+      const written = stored[i];
+      if (written) {
+        this.#emit('job:scheduled', written);
+        this.#startRun(written, registration, trigger, null);
+      } else {
+        this.#track(this.#startIfOurs(job, registration, trigger));
+      }
+    }
+  }
+
+  /**
+   * An insert found the job's key taken: another instance won the occurrence, or an earlier try
+   * of this very insert was stored but its answer was lost. Only the latter is ours to run.
+   */
+  async #startIfOurs(job: Job, registration: HandlerRegistration, trigger: Trigger): Promise<void> {
+    try {
+      const existing = await this.#o.jobStore.getByKey(job.key);
+      if (existing?.id === job.id && existing.status === 'running' && existing.lease?.token === job.lease?.token) {
+        this.#emit('job:scheduled', existing);
+        this.#startRun(existing, registration, trigger, null);
         return;
       }
-      await this.#admit(claimed, {
-        source: 'schedule',
-        key: `slot:${trigger.id}:${plan.fireFor.toISOString()}`,
-        scheduledFor: plan.fireFor,
-        runAt: plan.fireFor,
-        payload: claimed.payload,
-        event: null,
-        upstream: null,
-      });
     } catch (error) {
-      this.#clearInFlight(trigger.id);
-      this.#fail(new StoreError(`firing ${trigger.id} at ${slot.toISOString()} failed: ${toError(error).message}`, { cause: error }));
+      this.#fail(new StoreError(`reading job ${job.key} failed: ${toError(error).message}`, { cause: error }));
     }
+    this.#unreserve(registration);
+  }
+
+  #insertJobs(jobs: Job[]): Promise<Array<Job | null>> {
+    const store = this.#o.jobStore;
+    if (store.insertMany) return store.insertMany(jobs);
+    return Promise.all(jobs.map((job) => store.insert(job)));
+  }
+
+  /** Whether an occurrence can start here without a permit or a window refusal (room aside). */
+  #startsAtOnce(trigger: Trigger, draft: JobDraft): boolean {
+    if (this.#state !== 'running' || permitLimit(trigger) !== null) return false;
+    if (draft.source !== 'manual' && trigger.window && !isInWindow(trigger.window, draft.scheduledFor)) return false;
+    const registration = this.#handlers.get(trigger.handler);
+    return registration !== undefined && registration.invalid === null;
+  }
+
+  /** A job record for an occurrence that starts here now: running, attempt 1, with a lease. */
+  #runningJob(trigger: Trigger, draft: JobDraft, registration: HandlerRegistration, now: Date): Job {
+    const token = 1;
+    return this.#newJob(trigger, draft, this.#policy(trigger, registration), permitLimit(trigger), {
+      status: 'running',
+      attempts: 1,
+      fence: token,
+      lease: { owner: this.#o.instanceId, token, expiresAt: this.#leaseExpiry() },
+      instanceId: this.#o.instanceId,
+      startedAt: now,
+      metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()) },
+      history: [
+        historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source)),
+        historyEntry('running', now, this.#o.instanceId, 'attempt 1'),
+      ],
+    });
   }
 
   /**
@@ -932,21 +1059,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (permit) await this.#releasePermit(permit);
       return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id);
     }
-    const policy = this.#policy(trigger, registration);
-    const token = 1;
-    const job = this.#newJob(trigger, draft, policy, limit, {
-      status: 'running',
-      attempts: 1,
-      fence: token,
-      lease: { owner: this.#o.instanceId, token, expiresAt: this.#leaseExpiry() },
-      instanceId: this.#o.instanceId,
-      startedAt: now,
-      metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()) },
-      history: [
-        historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source)),
-        historyEntry('running', now, this.#o.instanceId, 'attempt 1'),
-      ],
-    });
+    const job = this.#runningJob(trigger, draft, registration, now);
     let stored: Job | null;
     try {
       stored = await this.#insertWithRetry(job);

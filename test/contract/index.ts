@@ -208,6 +208,23 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         expect((await jobStore.getByKey('slot:t1:j1'))?.id).toBe('j1');
       });
 
+      it('insertMany stores each job on its own: taken keys answer null, the rest are stored', async () => {
+        const { jobStore } = await fresh();
+        expect(jobStore.insertMany).toBeTypeOf('function');
+        await jobStore.insert(makeJob({ id: 'j2' }));
+        const answers = await jobStore.insertMany!([
+          makeJob({ id: 'j1' }),
+          makeJob({ id: 'j2-again', key: 'slot:t1:j2' }),
+          makeJob({ id: 'j3' }),
+          makeJob({ id: 'j3-again', key: 'slot:t1:j3' }),
+        ]);
+        expect(answers.map((job) => job?.id ?? null)).toEqual(['j1', null, 'j3', null]);
+        expect(await jobStore.get('j2-again')).toBeNull();
+        expect((await jobStore.getByKey('slot:t1:j2'))?.id).toBe('j2');
+        expect((await jobStore.get('j3'))?.key).toBe('slot:t1:j3');
+        expect(await jobStore.insertMany!([])).toEqual([]);
+      });
+
       it('conditional update checks status and lease token, appends history', async () => {
         const { jobStore } = await fresh();
         await jobStore.insert(makeJob({ status: 'running', fence: 3, lease: { owner: 'a', token: 3, expiresAt: at(30_000) } }));

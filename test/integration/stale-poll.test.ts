@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { SlotClaimUpdate } from '../../src/ports.js';
+import type { SlotClaim, SlotClaimUpdate } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryTriggerStore } from '../../src/stores/memory/index.js';
 import type { Trigger } from '../../src/types.js';
@@ -24,6 +24,11 @@ class SlowPollStore extends MemoryTriggerStore {
   override async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
     this.claims += 1;
     return super.claimSlot(id, slot, expectedVersion, update);
+  }
+
+  override async claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null>> {
+    this.claims += claims.length;
+    return super.claimSlots(claims);
   }
 
   release(): void {

@@ -31,6 +31,15 @@ export class MemoryJobStore implements JobStore {
 
   /** @inheritdoc */
   async insert(job: Job): Promise<Job | null> {
+    return this.#insert(job);
+  }
+
+  /** @inheritdoc */
+  async insertMany(jobs: Job[]): Promise<Array<Job | null>> {
+    return jobs.map((job) => this.#insert(job));
+  }
+
+  #insert(job: Job): Job | null {
     if (this.#byKey.has(job.key) || this.#jobs.has(job.id)) return null;
     const stored = cloneJob(job);
     this.#jobs.set(stored.id, stored);

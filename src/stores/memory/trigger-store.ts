@@ -3,7 +3,7 @@
  * instance, and then cooperate exactly as instances sharing a database do.
  */
 import { InvalidTriggerConfigError } from '../../errors.js';
-import type { SlotClaimUpdate, TriggerStore } from '../../ports.js';
+import type { SlotClaim, SlotClaimUpdate, TriggerStore } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { cloneTrigger } from '../../util/clone.js';
@@ -100,6 +100,15 @@ export class MemoryTriggerStore implements TriggerStore {
 
   /** @inheritdoc */
   async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
+    return this.#claim(id, slot, expectedVersion, update);
+  }
+
+  /** @inheritdoc */
+  async claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null>> {
+    return claims.map((claim) => this.#claim(claim.id, claim.slot, claim.expectedVersion, claim.update));
+  }
+
+  #claim(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Trigger | null {
     const current = this.#triggers.get(id);
     if (!current || current.status !== 'active' || current.version !== expectedVersion) return null;
     if (current.nextRunAt?.getTime() !== slot.getTime()) return null;

@@ -28,6 +28,26 @@ export function isDuplicateKeyError(error: unknown): boolean {
 }
 
 /**
+ * For an unordered bulk insert that failed only because some keys were taken: the positions of
+ * those documents. `null` when the error is anything else (some other write failed, or the
+ * request never got an answer), so the caller rethrows.
+ */
+export function duplicateKeyPositions(error: unknown): Set<number> | null {
+  if (!(error instanceof Error) || !error.name.startsWith('Mongo')) return null;
+  const raw: unknown = (error as { writeErrors?: unknown }).writeErrors;
+  const writeErrors = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
+  if (writeErrors.length === 0) return null;
+  const positions = new Set<number>();
+  for (const writeError of writeErrors as Array<{ index?: unknown; code?: unknown; errmsg?: unknown }>) {
+    const duplicate =
+      writeError.code === 11000 || writeError.code === 11001 || (writeError.code === 1 && /UNIQUE constraint failed/i.test(String(writeError.errmsg)));
+    if (!duplicate || typeof writeError.index !== 'number') return null;
+    positions.add(writeError.index);
+  }
+  return positions;
+}
+
+/**
  * The numeric `code` of an error the driver raised for a server reply (`MongoServerError` and its
  * subclasses, all named `Mongo...`), else `null`.
  */

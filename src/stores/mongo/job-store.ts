@@ -24,7 +24,7 @@ import { emptyStatusCounts, percentile } from '../stats.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument } from './documents.js';
-import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
+import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
 import { documentToJob, jobToDocument } from './mapping.js';
 
 /** Options of `new MongoJobStore()`. */
@@ -122,6 +122,30 @@ export class MongoJobStore implements JobStore {
     }
     // What was written is exactly `doc`; rebuild from a copy rather than read it back.
     return documentToJob(structuredClone(doc));
+  }
+
+  /** @inheritdoc One unordered `insertMany` for the whole batch: one round trip. */
+  async insertMany(jobs: Job[]): Promise<Array<Job | null>> {
+    if (jobs.length === 0) return [];
+    const docs: JobDocument[] = [];
+    for (const job of jobs) {
+      str(job.id, 'job.id');
+      str(job.key, 'job.key');
+      const doc = jobToDocument(job);
+      await assertDocumentSize(doc, `job "${job.id}"`);
+      docs.push(doc);
+    }
+    await this.#ensureKeyIndex();
+    let taken: Set<number> = new Set();
+    try {
+      await this.#jobs.insertMany(docs, { ordered: false });
+    } catch (error) {
+      // Unordered: every other document was written; only those whose key was taken were not.
+      const positions = duplicateKeyPositions(error);
+      if (!positions) throw error;
+      taken = positions;
+    }
+    return docs.map((doc, i) => (taken.has(i) ? null : documentToJob(structuredClone(doc))));
   }
 
   /** @inheritdoc */

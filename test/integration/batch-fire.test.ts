@@ -1,0 +1,131 @@
+/**
+ * Due slots fire in batches: one `claimSlots` and one `insertMany` per batch where the stores have
+ * them, one call per slot where they do not. Manual clock, memory backend.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import type { JobStore, TriggerStore } from '../../src/ports.js';
+import { Scheduler } from '../../src/scheduler.js';
+import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
+import type { Job } from '../../src/types.js';
+import { makeTrigger } from '../contract/index.js';
+import { T0 } from '../helpers/setup.js';
+
+/** The store as seen through a view that lacks the named (optional) methods. */
+function without<T extends object>(target: T, ...names: string[]): T {
+  return new Proxy(target, {
+    get(store, property) {
+      if (typeof property === 'string' && names.includes(property)) return undefined;
+      const value: unknown = Reflect.get(store, property, store);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(store) : value;
+    },
+  });
+}
+
+/** A job store that stores a batch, then loses the answer of the first `insertMany`. */
+class LostAnswerJobStore extends MemoryJobStore {
+  lost = 0;
+
+  override async insertMany(jobs: Job[]): Promise<Array<Job | null>> {
+    const answers = await super.insertMany(jobs);
+    if (this.lost === 0) {
+      this.lost += 1;
+      throw new Error('connection reset before the reply');
+    }
+    return answers;
+  }
+}
+
+let schedulers: Scheduler[] = [];
+afterEach(async () => {
+  for (const scheduler of schedulers) await scheduler.stop({ graceful: false });
+  schedulers = [];
+});
+
+async function fireHerd(triggerStore: TriggerStore, jobStore: JobStore, count: number): Promise<{ clock: ManualClock; runs: Map<string, number>; errors: Error[] }> {
+  const clock = new ManualClock(T0);
+  const scheduler = new Scheduler({ clock, triggerStore, jobStore, lockManager: new MemoryLockManager(), pollIntervalMs: 1000, lookaheadMs: 5000 });
+  schedulers.push(scheduler);
+  const runs = new Map<string, number>();
+  const errors: Error[] = [];
+  scheduler.on('error', (error) => errors.push(error));
+  scheduler.register('h', (ctx) => void runs.set(ctx.job.key, (runs.get(ctx.job.key) ?? 0) + 1));
+  await scheduler.start();
+  for (let i = 0; i < count; i++) await scheduler.addTrigger({ id: `t${i}`, handler: 'h', schedule: { at: new Date(T0 + 2000) } });
+  await clock.advance(10_000);
+  return { clock, runs, errors };
+}
+
+describe('batched firing', () => {
+  it('fires a herd once per slot through claimSlots and insertMany', async () => {
+    const jobStore = new MemoryJobStore();
+    const { runs, errors } = await fireHerd(new MemoryTriggerStore(), jobStore, 300);
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(errors).toEqual([]);
+    expect((await jobStore.stats({})).byStatus.succeeded).toBe(300);
+  });
+
+  it('falls back to one claim and one insert per slot for stores without the batch methods', async () => {
+    const jobStore = new MemoryJobStore();
+    const { runs, errors } = await fireHerd(without(new MemoryTriggerStore(), 'claimSlots'), without(jobStore, 'insertMany'), 300);
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(errors).toEqual([]);
+    expect((await jobStore.stats({})).byStatus.succeeded).toBe(300);
+  });
+
+  it('runs the jobs of a batch whose insert was stored but whose answer was lost, once each', async () => {
+    const jobStore = new LostAnswerJobStore();
+    const { runs, errors } = await fireHerd(new MemoryTriggerStore(), jobStore, 100);
+    expect(jobStore.lost).toBe(1);
+    expect(runs.size).toBe(100);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(errors).toEqual([]);
+    const page = await jobStore.list({ limit: 1000 });
+    expect(page.items).toHaveLength(100);
+    expect(page.items.every((job) => job.status === 'succeeded' && job.attempts === 1)).toBe(true);
+  });
+
+  it('two schedulers on one store, both with the herd in their heaps, fire every slot once', async () => {
+    const clock = new ManualClock(T0);
+    const triggerStore = new MemoryTriggerStore();
+    const jobStore = new MemoryJobStore();
+    const lockManager = new MemoryLockManager();
+    const runs = new Map<string, string[]>();
+    for (const instanceId of ['a', 'b']) {
+      const scheduler = new Scheduler({ clock, triggerStore, jobStore, lockManager, instanceId, pollIntervalMs: 1000, lookaheadMs: 5000 });
+      scheduler.register('h', (ctx) => void runs.set(ctx.job.key, [...(runs.get(ctx.job.key) ?? []), instanceId]));
+      schedulers.push(scheduler);
+      await scheduler.start();
+    }
+    for (let i = 0; i < 50; i++) await schedulers[i % 2]!.addTrigger({ id: `t${i}`, handler: 'h', schedule: { every: 1000 } });
+    await clock.advance(5_500);
+    const perSlot = [...runs.values()];
+    // Slots at T0, T0 + 1 s, ..., T0 + 5 s: six per trigger, each run by exactly one instance.
+    expect(perSlot).toHaveLength(50 * 6);
+    expect(perSlot.every((by) => by.length === 1)).toBe(true);
+    expect(new Set(perSlot.flat())).toEqual(new Set(['a', 'b']));
+  });
+});
+
+describe('MemoryTriggerStore.claimSlots', () => {
+  it('answers each claim on its own, in order', async () => {
+    const store = new MemoryTriggerStore();
+    await store.insert(makeTrigger({ id: 'a' }));
+    await store.insert(makeTrigger({ id: 'b' }));
+    await store.insert(makeTrigger({ id: 'c', status: 'paused' }));
+    const slot = new Date(T0);
+    const update = { nextRunAt: new Date(T0 + 1000), lastRunAt: slot, status: 'active' as const, updatedAt: slot };
+    const current = (await store.get('a'))!;
+    const answers = await store.claimSlots([
+      { id: 'a', slot: current.nextRunAt!, expectedVersion: current.version, update },
+      { id: 'b', slot: current.nextRunAt!, expectedVersion: current.version + 1, update },
+      { id: 'c', slot: current.nextRunAt!, expectedVersion: current.version, update },
+      { id: 'a', slot: current.nextRunAt!, expectedVersion: current.version, update },
+    ]);
+    expect(answers.map((trigger) => trigger?.version ?? null)).toEqual([current.version + 1, null, null, null]);
+    expect((await store.get('a'))?.nextRunAt).toEqual(new Date(T0 + 1000));
+    expect((await store.get('b'))?.version).toBe(current.version);
+  });
+});

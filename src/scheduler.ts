@@ -380,8 +380,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Validate and store a trigger. Nothing is written when validation fails. */
   async addTrigger(input: TriggerInput): Promise<Trigger> {
     const trigger = buildTrigger(input, this.#inputContext());
-    await this.#assertDependency(trigger);
-    await this.#store(() => this.#o.triggerStore.insert(trigger), 'insert trigger');
+    // Only a dependent trigger has something to check in the store: others skip the await.
+    if (trigger.schedule.kind === 'after') await this.#assertDependency(trigger);
+    try {
+      await this.#o.triggerStore.insert(trigger);
+    } catch (error) {
+      throw storeFailure(error, 'insert trigger');
+    }
     this.#noteTrigger(trigger);
     this.#emit('trigger:added', trigger);
     return trigger;
@@ -1701,8 +1706,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof SchedulerError) throw error;
-      throw new StoreError(`${what} failed: ${toError(error).message}`, { cause: error });
+      throw storeFailure(error, what);
     }
   }
 
@@ -1719,4 +1723,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
     this.#emit('error', error);
   }
+}
+
+/** A store's error as the caller sees it: the library's own errors as they are, others wrapped. */
+function storeFailure(error: unknown, what: string): SchedulerError {
+  if (error instanceof SchedulerError) return error;
+  return new StoreError(`${what} failed: ${toError(error).message}`, { cause: error });
 }

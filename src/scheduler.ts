@@ -187,6 +187,8 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
 const CLOCK_CHECK_EVERY_MS = 60 * 1000;
 /** Slots fired, and attempts started, per event-loop turn before yielding. */
 const FIRE_BATCH = 64;
+/** Poll answers are queued this many triggers per event-loop turn. */
+const ENQUEUE_CHUNK = 1000;
 /** `#queued` seq of a slot whose claim is in flight. */
 const IN_FLIGHT = -1;
 const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
@@ -818,7 +820,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery;
     const after = full || this.#polledUntil === null ? undefined : new Date(this.#polledUntil);
     const due = await this.#o.triggerStore.findDue(new Date(until), this.#o.pollBatchSize, handlers, after);
-    for (const trigger of due) this.#enqueue(trigger);
+    for (let i = 0; i < due.length; i++) {
+      // A big answer is queued in chunks, letting due timers fire in between.
+      if (i > 0 && i % ENQUEUE_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      this.#enqueue(due[i]!);
+    }
     this.#pollsSinceFull = full ? 1 : this.#pollsSinceFull + 1;
     // A full batch may have left triggers due at the last instant it returned: look there again.
     const last = due.length >= this.#o.pollBatchSize ? due[due.length - 1]?.nextRunAt : undefined;

@@ -4,21 +4,19 @@
  */
 import { InvalidTriggerConfigError } from '../../errors.js';
 import type { SlotClaim, SlotClaimUpdate, TriggerStore } from '../../ports.js';
-import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { cloneTrigger } from '../../util/clone.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
+import { DueIndex } from './due-index.js';
 
-interface DueEntry {
-  at: number;
-  id: string;
-}
+/** Trigger copies made by `findDue` between two turns of the event loop. */
+const COPY_CHUNK = 500;
 
 /** Triggers held in a `Map`, with a due-time heap so finding due triggers never scans them all. */
 export class MemoryTriggerStore implements TriggerStore {
   readonly #triggers = new Map<string, Trigger>();
-  // Lazily pruned: an entry is live only while the trigger is active with that exact nextRunAt.
-  readonly #due = new BinaryHeap<DueEntry>((a, b) => a.at - b.at);
+  // An entry is live only while its trigger is active with that exact nextRunAt.
+  readonly #due = new DueIndex();
   readonly #byEvent = new Map<string, Set<string>>();
   readonly #byUpstream = new Map<string, Set<string>>();
 
@@ -70,32 +68,46 @@ export class MemoryTriggerStore implements TriggerStore {
     return triggerPage(matches.slice(0, limit).map(cloneTrigger), matches.length > limit);
   }
 
-  /** @inheritdoc */
+  /**
+   * @inheritdoc
+   *
+   * Read one second of due times at a time, and copy at most `COPY_CHUNK` triggers, before the
+   * event loop gets a turn: a poll that brings a few thousand triggers would otherwise hold the
+   * thread for milliseconds while slots fall due. A trigger claimed in between is copied as it
+   * is then (a newer version, which the engine sorts out like any answer that raced a claim).
+   */
   async findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]> {
     const bound = until.getTime();
     const lower = after?.getTime() ?? Number.NEGATIVE_INFINITY;
     const wanted = new Set(handlers);
-    // Entries whose trigger moved on are dropped when they reach the top.
-    for (let top = this.#due.peek(); top && !this.#isLiveEntry(top); top = this.#due.peek()) this.#due.pop();
-    const found: Trigger[] = [];
     const seen = new Set<string>();
-    this.#due.visitWhile(
-      (entry) => entry.at <= bound,
-      (entry) => {
-        if (entry.at <= lower || seen.has(entry.id)) return;
+    const out: Trigger[] = [];
+    let sinceYield = 0;
+    for (const key of this.#due.bucketsIn(lower, bound)) {
+      if (sinceYield > 0) {
+        await turn();
+        sinceYield = 0;
+      }
+      const live = this.#due.compact(key, (entry) => {
         const trigger = this.#triggers.get(entry.id);
-        if (!trigger || !this.#isLive(trigger, entry.at) || !wanted.has(trigger.handler)) return;
+        return trigger !== undefined && this.#isLive(trigger, entry.at);
+      });
+      for (const entry of live) {
+        if (entry.at > bound) break;
+        if (entry.at <= lower || seen.has(entry.id)) continue;
+        const trigger = this.#triggers.get(entry.id);
+        // Checked again: a claim may have moved it on while the loop turned.
+        if (!trigger || !this.#isLive(trigger, entry.at) || !wanted.has(trigger.handler)) continue;
         seen.add(entry.id);
-        found.push(trigger);
-      },
-    );
-    found.sort((a, b) => a.nextRunAt!.getTime() - b.nextRunAt!.getTime());
-    return found.slice(0, limit).map(cloneTrigger);
-  }
-
-  #isLiveEntry(entry: DueEntry): boolean {
-    const trigger = this.#triggers.get(entry.id);
-    return trigger !== undefined && this.#isLive(trigger, entry.at);
+        out.push(cloneTrigger(trigger));
+        if (out.length >= limit) return out;
+        if (++sinceYield >= COPY_CHUNK) {
+          await turn();
+          sinceYield = 0;
+        }
+      }
+    }
+    return out;
   }
 
   /** @inheritdoc */
@@ -117,7 +129,7 @@ export class MemoryTriggerStore implements TriggerStore {
     current.status = update.status;
     current.updatedAt = new Date(update.updatedAt.getTime());
     current.version += 1;
-    if (current.status === 'active' && current.nextRunAt) this.#due.push({ at: current.nextRunAt.getTime(), id });
+    if (current.status === 'active' && current.nextRunAt) this.#due.add(current.nextRunAt.getTime(), id);
     return cloneTrigger(current);
   }
 
@@ -163,7 +175,7 @@ export class MemoryTriggerStore implements TriggerStore {
 
   #put(trigger: Trigger): void {
     this.#triggers.set(trigger.id, trigger);
-    if (trigger.status === 'active' && trigger.nextRunAt) this.#due.push({ at: trigger.nextRunAt.getTime(), id: trigger.id });
+    if (trigger.status === 'active' && trigger.nextRunAt) this.#due.add(trigger.nextRunAt.getTime(), trigger.id);
     const schedule = trigger.schedule;
     if (schedule.kind === 'event') addTo(this.#byEvent, schedule.event, trigger.id);
     if (schedule.kind === 'after') addTo(this.#byUpstream, schedule.after, trigger.id);
@@ -187,4 +199,8 @@ function removeFrom(index: Map<string, Set<string>>, key: string, id: string): v
   if (!ids) return;
   ids.delete(id);
   if (ids.size === 0) index.delete(key);
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,8 +1,9 @@
 /**
- * Copies of stored records. Hand-written rather than `structuredClone` because a fire copies a job
- * several times and these run at a fraction of its cost; they know the record shapes.
+ * Copies of stored records. Hand-written rather than `structuredClone` because a fire copies a
+ * trigger and its job's data several times and these run at a fraction of its cost; they know the
+ * record shapes. (The memory job store's own record form is in `stores/memory/job-record.ts`.)
  */
-import type { Job, JsonValue, Trigger } from '../types.js';
+import type { JsonValue, Trigger } from '../types.js';
 
 /** Deep copy of a JSON value (`Date`s, which BSON round trips may leave in payloads, are copied too). */
 export function cloneJson<T extends JsonValue>(value: T): T {
@@ -57,26 +58,4 @@ function cloneSchedule(schedule: Trigger['schedule']): Trigger['schedule'] {
     default:
       return { ...schedule };
   }
-}
-
-/** Deep copy of a job. */
-export function cloneJob(job: Job): Job {
-  return {
-    ...job,
-    payload: cloneJson(job.payload),
-    scheduledFor: new Date(job.scheduledFor.getTime()),
-    runAt: new Date(job.runAt.getTime()),
-    nextAttemptAt: cloneDate(job.nextAttemptAt),
-    backoff: job.backoff === null ? null : { ...job.backoff },
-    result: job.result === null ? null : cloneJson(job.result),
-    error: job.error === null ? null : { ...job.error },
-    metrics: { ...job.metrics },
-    history: job.history.map((entry) => ({ ...entry, at: new Date(entry.at.getTime()) })),
-    lease: job.lease === null ? null : { ...job.lease, expiresAt: new Date(job.lease.expiresAt.getTime()) },
-    event: job.event === null ? null : { ...job.event },
-    upstream: job.upstream === null ? null : { ...job.upstream },
-    createdAt: new Date(job.createdAt.getTime()),
-    startedAt: cloneDate(job.startedAt),
-    finishedAt: cloneDate(job.finishedAt),
-  };
 }

@@ -6,7 +6,7 @@
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
-import { cloneJob, copyData } from '../../util/clone.js';
+import { applyPatch, fromStoredJob, storedEntry, toStoredJob, type StoredJob } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyStatusCounts, percentile } from '../stats.js';
 
@@ -21,7 +21,7 @@ const FINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled
 
 /** Jobs held in a `Map`, indexed for the engine's queries. */
 export class MemoryJobStore implements JobStore {
-  readonly #jobs = new Map<string, Job>();
+  readonly #jobs = new Map<string, StoredJob>();
   readonly #byKey = new Map<string, string>();
   readonly #pending = new BinaryHeap<PendingEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
   readonly #running = new Set<string>();
@@ -41,7 +41,7 @@ export class MemoryJobStore implements JobStore {
 
   #insert(job: Job): Job | null {
     if (this.#byKey.has(job.key) || this.#jobs.has(job.id)) return null;
-    const stored = cloneJob(job);
+    const stored = toStoredJob(job);
     this.#jobs.set(stored.id, stored);
     this.#byKey.set(stored.key, stored.id);
     this.#reindex(stored, null);
@@ -53,7 +53,7 @@ export class MemoryJobStore implements JobStore {
   /** @inheritdoc */
   async get(id: string): Promise<Job | null> {
     const job = this.#jobs.get(id);
-    return job ? cloneJob(job) : null;
+    return job ? fromStoredJob(job) : null;
   }
 
   /** @inheritdoc */
@@ -69,18 +69,18 @@ export class MemoryJobStore implements JobStore {
     const from = query.from === undefined ? null : new Date(query.from).getTime();
     const to = query.to === undefined ? null : new Date(query.to).getTime();
     const after = query.cursor === undefined ? null : decodeTimeIdCursor(query.cursor);
-    const matches: Job[] = [];
+    const matches: StoredJob[] = [];
     for (const job of this.#jobs.values()) {
       if (query.triggerId !== undefined && job.triggerId !== query.triggerId) continue;
       if (statuses && !statuses.has(job.status)) continue;
-      const at = job.scheduledFor.getTime();
+      const at = job.scheduledFor;
       if (from !== null && at < from) continue;
       if (to !== null && at >= to) continue;
       if (after && (at > after[0] || (at === after[0] && job.id >= after[1]))) continue;
       matches.push(job);
     }
     matches.sort(newestFirst);
-    return jobPage(matches.slice(0, limit).map(cloneJob), matches.length > limit);
+    return jobPage(matches.slice(0, limit).map(fromStoredJob), matches.length > limit);
   }
 
   /** @inheritdoc */
@@ -88,27 +88,26 @@ export class MemoryJobStore implements JobStore {
     const job = this.#jobs.get(id);
     if (!job || !matches(job, condition)) return null;
     const before = job.status;
-    const previousRunAt = job.runAt.getTime();
+    const previousRunAt = job.runAt;
     // Copy only what the patch brings in; the rest of the stored record is already ours.
-    const target = job as unknown as Record<string, unknown>;
-    for (const key in patch) target[key] = copyData((patch as Record<string, unknown>)[key]);
-    if (history) for (const entry of history) job.history.push({ ...entry, at: new Date(entry.at.getTime()) });
+    applyPatch(job, patch);
+    if (history) for (const entry of history) job.history.push(storedEntry(entry));
     this.#reindex(job, before, previousRunAt);
-    return cloneJob(job);
+    return fromStoredJob(job);
   }
 
   /** @inheritdoc */
   async claimPending(now: Date, options: ClaimPendingOptions): Promise<Job | null> {
     const handlers = new Set(options.handlers);
     const skipped: PendingEntry[] = [];
-    let claimed: Job | null = null;
+    let claimed: StoredJob | null = null;
     const bound = now.getTime();
     while (!claimed) {
       const top = this.#pending.peek();
       if (!top || top.at > bound) break;
       this.#pending.pop();
       const job = this.#jobs.get(top.id);
-      if (!job || job.status !== 'pending' || job.runAt.getTime() !== top.at) continue;
+      if (!job || job.status !== 'pending' || job.runAt !== top.at) continue;
       if (!handlers.has(job.handler) || job.gate !== options.gate) {
         skipped.push(top);
         continue;
@@ -122,10 +121,10 @@ export class MemoryJobStore implements JobStore {
     claimed.gate = null;
     claimed.fence = token;
     claimed.instanceId = options.owner;
-    claimed.lease = { owner: options.owner, token, expiresAt: new Date(options.leaseExpiresAt.getTime()) };
-    claimed.history.push({ ...options.history, at: new Date(options.history.at.getTime()) });
+    claimed.lease = { owner: options.owner, token, expiresAt: options.leaseExpiresAt.getTime() };
+    claimed.history.push(storedEntry(options.history));
     this.#running.add(claimed.id);
-    return cloneJob(claimed);
+    return fromStoredJob(claimed);
   }
 
   /** @inheritdoc */
@@ -135,7 +134,7 @@ export class MemoryJobStore implements JobStore {
     for (const [triggerId, ids] of this.#activeByTrigger) {
       for (const id of ids) {
         const job = this.#jobs.get(id);
-        if (job && job.status === 'pending' && job.gate !== null && wanted.has(job.handler) && job.runAt.getTime() <= now.getTime()) {
+        if (job && job.status === 'pending' && job.gate !== null && wanted.has(job.handler) && job.runAt <= now.getTime()) {
           found.add(triggerId);
           break;
         }
@@ -154,7 +153,7 @@ export class MemoryJobStore implements JobStore {
       const top = this.#pending.pop();
       if (!top) break;
       const job = this.#jobs.get(top.id);
-      if (!job || job.status !== 'pending' || job.runAt.getTime() !== top.at) continue;
+      if (!job || job.status !== 'pending' || job.runAt !== top.at) continue;
       popped.push(top);
       if (wanted.has(job.handler) && job.gate === null) found = top.at;
     }
@@ -166,8 +165,8 @@ export class MemoryJobStore implements JobStore {
   async renewLease(id: string, token: number, expiresAt: Date): Promise<Job | null> {
     const job = this.#jobs.get(id);
     if (!job || job.status !== 'running' || job.lease?.token !== token) return null;
-    job.lease = { ...job.lease, expiresAt: new Date(expiresAt.getTime()) };
-    return cloneJob(job);
+    job.lease = { ...job.lease, expiresAt: expiresAt.getTime() };
+    return fromStoredJob(job);
   }
 
   /** @inheritdoc */
@@ -175,7 +174,7 @@ export class MemoryJobStore implements JobStore {
     const out: Job[] = [];
     for (const id of this.#running) {
       const job = this.#jobs.get(id);
-      if (job?.lease && job.lease.expiresAt.getTime() < now.getTime()) out.push(cloneJob(job));
+      if (job?.lease && job.lease.expiresAt < now.getTime()) out.push(fromStoredJob(job));
       if (out.length >= limit) break;
     }
     return out;
@@ -198,7 +197,7 @@ export class MemoryJobStore implements JobStore {
     const out: Job[] = [];
     for (const id of this.#unfiredDependents) {
       const job = this.#jobs.get(id);
-      if (job?.finishedAt && job.finishedAt.getTime() < finishedBefore.getTime()) out.push(cloneJob(job));
+      if (job?.finishedAt != null && job.finishedAt < finishedBefore.getTime()) out.push(fromStoredJob(job));
       if (out.length >= limit) break;
     }
     return out;
@@ -223,7 +222,7 @@ export class MemoryJobStore implements JobStore {
       });
       entry.runs += 1;
       entry[job.status] += 1;
-      if (job.finishedAt && (!entry.lastFinishedAt || job.finishedAt > entry.lastFinishedAt)) entry.lastFinishedAt = new Date(job.finishedAt.getTime());
+      if (job.finishedAt !== null && (!entry.lastFinishedAt || job.finishedAt > entry.lastFinishedAt.getTime())) entry.lastFinishedAt = new Date(job.finishedAt);
       if (job.metrics.durationMs !== null) {
         let list = durations.get(job.triggerId);
         if (!list) durations.set(job.triggerId, (list = []));
@@ -243,7 +242,7 @@ export class MemoryJobStore implements JobStore {
   async purge(finishedBefore: Date): Promise<number> {
     let removed = 0;
     for (const job of this.#jobs.values()) {
-      if (FINAL.has(job.status) && job.finishedAt && job.finishedAt.getTime() < finishedBefore.getTime() && !this.#unfiredDependents.has(job.id)) {
+      if (FINAL.has(job.status) && job.finishedAt !== null && job.finishedAt < finishedBefore.getTime() && !this.#unfiredDependents.has(job.id)) {
         this.#jobs.delete(job.id);
         this.#byKey.delete(job.key);
         removed++;
@@ -262,10 +261,10 @@ export class MemoryJobStore implements JobStore {
     return this.#jobs.size;
   }
 
-  #reindex(job: Job, before: JobStatus | null, previousRunAt?: number): void {
+  #reindex(job: StoredJob, before: JobStatus | null, previousRunAt?: number): void {
     const status = job.status;
-    if (status === 'pending' && (before !== 'pending' || previousRunAt !== job.runAt.getTime())) {
-      this.#pending.push({ at: job.runAt.getTime(), priority: job.priority, seq: this.#seq++, id: job.id });
+    if (status === 'pending' && (before !== 'pending' || previousRunAt !== job.runAt)) {
+      this.#pending.push({ at: job.runAt, priority: job.priority, seq: this.#seq++, id: job.id });
     }
     if (status === 'running') this.#running.add(job.id);
     else this.#running.delete(job.id);
@@ -282,12 +281,12 @@ export class MemoryJobStore implements JobStore {
   }
 }
 
-function matches(job: Job, condition: JobCondition): boolean {
+function matches(job: StoredJob, condition: JobCondition): boolean {
   if (condition.status && !condition.status.includes(job.status)) return false;
   if (condition.leaseToken !== undefined && job.lease?.token !== condition.leaseToken) return false;
   return true;
 }
 
-function newestFirst(a: Job, b: Job): number {
-  return b.scheduledFor.getTime() - a.scheduledFor.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+function newestFirst(a: StoredJob, b: StoredJob): number {
+  return b.scheduledFor - a.scheduledFor || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }

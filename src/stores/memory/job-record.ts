@@ -6,7 +6,7 @@
  * of its pauses. Dates are made again only on the way out, in the copies callers get.
  */
 import type { JobPatch } from '../../ports.js';
-import type { Job, JobHistoryEntry, JobStatus } from '../../types.js';
+import type { Job, JobHistoryEntry, JobMetrics, JobStatus } from '../../types.js';
 import { cloneJson, copyData } from '../../util/clone.js';
 
 /** A history entry as stored. */
@@ -43,25 +43,56 @@ export function storedEntry(entry: JobHistoryEntry): StoredHistoryEntry {
   return { status: entry.status, at: entry.at.getTime(), instanceId: entry.instanceId, reason: entry.reason };
 }
 
-/** The stored form of a caller's job (a deep copy: nothing of the caller's is kept). */
+/**
+ * The stored form of a caller's job (a deep copy: nothing of the caller's is kept). Spelled out
+ * field by field rather than spread: a literal gives V8 an allocation site to learn from, and
+ * as nearly every stored job outlives the young generation, it then allocates them in the old
+ * one directly instead of copying each one twice on the way there.
+ */
 export function toStoredJob(job: Job): StoredJob {
   return {
-    ...job,
+    id: job.id,
+    key: job.key,
+    triggerId: job.triggerId,
+    handler: job.handler,
     payload: cloneJson(job.payload),
+    source: job.source,
     scheduledFor: job.scheduledFor.getTime(),
     runAt: job.runAt.getTime(),
-    nextAttemptAt: ms(job.nextAttemptAt),
+    status: job.status,
+    priority: job.priority,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
     backoff: job.backoff === null ? null : { ...job.backoff },
+    permitLimit: job.permitLimit,
+    nextAttemptAt: ms(job.nextAttemptAt),
     result: job.result === null ? null : cloneJson(job.result),
-    error: job.error === null ? null : { ...job.error },
-    metrics: { ...job.metrics },
+    error: job.error === null ? null : { name: job.error.name, message: job.error.message, code: job.error.code },
+    metrics: storedMetrics(job.metrics),
     history: job.history.map(storedEntry),
+    instanceId: job.instanceId,
     lease: job.lease === null ? null : { owner: job.lease.owner, token: job.lease.token, expiresAt: job.lease.expiresAt.getTime() },
-    event: job.event === null ? null : { ...job.event },
-    upstream: job.upstream === null ? null : { ...job.upstream },
+    fence: job.fence,
+    event: job.event === null ? null : { name: job.event.name, id: job.event.id },
+    upstream: job.upstream === null ? null : { jobId: job.upstream.jobId, triggerId: job.upstream.triggerId, status: job.upstream.status },
+    gate: job.gate,
+    cancelRequested: job.cancelRequested,
+    dependentsFired: job.dependentsFired,
     createdAt: job.createdAt.getTime(),
     startedAt: ms(job.startedAt),
     finishedAt: ms(job.finishedAt),
+  };
+}
+
+function storedMetrics(metrics: JobMetrics): JobMetrics {
+  return {
+    queuedMs: metrics.queuedMs,
+    durationMs: metrics.durationMs,
+    cpuUserMs: metrics.cpuUserMs,
+    cpuSystemMs: metrics.cpuSystemMs,
+    heapUsedBytes: metrics.heapUsedBytes,
+    threadWaitMs: metrics.threadWaitMs,
   };
 }
 
@@ -95,6 +126,7 @@ export function applyPatch(stored: StoredJob, patch: JobPatch): void {
   for (const key in patch) {
     const value: unknown = (patch as Record<string, unknown>)[key];
     if (INSTANTS.has(key)) target[key] = value instanceof Date ? value.getTime() : null;
+    else if (key === 'metrics' && value !== undefined) target[key] = storedMetrics(value as JobMetrics);
     else if (key === 'lease' && value !== null && value !== undefined) {
       const lease = value as NonNullable<Job['lease']>;
       target[key] = { owner: lease.owner, token: lease.token, expiresAt: lease.expiresAt.getTime() };

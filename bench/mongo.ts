@@ -1,7 +1,7 @@
 /**
  * The MongoDB backend under load, with Agenda on the same server in the same run as the baseline.
  * Needs a server: `MONGODB_URI` (`npm run bench` skips this benchmark without it). Results and
- * method: docs/performance.md, "MongoDB backend". About 3 minutes.
+ * method: docs/performance.md, "MongoDB backend". About 3.5 minutes.
  *
  *  1. Round trips per fired job. One instance, R `every` triggers that all fire at the same instant
  *     every `--rt-period` ms, a no-op handler, leases long enough that no renewal falls in the
@@ -20,14 +20,16 @@
  *     jobs/s = completions in the window, duplicate runs of a slot removed, / window length.
  *     Agenda's scheduled time comes from its lock query (mongo-agenda.ts). On FerretDB, a what-if
  *     run (diagnosis only) repeats our 1-instance run with the completion filtered on `_id` alone.
+ *     Then a saturation run: 1 instance offered `--saturate` jobs/s (more than this server takes),
+ *     so that each system's ceiling shows; at the rate above both keep up and tie by construction.
  *  3. A light-load lateness run (1 instance each, a rate both keep up with), so that lateness is
  *     compared where neither system is saturated.
  *
  * Writes `.bench-out/mongo.json`; prints `BENCH_SUMMARY` for bench/run.ts. Nothing asserts timings.
  *
  *   MONGODB_URI=... node --import tsx --expose-gc bench/mongo.ts [--instances 1,2,4] [--per-instance 30]
- *       [--period 1000] [--window 10000] [--concurrency 20] [--light 5] [--light-window 20000]
- *       [--agenda-process-every 1000] [--no-agenda] [--no-light]
+ *       [--period 1000] [--window 10000] [--concurrency 20] [--light 5] [--light-window 20000] [--saturate 120]
+ *       [--agenda-process-every 1000] [--no-agenda] [--no-light] [--no-saturate]
  *   (set FERRETDB_STATE_FILE or MONGODB_SERVER_PID to also read the server's CPU time from /proc)
  */
 import { randomBytes } from 'node:crypto';
@@ -61,6 +63,7 @@ const WINDOW = numArg('window', 10_000);
 const WARMUP = numArg('warmup', 2500);
 const CONCURRENCY = numArg('concurrency', 20);
 const LIGHT = numArg('light', 5);
+const SATURATE = numArg('saturate', 120);
 const LIGHT_WINDOW = numArg('light-window', 20_000);
 const INSTANCES = (arg('instances') ?? '1,2,4').split(',').map(Number);
 const RT_TRIGGERS = numArg('rt-triggers', 5);
@@ -528,6 +531,19 @@ async function main(): Promise<void> {
   }
 
 
+  // 2b. Saturation: one instance offered more than the server can take, so each system's ceiling
+  // on this server shows (at the offered rate above both keep up and tie by construction).
+  const saturated: RunResult[] = [];
+  if (arg('no-saturate') === undefined && SATURATE > 0) {
+    banner(`saturation: ${SATURATE} triggers every ${PERIOD} ms, 1 instance (offered ${r((SATURATE * 1000) / PERIOD, 0)} jobs/s), window ${WINDOW} ms`);
+    saturated.push(await throughputRun(client, 'ours', 1, SATURATE, PERIOD));
+    showRun(saturated[saturated.length - 1]!);
+    if (withAgenda) {
+      saturated.push(await throughputRun(client, 'agenda', 1, SATURATE, PERIOD));
+      showRun(saturated[saturated.length - 1]!);
+    }
+  }
+
   // 3. Light load, lateness where neither is saturated.
   const light: RunResult[] = [];
   if (arg('no-light') === undefined && LIGHT > 0) {
@@ -543,14 +559,15 @@ async function main(): Promise<void> {
 
   const totalS = (Date.now() - began) / 1000;
   console.log(`\n(mongo benchmark: ${r(totalS, 0)} s)`);
-  const rows = summaryRows(server, rt, floor, runs, light);
+  const rows = summaryRows(server, rt, floor, [...runs, ...saturated], light);
   writeResult('mongo', {
     server,
     uri: URI.replace(/\/\/[^@/]*@/, '//***@'),
-    config: { perInstance: PER_INSTANCE, periodMs: PERIOD, windowMs: WINDOW, warmupMs: WARMUP, concurrency: CONCURRENCY, agenda: AGENDA, light: LIGHT, lightWindowMs: LIGHT_WINDOW, instances: INSTANCES, rt: { triggers: RT_TRIGGERS, periodMs: RT_PERIOD, windowMs: RT_WINDOW } },
+    config: { perInstance: PER_INSTANCE, saturate: SATURATE, periodMs: PERIOD, windowMs: WINDOW, warmupMs: WARMUP, concurrency: CONCURRENCY, agenda: AGENDA, light: LIGHT, lightWindowMs: LIGHT_WINDOW, instances: INSTANCES, rt: { triggers: RT_TRIGGERS, periodMs: RT_PERIOD, windowMs: RT_WINDOW } },
     floor,
     roundTrips: { ...rt, perJobByCommand: perJob(rt.fireByCommand, rt.jobsFired), perJobByMethod: perJob(rt.fireByMethod, rt.jobsFired) },
     runs,
+    saturated,
     light,
     totalSeconds: totalS,
     rows,
@@ -572,7 +589,7 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult, floor: Awaited<Ret
     },
   ];
   for (const ours of runs.filter((x) => x.system === 'ours')) {
-    const agenda = runs.find((x) => x.system === 'agenda' && x.instances === ours.instances);
+    const agenda = runs.find((x) => x.system === 'agenda' && x.instances === ours.instances && x.offeredPerSec === ours.offeredPerSec);
     const ratio = agenda ? ours.jobsPerSec / agenda.jobsPerSec : Number.NaN;
     rows.push({
       bench: 'mongo',

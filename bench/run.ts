@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { runNode } from './child.js';
 import { OUT_DIR, arg, r, type SummaryRow } from './lib.js';
 
-const BENCHES: Array<{ name: string; args: string[]; skip?: () => string | null }> = [
+const BENCHES: Array<{ name: string; args: string[]; timeoutMinutes?: number; skip?: () => string | null }> = [
   { name: 'lateness', args: [] },
   { name: 'throughput', args: ['--profile'] },
   { name: 'cron-herd', args: [] },
@@ -28,6 +28,7 @@ const BENCHES: Array<{ name: string; args: string[]; skip?: () => string | null 
   {
     name: 'mongo',
     args: [],
+    timeoutMinutes: 8,
     skip: () => (process.env['MONGODB_URI']?.trim() ? null : 'MONGODB_URI is not set (e.g. eval "$(bash .ci/ferretdb.sh start)")'),
   },
 ];
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       continue;
     }
     const t0 = performance.now();
-    const out = await runNode(`${bench.name}.ts`, bench.args, { echo: true, timeoutMs: 5 * 60_000 });
+    const out = await runNode(`${bench.name}.ts`, bench.args, { echo: true, timeoutMs: (bench.timeoutMinutes ?? 5) * 60_000 });
     durations[bench.name] = (performance.now() - t0) / 1000;
     const line = out.stdout.split('\n').find((l) => l.startsWith('BENCH_SUMMARY '));
     if (out.code !== 0 || !line) {

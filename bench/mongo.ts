@@ -588,6 +588,21 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult, floor: Awaited<Ret
       met: rt.perJobFire <= TARGET_RT,
     },
   ];
+  if (server.kind === 'FerretDB') {
+    // On FerretDB the store makes a job's completion a read by _id plus the fenced write (its
+    // conditional updates are not atomic); on MongoDB the completion is the fenced write alone.
+    const updatesPerJob = (rt.fireByMethod['jobStore.update'] ?? 0) / rt.jobsFired;
+    const mongoPath = rt.perJobFire - updatesPerJob / 2;
+    rows.push({
+      bench: 'mongo',
+      metric: 'round trips per fired job, MongoDB path (derived: FerretDB-only read of each completion removed)',
+      value: r(mongoPath, 2).toString(),
+      baseline: `${r(rt.perJobFire, 2)} measured on FerretDB`,
+      ratio: '-',
+      target: `<= ${TARGET_RT}`,
+      met: mongoPath <= TARGET_RT,
+    });
+  }
   for (const ours of runs.filter((x) => x.system === 'ours')) {
     const agenda = runs.find((x) => x.system === 'agenda' && x.instances === ours.instances && x.offeredPerSec === ours.offeredPerSec);
     const ratio = agenda ? ours.jobsPerSec / agenda.jobsPerSec : Number.NaN;

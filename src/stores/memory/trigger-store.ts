@@ -12,7 +12,7 @@ import { DueIndex } from './due-index.js';
 /** Trigger copies made by `findDue` between two turns of the event loop. */
 const COPY_CHUNK = 500;
 
-/** Triggers held in a `Map`, with a due-time heap so finding due triggers never scans them all. */
+/** Triggers held in a `Map`, with an index of due times (`DueIndex`) so finding due triggers never scans them all. */
 export class MemoryTriggerStore implements TriggerStore {
   readonly #triggers = new Map<string, Trigger>();
   // An entry is live only while its trigger is active with that exact nextRunAt.

@@ -23,9 +23,9 @@ new PerformanceObserver((list) => {
 const Base = MemoryTriggerStore;
 class TimedStore extends Base {
   readonly polls: Array<{ start: number; duration: number; n: number }> = [];
-  override async findDue(until: Date, limit: number, handlers: string[], after?: Date) {
+  override async findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean) {
     const start = performance.now();
-    const found = await super.findDue(until, limit, handlers, after);
+    const found = await super.findDue(until, limit, handlers, after, held);
     this.polls.push({ start, duration: performance.now() - start, n: found.length });
     return found;
   }

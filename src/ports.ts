@@ -57,9 +57,10 @@ export interface TriggerStore {
    * Active triggers of the given handlers whose `nextRunAt` is at or before `until` (and after
    * `after`, when given), earliest first, at most `limit`. Instances only fire triggers whose
    * handler they have registered; `after` lets a poll fetch only the newly entered part of its
-   * look-ahead window.
+   * look-ahead window. A trigger for which `held(id, version)` answers `true` may be left out
+   * (the caller holds that very version already); a store that gains nothing by it may ignore it.
    */
-  findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]>;
+  findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean): Promise<Trigger[]>;
   /**
    * The compare-and-set that makes a slot fire once: if the trigger is `active`, its `nextRunAt`
    * equals `slot` and its `version` equals `expectedVersion`, apply `update`, increment the version

@@ -656,6 +656,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (at < this.#timerAt) this.#arm();
   }
 
+  /** Whether this exact version of a trigger is queued here (a poll need not bring it again). */
+  readonly #holds = (id: string, version: number): boolean => {
+    const queued = this.#queued.get(id);
+    return queued !== undefined && queued.seq !== IN_FLIGHT && queued.version === version;
+  };
+
   #wakeAt(at: number): void {
     if (this.#state !== 'running') return;
     this.#heap.push({ kind: 'wake', at, priority: 0, seq: this.#seq++ });
@@ -820,7 +826,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const fullEvery = Math.max(1, Math.ceil(this.#o.lookaheadMs / this.#o.pollIntervalMs));
     const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery;
     const after = full || this.#polledUntil === null ? undefined : new Date(this.#polledUntil);
-    const due = await this.#o.triggerStore.findDue(new Date(until), this.#o.pollBatchSize, handlers, after);
+    const due = await this.#o.triggerStore.findDue(new Date(until), this.#o.pollBatchSize, handlers, after, this.#holds);
     for (let i = 0; i < due.length; i++) {
       // A big answer is queued in chunks, letting due timers fire in between.
       if (i > 0 && i % ENQUEUE_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -80,4 +80,17 @@ describe('MemoryTriggerStore.findDue', () => {
     expect(late.every((t) => t.nextRunAt!.getTime() > base + 2999)).toBe(true);
     expect(late).toHaveLength(due.filter((t) => t.nextRunAt!.getTime() > base + 2999).length);
   });
+
+  it('leaves out the triggers the caller holds at that version', async () => {
+    const store = new MemoryTriggerStore();
+    const base = Date.UTC(2026, 2, 2, 9, 0, 0);
+    for (let i = 0; i < 10; i++) await store.insert(makeTrigger({ id: `t${i}`, nextRunAt: new Date(base + i * 100) }));
+    const all = await store.findDue(new Date(base + 10_000), 100, ['h']);
+    const heldVersions = new Map(all.filter((_, i) => i % 2 === 0).map((t) => [t.id, t.version]));
+    // t0 changed since the caller read it: a new version is not held.
+    await store.replace({ ...all[0]!, name: 'renamed', version: all[0]!.version + 1 }, all[0]!.version);
+    const answer = await store.findDue(new Date(base + 10_000), 100, ['h'], undefined, (id, version) => heldVersions.get(id) === version);
+    expect(answer.map((t) => t.id)).toEqual(['t0', 't1', 't3', 't5', 't7', 't9']);
+    expect(answer[0]?.name).toBe('renamed');
+  });
 });

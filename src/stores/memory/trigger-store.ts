@@ -71,12 +71,13 @@ export class MemoryTriggerStore implements TriggerStore {
   /**
    * @inheritdoc
    *
-   * Read one second of due times at a time, and copy at most `COPY_CHUNK` triggers, before the
+   * Triggers the caller `held` already are skipped before they are copied. Read one second of
+   * due times at a time, and copy at most `COPY_CHUNK` triggers, before the
    * event loop gets a turn: a poll that brings a few thousand triggers would otherwise hold the
    * thread for milliseconds while slots fall due. A trigger claimed in between is copied as it
    * is then (a newer version, which the engine sorts out like any answer that raced a claim).
    */
-  async findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]> {
+  async findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean): Promise<Trigger[]> {
     const bound = until.getTime();
     const lower = after?.getTime() ?? Number.NEGATIVE_INFINITY;
     const wanted = new Set(handlers);
@@ -99,6 +100,8 @@ export class MemoryTriggerStore implements TriggerStore {
         // Checked again: a claim may have moved it on while the loop turned.
         if (!trigger || !this.#isLive(trigger, entry.at) || !wanted.has(trigger.handler)) continue;
         seen.add(entry.id);
+        // A full poll re-reads the whole window: what the caller holds unchanged is not copied again.
+        if (held?.(trigger.id, trigger.version)) continue;
         out.push(cloneTrigger(trigger));
         if (out.length >= limit) return out;
         if (++sinceYield >= COPY_CHUNK) {

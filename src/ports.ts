@@ -208,6 +208,12 @@ export interface LockManager {
   renew(lease: Lease, ttlMs: number, now: Date): Promise<Lease | null>;
   /** Give the lock up if still held by this lease. Returns whether it was. */
   release(lease: Lease): Promise<boolean>;
+  /**
+   * Optional: the owners of the locks whose key starts with `prefix` and that have not expired at
+   * `now`, each once. The engine reads the live instances with it (each holds `member:<id>`) to
+   * share the triggers among them; without it every instance tries every slot.
+   */
+  holders?(prefix: string, now: Date): Promise<string[]>;
 }
 
 /** Context handed to an in-thread handler. */

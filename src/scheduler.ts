@@ -37,6 +37,7 @@ import {
 } from './engine/outcome.js';
 import { isModuleHandler } from './runners/module-loader.js';
 import { assertTransition, historyEntry } from './engine/job-state.js';
+import { Membership } from './engine/membership.js';
 import { RunContext, RunningJob } from './engine/running-job.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
@@ -111,6 +112,8 @@ export interface HealthReport {
   clockOffsetMs: number;
   /** Whether that offset is beyond `clockSkewToleranceMs`. */
   clockSkewed: boolean;
+  /** Live instances sharing the store as of the last poll, this one included (1 when alone, or with `ownership: 'race'`). */
+  members: number;
 }
 
 /** Per-trigger figures of `stats()`. */
@@ -188,6 +191,8 @@ const CLOCK_CHECK_EVERY_MS = 60 * 1000;
 /** Slots fired, and attempts started, per event-loop turn before yielding. */
 const FIRE_BATCH = 64;
 const RUNNING: JobStatus[] = ['running'];
+/** How much later than its owner an instance fires a trigger it holds but does not own. */
+const HANDOFF_DELAY_MS = 25;
 /** Poll answers are queued this many triggers per event-loop turn. */
 const ENQUEUE_CHUNK = 1000;
 /** `#queued` seq of a slot whose claim is in flight. */
@@ -201,6 +206,7 @@ const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSy
 export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #o: ResolvedOptions;
   readonly #inline = new InlineJobRunner();
+  readonly #membership: Membership;
   readonly #handlers = new Map<string, HandlerRegistration>();
   readonly #heap = new BinaryHeap<HeapEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
   // triggerId -> seq of its live heap entry; an entry whose seq differs is stale.
@@ -243,6 +249,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   constructor(options: SchedulerOptions = {}) {
     super();
     this.#o = resolveOptions(options);
+    // A member that missed three polls in a row is taken for gone.
+    this.#membership = new Membership(this.#o.lockManager, this.#o.instanceId, 3 * this.#o.pollIntervalMs);
   }
 
   /** This instance's id. */
@@ -355,6 +363,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#pollTimer = null;
     this.#heap.clear();
     this.#queued.clear();
+    // Leave at once, so the others take this instance's triggers at their next poll.
+    await this.#membership.leave().catch((error: unknown) =>
+      this.#o.logger.warn({ error: toError(error).message }, 'leaving the membership failed; it runs out by itself'),
+    );
     await Promise.allSettled([...this.#inFlight]);
     if (graceful && this.#running.size > 0) {
       let timer: TimerHandle | null = null;
@@ -584,6 +596,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       lastPollError: this.#lastPollError,
       clockOffsetMs: this.#clockOffsetMs,
       clockSkewed: Math.abs(this.#clockOffsetMs) > this.#o.clockSkewToleranceMs,
+      members: Math.max(1, this.#membership.members.length),
     };
   }
 
@@ -641,16 +654,29 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** Put a trigger's next slot in the heap if it is due within the look-ahead window. */
-  #enqueue(trigger: Trigger): void {
+  /**
+   * Put a trigger's next slot in the heap if it is due within the look-ahead window.
+   *
+   * With several members (`ownership: 'rendezvous'`): a poll brings only the triggers this
+   * instance owns, or slots overdue by `takeoverMs` (their owner died, stalls or is full). A
+   * trigger added or changed here is queued here whoever owns it (the others see it only at their
+   * next full poll), and so is the successor of a slot claimed here: an instance that fired a
+   * trigger keeps firing it until it loses a claim, so no slot waits for the owner to learn of
+   * the trigger. Successors of triggers owned elsewhere fire `HANDOFF_DELAY_MS` late, so that once
+   * the owner holds the trigger too it wins the race and the other drops out.
+   */
+  #enqueue(trigger: Trigger, origin: 'poll' | 'local' | 'successor'): void {
     if (this.#state !== 'running' || trigger.status !== 'active' || trigger.nextRunAt === null) return;
     if (!this.#handlers.has(trigger.handler)) return;
     const slot = trigger.nextRunAt.getTime();
-    if (slot > this.#o.clock.now() + this.#o.lookaheadMs) return;
+    const now = this.#o.clock.now();
+    if (slot > now + this.#o.lookaheadMs) return;
+    const owned = origin === 'local' || this.#membership.owns(trigger.id);
+    if (!owned && origin === 'poll' && slot > now - this.#o.takeoverMs) return;
     const queued = this.#queued.get(trigger.id);
     if (queued && (trigger.version < queued.version || (queued.slot === slot && queued.version >= trigger.version))) return;
     const seq = this.#seq++;
-    const at = slot + (trigger.jitterMs > 0 ? slotJitter(trigger.jitterMs) : 0);
+    const at = slot + (trigger.jitterMs > 0 ? slotJitter(trigger.jitterMs) : 0) + (owned || origin === 'poll' ? 0 : HANDOFF_DELAY_MS);
     this.#queued.set(trigger.id, { seq, slot, version: trigger.version });
     this.#heap.push({ kind: 'slot', at, priority: trigger.priority, seq, slot, trigger });
     if (at < this.#timerAt) this.#arm();
@@ -784,7 +810,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const now = this.#o.clock.now();
       const handlers = this.#usableHandlerNames();
       await this.#measureClock(now);
+      // The members changed: another instance's triggers may be ours now (or ours theirs), and
+      // slots skipped as someone else's sit inside the window a delta poll would not read again.
+      if (this.#o.ownership === 'rendezvous' && (await this.#membership.refresh(this.#storeNow()))) this.#polledUntil = null;
       await this.#loadDue(now, handlers);
+      if (this.#membership.members.length > 1) await this.#takeOverOverdue(now, handlers);
       const edges = await this.#o.triggerStore.dependencyEdges();
       this.#dependents.clear();
       for (const edge of edges) addTo(this.#dependents, edge.after, edge.id);
@@ -830,12 +860,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     for (let i = 0; i < due.length; i++) {
       // A big answer is queued in chunks, letting due timers fire in between.
       if (i > 0 && i % ENQUEUE_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      this.#enqueue(due[i]!);
+      this.#enqueue(due[i]!, 'poll');
     }
     this.#pollsSinceFull = full ? 1 : this.#pollsSinceFull + 1;
     // A full batch may have left triggers due at the last instant it returned: look there again.
     const last = due.length >= this.#o.pollBatchSize ? due[due.length - 1]?.nextRunAt : undefined;
     this.#polledUntil = last ? last.getTime() - 1 : until;
+  }
+
+  /**
+   * Slots still unclaimed `takeoverMs` after their time, whoever owns them: their instance died
+   * (before its membership ran out), stalls, or is full. One query per poll, usually empty.
+   */
+  async #takeOverOverdue(now: number, handlers: string[]): Promise<void> {
+    const overdue = await this.#o.triggerStore.findDue(new Date(now - this.#o.takeoverMs), this.#o.pollBatchSize, handlers, undefined, this.#holds);
+    for (const trigger of overdue) this.#enqueue(trigger, 'poll');
   }
 
   /** Cluster-wide chores, done by whichever instance holds the maintenance lock. */
@@ -897,7 +936,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         this.#clearInFlight(claim.id);
         continue;
       }
-      this.#enqueue(claimed);
+      this.#enqueue(claimed, 'successor');
       // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
       this.#clearInFlight(claim.id);
       if (plan.fireFor === null) {
@@ -1665,7 +1704,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #noteTrigger(trigger: Trigger): void {
     if (trigger.schedule.kind === 'after') addTo(this.#dependents, trigger.schedule.after, trigger.id);
     this.#queued.delete(trigger.id);
-    this.#enqueue(trigger);
+    this.#enqueue(trigger, 'local');
   }
 
   async #rewrite(id: string, event: 'trigger:updated' | 'trigger:paused' | 'trigger:resumed', change: (current: Trigger) => Trigger): Promise<Trigger> {

@@ -36,6 +36,17 @@ export interface SchedulerOptions {
   pollBatchSize?: number;
   /** Lease length of a running job, in ms (default 30000); renewed every third of it. */
   leaseMs?: number;
+  /**
+   * How instances sharing a store divide the slots (default `'rendezvous'`): each trigger's slots
+   * go to one live instance, picked by rendezvous hashing over the instances that polled within
+   * the last three poll intervals; the others leave them alone unless a slot stays unclaimed
+   * `takeoverMs` past its time (its instance died, stalls or is full). `'race'`: every instance
+   * tries to claim every slot (n claims per slot at n instances, one wins). Either way each slot
+   * fires once; needs `LockManager.holders`, else it races.
+   */
+  ownership?: 'rendezvous' | 'race';
+  /** How long a slot may stay unclaimed by its owner before any instance takes it, in ms (default 2 × `pollIntervalMs`). */
+  takeoverMs?: number;
   /** A slot later than this is a misfire and follows the trigger's misfire policy, in ms (default 60000). */
   misfireGraceMs?: number;
   /** Most missed slots that `misfire: 'run-all'` replays (default 100); older ones are skipped. */
@@ -71,6 +82,8 @@ export interface ResolvedOptions {
   lookaheadMs: number;
   pollBatchSize: number;
   leaseMs: number;
+  ownership: 'rendezvous' | 'race';
+  takeoverMs: number;
   misfireGraceMs: number;
   maxMisfireRuns: number;
   jobRetentionMs: number;
@@ -104,6 +117,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     lookaheadMs,
     pollBatchSize: positiveInt(options.pollBatchSize, 'pollBatchSize', 20_000),
     leaseMs: positiveInt(options.leaseMs, 'leaseMs', 30_000),
+    ownership: ownershipOption(options.ownership),
+    takeoverMs: positiveInt(options.takeoverMs, 'takeoverMs', 2 * pollIntervalMs),
     misfireGraceMs: nonNegativeInt(options.misfireGraceMs, 'misfireGraceMs', 60_000),
     maxMisfireRuns: positiveInt(options.maxMisfireRuns, 'maxMisfireRuns', 100),
     jobRetentionMs: positiveInt(options.jobRetentionDays, 'jobRetentionDays', 90) * DAY_MS,
@@ -115,6 +130,12 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
   };
+}
+
+function ownershipOption(value: unknown): 'rendezvous' | 'race' {
+  if (value === undefined) return 'rendezvous';
+  if (value !== 'rendezvous' && value !== 'race') throw new InvalidTriggerConfigError('ownership', "must be 'rendezvous' or 'race'");
+  return value;
 }
 
 function positiveInt(value: unknown, field: string, fallback: number): number {

@@ -352,6 +352,21 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         const c = await lockManager.acquire('k', 'c', 1000, at(2200));
         expect(c?.token).toBeGreaterThan(b!.token);
       });
+
+      it('lists the owners of the live locks under a prefix', async () => {
+        const { lockManager } = await fresh();
+        expect(lockManager.holders).toBeTypeOf('function');
+        await lockManager.acquire('member:a', 'a', 1000, at(0));
+        await lockManager.acquire('member:b', 'b', 5000, at(0));
+        const c = await lockManager.acquire('member:c', 'c', 5000, at(0));
+        await lockManager.acquire('membership', 'x', 5000, at(0));
+        await lockManager.acquire('other:d', 'd', 5000, at(0));
+        await lockManager.release(c!);
+        // a expired at 1000; c released; 'membership' and 'other:d' are not under the prefix.
+        expect((await lockManager.holders!('member:', at(2000))).sort()).toEqual(['b']);
+        expect((await lockManager.holders!('member:', at(500))).sort()).toEqual(['a', 'b']);
+        expect(await lockManager.holders!('none:', at(0))).toEqual([]);
+      });
     });
 
     runSchedulerContract(fresh);

@@ -149,6 +149,8 @@ describe('other methods validate too', () => {
   it('constructor options and register validate', () => {
     expect(() => new Scheduler({ concurrency: 0 })).toThrow(expect.objectContaining({ field: 'concurrency' }));
     expect(() => new Scheduler({ pollIntervalMs: 5000, lookaheadMs: 1000 })).toThrow(expect.objectContaining({ field: 'lookaheadMs' }));
+    expect(() => new Scheduler({ ownership: 'leader' as never })).toThrow(expect.objectContaining({ field: 'ownership', code: 'ERR_INVALID_TRIGGER_CONFIG' }));
+    expect(() => new Scheduler({ takeoverMs: -1 })).toThrow(expect.objectContaining({ field: 'takeoverMs' }));
     expect(() => rig.scheduler.register('h', () => undefined)).toThrow(expect.objectContaining({ field: 'name' }));
     expect(() => rig.scheduler.register('x', 42 as never)).toThrow(expect.objectContaining({ field: 'handler' }));
     expect(() => rig.scheduler.register('y', () => undefined, { concurrency: -1 })).toThrow(

@@ -35,4 +35,13 @@ export class MemoryLockManager implements LockManager {
     this.#locks.delete(lease.key);
     return true;
   }
+
+  /** @inheritdoc */
+  async holders(prefix: string, now: Date): Promise<string[]> {
+    const owners = new Set<string>();
+    for (const [key, lease] of this.#locks) {
+      if (key.startsWith(prefix) && lease.expiresAt.getTime() > now.getTime()) owners.add(lease.owner);
+    }
+    return [...owners];
+  }
 }

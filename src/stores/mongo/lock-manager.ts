@@ -120,6 +120,20 @@ export class MongoLockManager implements LockManager {
     return result.deletedCount === 1;
   }
 
+  /**
+   * @inheritdoc
+   *
+   * A range on `_id` (the prefix up to the highest code unit after it), so MongoDB answers from the
+   * `_id` index; expiry is checked in the query, not left to the TTL monitor.
+   */
+  async holders(prefix: string, now: Date): Promise<string[]> {
+    const from = str(prefix, 'prefix');
+    const docs = await this.#locks
+      .find({ _id: { $gte: from, $lt: `${from}\uffff` }, expiresAt: { $gt: date(now, 'now') } }, { projection: { owner: 1 } })
+      .toArray();
+    return [...new Set(docs.map((doc) => doc.owner))];
+  }
+
   /** Next token of a key: `$inc` upsert on its counter. A drawn token that goes unused is harmless. */
   async #drawToken(key: string): Promise<number> {
     for (let attempt = 1; ; attempt++) {

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { Membership, rendezvousScore } from '../../src/engine/membership.js';
+import type { LockManager } from '../../src/ports.js';
+import { MemoryLockManager } from '../../src/stores/memory/index.js';
+
+const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
+const ids = Array.from({ length: 3000 }, (_, i) => `trigger-${i}`);
+
+async function members(lockManager: MemoryLockManager, names: string[], at: number): Promise<Membership[]> {
+  const all = names.map((name) => new Membership(lockManager, name, 3000));
+  for (const member of all) await member.refresh(new Date(at));
+  // A second round: the first members read the list before the later ones joined.
+  for (const member of all) await member.refresh(new Date(at));
+  return all;
+}
+
+describe('Membership', () => {
+  it('gives every trigger to exactly one member, in roughly equal shares', async () => {
+    const all = await members(new MemoryLockManager(), ['a', 'b', 'c'], T0);
+    expect(all.map((m) => m.members)).toEqual([['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
+    const shares = all.map((m) => ids.filter((id) => m.owns(id)).length);
+    expect(shares.reduce((a, b) => a + b, 0)).toBe(ids.length);
+    for (const id of ids) expect(all.filter((m) => m.owns(id))).toHaveLength(1);
+    for (const share of shares) expect(share).toBeGreaterThan(ids.length * 0.27);
+  });
+
+  it('moves only the leaving member’s triggers, and notices members that stop renewing', async () => {
+    const lockManager = new MemoryLockManager();
+    const [a, b, c] = await members(lockManager, ['a', 'b', 'c'], T0);
+    const before = new Map(ids.map((id) => [id, [a!, b!, c!].find((m) => m.owns(id))]));
+    await c!.leave();
+    expect(await a!.refresh(new Date(T0 + 100))).toBe(true);
+    expect(await b!.refresh(new Date(T0 + 100))).toBe(true);
+    expect(await b!.refresh(new Date(T0 + 150))).toBe(false);
+    expect(a!.members).toEqual(['a', 'b']);
+    for (const id of ids) {
+      const owner = before.get(id);
+      if (owner !== c) expect(owner!.owns(id)).toBe(true);
+    }
+    // b stops renewing: after its 3 s the others take it for gone.
+    expect(await a!.refresh(new Date(T0 + 2000))).toBe(false);
+    expect(await a!.refresh(new Date(T0 + 3200))).toBe(true);
+    expect(a!.members).toEqual(['a']);
+    expect(ids.every((id) => a!.owns(id))).toBe(true);
+  });
+
+  it('owns everything without a LockManager that lists holders', async () => {
+    const locks = new MemoryLockManager();
+    const plain: LockManager = { acquire: locks.acquire.bind(locks), renew: locks.renew.bind(locks), release: locks.release.bind(locks) };
+    const member = new Membership(plain, 'a', 3000);
+    expect(await member.refresh(new Date(T0))).toBe(false);
+    expect(ids.every((id) => member.owns(id))).toBe(true);
+  });
+
+  it('scores are stable and spread', () => {
+    expect(rendezvousScore('a', 'x')).toBe(rendezvousScore('a', 'x'));
+    const scores = new Set(ids.map((id) => rendezvousScore('instance-1', id)));
+    expect(scores.size).toBeGreaterThan(ids.length - 5);
+  });
+});

@@ -89,6 +89,10 @@ const POLL_METHODS = new Set([
   'jobStore.purge',
   'lockManager.acquire',
   'lockManager.release',
+  // Membership: renewed and read once per poll (the round-trip run uses no concurrency permits,
+  // the only other user of renew).
+  'lockManager.renew',
+  'lockManager.holders',
 ]);
 
 function dbName(label: string): string {

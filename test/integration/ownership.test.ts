@@ -5,25 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { SlotClaim, SlotClaimUpdate } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
-import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
-import type { Trigger } from '../../src/types.js';
+import { MemoryJobStore, MemoryLockManager } from '../../src/stores/memory/index.js';
+import { CountingTriggerStore } from '../helpers/counting-store.js';
 import { T0 } from '../helpers/setup.js';
-
-class CountingTriggerStore extends MemoryTriggerStore {
-  claims = 0;
-
-  override async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
-    this.claims += 1;
-    return super.claimSlot(id, slot, expectedVersion, update);
-  }
-
-  override async claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null>> {
-    this.claims += claims.length;
-    return super.claimSlots(claims);
-  }
-}
 
 interface Fire {
   key: string;

@@ -4,31 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { SlotClaim, SlotClaimUpdate } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
-import { MemoryTriggerStore } from '../../src/stores/memory/index.js';
 import type { Trigger } from '../../src/types.js';
+import { CountingTriggerStore } from '../helpers/counting-store.js';
 import { T0 } from '../helpers/setup.js';
 
-class SlowPollStore extends MemoryTriggerStore {
+class SlowPollStore extends CountingTriggerStore {
   hold = false;
-  claims = 0;
   readonly #held: Array<() => void> = [];
 
   override async findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]> {
     const answer = await super.findDue(until, limit, handlers, after);
     if (!this.hold) return answer;
     return new Promise((resolve) => this.#held.push(() => resolve(answer)));
-  }
-
-  override async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
-    this.claims += 1;
-    return super.claimSlot(id, slot, expectedVersion, update);
-  }
-
-  override async claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null>> {
-    this.claims += claims.length;
-    return super.claimSlots(claims);
   }
 
   release(): void {

@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DueIndex, type DueEntry } from '../../src/stores/memory/due-index.js';
 import { MemoryTriggerStore } from '../../src/stores/memory/index.js';
 import { makeTrigger } from '../contract/index.js';
-
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 /** Every live entry in (lower, upper], earliest first, read the way the memory store reads. */
 function read(index: DueIndex, lower: number, upper: number, live: Map<string, number>): DueEntry[] {
@@ -29,7 +18,7 @@ function read(index: DueIndex, lower: number, upper: number, live: Map<string, n
 describe('DueIndex', () => {
   it('reads ranges like a sorted scan of the live entries, across random adds and moves', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const index = new DueIndex();
       const live = new Map<string, number>();
       for (let step = 0; step < 400; step++) {

@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, MAX_BACKOFF_DELAY_MS, normalizeRetry, slotJitter } from '../../../src/schedule/index.js';
 import type { BackoffPolicy } from '../../../src/types.js';
 import { configError } from './helpers.js';
-
-/** Deterministic uniform source (mulberry32) so the property loops are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../helpers/random.js';
 
 describe('backoffDelay', () => {
   it('fixed, linear, exponential without jitter', () => {
@@ -31,7 +20,7 @@ describe('backoffDelay', () => {
   });
 
   it('jitter bounds hold for every draw (property loop)', () => {
-    const random = seeded(42);
+    const random = seededRandom(42);
     const types: BackoffPolicy['type'][] = ['fixed', 'linear', 'exponential'];
     let sawLow = false;
     let sawHigh = false;
@@ -72,7 +61,7 @@ describe('backoffDelay', () => {
 
 describe('slotJitter', () => {
   it('draws integers in [0, jitterMs)', () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 2_000; i++) {
       const jitterMs = 1 + Math.floor(random() * 5_000);
       const j = slotJitter(jitterMs, random);

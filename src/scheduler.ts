@@ -907,12 +907,30 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * `#admit` one by one.
    */
   async #fireSlots(entries: SlotEntry[]): Promise<void> {
+    try {
+      await this.#claimAndAdmit(entries);
+    } catch (error) {
+      // Not a store answer (those are handled per slot): a bug or a corrupt record. Report it and
+      // let the next poll bring the slots again.
+      for (const entry of entries) this.#clearInFlight(entry.trigger.id);
+      this.#fail(new StoreError(`firing ${entries.length} slots failed: ${toError(error).message}`, { cause: error }));
+    }
+  }
+
+  async #claimAndAdmit(entries: SlotEntry[]): Promise<void> {
     const now = this.#now();
     const plans: Array<{ fireFor: Date | null; next: Date | null }> = [];
     const claims: SlotClaim[] = [];
     for (const entry of entries) {
       const slot = new Date(entry.slot);
-      const plan = this.#misfirePlan(entry.trigger, slot, now);
+      let plan: { fireFor: Date | null; next: Date | null };
+      try {
+        plan = this.#misfirePlan(entry.trigger, slot, now);
+      } catch (error) {
+        this.#clearInFlight(entry.trigger.id);
+        this.#fail(new StoreError(`firing ${entry.trigger.id} at ${slot.toISOString()} failed: ${toError(error).message}`, { cause: error }));
+        continue;
+      }
       plans.push(plan);
       claims.push({
         id: entry.trigger.id,
@@ -921,6 +939,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         update: { nextRunAt: plan.next, lastRunAt: plan.fireFor ?? slot, status: plan.next === null ? 'completed' : 'active', updatedAt: now },
       });
     }
+    if (claims.length === 0) return;
     const results = await this.#claimSlots(claims);
     const admits: Array<{ trigger: Trigger; draft: JobDraft }> = [];
     for (let i = 0; i < claims.length; i++) {

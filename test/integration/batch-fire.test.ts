@@ -109,6 +109,27 @@ describe('batched firing', () => {
   });
 });
 
+describe('a slot that cannot be planned', () => {
+  it('is reported, and the other slots of its batch still fire', async () => {
+    const clock = new ManualClock(T0);
+    const triggerStore = new MemoryTriggerStore();
+    const scheduler = new Scheduler({ clock, triggerStore, pollIntervalMs: 1000, lookaheadMs: 5000 });
+    schedulers.push(scheduler);
+    const errors: Error[] = [];
+    const ran: string[] = [];
+    scheduler.on('error', (error) => errors.push(error));
+    scheduler.register('h', (ctx) => void ran.push(ctx.job.triggerId));
+    // A record no addTrigger would write (a corrupt document): its next slot cannot be computed.
+    await triggerStore.insert(makeTrigger({ id: 'corrupt', schedule: { kind: 'cron', cron: 'not a cron', timezone: 'UTC' }, nextRunAt: new Date(T0 + 1000) }));
+    await triggerStore.insert(makeTrigger({ id: 'fine', schedule: { kind: 'at', at: new Date(T0 + 1000) }, nextRunAt: new Date(T0 + 1000) }));
+    await scheduler.start();
+    await clock.advance(2000);
+    expect(ran).toEqual(['fine']);
+    expect(errors.some((error) => error.message.includes('corrupt'))).toBe(true);
+    expect(scheduler.state).toBe('running');
+  });
+});
+
 describe('MemoryTriggerStore.claimSlots', () => {
   it('answers each claim on its own, in order', async () => {
     const store = new MemoryTriggerStore();

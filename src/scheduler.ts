@@ -41,7 +41,6 @@ import { Membership } from './engine/membership.js';
 import { RunContext, RunningJob } from './engine/running-job.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
-import type { Logger } from './logger.js';
 import type {
   HandlerFunction,
   JobPatch,
@@ -1474,8 +1473,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return this.#turnStarts <= FIRE_BATCH;
   }
 
+  /** `#renew` as a function the job context can hold (one per scheduler, not one per job). */
   readonly #renewRun = (run: RunningJob): Promise<void> => this.#renew(run);
 
+  /** Renew one running job's lease (and its permit); abort it when the lease is lost or a cancel was requested. */
   async #renew(run: RunningJob): Promise<void> {
     if (run.reason) return;
     const { job } = run;

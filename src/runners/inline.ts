@@ -32,7 +32,7 @@ export class InlineJobRunner implements JobRunner {
   readonly #loaded = new Map<string, Promise<HandlerFunction>>();
   readonly #meter = new ProcessMeter();
   #active = 0;
-  #onIdle: (() => void) | null = null;
+  readonly #idleWaiters: Array<() => void> = [];
   #closed = false;
 
   /** Both kinds: functions are called directly, modules are imported into this thread. */
@@ -126,7 +126,7 @@ export class InlineJobRunner implements JobRunner {
 
   #untrack(): void {
     this.#active -= 1;
-    if (this.#active === 0) this.#onIdle?.();
+    if (this.#active === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   /**
@@ -137,11 +137,14 @@ export class InlineJobRunner implements JobRunner {
     this.#closed = true;
     if (this.#active === 0) return;
     let timer: NodeJS.Timeout | undefined;
+    let idle: (() => void) | undefined;
     await new Promise<void>((resolve) => {
-      this.#onIdle = resolve;
+      idle = resolve;
+      this.#idleWaiters.push(resolve);
       timer = setTimeout(resolve, options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
     });
-    this.#onIdle = null;
+    const waiting = this.#idleWaiters.indexOf(idle!);
+    if (waiting >= 0) this.#idleWaiters.splice(waiting, 1);
     clearTimeout(timer);
   }
 

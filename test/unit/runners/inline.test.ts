@@ -211,6 +211,17 @@ describe('InlineJobRunner', () => {
       expect(failure(await runner.run({ handler: () => 1, context: makeContext() }))).toBeInstanceOf(SchedulerStoppedError);
     });
 
+    it('lets several close() calls wait for the same handlers', async () => {
+      const runner = new InlineJobRunner();
+      let release: () => void = () => undefined;
+      void runner.run({ handler: () => new Promise<void>((resolve) => (release = resolve)), context: makeContext(), callerWatchesAbort: true });
+      const t0 = performance.now();
+      const closing = [runner.close({ timeoutMs: 5000 }), runner.close({ timeoutMs: 5000 })];
+      setTimeout(() => release(), 30);
+      await Promise.all(closing);
+      expect(performance.now() - t0).toBeLessThan(2000);
+    });
+
     it('gives up waiting after timeoutMs', async () => {
       const runner = new InlineJobRunner();
       void runner.run({ handler: () => new Promise<never>(() => {}), context: makeContext() });

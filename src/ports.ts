@@ -32,9 +32,13 @@ export interface SlotClaimUpdate {
 
 /** One slot claim of a batch: the arguments of `TriggerStore.claimSlot`. */
 export interface SlotClaim {
+  /** Trigger id. */
   id: string;
+  /** The slot being claimed: the trigger's `nextRunAt` as the caller read it. */
   slot: Date;
+  /** The trigger's `version` as the caller read it. */
   expectedVersion: number;
+  /** What to write when the claim wins. */
   update: SlotClaimUpdate;
 }
 

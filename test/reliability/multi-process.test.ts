@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { rendezvousScore } from '../../src/engine/membership.js';
 import { Scheduler } from '../../src/index.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import { detectCapabilities, stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
@@ -67,12 +68,38 @@ afterAll(async () => {
   await stopSharedMongo();
 });
 
+let triggerIdsInUse: string[] = [];
+
+/** The trigger ids of the running test (set by `addTriggers`). */
 function triggerIds(): string[] {
-  return Array.from({ length: TRIGGERS }, (_, i) => `t${i + 1}`);
+  return triggerIdsInUse;
+}
+
+/**
+ * `TRIGGERS` ids such that every worker owns at least one under slot ownership (rendezvous
+ * hashing over the workers' instance ids), so that every process runs jobs from the start: with
+ * five triggers and three processes, one process would otherwise own none about a third of the time.
+ */
+function coveringTriggerIds(instanceIds: string[]): string[] {
+  const ownerOf = (id: string): string =>
+    instanceIds.reduce((best, member) => (rendezvousScore(member, id) > rendezvousScore(best, id) ? member : best), instanceIds[0]!);
+  const chosen: string[] = [];
+  const owned = new Set<string>();
+  for (let k = 1; chosen.length < TRIGGERS; k++) {
+    const id = `t${k}`;
+    const owner = ownerOf(id);
+    // Take it if its owner has none yet, or while there is room beyond the owners still missing.
+    if (!owned.has(owner) || TRIGGERS - chosen.length > instanceIds.length - owned.size) {
+      chosen.push(id);
+      owned.add(owner);
+    }
+  }
+  return chosen;
 }
 
 /** Add the triggers from this (non-started) process: `every` 500 ms from an aligned `startAt`. */
-async function addTriggers(backend: MongoBackend, startAt: number): Promise<void> {
+async function addTriggers(backend: MongoBackend, startAt: number, workers: WorkerHandle[]): Promise<void> {
+  triggerIdsInUse = coveringTriggerIds(workers.map((w) => w.instanceId));
   const admin = new Scheduler({ ...backend, instanceId: 'test-admin' });
   admin.register(HANDLER, () => undefined);
   for (const id of triggerIds()) {
@@ -179,7 +206,7 @@ describe('several scheduler processes on one database', () => {
 
     const workers = await startWorkers(uri, testDb.dbName, 'kill');
     const startAt = alignedStart(1000);
-    await addTriggers(backend, startAt);
+    await addTriggers(backend, startAt, workers);
 
     // Jobs are flowing: every trigger and every process has a finished run.
     await waitFor(
@@ -318,7 +345,7 @@ describe('several scheduler processes on one database', () => {
 
     const workers = await startWorkers(server.uri, dbName, 'restart');
     const startAt = alignedStart(1000);
-    await addTriggers(backend, startAt);
+    await addTriggers(backend, startAt, workers);
     await waitFor(
       async () =>
         (await jobs.countDocuments({ status: 'succeeded' })) >= 2 * TRIGGERS &&

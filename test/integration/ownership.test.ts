@@ -120,6 +120,21 @@ describe('slot ownership', () => {
     expect(Math.max(...[...slots.values()].map((f) => f[0]!.lateMs))).toBeLessThanOrEqual(3000);
   });
 
+  it('an instance that stops hands its triggers over at the others’ next poll, with no slot late', async () => {
+    const { clock, schedulers, fires } = await cluster(['a', 'b', 'c']);
+    await addEvery(schedulers[0]!, 30);
+    await clock.advance(6500);
+    const c = schedulers[2]!;
+    expect(fires.some((f) => f.instance === 'c')).toBe(true);
+    await c.stop();
+    const stoppedAt = clock.now();
+    await clock.advance(6000);
+    const after = slotsIn(fires, stoppedAt + 1000, stoppedAt + 5000);
+    expect(after.size).toBe(30 * 4);
+    expect([...after.values()].every((f) => f.length === 1 && f[0]!.instance !== 'c' && f[0]!.lateMs === 0)).toBe(true);
+    expect((await schedulers[0]!.health()).members).toBe(2);
+  });
+
   it('an instance that is full has its slots taken over', async () => {
     const { clock, schedulers, fires } = await cluster(['a', 'b'], { concurrency: (name) => (name === 'a' ? 1 : 100) });
     const [a] = schedulers;

@@ -249,7 +249,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     super();
     this.#o = resolveOptions(options);
     // A member that missed three polls in a row is taken for gone.
-    this.#membership = new Membership(this.#o.lockManager, this.#o.instanceId, 3 * this.#o.pollIntervalMs);
+    this.#membership = new Membership(this.#o.lockManager, this.#o.instanceId, 3 * this.#o.pollIntervalMs, () => this.#usableHandlerNames());
   }
 
   /** This instance's id. */
@@ -670,7 +670,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const slot = trigger.nextRunAt.getTime();
     const now = this.#o.clock.now();
     if (slot > now + this.#o.lookaheadMs) return;
-    const owned = origin === 'local' || this.#membership.owns(trigger.id);
+    const owned = origin === 'local' || this.#membership.owns(trigger.id, trigger.handler);
     if (!owned && origin === 'poll' && slot > now - this.#o.takeoverMs) return;
     const queued = this.#queued.get(trigger.id);
     if (queued && (trigger.version < queued.version || (queued.slot === slot && queued.version >= trigger.version))) return;

@@ -1,9 +1,11 @@
 /**
  * Which live instance fires which trigger's slots. Every instance holds an expiring lock
- * `member:<instanceId>`, renewed on each poll, and reads who else holds one; a trigger belongs to
- * the member that ranks first for it by rendezvous hashing (highest hash of member and trigger
- * id). Every member computes the same owner from the same member list, and when a member joins
- * or leaves only the triggers it wins or held change hands.
+ * `member:<instanceId>`, renewed on each poll, whose owner field names the instance and the
+ * handlers it has registered, and reads who else holds one; a trigger belongs to the member that
+ * ranks first for it by rendezvous hashing (highest hash of member and trigger id) among the
+ * members that have the trigger's handler (services sharing a database register different
+ * handlers). Every member computes the same owner from the same list, and when a member joins or
+ * leaves only the triggers it wins or held change hands.
  *
  * Ownership is an optimisation, never a guarantee: the slot claim (compare-and-set) and the job
  * key still make every slot fire once. It spares the n-1 losing claims per slot that n instances
@@ -14,54 +16,80 @@ import type { Lease, LockManager } from '../ports.js';
 
 const MEMBER_PREFIX = 'member:';
 
+interface Member {
+  id: string;
+  /** Its handler names; `null` when its lock does not say (then it is taken to have them all). */
+  handlers: ReadonlySet<string> | null;
+}
+
 /** This instance's view of the live instances. */
 export class Membership {
   readonly #locks: LockManager;
   readonly #instanceId: string;
   readonly #ttlMs: number;
+  readonly #handlers: () => string[];
   #lease: Lease | null = null;
-  #members: string[] = [];
+  #members: Member[] = [];
+  #signature = '';
 
-  constructor(locks: LockManager, instanceId: string, ttlMs: number) {
+  /** @param handlers this instance's handler names (read at every refresh: they may change) */
+  constructor(locks: LockManager, instanceId: string, ttlMs: number, handlers: () => string[]) {
     this.#locks = locks;
     this.#instanceId = instanceId;
     this.#ttlMs = ttlMs;
+    this.#handlers = handlers;
   }
 
-  /** The live members as last read, this instance included, sorted. */
+  /** The live members' ids as last read, this instance included, sorted. */
   get members(): readonly string[] {
-    return this.#members;
+    return this.#members.map((member) => member.id);
   }
 
   /**
    * Renew (or take) this instance's membership and read the live members. Returns whether the
-   * member list changed since the last call.
+   * members or their handlers changed since the last call.
    */
   async refresh(now: Date): Promise<boolean> {
     if (!this.#locks.holders) return false;
+    const owner = JSON.stringify([this.#instanceId, [...this.#handlers()].sort()]);
+    if (this.#lease && this.#lease.owner !== owner) {
+      // Handlers were registered since: say so under a new lease.
+      await this.#locks.release(this.#lease);
+      this.#lease = null;
+    }
     let lease = this.#lease ? await this.#locks.renew(this.#lease, this.#ttlMs, now) : null;
-    lease ??= await this.#locks.acquire(MEMBER_PREFIX + this.#instanceId, this.#instanceId, this.#ttlMs, now);
+    lease ??= await this.#locks.acquire(MEMBER_PREFIX + this.#instanceId, owner, this.#ttlMs, now);
     this.#lease = lease;
-    const holders = await this.#locks.holders(MEMBER_PREFIX, now);
-    const members = [...new Set([...holders, this.#instanceId])].sort();
-    const changed = members.length !== this.#members.length || members.some((member, i) => member !== this.#members[i]);
+    const byId = new Map<string, Member>();
+    for (const holder of [...(await this.#locks.holders(MEMBER_PREFIX, now)), owner]) {
+      const member = parseOwner(holder);
+      byId.set(member.id, member);
+    }
+    const members = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const signature = members.map((m) => `${m.id}\u0000${m.handlers === null ? '*' : [...m.handlers].join(',')}`).join('\n');
+    const changed = signature !== this.#signature;
     this.#members = members;
+    this.#signature = signature;
     return changed;
   }
 
-  /** Whether this instance is the one to fire the trigger's slots (always, when alone). */
-  owns(triggerId: string): boolean {
+  /**
+   * Whether this instance is the one to fire the trigger's slots: the best-ranked of the members
+   * that have its handler (always, when it is the only one).
+   */
+  owns(triggerId: string, handler: string): boolean {
     if (this.#members.length <= 1) return true;
     let best = '';
     let bestScore = -1;
     for (const member of this.#members) {
-      const score = rendezvousScore(member, triggerId);
-      if (score > bestScore || (score === bestScore && member < best)) {
-        best = member;
+      if (member.handlers !== null && !member.handlers.has(handler)) continue;
+      const score = rendezvousScore(member.id, triggerId);
+      if (score > bestScore || (score === bestScore && member.id < best)) {
+        best = member.id;
         bestScore = score;
       }
     }
-    return best === this.#instanceId;
+    return best === '' || best === this.#instanceId;
   }
 
   /** Give up the membership (a stopping instance), so the others take its triggers at once. */
@@ -69,8 +97,22 @@ export class Membership {
     const lease = this.#lease;
     this.#lease = null;
     this.#members = [];
+    this.#signature = '';
     if (lease) await this.#locks.release(lease);
   }
+}
+
+/** A member lock's owner: `[instanceId, handlers]` as JSON, or a bare id (handlers unknown). */
+function parseOwner(owner: string): Member {
+  try {
+    const parsed: unknown = JSON.parse(owner);
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && Array.isArray(parsed[1])) {
+      return { id: parsed[0], handlers: new Set(parsed[1].filter((name): name is string => typeof name === 'string')) };
+    }
+  } catch {
+    // Not ours to read: fall through.
+  }
+  return { id: owner, handlers: null };
 }
 
 /** 32-bit FNV-1a of `member`, a separator and `triggerId`. */

@@ -135,6 +135,29 @@ describe('slot ownership', () => {
     expect((await schedulers[0]!.health()).members).toBe(2);
   });
 
+  it('services with different handlers on one store each fire their own triggers on time', async () => {
+    const clock = new ManualClock(T0);
+    const shared = { triggerStore: new CountingTriggerStore(), jobStore: new MemoryJobStore(), lockManager: new MemoryLockManager() };
+    const fires: Fire[] = [];
+    for (const [name, handler] of [['mailer', 'mail'], ['reporter', 'report']] as const) {
+      const scheduler = new Scheduler({ clock, ...shared, instanceId: name, pollIntervalMs: 1000, lookaheadMs: 5000 });
+      scheduler.register(handler, (ctx) => void fires.push({ key: ctx.job.key, slot: ctx.job.scheduledFor.getTime(), instance: name, lateMs: clock.now() - ctx.job.scheduledFor.getTime() }));
+      running.push(scheduler);
+      await scheduler.start();
+    }
+    // Added from a third process that runs no handlers: both services learn of them from polls.
+    const admin = new Scheduler({ clock, ...shared, instanceId: 'admin' });
+    admin.register('mail', () => undefined);
+    admin.register('report', () => undefined);
+    for (let i = 0; i < 20; i++) await admin.addTrigger({ id: `m${i}`, handler: 'mail', schedule: { every: 1000, startAt: new Date(T0 + 6000) } });
+    for (let i = 0; i < 20; i++) await admin.addTrigger({ id: `r${i}`, handler: 'report', schedule: { every: 1000, startAt: new Date(T0 + 6000) } });
+    await clock.advance(11_500);
+    const slots = slotsIn(fires, T0 + 6000, T0 + 11_000);
+    expect(slots.size).toBe(40 * 5);
+    expect([...slots.values()].every((f) => f.length === 1 && f[0]!.lateMs === 0)).toBe(true);
+    expect([...slots.values()].every((f) => f[0]!.instance === (f[0]!.key.startsWith('slot:m') ? 'mailer' : 'reporter'))).toBe(true);
+  });
+
   it('an instance that is full has its slots taken over', async () => {
     const { clock, schedulers, fires } = await cluster(['a', 'b'], { concurrency: (name) => (name === 'a' ? 1 : 100) });
     const [a] = schedulers;

@@ -1,11 +1,17 @@
 /**
  * Small helpers the backends share to build `stats()` answers.
  */
+import type { JobStatsSummary } from '../ports.js';
 import type { JobStatus } from '../types.js';
 
 /** A zero count for every job status. */
 export function emptyStatusCounts(): Record<JobStatus, number> {
   return { pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
+}
+
+/** A trigger's entry in `stats().byTrigger` before any finished job is counted. */
+export function emptyTriggerStats(): JobStatsSummary['byTrigger'][string] {
+  return { runs: 0, succeeded: 0, failed: 0, lastFinishedAt: null, p50DurationMs: null, p95DurationMs: null };
 }
 
 /** Nearest-rank percentile of an ascending list; `null` for an empty one. */

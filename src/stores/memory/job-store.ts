@@ -8,7 +8,7 @@ import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { applyPatch, fromStoredJob, storedEntry, toStoredJob, type StoredJob } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
-import { emptyStatusCounts, percentile } from '../stats.js';
+import { emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 
 interface PendingEntry {
   at: number;
@@ -212,14 +212,7 @@ export class MemoryJobStore implements JobStore {
       if (filter.triggerId !== undefined && job.triggerId !== filter.triggerId) continue;
       byStatus[job.status] += 1;
       if (job.status !== 'succeeded' && job.status !== 'failed') continue;
-      const entry = (byTrigger[job.triggerId] ??= {
-        runs: 0,
-        succeeded: 0,
-        failed: 0,
-        lastFinishedAt: null,
-        p50DurationMs: null,
-        p95DurationMs: null,
-      });
+      const entry = (byTrigger[job.triggerId] ??= emptyTriggerStats());
       entry.runs += 1;
       entry[job.status] += 1;
       if (job.finishedAt !== null && (!entry.lastFinishedAt || job.finishedAt > entry.lastFinishedAt.getTime())) entry.lastFinishedAt = new Date(job.finishedAt);

@@ -20,7 +20,7 @@ import { StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
-import { emptyStatusCounts, percentile } from '../stats.js';
+import { emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument } from './documents.js';
@@ -351,14 +351,7 @@ export class MongoJobStore implements JobStore {
     for (const row of finishedRows) {
       const { triggerId, status } = row._id;
       if (typeof triggerId !== 'string' || (status !== 'succeeded' && status !== 'failed')) continue;
-      const entry = (byTrigger[triggerId] ??= {
-        runs: 0,
-        succeeded: 0,
-        failed: 0,
-        lastFinishedAt: null,
-        p50DurationMs: null,
-        p95DurationMs: null,
-      });
+      const entry = (byTrigger[triggerId] ??= emptyTriggerStats());
       entry.runs += row.n;
       entry[status] += row.n;
     }

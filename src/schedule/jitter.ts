@@ -3,7 +3,7 @@
  */
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { BackoffPolicy, RetryPolicy } from '../types.js';
-import { describe } from './describe.js';
+import { asObject, describe } from './describe.js';
 
 /** Backoff used when a retry policy names none: 1 s between attempts, no jitter. */
 export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ type: 'fixed', delayMs: 1_000, jitter: 'none' });
@@ -122,19 +122,4 @@ function normalizeBackoff(input: unknown, field: string): BackoffPolicy {
     out.maxDelayMs = maxDelayMs;
   }
   return out;
-}
-
-function asObject(input: unknown, field: string, keys: ReadonlySet<string>): Record<string, unknown> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidTriggerConfigError(field, `expected an object, got ${describe(input)}`);
-  }
-  const record = input as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => !keys.has(k) && record[k] !== undefined);
-  if (unknown.length > 0) {
-    throw new InvalidTriggerConfigError(
-      field,
-      `unknown ${unknown.length === 1 ? 'key' : 'keys'} ${unknown.map((k) => `"${k}"`).join(', ')} (expected ${[...keys].join(', ')})`,
-    );
-  }
-  return record;
 }

@@ -8,7 +8,7 @@
  */
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { NormalizedTimeWindow, TimeWindow } from '../types.js';
-import { describe } from './describe.js';
+import { asObject, describe } from './describe.js';
 import { assertTimeZone, zoneOffsetMs } from './timezone.js';
 
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
@@ -28,18 +28,7 @@ const HH_MM = /^(\d{2}):(\d{2})$/;
  * @throws InvalidTriggerConfigError naming the offending field, e.g. `window.between[0]`
  */
 export function normalizeWindow(input: TimeWindow, defaultZone: string, field = 'window'): NormalizedTimeWindow {
-  const raw: unknown = input;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidTriggerConfigError(field, `expected an object, got ${describe(raw)}`);
-  }
-  const record = raw as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => !WINDOW_KEYS.has(k) && record[k] !== undefined);
-  if (unknown.length > 0) {
-    throw new InvalidTriggerConfigError(
-      field,
-      `unknown ${unknown.length === 1 ? 'key' : 'keys'} ${unknown.map((k) => `"${k}"`).join(', ')} (expected days, between, timezone)`,
-    );
-  }
+  const record = asObject(input, field, WINDOW_KEYS);
   const timezone = record.timezone === undefined ? defaultZone : record.timezone;
   assertTimeZone(timezone as string, `${field}.timezone`);
   return {

@@ -143,17 +143,8 @@ export function numArg(name: string, fallback: number): number {
   return n;
 }
 
-/** Deterministic PRNG (mulberry32) so every run uses the same due times. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32) so every run uses the same due times: the tests' own. */
+export { seededRandom as prng } from '../test/helpers/random.js';
 
 /** Round for display. */
 export function r(value: number, digits = 2): number {

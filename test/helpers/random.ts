@@ -1,6 +1,6 @@
 /**
  * A deterministic uniform source in [0, 1) (mulberry32), so that property loops replay exactly.
- * (bench/lib.ts has its own copy: the benchmarks do not import test code.)
+ * The benchmarks use it too (`prng` in bench/lib.ts), for due times that repeat run to run.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

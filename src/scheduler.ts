@@ -812,8 +812,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       // The members changed: another instance's triggers may be ours now (or ours theirs), and
       // slots skipped as someone else's sit inside the window a delta poll would not read again.
       if (this.#o.ownership === 'rendezvous' && (await this.#membership.refresh(this.#storeNow()))) this.#polledUntil = null;
-      await this.#loadDue(now, handlers);
-      if (this.#membership.members.length > 1) await this.#takeOverOverdue(now, handlers);
+      const full = await this.#loadDue(now, handlers);
+      // A full poll read the overdue slots already; a delta poll does not look behind its window.
+      if (!full && this.#membership.members.length > 1) await this.#takeOverOverdue(now, handlers);
       const edges = await this.#o.triggerStore.dependencyEdges();
       this.#dependents.clear();
       for (const edge of edges) addTo(this.#dependents, edge.after, edge.id);
@@ -849,8 +850,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * Load due slots into the heap. Most polls fetch only the part of the look-ahead window that is
    * new since the last poll; once per window length a full fetch also picks up what changed
    * elsewhere inside the window (another instance's update) and anything left unclaimed.
+   * Returns whether this was a full fetch.
    */
-  async #loadDue(now: number, handlers: string[]): Promise<void> {
+  async #loadDue(now: number, handlers: string[]): Promise<boolean> {
     const until = now + this.#o.lookaheadMs;
     const fullEvery = Math.max(1, Math.ceil(this.#o.lookaheadMs / this.#o.pollIntervalMs));
     const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery;
@@ -865,11 +867,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // A full batch may have left triggers due at the last instant it returned: look there again.
     const last = due.length >= this.#o.pollBatchSize ? due[due.length - 1]?.nextRunAt : undefined;
     this.#polledUntil = last ? last.getTime() - 1 : until;
+    return full;
   }
 
   /**
    * Slots still unclaimed `takeoverMs` after their time, whoever owns them: their instance died
-   * (before its membership ran out), stalls, or is full. One query per poll, usually empty.
+   * (before its membership ran out), stalls, or is full. One query per delta poll, usually empty.
    */
   async #takeOverOverdue(now: number, handlers: string[]): Promise<void> {
     const overdue = await this.#o.triggerStore.findDue(new Date(now - this.#o.takeoverMs), this.#o.pollBatchSize, handlers, undefined, this.#holds);

@@ -1030,14 +1030,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /**
-   * An insert found the job's key taken: another instance won the occurrence, or an earlier try
-   * of this very insert was stored but its answer was lost. Only the latter is ours to run.
-   */
+  /** `#admit`'s ending for a job of a batch whose key was found taken (see `#ownEarlierInsert`). */
   async #startIfOurs(job: Job, registration: HandlerRegistration, trigger: Trigger): Promise<void> {
     try {
-      const existing = await this.#o.jobStore.getByKey(job.key);
-      if (existing?.id === job.id && existing.status === 'running' && existing.lease?.token === job.lease?.token) {
+      const { existing, ours } = await this.#ownEarlierInsert(job);
+      if (ours && existing) {
         this.#emit('job:scheduled', existing);
         this.#startRun(existing, registration, trigger, null);
         return;
@@ -1046,6 +1043,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#fail(new StoreError(`reading job ${job.key} failed: ${toError(error).message}`, { cause: error }));
     }
     this.#unreserve(registration);
+  }
+
+  /**
+   * An insert found the job's key taken: another instance won the occurrence, or an earlier try of
+   * this very insert was stored but its answer was lost. Returns the stored job with that key and
+   * whether it is this job still waiting to run (same id, running under this lease): only then is
+   * it ours to start rather than to leave for lease recovery.
+   */
+  async #ownEarlierInsert(job: Job): Promise<{ existing: Job | null; ours: boolean }> {
+    const existing = await this.#o.jobStore.getByKey(job.key);
+    const ours = existing !== null && existing.id === job.id && existing.status === 'running' && existing.lease?.token === job.lease?.token;
+    return { existing, ours };
   }
 
   #insertJobs(jobs: Job[]): Promise<Array<Job | null>> {
@@ -1147,9 +1156,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       throw error;
     }
     if (!stored) {
+      let found: { existing: Job | null; ours: boolean };
+      try {
+        found = await this.#ownEarlierInsert(job);
+      } catch (error) {
+        this.#unreserve(registration);
+        if (permit) await this.#releasePermit(permit);
+        throw error;
+      }
+      const { existing, ours } = found;
+      if (ours && existing) {
+        this.#emit('job:scheduled', existing);
+        this.#startRun(existing, registration, trigger, permit);
+        return existing;
+      }
       this.#unreserve(registration);
       if (permit) await this.#releasePermit(permit);
-      return (await this.#o.jobStore.getByKey(job.key)) ?? job;
+      return existing ?? job;
     }
     this.#emit('job:scheduled', stored);
     this.#startRun(stored, registration, trigger, permit);

@@ -36,6 +36,20 @@ class LostAnswerJobStore extends MemoryJobStore {
   }
 }
 
+/** A job store that stores a job, then loses the answer of the first single `insert`. */
+class LostSingleAnswerJobStore extends MemoryJobStore {
+  lost = 0;
+
+  override async insert(job: Job): Promise<Job | null> {
+    const answer = await super.insert(job);
+    if (this.lost === 0) {
+      this.lost += 1;
+      throw new Error('connection reset before the reply');
+    }
+    return answer;
+  }
+}
+
 let schedulers: Scheduler[] = [];
 afterEach(async () => {
   for (const scheduler of schedulers) await scheduler.stop({ graceful: false });
@@ -85,6 +99,25 @@ describe('batched firing', () => {
     const page = await jobStore.list({ limit: 1000 });
     expect(page.items).toHaveLength(100);
     expect(page.items.every((job) => job.status === 'succeeded' && job.attempts === 1)).toBe(true);
+  });
+
+  it('a manual run whose insert was stored but answered with an error runs once, not later by recovery', async () => {
+    const clock = new ManualClock(T0);
+    const jobStore = new LostSingleAnswerJobStore();
+    const scheduler = new Scheduler({ clock, jobStore, pollIntervalMs: 1000, lookaheadMs: 5000 });
+    schedulers.push(scheduler);
+    let runs = 0;
+    scheduler.register('h', () => void (runs += 1));
+    await scheduler.start();
+    await scheduler.addTrigger({ id: 'm', handler: 'h', schedule: { manual: true } });
+    const running = scheduler.runTrigger('m');
+    await clock.advance(1000);
+    const job = await running;
+    await clock.advance(1000);
+    expect(jobStore.lost).toBe(1);
+    expect(runs).toBe(1);
+    expect(await scheduler.getJob(job.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect((await scheduler.health()).running).toBe(0);
   });
 
   it('two schedulers on one store, both with the herd in their heaps, fire every slot once', async () => {

@@ -998,7 +998,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async #admitMany(items: Array<{ trigger: Trigger; draft: JobDraft }>): Promise<void> {
     const ready: Array<{ job: Job; registration: HandlerRegistration; trigger: Trigger }> = [];
     for (const { trigger, draft } of items) {
-      const registration = this.#startsAtOnce(trigger, draft) ? this.#handlers.get(trigger.handler) : undefined;
+      const registration = this.#registrationToStartNow(trigger, draft);
       if (registration && this.#reserve(registration)) {
         ready.push({ job: this.#runningJob(trigger, draft, registration, this.#now()), registration, trigger });
         continue;
@@ -1063,12 +1063,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return Promise.all(jobs.map((job) => store.insert(job)));
   }
 
-  /** Whether an occurrence can start here without a permit or a window refusal (room aside). */
-  #startsAtOnce(trigger: Trigger, draft: JobDraft): boolean {
-    if (this.#state !== 'running' || permitLimit(trigger) !== null) return false;
-    if (draft.source !== 'manual' && trigger.window && !isInWindow(trigger.window, draft.scheduledFor)) return false;
+  /** The handler to start an occurrence with here and now, room aside: none when it needs a permit or its window refuses it. */
+  #registrationToStartNow(trigger: Trigger, draft: JobDraft): HandlerRegistration | undefined {
+    if (this.#state !== 'running' || permitLimit(trigger) !== null) return undefined;
+    if (draft.source !== 'manual' && trigger.window && !isInWindow(trigger.window, draft.scheduledFor)) return undefined;
     const registration = this.#handlers.get(trigger.handler);
-    return registration !== undefined && registration.invalid === null;
+    return registration !== undefined && registration.invalid === null ? registration : undefined;
   }
 
   /** A job record for an occurrence that starts here now: running, attempt 1, with a lease. */

@@ -74,11 +74,13 @@ export interface TriggerStore {
   claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null>;
   /**
    * Optional: several `claimSlot`s in one call, each on its own (one claim failing its condition
-   * does not affect the others); the answer lists each claim's result in order. Without it the
-   * engine issues the claims one by one, all at once. Throwing means none of the claims is known
-   * to have happened: implement it only where the claims are applied together (the memory store).
+   * does not affect the others); the answer says in order whether each claim won. A won claim
+   * wrote exactly the caller's version with `update` applied and the version raised by one, so the
+   * trigger is not handed back. Without it the engine issues the claims one by one, all at once.
+   * Throwing means none of the claims is known to have happened: implement it only where the
+   * claims are applied together (the memory store).
    */
-  claimSlots?(claims: SlotClaim[]): Promise<Array<Trigger | null>>;
+  claimSlots?(claims: SlotClaim[]): Promise<boolean[]>;
   /** Active triggers listening to an event name. */
   findByEvent(event: string): Promise<Trigger[]>;
   /** Active triggers that depend on the given trigger. */
@@ -155,6 +157,12 @@ export interface JobStore {
    * return the job as written; else return `null`.
    */
   update(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<Job | null>;
+  /**
+   * Optional: `update` answering only whether the conditions held and the job was written, for
+   * a caller that knows the record and need not have it copied back (the engine recording the
+   * end of its own attempt). Without it the engine calls `update`.
+   */
+  write?(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<boolean>;
   /**
    * Take the best pending job that is due (`runAt <= now`), highest priority then earliest
    * `runAt`: mark it `running`, raise its `fence` by one and give it a lease with that token.

@@ -7,7 +7,6 @@
  * claim); the job record's unique key is the second guard. Running jobs carry a lease with a
  * fencing token; their final write is conditional on it.
  */
-import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 import type { TimerHandle } from './clock.js';
@@ -43,6 +42,7 @@ import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './e
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
 import type {
   HandlerFunction,
+  JobCondition,
   JobPatch,
   JobRunner,
   Lease,
@@ -51,12 +51,15 @@ import type {
   SlotClaim,
 } from './ports.js';
 import { BinaryHeap } from './queue/binary-heap.js';
+import { cloneJson } from './util/clone.js';
+import { newId } from './util/id.js';
 import { InlineJobRunner } from './runners/inline.js';
 import { assertId, backoffDelay, isInWindow, nextSlotAfter, normalizeRetry, slotJitter } from './schedule/index.js';
 import type {
   BackoffPolicy,
   Job,
   JobErrorInfo,
+  JobHistoryEntry,
   JobQuery,
   JobSource,
   JobStatus,
@@ -240,6 +243,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   // Dispatch looks for pending jobs only when some were noted after its last empty look.
   #pendingEpoch = 1;
   #emptyAtEpoch = 0;
+  #lastSlotIso = { at: Number.NaN, iso: '' };
   #lag: IntervalHistogram | null = null;
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -473,7 +477,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const now = this.#now();
     const job = await this.#admit(trigger, {
       source: 'manual',
-      key: `manual:${randomUUID()}`,
+      key: `manual:${newId()}`,
       scheduledFor: now,
       runAt: now,
       payload: payload === undefined ? trigger.payload : payload,
@@ -490,7 +494,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async publish(event: string, payload: JsonValue = null, options: { eventId?: string } = {}): Promise<Job[]> {
     assertEventName(event, 'event');
     const body = assertJsonPayload(payload, 'payload', this.#o.maxPayloadBytes);
-    const eventId = options.eventId === undefined ? randomUUID() : assertEventName(options.eventId, 'eventId');
+    const eventId = options.eventId === undefined ? newId() : assertEventName(options.eventId, 'eventId');
     this.#assertAccepting();
     const triggers = await this.#store(() => this.#o.triggerStore.findByEvent(event), 'find event triggers');
     const now = this.#now();
@@ -923,6 +927,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const now = this.#now();
     const plans: Array<{ fireFor: Date | null; next: Date | null }> = [];
     const claims: SlotClaim[] = [];
+    const copies: Trigger[] = [];
     for (const entry of entries) {
       const slot = new Date(entry.slot);
       let plan: { fireFor: Date | null; next: Date | null };
@@ -934,6 +939,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         continue;
       }
       plans.push(plan);
+      copies.push(entry.trigger);
       claims.push({
         id: entry.trigger.id,
         slot,
@@ -942,21 +948,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       });
     }
     if (claims.length === 0) return;
-    const results = await this.#claimSlots(claims);
+    const won = await this.#claimSlots(claims);
     const admits: Array<{ trigger: Trigger; draft: JobDraft }> = [];
     for (let i = 0; i < claims.length; i++) {
       const claim = claims[i]!;
       const plan = plans[i]!;
-      const claimed = results[i];
-      if (claimed instanceof Error) {
+      const answer = won[i];
+      if (answer instanceof Error) {
         this.#clearInFlight(claim.id);
-        this.#fail(new StoreError(`firing ${claim.id} at ${claim.slot.toISOString()} failed: ${claimed.message}`, { cause: claimed }));
+        this.#fail(new StoreError(`firing ${claim.id} at ${claim.slot.toISOString()} failed: ${answer.message}`, { cause: answer }));
         continue;
       }
-      if (!claimed) {
+      if (!answer) {
         this.#clearInFlight(claim.id);
         continue;
       }
+      const claimed = asClaimed(copies[i]!, claim);
       this.#enqueue(claimed, 'successor');
       // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
       this.#clearInFlight(claim.id);
@@ -968,10 +975,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         trigger: claimed,
         draft: {
           source: 'schedule',
-          key: `slot:${claim.id}:${plan.fireFor.toISOString()}`,
+          key: this.#slotKey(claim.id, plan.fireFor),
           scheduledFor: plan.fireFor,
           runAt: plan.fireFor,
-          payload: claimed.payload,
+          // Its own copy: the trigger copy is kept for the next slot, and a handler may change its payload.
+          payload: cloneJson(claimed.payload),
           event: null,
           upstream: null,
         },
@@ -980,8 +988,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await this.#admitMany(admits);
   }
 
-  /** Each claim's answer, or the error that stopped it. */
-  async #claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null | Error>> {
+  /**
+   * The job key of a trigger's slot. Slots that fire together mostly share their instant (a cron
+   * herd, a backlog of one-shots), so the last instant's ISO form is kept rather than made again.
+   */
+  #slotKey(triggerId: string, slot: Date): string {
+    const at = slot.getTime();
+    if (at !== this.#lastSlotIso.at) this.#lastSlotIso = { at, iso: slot.toISOString() };
+    return `slot:${triggerId}:${this.#lastSlotIso.iso}`;
+  }
+
+  /** Whether each claim won, or the error that stopped it. */
+  async #claimSlots(claims: SlotClaim[]): Promise<Array<boolean | Error>> {
     const store = this.#o.triggerStore;
     if (store.claimSlots) {
       try {
@@ -991,7 +1009,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
     }
     const settled = await Promise.allSettled(claims.map((claim) => store.claimSlot(claim.id, claim.slot, claim.expectedVersion, claim.update)));
-    return settled.map((result) => (result.status === 'fulfilled' ? result.value : toError(result.reason)));
+    return settled.map((result) => (result.status === 'fulfilled' ? result.value !== null : toError(result.reason)));
   }
 
   /** `#admit` for several occurrences: those that can start here at once share one insert. */
@@ -1245,7 +1263,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     fields: Partial<Job>,
   ): Job {
     return {
-      id: randomUUID(),
+      id: newId(),
       key: draft.key,
       triggerId: trigger.id,
       handler: trigger.handler,
@@ -1474,16 +1492,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // With a store that answers in microtasks and handlers that return at once, job after job
     // could start without the event loop ever turning (a backlog, or a listener that starts the
     // next run): past a budget per turn, the attempt starts on the next turn instead.
-    const started = this.#spendTurnBudget()
-      ? this.#execute(run, registration, trigger)
-      : new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#execute(run, registration, trigger));
-    run.done = started.finally(() => {
-      this.#running.delete(job.id);
-      this.#unreserve(registration);
-      this.#kickDispatch();
-      this.#onCapacity();
-      if (permit) void this.#tryStartGated(job.triggerId).catch((error: unknown) => this.#fail(toError(error)));
-    });
+    if (this.#spendTurnBudget()) this.#execute(run, registration, trigger);
+    else setImmediate(() => this.#execute(run, registration, trigger));
+  }
+
+  /** The attempt is over and recorded: free its capacity, and let what waited for it go on. */
+  #release(run: RunningJob, registration: HandlerRegistration): void {
+    this.#running.delete(run.job.id);
+    this.#unreserve(registration);
+    run.end();
+    this.#kickDispatch();
+    this.#onCapacity();
+    if (run.permit) void this.#tryStartGated(run.job.triggerId).catch((error: unknown) => this.#fail(toError(error)));
   }
 
   /** Count a start against this event-loop turn's budget; `false` once it is spent. */
@@ -1540,7 +1560,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }, every);
   }
 
-  async #execute(run: RunningJob, registration: HandlerRegistration, trigger: Trigger | null): Promise<void> {
+  /**
+   * Run one attempt and record its end. Callbacks rather than an async function: this runs for
+   * every job, and each suspended async frame is an allocation the garbage collector pays for.
+   */
+  #execute(run: RunningJob, registration: HandlerRegistration, trigger: Trigger | null): void {
     const { job } = run;
     const startedAt = this.#o.clock.now();
     let timeout: TimerHandle | null = null;
@@ -1549,21 +1573,25 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       timeout = this.#o.clock.setTimer(() => run.abort({ kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
     }
     this.#armRenewals();
-    let outcome: RunOutcome | null;
+    const settle = (outcome: RunOutcome | null): void => {
+      timeout?.cancel();
+      const release = (): void => this.#release(run, registration);
+      this.#finish(run, outcome, this.#o.clock.now() - startedAt).then(release, release);
+    };
     if (registration.invalid) {
-      outcome = { ok: false, error: registration.invalid, metrics: zeroMetrics() };
-    } else {
-      const context = new RunContext(run, trigger, this.#o.logger, this.#renewRun);
+      settle({ ok: false, error: registration.invalid, metrics: zeroMetrics() });
+      return;
+    }
+    const context = new RunContext(run, trigger, this.#o.logger, this.#renewRun);
+    let running: Promise<RunOutcome>;
+    try {
       // The engine stops waiting on abort itself, so the runner need not watch the signal (and
       // an inline handler that never reads it never pays for creating one).
-      const running = registration.runner.run({ handler: registration.handler, context, callerWatchesAbort: true }).catch(
-        (error: unknown): RunOutcome => ({ ok: false, error, metrics: zeroMetrics() }),
-      );
-      outcome = await run.outcomeOf(running);
+      running = registration.runner.run({ handler: registration.handler, context, callerWatchesAbort: true });
+    } catch (error) {
+      running = Promise.reject(error);
     }
-    timeout?.cancel();
-    const durationMs = this.#o.clock.now() - startedAt;
-    await this.#finish(run, outcome, durationMs);
+    run.awaitOutcome(running, settle);
   }
 
   async #finish(run: RunningJob, outcome: RunOutcome | null, wallMs: number): Promise<void> {
@@ -1625,7 +1653,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       );
       const history = [historyEntry(status, now, this.#o.instanceId, note)];
       const condition = { status: RUNNING, leaseToken: run.token };
-      const written = await this.#retryStore(() => this.#o.jobStore.update(job.id, condition, write, history));
+      const written = await this.#retryStore(() => this.#recordEnd(job, condition, write, history));
       if (!written) {
         this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'the job was taken over before it finished' });
         return;
@@ -1640,6 +1668,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     } finally {
       if (run.permit) await this.#releasePermit(run.permit);
     }
+  }
+
+  /**
+   * Write the end of this instance's own attempt; the job as written, or `null` when the lease
+   * was lost. A store that can answer without copying the record back (`write`) is spared that:
+   * the attempt's own record with the write applied is the same job.
+   */
+  async #recordEnd(job: Job, condition: JobCondition, write: JobPatch, history: JobHistoryEntry[]): Promise<Job | null> {
+    const store = this.#o.jobStore;
+    if (!store.write) return store.update(job.id, condition, write, history);
+    if (!(await store.write(job.id, condition, write, history))) return null;
+    const written: Job = Object.assign({ ...job }, write);
+    written.history = job.history.concat(history);
+    return written;
   }
 
   #failure(job: Job, error: unknown, now: Date): { status: JobStatus; patch: JobPatch; note: string } {
@@ -1821,6 +1863,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
     this.#emit('error', error);
   }
+}
+
+/**
+ * The trigger as a won claim wrote it: the caller's copy with the claim's update and the next
+ * version. A claim only wins on the version the caller read, so nothing else can differ, and
+ * the store need not copy the record back. Shares the copy's nested parts, as neither is changed.
+ */
+function asClaimed(trigger: Trigger, claim: SlotClaim): Trigger {
+  const { update } = claim;
+  return { ...trigger, nextRunAt: update.nextRunAt, lastRunAt: update.lastRunAt, status: update.status, updatedAt: update.updatedAt, version: claim.expectedVersion + 1 };
 }
 
 /** A store's error as the caller sees it: the library's own errors as they are, others wrapped. */

@@ -5,8 +5,9 @@
  */
 import { JobTimeoutError, SchedulerStoppedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { childLogger } from './outcome.js';
-import type { JobContext, Lease } from '../ports.js';
+import { childLogger, zeroMetrics } from './outcome.js';
+import { cloneTrigger } from '../util/clone.js';
+import type { JobContext, Lease, RunOutcome } from '../ports.js';
 import type { Job, JsonValue, Trigger } from '../types.js';
 
 /** Why an attempt was stopped before its handler settled. */
@@ -29,10 +30,11 @@ export class RunningJob {
   readonly token: number;
   reason: AbortReason | null = null;
   permit: Lease | null;
-  /** Settles when the attempt is over and its slot of capacity is free again. */
-  done: Promise<void> = Promise.resolve();
   #controller: AbortController | null = null;
   #interrupt: (() => void) | null = null;
+  #over = false;
+  #done: Promise<void> | null = null;
+  #resolveDone: (() => void) | null = null;
 
   constructor(job: Job, permit: Lease | null) {
     this.job = job;
@@ -50,6 +52,21 @@ export class RunningJob {
   }
 
   /**
+   * Settles when the attempt is over and its slot of capacity is free again. Made on first ask:
+   * only a stop or a cancel waits for a run.
+   */
+  get done(): Promise<void> {
+    if (this.#over) return Promise.resolve();
+    return (this.#done ??= new Promise<void>((resolve) => (this.#resolveDone = resolve)));
+  }
+
+  /** The attempt is over: settle `done`. */
+  end(): void {
+    this.#over = true;
+    this.#resolveDone?.();
+  }
+
+  /**
    * Stop the attempt: abort its signal (if anyone holds it) and stop waiting for the handler.
    * Returns `false` when it was stopped before.
    */
@@ -62,15 +79,24 @@ export class RunningJob {
   }
 
   /**
-   * Wait for the runner's outcome, or for `abort()`, whichever comes first (`null` then): a
-   * handler that ignores its signal must not hold the job, or its capacity, forever.
+   * Call `settle` once: with the runner's outcome (a rejection becomes a failed outcome), or with
+   * `null` as soon as `abort()` is called, whichever comes first. A handler that ignores its
+   * signal must not hold the job, or its capacity, forever.
    */
-  outcomeOf<T>(running: Promise<T>): Promise<T | null> {
-    if (this.reason) return Promise.resolve(null);
-    return new Promise<T | null>((resolve, reject) => {
-      this.#interrupt = () => resolve(null);
-      running.then(resolve, reject);
-    });
+  awaitOutcome(running: Promise<RunOutcome>, settle: (outcome: RunOutcome | null) => void): void {
+    if (this.reason) {
+      settle(null);
+      return;
+    }
+    let settled = false;
+    const once = (outcome: RunOutcome | null): void => {
+      if (settled) return;
+      settled = true;
+      this.#interrupt = null;
+      settle(outcome);
+    };
+    this.#interrupt = () => once(null);
+    running.then(once, (error: unknown) => once({ ok: false, error, metrics: zeroMetrics() }));
   }
 }
 
@@ -79,7 +105,8 @@ export class RunContext implements JobContext {
   readonly payload: JsonValue;
   readonly attempt: number;
   readonly job: Job;
-  readonly trigger: Trigger | null;
+  readonly #trigger: Trigger | null;
+  #triggerCopy: Trigger | null = null;
   readonly #run: RunningJob;
   readonly #logger: Logger;
   readonly #renew: (run: RunningJob) => Promise<void>;
@@ -89,10 +116,21 @@ export class RunContext implements JobContext {
     this.job = run.job;
     this.payload = run.job.payload;
     this.attempt = run.job.attempts;
-    this.trigger = trigger;
+    this.#trigger = trigger;
     this.#run = run;
     this.#logger = logger;
     this.#renew = renew;
+  }
+
+  /**
+   * @inheritdoc
+   *
+   * Copied on first read: the engine keeps its own copy for the trigger's next slot, and most
+   * handlers never look.
+   */
+  get trigger(): Trigger | null {
+    if (this.#trigger === null) return null;
+    return (this.#triggerCopy ??= cloneTrigger(this.#trigger));
   }
 
   /** @inheritdoc */

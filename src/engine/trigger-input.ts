@@ -3,7 +3,7 @@
  * `InvalidTriggerConfigError` naming the field. Nothing here touches a store: validation is complete
  * before anything is written.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../util/id.js';
 import { HandlerNotFoundError, InvalidTriggerConfigError } from '../errors.js';
 import { assertId, normalizeRetry, normalizeSchedule, normalizeWindow, parseDate, firstSlot } from '../schedule/index.js';
 import type { MisfirePolicy, NormalizedSchedule, OverlapPolicy, Trigger } from '../types.js';
@@ -61,7 +61,7 @@ export function blankTrigger(id: string, handler: string, now: Date): Trigger {
 export function buildTrigger(input: unknown, context: TriggerInputContext): Trigger {
   const raw = asRecord(input, 'trigger');
   rejectUnknownKeys(raw, 'trigger');
-  const id = raw.id === undefined ? randomUUID() : assertId(raw.id, 'id');
+  const id = raw.id === undefined ? newId() : assertId(raw.id, 'id');
   const draft = blankTrigger(id, '', context.now);
   if (raw.handler === undefined) throw new InvalidTriggerConfigError('handler', 'is required');
   if (raw.schedule === undefined) throw new InvalidTriggerConfigError('schedule', 'is required');

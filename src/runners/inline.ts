@@ -61,61 +61,76 @@ export class InlineJobRunner implements JobRunner {
    * the signal's reason as the error) even if the handler never settles; with
    * `callerWatchesAbort` the caller stops waiting by itself and the signal is left alone.
    */
-  async run(request: RunRequest): Promise<RunOutcome> {
+  run(request: RunRequest): Promise<RunOutcome> {
     const { handler, context } = request;
     const start = this.#meter.read();
-    const metrics = (): RunMetrics => this.#meter.since(start);
-    if (this.#closed) return { ok: false, error: new SchedulerStoppedError('inline job runner is closed'), metrics: metrics() };
+    if (this.#closed) return Promise.resolve(this.#failed(start, new SchedulerStoppedError('inline job runner is closed')));
     const watch = request.callerWatchesAbort !== true;
-    if (watch && context.signal.aborted) return { ok: false, error: abortReason(context.signal), metrics: metrics() };
+    if (watch && context.signal.aborted) return Promise.resolve(this.#failed(start, abortReason(context.signal)));
 
-    let work: Promise<JsonValue | null>;
+    let work: PromiseLike<JsonValue | void>;
     if (typeof handler === 'function') {
       let returned: ReturnType<HandlerFunction>;
       try {
         returned = handler(context);
       } catch (error) {
-        return { ok: false, error, metrics: metrics() };
+        return Promise.resolve(this.#failed(start, error));
       }
       // Fast path for handlers that return without a promise: no race, no tracking.
-      if (!isThenable(returned)) return { ok: true, result: returned ?? null, metrics: metrics() };
-      if (!watch) return this.#settle(returned, metrics);
-      work = Promise.resolve(returned).then((value) => value ?? null);
+      if (!isThenable(returned)) return Promise.resolve(this.#succeeded(start, returned));
+      work = returned;
     } else {
       work = (async (): Promise<JsonValue | null> => {
         const fn = await this.#load(handler);
         return (await fn(context)) ?? null;
       })();
-      if (!watch) return this.#settle(work, metrics);
     }
-    this.#track(work);
+    return watch ? this.#race(Promise.resolve(work), context.signal, start) : this.#settle(work, start);
+  }
 
+  /**
+   * Wait for a handler's promise, counted as running until it settles. Plain callbacks, not an
+   * async function: it runs for every job, and a suspended async frame is one more allocation.
+   */
+  #settle(work: PromiseLike<JsonValue | void>, start: MeterReading): Promise<RunOutcome> {
+    this.#active += 1;
+    return Promise.resolve(work).then(
+      (value) => {
+        this.#untrack();
+        return this.#succeeded(start, value);
+      },
+      (error: unknown) => {
+        this.#untrack();
+        return this.#failed(start, failureOf(error));
+      },
+    );
+  }
+
+  /** Wait for the handler or for its signal, whichever comes first. */
+  async #race(work: Promise<JsonValue | void>, signal: AbortSignal, start: MeterReading): Promise<RunOutcome> {
+    this.#track(work);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<{ aborted: true }>((resolve) => {
       onAbort = () => resolve({ aborted: true });
-      context.signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       const first = await Promise.race([work.then((result) => ({ aborted: false as const, result })), aborted]);
-      if (first.aborted) return { ok: false, error: abortReason(context.signal), metrics: metrics() };
-      return { ok: true, result: first.result, metrics: metrics() };
+      if (first.aborted) return this.#failed(start, abortReason(signal));
+      return this.#succeeded(start, first.result);
     } catch (error) {
-      return { ok: false, error: failureOf(error), metrics: metrics() };
+      return this.#failed(start, failureOf(error));
     } finally {
-      if (onAbort) context.signal.removeEventListener('abort', onAbort);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Wait for a handler's promise, counted as running until it settles. */
-  async #settle(work: PromiseLike<JsonValue | void>, metrics: () => RunMetrics): Promise<RunOutcome> {
-    this.#active += 1;
-    try {
-      return { ok: true, result: (await work) ?? null, metrics: metrics() };
-    } catch (error) {
-      return { ok: false, error: failureOf(error), metrics: metrics() };
-    } finally {
-      this.#untrack();
-    }
+  #succeeded(start: MeterReading, value: JsonValue | void): RunOutcome {
+    return { ok: true, result: value ?? null, metrics: this.#meter.since(start) };
+  }
+
+  #failed(start: MeterReading, error: unknown): RunOutcome {
+    return { ok: false, error, metrics: this.#meter.since(start) };
   }
 
   #track(work: Promise<unknown>): void {

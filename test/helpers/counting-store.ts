@@ -15,7 +15,7 @@ export class CountingTriggerStore extends MemoryTriggerStore {
     return super.claimSlot(id, slot, expectedVersion, update);
   }
 
-  override async claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null>> {
+  override async claimSlots(claims: SlotClaim[]): Promise<boolean[]> {
     this.claims += claims.length;
     return super.claimSlots(claims);
   }

@@ -178,7 +178,12 @@ describe('MemoryTriggerStore.claimSlots', () => {
       { id: 'c', slot: current.nextRunAt!, expectedVersion: current.version, update },
       { id: 'a', slot: current.nextRunAt!, expectedVersion: current.version, update },
     ]);
-    expect(answers.map((trigger) => trigger?.version ?? null)).toEqual([current.version + 1, null, null, null]);
+    expect(answers).toEqual([true, false, false, false]);
+    const written = await store.get('a');
+    expect(written?.version).toBe(current.version + 1);
+    expect(written?.nextRunAt).toEqual(new Date(T0 + 1000));
+    // Stored as copies: the caller's update objects are not the store's.
+    update.nextRunAt.setTime(0);
     expect((await store.get('a'))?.nextRunAt).toEqual(new Date(T0 + 1000));
     expect((await store.get('b'))?.version).toBe(current.version);
   });

@@ -85,6 +85,16 @@ export class MemoryJobStore implements JobStore {
 
   /** @inheritdoc */
   async update(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<Job | null> {
+    const job = this.#write(id, condition, patch, history);
+    return job ? fromStoredJob(job) : null;
+  }
+
+  /** @inheritdoc */
+  async write(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<boolean> {
+    return this.#write(id, condition, patch, history) !== null;
+  }
+
+  #write(id: string, condition: JobCondition, patch: JobPatch, history: JobHistoryEntry[] | undefined): StoredJob | null {
     const job = this.#jobs.get(id);
     if (!job || !matches(job, condition)) return null;
     const before = job.status;
@@ -93,7 +103,7 @@ export class MemoryJobStore implements JobStore {
     applyPatch(job, patch);
     if (history) for (const entry of history) job.history.push(storedEntry(entry));
     this.#reindex(job, before, previousRunAt);
-    return fromStoredJob(job);
+    return job;
   }
 
   /** @inheritdoc */

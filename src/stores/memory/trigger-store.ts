@@ -115,25 +115,25 @@ export class MemoryTriggerStore implements TriggerStore {
 
   /** @inheritdoc */
   async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
-    return this.#claim(id, slot, expectedVersion, update);
+    return this.#claim(id, slot, expectedVersion, update) ? cloneTrigger(this.#triggers.get(id)!) : null;
   }
 
   /** @inheritdoc */
-  async claimSlots(claims: SlotClaim[]): Promise<Array<Trigger | null>> {
+  async claimSlots(claims: SlotClaim[]): Promise<boolean[]> {
     return claims.map((claim) => this.#claim(claim.id, claim.slot, claim.expectedVersion, claim.update));
   }
 
-  #claim(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Trigger | null {
+  #claim(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): boolean {
     const current = this.#triggers.get(id);
-    if (!current || current.status !== 'active' || current.version !== expectedVersion) return null;
-    if (current.nextRunAt?.getTime() !== slot.getTime()) return null;
+    if (!current || current.status !== 'active' || current.version !== expectedVersion) return false;
+    if (current.nextRunAt?.getTime() !== slot.getTime()) return false;
     current.nextRunAt = update.nextRunAt === null ? null : new Date(update.nextRunAt.getTime());
     current.lastRunAt = new Date(update.lastRunAt.getTime());
     current.status = update.status;
     current.updatedAt = new Date(update.updatedAt.getTime());
     current.version += 1;
     if (current.status === 'active' && current.nextRunAt) this.#due.add(current.nextRunAt.getTime(), id);
-    return cloneTrigger(current);
+    return true;
   }
 
   /** @inheritdoc */

@@ -60,6 +60,7 @@ import type {
   Job,
   JobErrorInfo,
   JobHistoryEntry,
+  JobMetrics,
   JobQuery,
   JobSource,
   JobStatus,
@@ -199,6 +200,8 @@ const HANDOFF_DELAY_MS = 25;
 const ENQUEUE_CHUNK = 1000;
 /** `#queued` seq of a slot whose claim is in flight. */
 const IN_FLIGHT = -1;
+/** First pause of `#retryStore`; it doubles on each further failure (to at most 2 s). */
+const RETRY_FIRST_DELAY_MS = 100;
 const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
 
 /**
@@ -1015,10 +1018,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** `#admit` for several occurrences: those that can start here at once share one insert. */
   async #admitMany(items: Array<{ trigger: Trigger; draft: JobDraft }>): Promise<void> {
     const ready: Array<{ job: Job; registration: HandlerRegistration; trigger: Trigger }> = [];
+    // One instant for the batch: its jobs start together, and a Date is ~100 bytes a job less.
+    const now = this.#now();
+    const expiresAt = this.#leaseExpiry();
     for (const { trigger, draft } of items) {
       const registration = this.#registrationToStartNow(trigger, draft);
       if (registration && this.#reserve(registration)) {
-        ready.push({ job: this.#runningJob(trigger, draft, registration, this.#now()), registration, trigger });
+        ready.push({ job: this.#runningJob(trigger, draft, registration, now, expiresAt), registration, trigger });
         continue;
       }
       this.#track(
@@ -1090,13 +1096,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** A job record for an occurrence that starts here now: running, attempt 1, with a lease. */
-  #runningJob(trigger: Trigger, draft: JobDraft, registration: HandlerRegistration, now: Date): Job {
+  #runningJob(trigger: Trigger, draft: JobDraft, registration: HandlerRegistration, now: Date, expiresAt: Date): Job {
     const token = 1;
-    return this.#newJob(trigger, draft, this.#policy(trigger, registration), permitLimit(trigger), {
+    return this.#newJob(trigger, draft, this.#policy(trigger, registration), permitLimit(trigger), now, {
       status: 'running',
       attempts: 1,
       fence: token,
-      lease: { owner: this.#o.instanceId, token, expiresAt: this.#leaseExpiry() },
+      lease: { owner: this.#o.instanceId, token, expiresAt },
       instanceId: this.#o.instanceId,
       startedAt: now,
       metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()) },
@@ -1164,7 +1170,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (permit) await this.#releasePermit(permit);
       return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id);
     }
-    const job = this.#runningJob(trigger, draft, registration, now);
+    const job = this.#runningJob(trigger, draft, registration, now, this.#leaseExpiry());
     let stored: Job | null;
     try {
       stored = await this.#insertWithRetry(job);
@@ -1198,7 +1204,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   async #insertSkipped(trigger: Trigger, draft: JobDraft, now: Date, reason: string): Promise<Job> {
-    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), null, {
+    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), null, now, {
       status: 'skipped',
       finishedAt: now,
       dependentsFired: true,
@@ -1211,7 +1217,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   async #insertPending(trigger: Trigger, draft: JobDraft, now: Date, gate: string | null): Promise<Job> {
-    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), permitLimit(trigger), {
+    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), permitLimit(trigger), now, {
       status: 'pending',
       gate,
       history: [historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source) + (gate ? '; waiting for a concurrency permit' : ''))],
@@ -1231,13 +1237,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * not turn a finished job into a recovered one that runs again. The write stays fenced, so a
    * retry after the lease was lost is refused, not harmful.
    */
-  async #retryStore<T>(write: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+  async #retryStore<T>(write: () => Promise<T>, firstAttempt = 0): Promise<T> {
+    for (let attempt = firstAttempt; ; attempt++) {
       try {
         return await write();
       } catch (error) {
         if (attempt >= 4) throw error;
-        await this.#sleep(Math.min(2000, 100 * 2 ** attempt));
+        await this.#sleep(Math.min(2000, RETRY_FIRST_DELAY_MS * 2 ** attempt));
       }
     }
   }
@@ -1260,6 +1266,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     draft: JobDraft,
     policy: { maxAttempts: number; backoff: BackoffPolicy | null; timeoutMs: number | null },
     limit: number | null,
+    now: Date,
     fields: Partial<Job>,
   ): Job {
     return {
@@ -1291,7 +1298,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       gate: null,
       cancelRequested: false,
       dependentsFired: false,
-      createdAt: this.#now(),
+      createdAt: now,
       startedAt: null,
       finishedAt: null,
       ...fields,
@@ -1600,8 +1607,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     try {
       if (reason?.kind === 'lease-lost') return;
       const now = this.#now();
-      const metrics = {
-        ...job.metrics,
+      const metrics: JobMetrics = {
+        queuedMs: job.metrics.queuedMs,
         durationMs: outcome ? Math.round(outcome.metrics.durationMs) : wallMs,
         cpuUserMs: outcome?.metrics.cpuUserMs ?? null,
         cpuSystemMs: outcome?.metrics.cpuSystemMs ?? null,
@@ -1624,7 +1631,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         const result = checkResult(outcome.result);
         if (result.ok) {
           status = 'succeeded';
-          note = `attempt ${job.attempts} succeeded`;
+          note = succeededNote(job.attempts);
           patch = { result: result.value, error: null };
         } else {
           error = result.error;
@@ -1653,7 +1660,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       );
       const history = [historyEntry(status, now, this.#o.instanceId, note)];
       const condition = { status: RUNNING, leaseToken: run.token };
-      const written = await this.#retryStore(() => this.#recordEnd(job, condition, write, history));
+      let written: Job | null;
+      try {
+        written = await this.#recordEnd(job, condition, write, history);
+      } catch {
+        // Retried as `#retryStore` does; the first try, nearly always the only one, goes without it.
+        await this.#sleep(RETRY_FIRST_DELAY_MS);
+        written = await this.#retryStore(() => this.#recordEnd(job, condition, write, history), 1);
+      }
       if (!written) {
         this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'the job was taken over before it finished' });
         return;
@@ -1675,13 +1689,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * was lost. A store that can answer without copying the record back (`write`) is spared that:
    * the attempt's own record with the write applied is the same job.
    */
-  async #recordEnd(job: Job, condition: JobCondition, write: JobPatch, history: JobHistoryEntry[]): Promise<Job | null> {
+  #recordEnd(job: Job, condition: JobCondition, write: JobPatch, history: JobHistoryEntry[]): Promise<Job | null> {
     const store = this.#o.jobStore;
     if (!store.write) return store.update(job.id, condition, write, history);
-    if (!(await store.write(job.id, condition, write, history))) return null;
-    const written: Job = Object.assign({ ...job }, write);
-    written.history = job.history.concat(history);
-    return written;
+    return store.write(job.id, condition, write, history).then((matched) => (matched ? asWritten(job, write, history) : null));
   }
 
   #failure(job: Job, error: unknown, now: Date): { status: JobStatus; patch: JobPatch; note: string } {
@@ -1873,6 +1884,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 function asClaimed(trigger: Trigger, claim: SlotClaim): Trigger {
   const { update } = claim;
   return { ...trigger, nextRunAt: update.nextRunAt, lastRunAt: update.lastRunAt, status: update.status, updatedAt: update.updatedAt, version: claim.expectedVersion + 1 };
+}
+
+/** The job as a `write` of `patch` and `history` left it, from the writer's own copy. */
+function asWritten(job: Job, patch: JobPatch, history: JobHistoryEntry[]): Job {
+  const written: Job = Object.assign({ ...job }, patch);
+  written.history = job.history.concat(history);
+  return written;
+}
+
+const succeededNotes: string[] = [];
+
+/** The history note of a successful attempt; the same string each time for the usual attempt numbers. */
+function succeededNote(attempt: number): string {
+  if (attempt >= 16) return `attempt ${attempt} succeeded`;
+  return (succeededNotes[attempt] ??= `attempt ${attempt} succeeded`);
 }
 
 /** A store's error as the caller sees it: the library's own errors as they are, others wrapped. */

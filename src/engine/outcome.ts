@@ -42,9 +42,11 @@ export function matchesFilter(filter: Record<string, JsonValue>, payload: JsonVa
   return keys.every((key) => Object.hasOwn(payload, key) && payload[key] === filter[key]);
 }
 
+const NO_RESULT = Object.freeze({ ok: true, value: null } as const);
+
 /** A handler's return value as storable JSON, or the permanent error it causes. */
 export function checkResult(result: JsonValue | null | undefined): { ok: true; value: JsonValue | null } | { ok: false; error: Error } {
-  if (result === undefined) return { ok: true, value: null };
+  if (result === undefined || result === null) return NO_RESULT;
   try {
     return { ok: true, value: assertJsonPayload(result, 'result') };
   } catch (error) {

@@ -32,6 +32,7 @@ export type {
   SlotClaimUpdate,
   JobPatch,
   JobCondition,
+  JobWrite,
   ClaimPendingOptions,
   JobStatsSummary,
 } from './ports.js';

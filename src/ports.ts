@@ -104,6 +104,18 @@ export interface JobCondition {
   leaseToken?: number;
 }
 
+/** One conditional write of a batch: the arguments of `JobStore.write`. */
+export interface JobWrite {
+  /** Job id. */
+  id: string;
+  /** Preconditions; all must hold for the write to happen. */
+  condition: JobCondition;
+  /** Fields to set. */
+  patch: JobPatch;
+  /** Entries to append to the history. */
+  history?: JobHistoryEntry[];
+}
+
 /** Filter of the job a worker may take next. */
 export interface ClaimPendingOptions {
   /** Only jobs of these handlers (those this instance has registered and has room for). */
@@ -163,6 +175,14 @@ export interface JobStore {
    * end of its own attempt). Without it the engine calls `update`.
    */
   write?(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<boolean>;
+  /**
+   * Optional: several `write`s in one call, each on its own (one failing its conditions does not
+   * affect the others); the answer says in order whether each one was written. The engine records
+   * the ends of attempts that finish together with it. Throwing means none of the writes is known
+   * to have happened: implement it only where the writes are applied together (the memory store).
+   * Without it the engine writes each end on its own.
+   */
+  writeMany?(writes: JobWrite[]): Promise<boolean[]>;
   /**
    * Take the best pending job that is due (`runAt <= now`), highest priority then earliest
    * `runAt`: mark it `running`, raise its `fence` by one and give it a lease with that token.

@@ -1,33 +1,64 @@
 /**
- * How the memory job store keeps a job: the `Job` shape with every instant held as epoch
- * milliseconds instead of a `Date`. A `Date` costs V8 about 120 bytes (it caches its calendar
- * fields) and a job has eight of them, which made them over half of a stored job's heap; and
- * stored jobs are what the garbage collector has to copy and keep, so their size sets the length
- * of its pauses. Dates are made again only on the way out, in the copies callers get.
+ * How the memory job store keeps a job: one flat record per job. Instants are epoch milliseconds
+ * (a V8 `Date` costs about 120 bytes, and a job has eight), the metrics and the lease are fields
+ * of the record, and the history is one flat array of `[status, at, instanceId, reason]` runs. A
+ * stored job is then two heap objects instead of about twenty, and stored jobs are what the
+ * garbage collector has to copy and keep, so their count sets the length of its pauses.
+ *
+ * Records are built as object literals, field by field: a literal gives V8 an allocation site to
+ * learn from, and as nearly every stored job outlives the young generation, it then allocates
+ * them in the old one directly instead of copying each one twice on the way there. Dates are
+ * made again only on the way out, in the copies callers get.
  */
 import type { JobPatch } from '../../ports.js';
-import type { Job, JobHistoryEntry, JobMetrics, JobStatus } from '../../types.js';
+import type { Job, JobHistoryEntry, JobStatus } from '../../types.js';
 import { cloneJson, copyData } from '../../util/clone.js';
 
-/** A history entry as stored. */
-export interface StoredHistoryEntry {
-  status: JobStatus;
-  at: number;
-  instanceId: string | null;
-  reason: string | null;
-}
-
-/** A job as stored: `Job` with instants as epoch ms. */
-export interface StoredJob
-  extends Omit<Job, 'scheduledFor' | 'runAt' | 'nextAttemptAt' | 'createdAt' | 'startedAt' | 'finishedAt' | 'lease' | 'history'> {
+/** A job as the memory store keeps it. */
+export interface JobRecord {
+  id: string;
+  key: string;
+  triggerId: string;
+  handler: string;
+  payload: Job['payload'];
+  source: Job['source'];
   scheduledFor: number;
   runAt: number;
+  status: JobStatus;
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  backoff: Job['backoff'];
+  permitLimit: number | null;
   nextAttemptAt: number | null;
+  result: Job['result'];
+  error: Job['error'];
+  queuedMs: number | null;
+  durationMs: number | null;
+  cpuUserMs: number | null;
+  cpuSystemMs: number | null;
+  heapUsedBytes: number | null;
+  threadWaitMs: number | null;
+  /** `[status, at, instanceId, reason]` of each entry, one after another. */
+  history: Array<string | number | null>;
+  instanceId: string | null;
+  /** Lease holder; `null` when the job holds no lease (the other lease fields are then unused). */
+  leaseOwner: string | null;
+  leaseToken: number;
+  leaseExpiresAt: number;
+  fence: number;
+  event: Job['event'];
+  upstream: Job['upstream'];
+  gate: string | null;
+  cancelRequested: boolean;
+  dependentsFired: boolean;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
-  lease: { owner: string; token: number; expiresAt: number } | null;
-  history: StoredHistoryEntry[];
+  /** Neighbours in the store's list of running jobs (see `RunningList`). */
+  prevRunning: JobRecord | null;
+  nextRunning: JobRecord | null;
 }
 
 function ms(value: Date | null): number | null {
@@ -38,18 +69,9 @@ function date(value: number | null): Date | null {
   return value === null ? null : new Date(value);
 }
 
-/** A stored history entry from a caller's. */
-export function storedEntry(entry: JobHistoryEntry): StoredHistoryEntry {
-  return { status: entry.status, at: entry.at.getTime(), instanceId: entry.instanceId, reason: entry.reason };
-}
-
-/**
- * The stored form of a caller's job (a deep copy: nothing of the caller's is kept). Spelled out
- * field by field rather than spread: a literal gives V8 an allocation site to learn from, and
- * as nearly every stored job outlives the young generation, it then allocates them in the old
- * one directly instead of copying each one twice on the way there.
- */
-export function toStoredJob(job: Job): StoredJob {
+/** The stored form of a caller's job (a deep copy: nothing of the caller's is kept). */
+export function toRecord(job: Job): JobRecord {
+  const { metrics, lease } = job;
   return {
     id: job.id,
     key: job.key,
@@ -69,10 +91,17 @@ export function toStoredJob(job: Job): StoredJob {
     nextAttemptAt: ms(job.nextAttemptAt),
     result: job.result === null ? null : cloneJson(job.result),
     error: job.error === null ? null : { name: job.error.name, message: job.error.message, code: job.error.code },
-    metrics: storedMetrics(job.metrics),
-    history: job.history.map(storedEntry),
+    queuedMs: metrics.queuedMs,
+    durationMs: metrics.durationMs,
+    cpuUserMs: metrics.cpuUserMs,
+    cpuSystemMs: metrics.cpuSystemMs,
+    heapUsedBytes: metrics.heapUsedBytes,
+    threadWaitMs: metrics.threadWaitMs,
+    history: flatHistory(job.history),
     instanceId: job.instanceId,
-    lease: job.lease === null ? null : { owner: job.lease.owner, token: job.lease.token, expiresAt: job.lease.expiresAt.getTime() },
+    leaseOwner: lease === null ? null : lease.owner,
+    leaseToken: lease === null ? 0 : lease.token,
+    leaseExpiresAt: lease === null ? 0 : lease.expiresAt.getTime(),
     fence: job.fence,
     event: job.event === null ? null : { name: job.event.name, id: job.event.id },
     upstream: job.upstream === null ? null : { jobId: job.upstream.jobId, triggerId: job.upstream.triggerId, status: job.upstream.status },
@@ -82,54 +111,147 @@ export function toStoredJob(job: Job): StoredJob {
     createdAt: job.createdAt.getTime(),
     startedAt: ms(job.startedAt),
     finishedAt: ms(job.finishedAt),
+    prevRunning: null,
+    nextRunning: null,
   };
 }
 
-function storedMetrics(metrics: JobMetrics): JobMetrics {
-  return {
-    queuedMs: metrics.queuedMs,
-    durationMs: metrics.durationMs,
-    cpuUserMs: metrics.cpuUserMs,
-    cpuSystemMs: metrics.cpuSystemMs,
-    heapUsedBytes: metrics.heapUsedBytes,
-    threadWaitMs: metrics.threadWaitMs,
-  };
+function flatHistory(history: JobHistoryEntry[]): Array<string | number | null> {
+  // The usual new job has one or two entries: literals, so V8 sizes and pretenures them.
+  const [a, b] = history;
+  if (history.length === 1 && a) return [a.status, a.at.getTime(), a.instanceId, a.reason];
+  if (history.length === 2 && a && b) return [a.status, a.at.getTime(), a.instanceId, a.reason, b.status, b.at.getTime(), b.instanceId, b.reason];
+  const flat: Array<string | number | null> = [];
+  for (const entry of history) flat.push(entry.status, entry.at.getTime(), entry.instanceId, entry.reason);
+  return flat;
+}
+
+/** Append history entries to a record. */
+export function appendHistory(record: JobRecord, entries: readonly JobHistoryEntry[]): void {
+  for (const entry of entries) record.history.push(entry.status, entry.at.getTime(), entry.instanceId, entry.reason);
+}
+
+/** Whether the record holds a lease. */
+export function hasLease(record: JobRecord): boolean {
+  return record.leaseOwner !== null;
 }
 
 /** A caller's copy of a stored job. */
-export function fromStoredJob(stored: StoredJob): Job {
+export function fromRecord(record: JobRecord): Job {
+  const history: JobHistoryEntry[] = [];
+  const flat = record.history;
+  for (let i = 0; i < flat.length; i += 4) {
+    history.push({ status: flat[i] as JobStatus, at: new Date(flat[i + 1] as number), instanceId: flat[i + 2] as string | null, reason: flat[i + 3] as string | null });
+  }
   return {
-    ...stored,
-    payload: cloneJson(stored.payload),
-    scheduledFor: new Date(stored.scheduledFor),
-    runAt: new Date(stored.runAt),
-    nextAttemptAt: date(stored.nextAttemptAt),
-    backoff: stored.backoff === null ? null : { ...stored.backoff },
-    result: stored.result === null ? null : cloneJson(stored.result),
-    error: stored.error === null ? null : { ...stored.error },
-    metrics: { ...stored.metrics },
-    history: stored.history.map((entry) => ({ status: entry.status, at: new Date(entry.at), instanceId: entry.instanceId, reason: entry.reason })),
-    lease: stored.lease === null ? null : { owner: stored.lease.owner, token: stored.lease.token, expiresAt: new Date(stored.lease.expiresAt) },
-    event: stored.event === null ? null : { ...stored.event },
-    upstream: stored.upstream === null ? null : { ...stored.upstream },
-    createdAt: new Date(stored.createdAt),
-    startedAt: date(stored.startedAt),
-    finishedAt: date(stored.finishedAt),
+    id: record.id,
+    key: record.key,
+    triggerId: record.triggerId,
+    handler: record.handler,
+    payload: cloneJson(record.payload),
+    source: record.source,
+    scheduledFor: new Date(record.scheduledFor),
+    runAt: new Date(record.runAt),
+    status: record.status,
+    priority: record.priority,
+    attempts: record.attempts,
+    maxAttempts: record.maxAttempts,
+    timeoutMs: record.timeoutMs,
+    backoff: record.backoff === null ? null : { ...record.backoff },
+    permitLimit: record.permitLimit,
+    nextAttemptAt: date(record.nextAttemptAt),
+    result: record.result === null ? null : cloneJson(record.result),
+    error: record.error === null ? null : { ...record.error },
+    metrics: {
+      queuedMs: record.queuedMs,
+      durationMs: record.durationMs,
+      cpuUserMs: record.cpuUserMs,
+      cpuSystemMs: record.cpuSystemMs,
+      heapUsedBytes: record.heapUsedBytes,
+      threadWaitMs: record.threadWaitMs,
+    },
+    history,
+    instanceId: record.instanceId,
+    lease: record.leaseOwner === null ? null : { owner: record.leaseOwner, token: record.leaseToken, expiresAt: new Date(record.leaseExpiresAt) },
+    fence: record.fence,
+    event: record.event === null ? null : { ...record.event },
+    upstream: record.upstream === null ? null : { ...record.upstream },
+    gate: record.gate,
+    cancelRequested: record.cancelRequested,
+    dependentsFired: record.dependentsFired,
+    createdAt: new Date(record.createdAt),
+    startedAt: date(record.startedAt),
+    finishedAt: date(record.finishedAt),
   };
 }
 
-const INSTANTS: ReadonlySet<string> = new Set(['scheduledFor', 'runAt', 'nextAttemptAt', 'startedAt', 'finishedAt']);
-
-/** Write a patch into a stored job, copying what it brings in and turning its instants into ms. */
-export function applyPatch(stored: StoredJob, patch: JobPatch): void {
-  const target = stored as unknown as Record<string, unknown>;
+/**
+ * Write a patch into a record, copying what it brings in and turning its instants into ms. A
+ * `switch` over the patch's own keys: the engine's usual patches name eight or nine fields.
+ */
+export function applyPatch(record: JobRecord, patch: JobPatch): void {
   for (const key in patch) {
-    const value: unknown = (patch as Record<string, unknown>)[key];
-    if (INSTANTS.has(key)) target[key] = value instanceof Date ? value.getTime() : null;
-    else if (key === 'metrics' && value !== undefined) target[key] = storedMetrics(value as JobMetrics);
-    else if (key === 'lease' && value !== null && value !== undefined) {
-      const lease = value as NonNullable<Job['lease']>;
-      target[key] = { owner: lease.owner, token: lease.token, expiresAt: lease.expiresAt.getTime() };
-    } else target[key] = copyData(value);
+    const k = key as keyof JobPatch;
+    switch (k) {
+      case 'status':
+        record.status = patch.status!;
+        break;
+      case 'scheduledFor':
+        if (patch.scheduledFor) record.scheduledFor = patch.scheduledFor.getTime();
+        break;
+      case 'runAt':
+        if (patch.runAt) record.runAt = patch.runAt.getTime();
+        break;
+      case 'nextAttemptAt':
+        record.nextAttemptAt = ms(patch.nextAttemptAt ?? null);
+        break;
+      case 'startedAt':
+        record.startedAt = ms(patch.startedAt ?? null);
+        break;
+      case 'finishedAt':
+        record.finishedAt = ms(patch.finishedAt ?? null);
+        break;
+      case 'metrics': {
+        const metrics = patch.metrics;
+        if (!metrics) break;
+        record.queuedMs = metrics.queuedMs;
+        record.durationMs = metrics.durationMs;
+        record.cpuUserMs = metrics.cpuUserMs;
+        record.cpuSystemMs = metrics.cpuSystemMs;
+        record.heapUsedBytes = metrics.heapUsedBytes;
+        record.threadWaitMs = metrics.threadWaitMs;
+        break;
+      }
+      case 'lease': {
+        const lease = patch.lease;
+        if (lease === undefined) break;
+        record.leaseOwner = lease === null ? null : lease.owner;
+        record.leaseToken = lease === null ? 0 : lease.token;
+        record.leaseExpiresAt = lease === null ? 0 : lease.expiresAt.getTime();
+        break;
+      }
+      case 'error':
+        record.error = patch.error == null ? null : { name: patch.error.name, message: patch.error.message, code: patch.error.code };
+        break;
+      case 'result':
+        record.result = patch.result === undefined || patch.result === null ? null : cloneJson(patch.result);
+        break;
+      case 'cancelRequested':
+        record.cancelRequested = patch.cancelRequested === true;
+        break;
+      case 'dependentsFired':
+        record.dependentsFired = patch.dependentsFired === true;
+        break;
+      case 'gate':
+        record.gate = patch.gate ?? null;
+        break;
+      case 'instanceId':
+        record.instanceId = patch.instanceId ?? null;
+        break;
+      default: {
+        const value: unknown = patch[k];
+        if (value !== undefined) (record as unknown as Record<string, unknown>)[k] = copyData(value);
+      }
+    }
   }
 }

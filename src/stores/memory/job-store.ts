@@ -1,12 +1,17 @@
 /**
  * In-memory `JobStore`. Indexes keep every engine query off a full scan: pending jobs sit in a
- * due-time heap, running jobs in a set, and active jobs per trigger in their own sets. Listing and
- * statistics scan, as they are not on the firing path.
+ * due-time heap, running jobs in a linked list threaded through their records, active jobs are
+ * counted per trigger, and jobs waiting for a concurrency permit are indexed by trigger. Listing
+ * and statistics scan, as they are not on the firing path.
+ *
+ * Every job passes through insert, start and end, so those touch as few hash tables as they can:
+ * two `Map` entries per job (by id and by key), a counter per trigger while it has active jobs,
+ * and pointer updates for the running list.
  */
-import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
+import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
-import { applyPatch, fromStoredJob, storedEntry, toStoredJob, type StoredJob } from './job-record.js';
+import { appendHistory, applyPatch, fromRecord, toRecord, type JobRecord } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 
@@ -14,19 +19,31 @@ interface PendingEntry {
   at: number;
   priority: number;
   seq: number;
-  id: string;
+  job: JobRecord;
 }
 
-const FINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
+/** Running and pending jobs of one trigger. */
+interface ActiveCount {
+  running: number;
+  pending: number;
+}
+
+function isFinal(status: JobStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped';
+}
 
 /** Jobs held in a `Map`, indexed for the engine's queries. */
 export class MemoryJobStore implements JobStore {
-  readonly #jobs = new Map<string, StoredJob>();
-  readonly #byKey = new Map<string, string>();
+  readonly #jobs = new Map<string, JobRecord>();
+  readonly #byKey = new Map<string, JobRecord>();
   readonly #pending = new BinaryHeap<PendingEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
-  readonly #running = new Set<string>();
-  readonly #activeByTrigger = new Map<string, Set<string>>();
-  readonly #unfiredDependents = new Set<string>();
+  // Running jobs, oldest start first: a list through the records' own links (no hashing per job).
+  #runningHead: JobRecord | null = null;
+  #runningTail: JobRecord | null = null;
+  readonly #active = new Map<string, ActiveCount>();
+  // Pending jobs that wait for a concurrency permit (`gate`), by trigger.
+  readonly #gated = new Map<string, Set<JobRecord>>();
+  readonly #unfiredDependents = new Set<JobRecord>();
   #seq = 0;
 
   /** @inheritdoc */
@@ -36,15 +53,17 @@ export class MemoryJobStore implements JobStore {
 
   /** @inheritdoc */
   async insertMany(jobs: Job[]): Promise<Array<Job | null>> {
-    return jobs.map((job) => this.#insert(job));
+    const out: Array<Job | null> = new Array<Job | null>(jobs.length);
+    for (let i = 0; i < jobs.length; i++) out[i] = this.#insert(jobs[i]!);
+    return out;
   }
 
   #insert(job: Job): Job | null {
     if (this.#byKey.has(job.key) || this.#jobs.has(job.id)) return null;
-    const stored = toStoredJob(job);
-    this.#jobs.set(stored.id, stored);
-    this.#byKey.set(stored.key, stored.id);
-    this.#reindex(stored, null);
+    const record = toRecord(job);
+    this.#jobs.set(record.id, record);
+    this.#byKey.set(record.key, record);
+    this.#index(record, null, false, record.runAt);
     // The caller's object equals what was stored and is not stored state itself: hand it back
     // rather than copying the record a second time.
     return job;
@@ -52,14 +71,14 @@ export class MemoryJobStore implements JobStore {
 
   /** @inheritdoc */
   async get(id: string): Promise<Job | null> {
-    const job = this.#jobs.get(id);
-    return job ? fromStoredJob(job) : null;
+    const record = this.#jobs.get(id);
+    return record ? fromRecord(record) : null;
   }
 
   /** @inheritdoc */
   async getByKey(key: string): Promise<Job | null> {
-    const id = this.#byKey.get(key);
-    return id === undefined ? null : this.get(id);
+    const record = this.#byKey.get(key);
+    return record ? fromRecord(record) : null;
   }
 
   /** @inheritdoc */
@@ -69,7 +88,7 @@ export class MemoryJobStore implements JobStore {
     const from = query.from === undefined ? null : new Date(query.from).getTime();
     const to = query.to === undefined ? null : new Date(query.to).getTime();
     const after = query.cursor === undefined ? null : decodeTimeIdCursor(query.cursor);
-    const matches: StoredJob[] = [];
+    const matches: JobRecord[] = [];
     for (const job of this.#jobs.values()) {
       if (query.triggerId !== undefined && job.triggerId !== query.triggerId) continue;
       if (statuses && !statuses.has(job.status)) continue;
@@ -80,13 +99,13 @@ export class MemoryJobStore implements JobStore {
       matches.push(job);
     }
     matches.sort(newestFirst);
-    return jobPage(matches.slice(0, limit).map(fromStoredJob), matches.length > limit);
+    return jobPage(matches.slice(0, limit).map(fromRecord), matches.length > limit);
   }
 
   /** @inheritdoc */
   async update(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<Job | null> {
-    const job = this.#write(id, condition, patch, history);
-    return job ? fromStoredJob(job) : null;
+    const record = this.#write(id, condition, patch, history);
+    return record ? fromRecord(record) : null;
   }
 
   /** @inheritdoc */
@@ -94,30 +113,41 @@ export class MemoryJobStore implements JobStore {
     return this.#write(id, condition, patch, history) !== null;
   }
 
-  #write(id: string, condition: JobCondition, patch: JobPatch, history: JobHistoryEntry[] | undefined): StoredJob | null {
-    const job = this.#jobs.get(id);
-    if (!job || !matches(job, condition)) return null;
-    const before = job.status;
-    const previousRunAt = job.runAt;
+  /** @inheritdoc */
+  async writeMany(writes: JobWrite[]): Promise<boolean[]> {
+    const out: boolean[] = new Array<boolean>(writes.length);
+    for (let i = 0; i < writes.length; i++) {
+      const { id, condition, patch, history } = writes[i]!;
+      out[i] = this.#write(id, condition, patch, history) !== null;
+    }
+    return out;
+  }
+
+  #write(id: string, condition: JobCondition, patch: JobPatch, history: JobHistoryEntry[] | undefined): JobRecord | null {
+    const record = this.#jobs.get(id);
+    if (!record || !matches(record, condition)) return null;
+    const before = record.status;
+    const wasGated = before === 'pending' && record.gate !== null;
+    const previousRunAt = record.runAt;
     // Copy only what the patch brings in; the rest of the stored record is already ours.
-    applyPatch(job, patch);
-    if (history) for (const entry of history) job.history.push(storedEntry(entry));
-    this.#reindex(job, before, previousRunAt);
-    return job;
+    applyPatch(record, patch);
+    if (history) appendHistory(record, history);
+    this.#index(record, before, wasGated, previousRunAt);
+    return record;
   }
 
   /** @inheritdoc */
   async claimPending(now: Date, options: ClaimPendingOptions): Promise<Job | null> {
     const handlers = new Set(options.handlers);
     const skipped: PendingEntry[] = [];
-    let claimed: StoredJob | null = null;
+    let claimed: JobRecord | null = null;
     const bound = now.getTime();
     while (!claimed) {
       const top = this.#pending.peek();
       if (!top || top.at > bound) break;
       this.#pending.pop();
-      const job = this.#jobs.get(top.id);
-      if (!job || job.status !== 'pending' || job.runAt !== top.at) continue;
+      const job = top.job;
+      if (job.status !== 'pending' || job.runAt !== top.at) continue;
       if (!handlers.has(job.handler) || job.gate !== options.gate) {
         skipped.push(top);
         continue;
@@ -126,32 +156,35 @@ export class MemoryJobStore implements JobStore {
     }
     for (const entry of skipped) this.#pending.push(entry);
     if (!claimed) return null;
+    const wasGated = claimed.gate !== null;
     const token = claimed.fence + 1;
     claimed.status = 'running';
     claimed.gate = null;
     claimed.fence = token;
     claimed.instanceId = options.owner;
-    claimed.lease = { owner: options.owner, token, expiresAt: options.leaseExpiresAt.getTime() };
-    claimed.history.push(storedEntry(options.history));
-    this.#running.add(claimed.id);
-    return fromStoredJob(claimed);
+    claimed.leaseOwner = options.owner;
+    claimed.leaseToken = token;
+    claimed.leaseExpiresAt = options.leaseExpiresAt.getTime();
+    appendHistory(claimed, [options.history]);
+    this.#index(claimed, 'pending', wasGated, claimed.runAt);
+    return fromRecord(claimed);
   }
 
   /** @inheritdoc */
   async gatedTriggerIds(now: Date, handlers: string[], limit: number): Promise<string[]> {
     const wanted = new Set(handlers);
-    const found = new Set<string>();
-    for (const [triggerId, ids] of this.#activeByTrigger) {
-      for (const id of ids) {
-        const job = this.#jobs.get(id);
-        if (job && job.status === 'pending' && job.gate !== null && wanted.has(job.handler) && job.runAt <= now.getTime()) {
-          found.add(triggerId);
+    const bound = now.getTime();
+    const found: string[] = [];
+    for (const [triggerId, jobs] of this.#gated) {
+      for (const job of jobs) {
+        if (wanted.has(job.handler) && job.runAt <= bound) {
+          found.push(triggerId);
           break;
         }
       }
-      if (found.size >= limit) break;
+      if (found.length >= limit) break;
     }
-    return [...found];
+    return found;
   }
 
   /** @inheritdoc */
@@ -162,8 +195,8 @@ export class MemoryJobStore implements JobStore {
     while (found === null) {
       const top = this.#pending.pop();
       if (!top) break;
-      const job = this.#jobs.get(top.id);
-      if (!job || job.status !== 'pending' || job.runAt !== top.at) continue;
+      const job = top.job;
+      if (job.status !== 'pending' || job.runAt !== top.at) continue;
       popped.push(top);
       if (wanted.has(job.handler) && job.gate === null) found = top.at;
     }
@@ -173,41 +206,34 @@ export class MemoryJobStore implements JobStore {
 
   /** @inheritdoc */
   async renewLease(id: string, token: number, expiresAt: Date): Promise<Job | null> {
-    const job = this.#jobs.get(id);
-    if (!job || job.status !== 'running' || job.lease?.token !== token) return null;
-    job.lease = { ...job.lease, expiresAt: expiresAt.getTime() };
-    return fromStoredJob(job);
+    const record = this.#jobs.get(id);
+    if (!record || record.status !== 'running' || record.leaseOwner === null || record.leaseToken !== token) return null;
+    record.leaseExpiresAt = expiresAt.getTime();
+    return fromRecord(record);
   }
 
   /** @inheritdoc */
   async findExpiredLeases(now: Date, limit: number): Promise<Job[]> {
     const out: Job[] = [];
-    for (const id of this.#running) {
-      const job = this.#jobs.get(id);
-      if (job?.lease && job.lease.expiresAt < now.getTime()) out.push(fromStoredJob(job));
-      if (out.length >= limit) break;
+    const bound = now.getTime();
+    for (let job = this.#runningHead; job !== null && out.length < limit; job = job.nextRunning) {
+      if (job.leaseOwner !== null && job.leaseExpiresAt < bound) out.push(fromRecord(job));
     }
     return out;
   }
 
   /** @inheritdoc */
   async countActive(triggerId: string): Promise<{ running: number; pending: number }> {
-    let running = 0;
-    let pending = 0;
-    for (const id of this.#activeByTrigger.get(triggerId) ?? []) {
-      const status = this.#jobs.get(id)?.status;
-      if (status === 'running') running++;
-      else if (status === 'pending') pending++;
-    }
-    return { running, pending };
+    const count = this.#active.get(triggerId);
+    return { running: count?.running ?? 0, pending: count?.pending ?? 0 };
   }
 
   /** @inheritdoc */
   async findUnfiredDependents(finishedBefore: Date, limit: number): Promise<Job[]> {
     const out: Job[] = [];
-    for (const id of this.#unfiredDependents) {
-      const job = this.#jobs.get(id);
-      if (job?.finishedAt != null && job.finishedAt < finishedBefore.getTime()) out.push(fromStoredJob(job));
+    const bound = finishedBefore.getTime();
+    for (const job of this.#unfiredDependents) {
+      if (job.finishedAt !== null && job.finishedAt < bound) out.push(fromRecord(job));
       if (out.length >= limit) break;
     }
     return out;
@@ -226,10 +252,10 @@ export class MemoryJobStore implements JobStore {
       entry.runs += 1;
       entry[job.status] += 1;
       if (job.finishedAt !== null && (!entry.lastFinishedAt || job.finishedAt > entry.lastFinishedAt.getTime())) entry.lastFinishedAt = new Date(job.finishedAt);
-      if (job.metrics.durationMs !== null) {
+      if (job.durationMs !== null) {
         let list = durations.get(job.triggerId);
         if (!list) durations.set(job.triggerId, (list = []));
-        list.push(job.metrics.durationMs);
+        list.push(job.durationMs);
       }
     }
     for (const [triggerId, list] of durations) {
@@ -243,9 +269,10 @@ export class MemoryJobStore implements JobStore {
 
   /** @inheritdoc */
   async purge(finishedBefore: Date): Promise<number> {
+    const bound = finishedBefore.getTime();
     let removed = 0;
     for (const job of this.#jobs.values()) {
-      if (FINAL.has(job.status) && job.finishedAt !== null && job.finishedAt < finishedBefore.getTime() && !this.#unfiredDependents.has(job.id)) {
+      if (isFinal(job.status) && job.finishedAt !== null && job.finishedAt < bound && !this.#unfiredDependents.has(job)) {
         this.#jobs.delete(job.id);
         this.#byKey.delete(job.key);
         removed++;
@@ -264,32 +291,72 @@ export class MemoryJobStore implements JobStore {
     return this.#jobs.size;
   }
 
-  #reindex(job: StoredJob, before: JobStatus | null, previousRunAt?: number): void {
+  /**
+   * Bring the indexes up to date after a record changed from `before` (`null`: just inserted).
+   * `wasGated` and `previousRunAt` are the record's pending-gate state and `runAt` before the change.
+   */
+  #index(job: JobRecord, before: JobStatus | null, wasGated: boolean, previousRunAt: number): void {
     const status = job.status;
+    if (status !== before) {
+      if (before === 'running') this.#unlinkRunning(job);
+      if (status === 'running') this.#linkRunning(job);
+      if (before === 'running' || before === 'pending' || status === 'running' || status === 'pending') this.#count(job.triggerId, before, status);
+    }
     if (status === 'pending' && (before !== 'pending' || previousRunAt !== job.runAt)) {
-      this.#pending.push({ at: job.runAt, priority: job.priority, seq: this.#seq++, id: job.id });
+      this.#pending.push({ at: job.runAt, priority: job.priority, seq: this.#seq++, job });
     }
-    if (status === 'running') this.#running.add(job.id);
-    else this.#running.delete(job.id);
-    let active = this.#activeByTrigger.get(job.triggerId);
-    if (status === 'pending' || status === 'running') {
-      if (!active) this.#activeByTrigger.set(job.triggerId, (active = new Set()));
-      active.add(job.id);
-    } else if (active) {
-      active.delete(job.id);
-      if (active.size === 0) this.#activeByTrigger.delete(job.triggerId);
+    const gated = status === 'pending' && job.gate !== null;
+    if (wasGated && !gated) this.#ungate(job, job.triggerId);
+    if (gated && !wasGated) {
+      let jobs = this.#gated.get(job.triggerId);
+      if (!jobs) this.#gated.set(job.triggerId, (jobs = new Set()));
+      jobs.add(job);
     }
-    if (FINAL.has(status) && !job.dependentsFired) this.#unfiredDependents.add(job.id);
-    else this.#unfiredDependents.delete(job.id);
+    if (isFinal(status) && !job.dependentsFired) this.#unfiredDependents.add(job);
+    else if (before !== null && isFinal(before)) this.#unfiredDependents.delete(job);
+  }
+
+  #count(triggerId: string, before: JobStatus | null, after: JobStatus): void {
+    let count = this.#active.get(triggerId);
+    if (!count) this.#active.set(triggerId, (count = { running: 0, pending: 0 }));
+    if (before === 'running') count.running -= 1;
+    else if (before === 'pending') count.pending -= 1;
+    if (after === 'running') count.running += 1;
+    else if (after === 'pending') count.pending += 1;
+    if (count.running === 0 && count.pending === 0) this.#active.delete(triggerId);
+  }
+
+  #ungate(job: JobRecord, triggerId: string): void {
+    const jobs = this.#gated.get(triggerId);
+    if (!jobs) return;
+    jobs.delete(job);
+    if (jobs.size === 0) this.#gated.delete(triggerId);
+  }
+
+  #linkRunning(job: JobRecord): void {
+    job.prevRunning = this.#runningTail;
+    job.nextRunning = null;
+    if (this.#runningTail) this.#runningTail.nextRunning = job;
+    else this.#runningHead = job;
+    this.#runningTail = job;
+  }
+
+  #unlinkRunning(job: JobRecord): void {
+    if (job.prevRunning) job.prevRunning.nextRunning = job.nextRunning;
+    else this.#runningHead = job.nextRunning;
+    if (job.nextRunning) job.nextRunning.prevRunning = job.prevRunning;
+    else this.#runningTail = job.prevRunning;
+    job.prevRunning = null;
+    job.nextRunning = null;
   }
 }
 
-function matches(job: StoredJob, condition: JobCondition): boolean {
+function matches(job: JobRecord, condition: JobCondition): boolean {
   if (condition.status && !condition.status.includes(job.status)) return false;
-  if (condition.leaseToken !== undefined && job.lease?.token !== condition.leaseToken) return false;
+  if (condition.leaseToken !== undefined && (job.leaseOwner === null || job.leaseToken !== condition.leaseToken)) return false;
   return true;
 }
 
-function newestFirst(a: StoredJob, b: StoredJob): number {
+function newestFirst(a: JobRecord, b: JobRecord): number {
   return b.scheduledFor - a.scheduledFor || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }

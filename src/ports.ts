@@ -323,6 +323,13 @@ export interface JobRunner {
    * (the engine stops waiting at that point anyway and discards a late result).
    */
   run(request: RunRequest): Promise<RunOutcome>;
+  /**
+   * Optional: `run` answering through a callback instead of a promise, for callers that watch the
+   * signal themselves (`callerWatchesAbort`; the scheduler does). Calls `done` exactly once, maybe
+   * before returning; never throws (a failure is an outcome). The scheduler uses it when present:
+   * it saves the promises of every attempt.
+   */
+  start?(request: RunRequest, done: (outcome: RunOutcome) => void): void;
   /** Release resources; wait up to `timeoutMs` for running attempts, then stop them. */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }

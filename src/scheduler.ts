@@ -45,9 +45,11 @@ import type {
   JobCondition,
   JobPatch,
   JobRunner,
+  JobWrite,
   Lease,
   ModuleHandler,
   RunOutcome,
+  RunRequest,
   SlotClaim,
 } from './ports.js';
 import { BinaryHeap } from './queue/binary-heap.js';
@@ -176,6 +178,16 @@ interface WakeEntry {
 
 type HeapEntry = SlotEntry | WakeEntry;
 
+/** How an attempt ended, waiting for its write. */
+interface RunEnd {
+  run: RunningJob<HandlerRegistration>;
+  status: JobStatus;
+  /** The fenced write that records the end; `null` when there is nothing to write (lease lost). */
+  write: JobWrite | null;
+  timedOut: boolean;
+  hasDependents: boolean;
+}
+
 interface JobDraft {
   source: JobSource;
   key: string;
@@ -200,6 +212,8 @@ const HANDOFF_DELAY_MS = 25;
 const ENQUEUE_CHUNK = 1000;
 /** `#queued` seq of a slot whose claim is in flight. */
 const IN_FLIGHT = -1;
+/** Ends of attempts recorded per store call (and per event-loop turn). */
+const END_BATCH = 512;
 /** First pause of `#retryStore`; it doubles on each further failure (to at most 2 s). */
 const RETRY_FIRST_DELAY_MS = 100;
 const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
@@ -216,7 +230,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #heap = new BinaryHeap<HeapEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
   // triggerId -> seq of its live heap entry; an entry whose seq differs is stale.
   readonly #queued = new Map<string, { seq: number; slot: number; version: number }>();
-  readonly #running = new Map<string, RunningJob>();
+  readonly #running = new Map<string, RunningJob<HandlerRegistration>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #dependents = new Map<string, Set<string>>();
   #state: State = 'idle';
@@ -229,6 +243,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #firing = 0;
   #turnStarts = 0;
   #turnResetScheduled = false;
+  // Attempts past a turn's budget, started on the next turn.
+  #deferredStarts: Array<RunningJob<HandlerRegistration>> = [];
+  #deferredScheduled = false;
   #drainScheduled = false;
   #blockedOnCapacity = false;
   #polledUntil: number | null = null;
@@ -247,6 +264,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #pendingEpoch = 1;
   #emptyAtEpoch = 0;
   #lastSlotIso = { at: Number.NaN, iso: '' };
+  // Ends of attempts waiting to be written, oldest first.
+  #ends: RunEnd[] = [];
+  #endsScheduled = false;
   #lag: IntervalHistogram | null = null;
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -738,6 +758,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   #drain(): void {
     if (this.#state !== 'running') return;
+    // A drain runs in an event-loop turn of its own (a timer or an immediate): a fresh budget.
+    this.#turnStarts = 0;
     const now = this.#o.clock.now();
     let fired = 0;
     let wake = false;
@@ -1237,8 +1259,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * not turn a finished job into a recovered one that runs again. The write stays fenced, so a
    * retry after the lease was lost is refused, not harmful.
    */
-  async #retryStore<T>(write: () => Promise<T>, firstAttempt = 0): Promise<T> {
-    for (let attempt = firstAttempt; ; attempt++) {
+  async #retryStore<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
       try {
         return await write();
       } catch (error) {
@@ -1493,20 +1515,39 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   // ─── Engine: running a job ─────────────────────────────────────────────────────────────────
 
   #startRun(job: Job, registration: HandlerRegistration, trigger: Trigger | null, permit: Lease | null): void {
-    const run = new RunningJob(job, permit);
+    const run = new RunningJob(job, registration, trigger, permit, this.#onSettled);
     this.#running.set(job.id, run);
     this.#emit('job:started', job);
     // With a store that answers in microtasks and handlers that return at once, job after job
     // could start without the event loop ever turning (a backlog, or a listener that starts the
     // next run): past a budget per turn, the attempt starts on the next turn instead.
-    if (this.#spendTurnBudget()) this.#execute(run, registration, trigger);
-    else setImmediate(() => this.#execute(run, registration, trigger));
+    if (this.#deferredStarts.length === 0 && this.#spendTurnBudget()) this.#execute(run);
+    else this.#deferStart(run);
   }
 
+  #deferStart(run: RunningJob<HandlerRegistration>): void {
+    this.#deferredStarts.push(run);
+    if (this.#deferredScheduled) return;
+    this.#deferredScheduled = true;
+    setImmediate(this.#startDeferred);
+  }
+
+  /** Start the attempts that waited for a turn, in order, as far as this turn's budget goes. */
+  readonly #startDeferred = (): void => {
+    this.#deferredScheduled = false;
+    this.#turnStarts = 0;
+    const waiting = this.#deferredStarts;
+    this.#deferredStarts = [];
+    for (const run of waiting) {
+      if (this.#deferredStarts.length === 0 && this.#spendTurnBudget()) this.#execute(run);
+      else this.#deferStart(run);
+    }
+  };
+
   /** The attempt is over and recorded: free its capacity, and let what waited for it go on. */
-  #release(run: RunningJob, registration: HandlerRegistration): void {
+  #release(run: RunningJob<HandlerRegistration>): void {
     this.#running.delete(run.job.id);
-    this.#unreserve(registration);
+    this.#unreserve(run.registration);
     run.end();
     this.#kickDispatch();
     this.#onCapacity();
@@ -1527,10 +1568,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** `#renew` as a function the job context can hold (one per scheduler, not one per job). */
-  readonly #renewRun = (run: RunningJob): Promise<void> => this.#renew(run);
+  readonly #renewRun = (run: RunningJob<HandlerRegistration>): Promise<void> => this.#renew(run);
 
   /** Renew one running job's lease (and its permit); abort it when the lease is lost or a cancel was requested. */
-  async #renew(run: RunningJob): Promise<void> {
+  async #renew(run: RunningJob<HandlerRegistration>): Promise<void> {
     if (run.reason) return;
     const { job } = run;
     try {
@@ -1568,119 +1609,181 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Run one attempt and record its end. Callbacks rather than an async function: this runs for
-   * every job, and each suspended async frame is an allocation the garbage collector pays for.
+   * Start one attempt. Its end comes back through `#onSettled`: callbacks rather than an async
+   * function, as this runs for every job and each promise or suspended frame is garbage to collect.
    */
-  #execute(run: RunningJob, registration: HandlerRegistration, trigger: Trigger | null): void {
-    const { job } = run;
-    const startedAt = this.#o.clock.now();
-    let timeout: TimerHandle | null = null;
+  #execute(run: RunningJob<HandlerRegistration>): void {
+    const { job, registration } = run;
+    run.startedAt = this.#o.clock.now();
     if (job.timeoutMs !== null) {
       const limit = job.timeoutMs;
-      timeout = this.#o.clock.setTimer(() => run.abort({ kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
+      run.timeout = this.#o.clock.setTimer(() => run.abort({ kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
     }
     this.#armRenewals();
-    const settle = (outcome: RunOutcome | null): void => {
-      timeout?.cancel();
-      const release = (): void => this.#release(run, registration);
-      this.#finish(run, outcome, this.#o.clock.now() - startedAt).then(release, release);
-    };
     if (registration.invalid) {
-      settle({ ok: false, error: registration.invalid, metrics: zeroMetrics() });
+      run.settle({ ok: false, error: registration.invalid, metrics: zeroMetrics() });
       return;
     }
-    const context = new RunContext(run, trigger, this.#o.logger, this.#renewRun);
+    if (run.reason) {
+      // Stopped before it could start (a stop or cancel while it waited for a turn).
+      run.settle(null);
+      return;
+    }
+    run.begin();
+    // The engine stops waiting on abort itself, so the runner need not watch the signal (and an
+    // inline handler that never reads it never pays for creating one).
+    const request: RunRequest = { handler: registration.handler, context: new RunContext(run, this.#o.logger, this.#renewRun), callerWatchesAbort: true };
+    const { runner } = registration;
+    if (runner.start) {
+      try {
+        runner.start(request, run.deliver);
+      } catch (error) {
+        run.deliver({ ok: false, error, metrics: zeroMetrics() });
+      }
+      return;
+    }
     let running: Promise<RunOutcome>;
     try {
-      // The engine stops waiting on abort itself, so the runner need not watch the signal (and
-      // an inline handler that never reads it never pays for creating one).
-      running = registration.runner.run({ handler: registration.handler, context, callerWatchesAbort: true });
+      running = runner.run(request);
     } catch (error) {
       running = Promise.reject(error);
     }
-    run.awaitOutcome(running, settle);
+    running.then(run.deliver, (error: unknown) => run.deliver({ ok: false, error, metrics: zeroMetrics() }));
   }
 
-  async #finish(run: RunningJob, outcome: RunOutcome | null, wallMs: number): Promise<void> {
+  /**
+   * An attempt settled (or was stopped: `outcome` null): work out how it ended and queue the
+   * write of that end. Ends that come together are recorded together (`#recordEnds`).
+   */
+  readonly #onSettled = (run: RunningJob<HandlerRegistration>, outcome: RunOutcome | null): void => {
+    run.timeout?.cancel();
+    run.timeout = null;
+    let end: RunEnd;
+    try {
+      end = this.#endOf(run, outcome, this.#o.clock.now() - run.startedAt);
+    } catch (error) {
+      this.#fail(new StoreError(`recording the end of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+      end = { run, status: 'failed', write: null, timedOut: false, hasDependents: false };
+    }
+    this.#ends.push(end);
+    this.#scheduleEnds();
+  };
+
+  /** How an attempt ended, and the fenced write that records it (`null`: the lease was lost, nothing to write). */
+  #endOf(run: RunningJob<HandlerRegistration>, outcome: RunOutcome | null, wallMs: number): RunEnd {
     const { job } = run;
     const reason = run.reason;
-    try {
-      if (reason?.kind === 'lease-lost') return;
-      const now = this.#now();
-      const metrics: JobMetrics = {
-        queuedMs: job.metrics.queuedMs,
-        durationMs: outcome ? Math.round(outcome.metrics.durationMs) : wallMs,
-        cpuUserMs: outcome?.metrics.cpuUserMs ?? null,
-        cpuSystemMs: outcome?.metrics.cpuSystemMs ?? null,
-        heapUsedBytes: outcome?.metrics.heapUsedBytes ?? null,
-        threadWaitMs: outcome?.metrics.waitMs === null || outcome === null ? null : Math.round(outcome.metrics.waitMs),
-      };
-      let status: JobStatus;
-      let patch: JobPatch;
-      let note: string;
-      let error: unknown = null;
-      if (reason?.kind === 'cancel') {
-        status = 'cancelled';
-        note = 'cancelled by request';
-        patch = { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } };
-      } else if (reason?.kind === 'shutdown') {
-        status = 'pending';
-        note = 'aborted: instance stopped before the job finished; handed back for another run';
-        patch = { runAt: now, nextAttemptAt: now, attempts: Math.max(0, job.attempts - 1) };
-      } else if (outcome?.ok && reason === null) {
-        const result = checkResult(outcome.result);
-        if (result.ok) {
-          status = 'succeeded';
-          note = succeededNote(job.attempts);
-          patch = { result: result.value, error: null };
-        } else {
-          error = result.error;
-          ({ status, patch, note } = this.#failure(job, error, now));
-        }
+    if (reason?.kind === 'lease-lost') return { run, status: 'running', write: null, timedOut: false, hasDependents: false };
+    const now = this.#now();
+    const metrics: JobMetrics = {
+      queuedMs: job.metrics.queuedMs,
+      durationMs: outcome ? Math.round(outcome.metrics.durationMs) : wallMs,
+      cpuUserMs: outcome?.metrics.cpuUserMs ?? null,
+      cpuSystemMs: outcome?.metrics.cpuSystemMs ?? null,
+      heapUsedBytes: outcome?.metrics.heapUsedBytes ?? null,
+      threadWaitMs: outcome?.metrics.waitMs === null || outcome === null ? null : Math.round(outcome.metrics.waitMs),
+    };
+    let status: JobStatus;
+    let patch: JobPatch;
+    let note: string;
+    if (reason?.kind === 'cancel') {
+      status = 'cancelled';
+      note = 'cancelled by request';
+      patch = { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } };
+    } else if (reason?.kind === 'shutdown') {
+      status = 'pending';
+      note = 'aborted: instance stopped before the job finished; handed back for another run';
+      patch = { runAt: now, nextAttemptAt: now, attempts: Math.max(0, job.attempts - 1) };
+    } else if (outcome?.ok && reason === null) {
+      const result = checkResult(outcome.result);
+      if (result.ok) {
+        status = 'succeeded';
+        note = succeededNote(job.attempts);
+        patch = { result: result.value, error: null };
       } else {
-        error = reason?.kind === 'timeout' ? reason.error : outcome && !outcome.ok ? outcome.error : new Error('aborted');
-        ({ status, patch, note } = this.#failure(job, error, now));
+        ({ status, patch, note } = this.#failure(job, result.error, now));
       }
-      assertTransition('running', status, job.id);
-      const final = status !== 'pending';
-      const hasDependents = final && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
-      // Object.assign rather than a spread: the outcome's patch has a different shape per
-      // branch, and a spread of it sends V8 down its slow generic copy on every finish.
-      const write: JobPatch = Object.assign(
-        {
-          status,
-          metrics,
-          lease: null,
-          cancelRequested: false,
-          finishedAt: final ? now : null,
-          dependentsFired: final ? !hasDependents : false,
-          gate: status === 'pending' && job.permitLimit !== null ? job.triggerId : null,
-        },
-        patch,
-      );
-      const history = [historyEntry(status, now, this.#o.instanceId, note)];
-      const condition = { status: RUNNING, leaseToken: run.token };
-      let written: Job | null;
+    } else {
+      const error = reason?.kind === 'timeout' ? reason.error : outcome && !outcome.ok ? outcome.error : new Error('aborted');
+      ({ status, patch, note } = this.#failure(job, error, now));
+    }
+    assertTransition('running', status, job.id);
+    const final = status !== 'pending';
+    const hasDependents = final && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
+    // Object.assign rather than a spread: the outcome's patch has a different shape per
+    // branch, and a spread of it sends V8 down its slow generic copy on every end.
+    const fields: JobPatch = Object.assign(
+      {
+        status,
+        metrics,
+        lease: null,
+        cancelRequested: false,
+        finishedAt: final ? now : null,
+        dependentsFired: final ? !hasDependents : false,
+        gate: status === 'pending' && job.permitLimit !== null ? job.triggerId : null,
+      },
+      patch,
+    );
+    const write: JobWrite = { id: job.id, condition: { status: RUNNING, leaseToken: run.token }, patch: fields, history: [historyEntry(status, now, this.#o.instanceId, note)] };
+    return { run, status, write, timedOut: reason?.kind === 'timeout', hasDependents };
+  }
+
+  /** Record queued ends in a microtask: the ends of attempts that settled in one turn share one store call. */
+  #scheduleEnds(): void {
+    if (this.#endsScheduled) return;
+    this.#endsScheduled = true;
+    queueMicrotask(this.#takeEnds);
+  }
+
+  readonly #takeEnds = (): void => {
+    this.#endsScheduled = false;
+    if (this.#ends.length === 0) return;
+    let batch = this.#ends;
+    if (batch.length > END_BATCH) {
+      // A big backlog goes in chunks, with a turn of the event loop between them.
+      batch = this.#ends.splice(0, END_BATCH);
+      this.#endsScheduled = true;
+      setImmediate(this.#takeEnds);
+    } else {
+      this.#ends = [];
+    }
+    this.#track(this.#recordEnds(batch));
+  };
+
+  /** Write a batch of ends (in one store call where the store can), then report and release each attempt. */
+  async #recordEnds(ends: RunEnd[]): Promise<void> {
+    const writes: JobWrite[] = [];
+    const jobs: Job[] = [];
+    for (const end of ends) {
+      if (!end.write) continue;
+      writes.push(end.write);
+      jobs.push(end.run.job);
+    }
+    let answers: Array<Job | null | Error>;
+    const store = this.#o.jobStore;
+    if (writes.length === 0) {
+      answers = [];
+    } else if (store.writeMany) {
       try {
-        written = await this.#recordEnd(job, condition, write, history);
+        const matched = await store.writeMany(writes);
+        answers = matched.map((ok, i) => (ok ? asWritten(jobs[i]!, writes[i]!) : null));
       } catch {
-        // Retried as `#retryStore` does; the first try, nearly always the only one, goes without it.
-        await this.#sleep(RETRY_FIRST_DELAY_MS);
-        written = await this.#retryStore(() => this.#recordEnd(job, condition, write, history), 1);
+        // Nothing of the batch is known to be written: each end goes on its own, with retries.
+        answers = await Promise.all(writes.map((write, i) => this.#recordEndWithRetry(jobs[i]!, write)));
       }
-      if (!written) {
-        this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'the job was taken over before it finished' });
-        return;
-      }
-      if (reason?.kind === 'timeout') this.#emit('job:timeout', written);
-      this.#emitStatus(written, status);
-      if (status === 'pending') this.#notePending();
-      if (status === 'pending' && written.gate === null) this.#wakeAt(written.runAt.getTime());
-      if (hasDependents) await this.#fireDependents(written);
+    } else {
+      answers = await Promise.all(writes.map((write, i) => this.#recordEndWithRetry(jobs[i]!, write)));
+    }
+    let k = 0;
+    for (const end of ends) this.#afterEnd(end, end.write ? answers[k++]! : null);
+  }
+
+  /** One end's write, retried through a short store outage (see `#retryStore`); an error only once the retries are spent. */
+  async #recordEndWithRetry(job: Job, write: JobWrite): Promise<Job | null | Error> {
+    try {
+      return await this.#retryStore(() => this.#recordEnd(job, write));
     } catch (error) {
-      this.#fail(new StoreError(`recording the end of job ${job.id} failed: ${toError(error).message}`, { cause: error }));
-    } finally {
-      if (run.permit) await this.#releasePermit(run.permit);
+      return toError(error);
     }
   }
 
@@ -1689,10 +1792,40 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * was lost. A store that can answer without copying the record back (`write`) is spared that:
    * the attempt's own record with the write applied is the same job.
    */
-  #recordEnd(job: Job, condition: JobCondition, write: JobPatch, history: JobHistoryEntry[]): Promise<Job | null> {
+  #recordEnd(job: Job, write: JobWrite): Promise<Job | null> {
     const store = this.#o.jobStore;
-    if (!store.write) return store.update(job.id, condition, write, history);
-    return store.write(job.id, condition, write, history).then((matched) => (matched ? asWritten(job, write, history) : null));
+    if (!store.write) return store.update(write.id, write.condition, write.patch, write.history);
+    return store.write(write.id, write.condition, write.patch, write.history).then((matched) => (matched ? asWritten(job, write) : null));
+  }
+
+  /** Report a recorded end, fire dependents, give back the permit and the capacity. */
+  #afterEnd(end: RunEnd, written: Job | null | Error): void {
+    const { run, status } = end;
+    if (written instanceof Error) {
+      this.#fail(new StoreError(`recording the end of job ${run.job.id} failed: ${written.message}`, { cause: written }));
+    } else if (end.write && written === null) {
+      this.#emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the job was taken over before it finished' });
+    } else if (written) {
+      if (end.timedOut) this.#emit('job:timeout', written);
+      this.#emitStatus(written, status);
+      if (status === 'pending') this.#notePending();
+      if (status === 'pending' && written.gate === null) this.#wakeAt(written.runAt.getTime());
+    }
+    const fireDependents = end.hasDependents && written !== null && !(written instanceof Error);
+    if (!fireDependents && !run.permit) {
+      this.#release(run);
+      return;
+    }
+    const after = async (): Promise<void> => {
+      try {
+        if (fireDependents) await this.#fireDependents(written);
+      } catch (error) {
+        this.#fail(new StoreError(`firing the dependents of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+      } finally {
+        if (run.permit) await this.#releasePermit(run.permit);
+      }
+    };
+    this.#track(after().finally(() => this.#release(run)));
   }
 
   #failure(job: Job, error: unknown, now: Date): { status: JobStatus; patch: JobPatch; note: string } {
@@ -1886,10 +2019,10 @@ function asClaimed(trigger: Trigger, claim: SlotClaim): Trigger {
   return { ...trigger, nextRunAt: update.nextRunAt, lastRunAt: update.lastRunAt, status: update.status, updatedAt: update.updatedAt, version: claim.expectedVersion + 1 };
 }
 
-/** The job as a `write` of `patch` and `history` left it, from the writer's own copy. */
-function asWritten(job: Job, patch: JobPatch, history: JobHistoryEntry[]): Job {
-  const written: Job = Object.assign({ ...job }, patch);
-  written.history = job.history.concat(history);
+/** The job as `write` left it, from the writer's own copy. */
+function asWritten(job: Job, write: JobWrite): Job {
+  const written: Job = Object.assign({ ...job }, write.patch);
+  if (write.history) written.history = job.history.concat(write.history);
   return written;
 }
 

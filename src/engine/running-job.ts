@@ -5,8 +5,9 @@
  */
 import { JobTimeoutError, SchedulerStoppedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { childLogger, zeroMetrics } from './outcome.js';
+import { childLogger } from './outcome.js';
 import { cloneTrigger } from '../util/clone.js';
+import type { TimerHandle } from '../clock.js';
 import type { JobContext, Lease, RunOutcome } from '../ports.js';
 import type { Job, JsonValue, Trigger } from '../types.js';
 
@@ -23,23 +24,41 @@ export function abortError(reason: AbortReason): Error {
   return new SchedulerStoppedError(reason.kind === 'cancel' ? 'job cancelled' : reason.kind === 'lease-lost' ? 'lease lost' : 'scheduler stopping');
 }
 
-/** The engine's record of one running attempt. */
-export class RunningJob {
+/** What the engine does with an attempt's outcome (`null`: it was stopped before the handler settled). */
+export type SettleHandler<R> = (run: RunningJob<R>, outcome: RunOutcome | null) => void;
+
+/**
+ * The engine's record of one running attempt. `R` is what the engine keeps with it (its handler
+ * registration).
+ */
+export class RunningJob<R = unknown> {
   readonly job: Job;
   /** Lease token the attempt's writes are fenced with. */
   readonly token: number;
+  readonly registration: R;
+  /** The trigger as the engine read it when the job started, if it exists. */
+  readonly trigger: Trigger | null;
   reason: AbortReason | null = null;
   permit: Lease | null;
+  /** Clock time the handler was started at (set when it starts). */
+  startedAt = 0;
+  /** The attempt's timeout, while armed. */
+  timeout: TimerHandle | null = null;
+  readonly #onSettled: SettleHandler<R>;
   #controller: AbortController | null = null;
-  #interrupt: (() => void) | null = null;
+  #begun = false;
+  #settled = false;
   #over = false;
   #done: Promise<void> | null = null;
   #resolveDone: (() => void) | null = null;
 
-  constructor(job: Job, permit: Lease | null) {
+  constructor(job: Job, registration: R, trigger: Trigger | null, permit: Lease | null, onSettled: SettleHandler<R>) {
     this.job = job;
     this.token = job.lease?.token ?? job.fence;
+    this.registration = registration;
+    this.trigger = trigger;
     this.permit = permit;
+    this.#onSettled = onSettled;
   }
 
   /** The attempt's signal, created on first use (aborted already if the attempt was stopped). */
@@ -66,57 +85,55 @@ export class RunningJob {
     this.#resolveDone?.();
   }
 
+  /** The handler is being started: from now on an abort settles the attempt at once. */
+  begin(): void {
+    this.#begun = true;
+  }
+
   /**
-   * Stop the attempt: abort its signal (if anyone holds it) and stop waiting for the handler.
-   * Returns `false` when it was stopped before.
+   * The runner's answer. Only the first call counts: once the attempt was stopped (an abort
+   * settles it with `null`), a handler that still settles later is ignored.
+   */
+  readonly deliver = (outcome: RunOutcome): void => this.settle(outcome);
+
+  /** Hand the attempt's outcome to the engine, once. */
+  settle(outcome: RunOutcome | null): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#onSettled(this, outcome);
+  }
+
+  /**
+   * Stop the attempt: abort its signal (if anyone holds it) and, once its handler was started,
+   * stop waiting for it: a handler that ignores its signal must not hold the job, or its
+   * capacity, forever. Returns `false` when it was stopped before.
    */
   abort(reason: AbortReason): boolean {
     if (this.reason) return false;
     this.reason = reason;
     this.#controller?.abort(abortError(reason));
-    this.#interrupt?.();
+    if (this.#begun) this.settle(null);
     return true;
-  }
-
-  /**
-   * Call `settle` once: with the runner's outcome (a rejection becomes a failed outcome), or with
-   * `null` as soon as `abort()` is called, whichever comes first. A handler that ignores its
-   * signal must not hold the job, or its capacity, forever.
-   */
-  awaitOutcome(running: Promise<RunOutcome>, settle: (outcome: RunOutcome | null) => void): void {
-    if (this.reason) {
-      settle(null);
-      return;
-    }
-    let settled = false;
-    const once = (outcome: RunOutcome | null): void => {
-      if (settled) return;
-      settled = true;
-      this.#interrupt = null;
-      settle(outcome);
-    };
-    this.#interrupt = () => once(null);
-    running.then(once, (error: unknown) => once({ ok: false, error, metrics: zeroMetrics() }));
   }
 }
 
 /** The `JobContext` of one attempt; getters instead of per-job closures. */
-export class RunContext implements JobContext {
+export class RunContext<R = unknown> implements JobContext {
   readonly payload: JsonValue;
   readonly attempt: number;
   readonly job: Job;
   readonly #trigger: Trigger | null;
   #triggerCopy: Trigger | null = null;
-  readonly #run: RunningJob;
+  readonly #run: RunningJob<R>;
   readonly #logger: Logger;
-  readonly #renew: (run: RunningJob) => Promise<void>;
+  readonly #renew: (run: RunningJob<R>) => Promise<void>;
   #log: Logger | null = null;
 
-  constructor(run: RunningJob, trigger: Trigger | null, logger: Logger, renew: (run: RunningJob) => Promise<void>) {
+  constructor(run: RunningJob<R>, logger: Logger, renew: (run: RunningJob<R>) => Promise<void>) {
     this.job = run.job;
     this.payload = run.job.payload;
     this.attempt = run.job.attempts;
-    this.#trigger = trigger;
+    this.#trigger = run.trigger;
     this.#run = run;
     this.#logger = logger;
     this.#renew = renew;

@@ -62,52 +62,83 @@ export class InlineJobRunner implements JobRunner {
    * `callerWatchesAbort` the caller stops waiting by itself and the signal is left alone.
    */
   run(request: RunRequest): Promise<RunOutcome> {
+    if (request.callerWatchesAbort === true) return new Promise((resolve) => this.start(request, resolve));
     const { handler, context } = request;
-    const start = this.#meter.read();
-    if (this.#closed) return Promise.resolve(this.#failed(start, new SchedulerStoppedError('inline job runner is closed')));
-    const watch = request.callerWatchesAbort !== true;
-    if (watch && context.signal.aborted) return Promise.resolve(this.#failed(start, abortReason(context.signal)));
-
+    const startedAt = performance.now();
+    const reading = this.#meter.read(startedAt);
+    if (this.#closed) return Promise.resolve(this.#failed(startedAt, reading, new SchedulerStoppedError('inline job runner is closed')));
+    if (context.signal.aborted) return Promise.resolve(this.#failed(startedAt, reading, abortReason(context.signal)));
     let work: PromiseLike<JsonValue | void>;
     if (typeof handler === 'function') {
       let returned: ReturnType<HandlerFunction>;
       try {
         returned = handler(context);
       } catch (error) {
-        return Promise.resolve(this.#failed(start, error));
+        return Promise.resolve(this.#failed(startedAt, reading, error));
       }
       // Fast path for handlers that return without a promise: no race, no tracking.
-      if (!isThenable(returned)) return Promise.resolve(this.#succeeded(start, returned));
+      if (!isThenable(returned)) return Promise.resolve(this.#succeeded(startedAt, reading, returned));
       work = returned;
     } else {
-      work = (async (): Promise<JsonValue | null> => {
-        const fn = await this.#load(handler);
-        return (await fn(context)) ?? null;
-      })();
+      work = this.#callModule(handler, context);
     }
-    return watch ? this.#race(Promise.resolve(work), context.signal, start) : this.#settle(work, start);
+    return this.#race(Promise.resolve(work), context.signal, startedAt, reading);
   }
 
   /**
-   * Wait for a handler's promise, counted as running until it settles. Plain callbacks, not an
-   * async function: it runs for every job, and a suspended async frame is one more allocation.
+   * `run` for a caller that watches the signal itself (the scheduler): `done` gets the outcome
+   * once the handler settles. Plain callbacks rather than promises: this runs for every job, and
+   * each promise is one more allocation for the garbage collector.
    */
-  #settle(work: PromiseLike<JsonValue | void>, start: MeterReading): Promise<RunOutcome> {
+  start(request: RunRequest, done: (outcome: RunOutcome) => void): void {
+    const { handler, context } = request;
+    const startedAt = performance.now();
+    const reading = this.#meter.read(startedAt);
+    if (this.#closed) {
+      done(this.#failed(startedAt, reading, new SchedulerStoppedError('inline job runner is closed')));
+      return;
+    }
+    let work: PromiseLike<JsonValue | void>;
+    try {
+      if (typeof handler === 'function') {
+        const returned = handler(context);
+        // Handlers that return without a promise: done at once.
+        if (!isThenable(returned)) {
+          done(this.#succeeded(startedAt, reading, returned));
+          return;
+        }
+        work = returned;
+      } else {
+        work = this.#callModule(handler, context);
+      }
+    } catch (error) {
+      done(this.#failed(startedAt, reading, error));
+      return;
+    }
     this.#active += 1;
-    return Promise.resolve(work).then(
-      (value) => {
-        this.#untrack();
-        return this.#succeeded(start, value);
-      },
-      (error: unknown) => {
-        this.#untrack();
-        return this.#failed(start, failureOf(error));
-      },
-    );
+    const succeeded = (value: JsonValue | void): void => {
+      this.#untrack();
+      done(this.#succeeded(startedAt, reading, value));
+    };
+    const failed = (error: unknown): void => {
+      this.#untrack();
+      done(this.#failed(startedAt, reading, failureOf(error)));
+    };
+    try {
+      work.then(succeeded, failed);
+    } catch (error) {
+      // A thenable whose `then` throws.
+      failed(error);
+    }
+  }
+
+  async #callModule(handler: ModuleHandler, context: RunRequest['context']): Promise<JsonValue | null> {
+    const fn = await this.#load(handler);
+    return (await fn(context)) ?? null;
   }
 
   /** Wait for the handler or for its signal, whichever comes first. */
-  async #race(work: Promise<JsonValue | void>, signal: AbortSignal, start: MeterReading): Promise<RunOutcome> {
+  async #race(work: Promise<JsonValue | void>, signal: AbortSignal, startedAt: number, reading: MeterReading): Promise<RunOutcome> {
     this.#track(work);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<{ aborted: true }>((resolve) => {
@@ -116,21 +147,21 @@ export class InlineJobRunner implements JobRunner {
     });
     try {
       const first = await Promise.race([work.then((result) => ({ aborted: false as const, result })), aborted]);
-      if (first.aborted) return this.#failed(start, abortReason(signal));
-      return this.#succeeded(start, first.result);
+      if (first.aborted) return this.#failed(startedAt, reading, abortReason(signal));
+      return this.#succeeded(startedAt, reading, first.result);
     } catch (error) {
-      return this.#failed(start, failureOf(error));
+      return this.#failed(startedAt, reading, failureOf(error));
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
 
-  #succeeded(start: MeterReading, value: JsonValue | void): RunOutcome {
-    return { ok: true, result: value ?? null, metrics: this.#meter.since(start) };
+  #succeeded(startedAt: number, reading: MeterReading, value: JsonValue | void): RunOutcome {
+    return { ok: true, result: value ?? null, metrics: this.#meter.since(startedAt, reading) };
   }
 
-  #failed(start: MeterReading, error: unknown): RunOutcome {
-    return { ok: false, error, metrics: this.#meter.since(start) };
+  #failed(startedAt: number, reading: MeterReading, error: unknown): RunOutcome {
+    return { ok: false, error, metrics: this.#meter.since(startedAt, reading) };
   }
 
   #track(work: Promise<unknown>): void {
@@ -203,6 +234,7 @@ function failureOf(error: unknown): unknown {
 }
 
 interface MeterReading {
+  /** `performance.now()` when CPU and heap were read. */
   at: number;
   cpuUser: number;
   cpuSystem: number;
@@ -210,26 +242,27 @@ interface MeterReading {
 }
 
 /**
- * Wall clock, process CPU and isolate heap, with CPU and heap re-read at most once per
- * millisecond (see the class comment of `InlineJobRunner`).
+ * Process CPU and isolate heap, re-read at most once per millisecond (see the class comment of
+ * `InlineJobRunner`); attempts that start or end within the same millisecond share one reading.
  */
 class ProcessMeter {
   #last: MeterReading = { at: Number.NEGATIVE_INFINITY, cpuUser: 0, cpuSystem: 0, heap: 0 };
 
-  read(): MeterReading {
-    const at = performance.now();
-    if (at - this.#last.at < 1) return { ...this.#last, at };
+  read(now: number): MeterReading {
+    if (now - this.#last.at < 1) return this.#last;
     const cpu = process.cpuUsage();
     // v8's heap statistics give the same figure as process.memoryUsage().heapUsed without reading
     // RSS from /proc (about 0.2 µs against 8 µs).
-    this.#last = { at, cpuUser: cpu.user, cpuSystem: cpu.system, heap: getHeapStatistics().used_heap_size };
+    this.#last = { at: now, cpuUser: cpu.user, cpuSystem: cpu.system, heap: getHeapStatistics().used_heap_size };
     return this.#last;
   }
 
-  since(start: MeterReading): RunMetrics {
-    const end = this.read();
+  /** Metrics of an attempt that started at `startedAt` (wall time exact, CPU and heap to ~1 ms). */
+  since(startedAt: number, start: MeterReading): RunMetrics {
+    const now = performance.now();
+    const end = this.read(now);
     return {
-      durationMs: end.at - start.at,
+      durationMs: now - startedAt,
       cpuUserMs: (end.cpuUser - start.cpuUser) / 1000,
       cpuSystemMs: (end.cpuSystem - start.cpuSystem) / 1000,
       heapUsedBytes: end.heap - start.heap,

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { JobStore, TriggerStore } from '../../src/ports.js';
+import type { JobStore, JobWrite, TriggerStore } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
 import type { Job } from '../../src/types.js';
@@ -50,15 +50,37 @@ class LostSingleAnswerJobStore extends MemoryJobStore {
   }
 }
 
+/** A job store that counts batched end writes, and can refuse the first `writeMany` (nothing written). */
+class CountingEndsJobStore extends MemoryJobStore {
+  writeManyCalls = 0;
+  endWrites = 0;
+  failFirst = false;
+
+  override async writeMany(writes: JobWrite[]): Promise<boolean[]> {
+    this.writeManyCalls += 1;
+    if (this.failFirst) {
+      this.failFirst = false;
+      throw new Error('store unreachable');
+    }
+    this.endWrites += writes.length;
+    return super.writeMany(writes);
+  }
+}
+
 let schedulers: Scheduler[] = [];
 afterEach(async () => {
   for (const scheduler of schedulers) await scheduler.stop({ graceful: false });
   schedulers = [];
 });
 
-async function fireHerd(triggerStore: TriggerStore, jobStore: JobStore, count: number): Promise<{ clock: ManualClock; runs: Map<string, number>; errors: Error[] }> {
+async function fireHerd(
+  triggerStore: TriggerStore,
+  jobStore: JobStore,
+  count: number,
+  concurrency = 10,
+): Promise<{ clock: ManualClock; runs: Map<string, number>; errors: Error[] }> {
   const clock = new ManualClock(T0);
-  const scheduler = new Scheduler({ clock, triggerStore, jobStore, lockManager: new MemoryLockManager(), pollIntervalMs: 1000, lookaheadMs: 5000 });
+  const scheduler = new Scheduler({ clock, triggerStore, jobStore, lockManager: new MemoryLockManager(), pollIntervalMs: 1000, lookaheadMs: 5000, concurrency });
   schedulers.push(scheduler);
   const runs = new Map<string, number>();
   const errors: Error[] = [];
@@ -80,9 +102,32 @@ describe('batched firing', () => {
     expect((await jobStore.stats({})).byStatus.succeeded).toBe(300);
   });
 
-  it('falls back to one claim and one insert per slot for stores without the batch methods', async () => {
+  it('records the ends of attempts that settle together in one writeMany', async () => {
+    const jobStore = new CountingEndsJobStore();
+    const { runs, errors } = await fireHerd(new MemoryTriggerStore(), jobStore, 300, 1000);
+    expect(runs.size).toBe(300);
+    expect(errors).toEqual([]);
+    expect(jobStore.endWrites).toBe(300);
+    // Slots fire 64 to a turn and the ends of a turn are written together: 5 calls, not 300.
+    expect(jobStore.writeManyCalls).toBeLessThanOrEqual(6);
+    expect((await jobStore.stats({})).byStatus.succeeded).toBe(300);
+  });
+
+  it('writes each end on its own when a writeMany fails, and every job still succeeds once', async () => {
+    const jobStore = new CountingEndsJobStore();
+    jobStore.failFirst = true;
+    const { runs, errors } = await fireHerd(new MemoryTriggerStore(), jobStore, 100, 1000);
+    expect(runs.size).toBe(100);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(errors).toEqual([]);
+    expect((await jobStore.stats({})).byStatus.succeeded).toBe(100);
+    // The failed batch went through single writes: fewer jobs were written by writeMany.
+    expect(jobStore.endWrites).toBeLessThan(100);
+  });
+
+  it('falls back to one claim, one insert and one end write per slot for stores without the batch methods', async () => {
     const jobStore = new MemoryJobStore();
-    const { runs, errors } = await fireHerd(without(new MemoryTriggerStore(), 'claimSlots'), without(jobStore, 'insertMany'), 300);
+    const { runs, errors } = await fireHerd(without(new MemoryTriggerStore(), 'claimSlots'), without(jobStore, 'insertMany', 'writeMany'), 300);
     expect(runs.size).toBe(300);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     expect(errors).toEqual([]);

@@ -156,6 +156,40 @@ describe('InlineJobRunner', () => {
     expect(failure(rejected)).toBe(thrown);
   });
 
+  it('start() answers once through its callback: at once for a sync handler, when settled for an async one', async () => {
+    const runner = new InlineJobRunner();
+    const answers: RunOutcome[] = [];
+    const record = (outcome: RunOutcome): void => {
+      answers.push(outcome);
+    };
+    runner.start({ handler: () => ({ n: 1 }), context: makeContext(), callerWatchesAbort: true }, record);
+    const thrown = new Error('sync boom');
+    runner.start({ handler: () => { throw thrown; }, context: makeContext(), callerWatchesAbort: true }, record);
+    // Both answered before start() returned.
+    expect(answers).toHaveLength(2);
+    expect(answers[0]).toMatchObject({ ok: true, result: { n: 1 } });
+    expect(failure(answers[1]!)).toBe(thrown);
+    const rejected = new Error('async boom');
+    runner.start({ handler: async () => { await sleep(5); return 7; }, context: makeContext(), callerWatchesAbort: true }, record);
+    runner.start({ handler: () => Promise.reject(rejected), context: makeContext(), callerWatchesAbort: true }, record);
+    const badThen = { then: (): never => { throw new Error('then threw'); } };
+    runner.start({ handler: () => badThen as unknown as Promise<number>, context: makeContext(), callerWatchesAbort: true }, record);
+    expect(answers).toHaveLength(3);
+    expect((failure(answers[2]!) as Error).message).toBe('then threw');
+    await sleep(30);
+    expect(answers).toHaveLength(5);
+    expect(failure(answers[3]!)).toBe(rejected);
+    expect(answers[4]).toMatchObject({ ok: true, result: 7 });
+    expect(answers[4]!.metrics.durationMs).toBeGreaterThanOrEqual(4);
+    // close() waits for a started handler, and a closed runner refuses new ones through the callback.
+    let finished = false;
+    runner.start({ handler: async () => { await sleep(20); finished = true; }, context: makeContext(), callerWatchesAbort: true }, record);
+    await runner.close({ timeoutMs: 2000 });
+    expect(finished).toBe(true);
+    runner.start({ handler: () => 1, context: makeContext(), callerWatchesAbort: true }, record);
+    expect(failure(answers[answers.length - 1]!)).toBeInstanceOf(SchedulerStoppedError);
+  });
+
   it('shares a CPU reading between attempts less than 1 ms apart, and reads afresh after', async () => {
     const runner = new InlineJobRunner();
     const quick: RunOutcome[] = [];

@@ -37,7 +37,7 @@ import {
 import { isModuleHandler } from './runners/module-loader.js';
 import { assertTransition, historyEntry } from './engine/job-state.js';
 import { Membership } from './engine/membership.js';
-import { RunContext, RunningJob } from './engine/running-job.js';
+import { RunContext, RunningJob, RunningList } from './engine/running-job.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
 import type {
@@ -230,7 +230,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #heap = new BinaryHeap<HeapEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
   // triggerId -> seq of its live heap entry; an entry whose seq differs is stale.
   readonly #queued = new Map<string, { seq: number; slot: number; version: number }>();
-  readonly #running = new Map<string, RunningJob<HandlerRegistration>>();
+  readonly #running = new RunningList<HandlerRegistration>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #dependents = new Map<string, Set<string>>();
   #state: State = 'idle';
@@ -264,6 +264,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #pendingEpoch = 1;
   #emptyAtEpoch = 0;
   #lastSlotIso = { at: Number.NaN, iso: '' };
+  #instantMs = Number.NaN;
+  #instantDate = new Date(0);
   // Ends of attempts waiting to be written, oldest first.
   #ends: RunEnd[] = [];
   #endsScheduled = false;
@@ -399,11 +401,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const timedOut = new Promise<void>((resolve) => {
         timer = this.#o.clock.setTimer(resolve, timeoutMs);
       });
-      await Promise.race([Promise.allSettled([...this.#running.values()].map((r) => r.done)), timedOut]);
+      await Promise.race([Promise.allSettled(this.#running.toArray().map((r) => r.done)), timedOut]);
       (timer as TimerHandle | null)?.cancel();
     }
-    for (const run of this.#running.values()) run.abort({ kind: 'shutdown' });
-    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    for (const run of this.#running.toArray()) run.abort({ kind: 'shutdown' });
+    await Promise.allSettled(this.#running.toArray().map((r) => r.done));
     this.#renewTimer?.cancel();
     this.#renewTimer = null;
     await Promise.allSettled([...this.#inFlight]);
@@ -564,7 +566,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const job = await this.#store(() => this.#o.jobStore.get(id), 'get job');
       if (!job) throw new JobNotFoundError(id);
       if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'skipped') return job;
-      const local = this.#running.get(id);
+      const local = this.#running.find(id);
       if (local) {
         local.abort({ kind: 'cancel' });
         await local.done;
@@ -703,7 +705,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (queued && (trigger.version < queued.version || (queued.slot === slot && queued.version >= trigger.version))) return;
     const seq = this.#seq++;
     const at = slot + (trigger.jitterMs > 0 ? slotJitter(trigger.jitterMs) : 0) + (owned || origin === 'poll' ? 0 : HANDOFF_DELAY_MS);
-    this.#queued.set(trigger.id, { seq, slot, version: trigger.version });
+    if (queued) {
+      queued.seq = seq;
+      queued.slot = slot;
+      queued.version = trigger.version;
+    } else {
+      this.#queued.set(trigger.id, { seq, slot, version: trigger.version });
+    }
     this.#heap.push({ kind: 'slot', at, priority: trigger.priority, seq, slot, trigger });
     if (at < this.#timerAt) this.#arm();
   }
@@ -785,8 +793,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
       this.#heap.pop();
       // An in-flight marker (seq -1 matches no heap entry): a poll answer read before this claim
-      // must not queue the slot again, nor replace the successor the claim will queue.
-      this.#queued.set(head.trigger.id, { seq: IN_FLIGHT, slot: head.slot, version: head.trigger.version });
+      // must not queue the slot again, nor replace the successor the claim will queue. The entry
+      // is live, so it holds this very slot and version.
+      this.#queued.get(head.trigger.id)!.seq = IN_FLIGHT;
       this.#firing += 1;
       fired += 1;
       batch.push(head);
@@ -974,7 +983,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     if (claims.length === 0) return;
     const won = await this.#claimSlots(claims);
-    const admits: Array<{ trigger: Trigger; draft: JobDraft }> = [];
+    // The jobs that start here at once share one insert; the others go through `#admit`.
+    const ready: Array<RunningJob<HandlerRegistration>> = [];
+    const expiresAt = this.#leaseExpiry();
     for (let i = 0; i < claims.length; i++) {
       const claim = claims[i]!;
       const plan = plans[i]!;
@@ -988,29 +999,31 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         this.#clearInFlight(claim.id);
         continue;
       }
-      const claimed = asClaimed(copies[i]!, claim);
-      this.#enqueue(claimed, 'successor');
+      const trigger = copies[i]!;
+      // The trigger as the claim wrote it is needed now only to queue its next slot; a job's
+      // context makes it on first read.
+      if (plan.next !== null) this.#enqueue(asClaimed(trigger, claim), 'successor');
       // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
       this.#clearInFlight(claim.id);
-      if (plan.fireFor === null) {
+      const fireFor = plan.fireFor;
+      if (fireFor === null) {
         this.#o.logger.info({ triggerId: claim.id, slot: claim.slot, skippedTo: plan.next }, 'misfired slot skipped');
         continue;
       }
-      admits.push({
-        trigger: claimed,
-        draft: {
-          source: 'schedule',
-          key: this.#slotKey(claim.id, plan.fireFor),
-          scheduledFor: plan.fireFor,
-          runAt: plan.fireFor,
-          // Its own copy: the trigger copy is kept for the next slot, and a handler may change its payload.
-          payload: cloneJson(claimed.payload),
-          event: null,
-          upstream: null,
-        },
-      });
+      // Its own copy of the payload: the trigger copy is kept for the next slot, and a handler may change its payload.
+      const draft: JobDraft = { source: 'schedule', key: this.#slotKey(claim.id, fireFor), scheduledFor: fireFor, runAt: fireFor, payload: cloneJson(trigger.payload), event: null, upstream: null };
+      const registration = this.#registrationToStartNow(trigger, 'schedule', fireFor);
+      if (registration && this.#reserve(registration)) {
+        ready.push(new RunningJob(this.#startingJob(trigger, registration, draft, now, expiresAt), registration, trigger, null, this.#onSettled, claim));
+        continue;
+      }
+      this.#track(
+        this.#admit(asClaimed(trigger, claim), draft).catch((error: unknown) =>
+          this.#fail(new StoreError(`firing ${claim.id} at ${fireFor.toISOString()} failed: ${toError(error).message}`, { cause: error })),
+        ),
+      );
     }
-    await this.#admitMany(admits);
+    if (ready.length > 0) await this.#insertAndStart(ready);
   }
 
   /**
@@ -1037,58 +1050,40 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return settled.map((result) => (result.status === 'fulfilled' ? result.value !== null : toError(result.reason)));
   }
 
-  /** `#admit` for several occurrences: those that can start here at once share one insert. */
-  async #admitMany(items: Array<{ trigger: Trigger; draft: JobDraft }>): Promise<void> {
-    const ready: Array<{ job: Job; registration: HandlerRegistration; trigger: Trigger }> = [];
-    // One instant for the batch: its jobs start together, and a Date is ~100 bytes a job less.
-    const now = this.#now();
-    const expiresAt = this.#leaseExpiry();
-    for (const { trigger, draft } of items) {
-      const registration = this.#registrationToStartNow(trigger, draft);
-      if (registration && this.#reserve(registration)) {
-        ready.push({ job: this.#runningJob(trigger, draft, registration, now, expiresAt), registration, trigger });
-        continue;
-      }
-      this.#track(
-        this.#admit(trigger, draft).catch((error: unknown) =>
-          this.#fail(new StoreError(`firing ${trigger.id} at ${draft.scheduledFor.toISOString()} failed: ${toError(error).message}`, { cause: error })),
-        ),
-      );
-    }
-    if (ready.length === 0) return;
+  /** Insert the jobs of attempts about to start (in one call where the store can), then start them. */
+  async #insertAndStart(runs: Array<RunningJob<HandlerRegistration>>): Promise<void> {
     let stored: Array<Job | null>;
     try {
-      stored = await this.#retryStore(() => this.#insertJobs(ready.map((item) => item.job)));
+      stored = await this.#retryStore(() => this.#insertJobs(runs.map((run) => run.job)));
     } catch (error) {
-      for (const item of ready) this.#unreserve(item.registration);
-      this.#fail(new StoreError(`could not insert ${ready.length} jobs: ${toError(error).message}`, { cause: error }));
+      for (const run of runs) this.#unreserve(run.registration);
+      this.#fail(new StoreError(`could not insert ${runs.length} jobs: ${toError(error).message}`, { cause: error }));
       return;
     }
-    for (let i = 0; i < ready.length; i++) {
-      const { job, registration, trigger } = ready[i]!;
-      const written = stored[i];
-      if (written) {
-        this.#emit('job:scheduled', written);
-        this.#startRun(written, registration, trigger, null);
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      if (stored[i]) {
+        this.#emit('job:scheduled', run.job);
+        this.#startRun(run);
       } else {
-        this.#track(this.#startIfOurs(job, registration, trigger));
+        this.#track(this.#startIfOurs(run));
       }
     }
   }
 
   /** `#admit`'s ending for a job of a batch whose key was found taken (see `#ownEarlierInsert`). */
-  async #startIfOurs(job: Job, registration: HandlerRegistration, trigger: Trigger): Promise<void> {
+  async #startIfOurs(run: RunningJob<HandlerRegistration>): Promise<void> {
     try {
-      const { existing, ours } = await this.#ownEarlierInsert(job);
+      const { existing, ours } = await this.#ownEarlierInsert(run.job);
       if (ours && existing) {
         this.#emit('job:scheduled', existing);
-        this.#startRun(existing, registration, trigger, null);
+        this.#startRun(new RunningJob(existing, run.registration, run.trigger, null, this.#onSettled, run.claim));
         return;
       }
     } catch (error) {
-      this.#fail(new StoreError(`reading job ${job.key} failed: ${toError(error).message}`, { cause: error }));
+      this.#fail(new StoreError(`reading job ${run.job.key} failed: ${toError(error).message}`, { cause: error }));
     }
-    this.#unreserve(registration);
+    this.#unreserve(run.registration);
   }
 
   /**
@@ -1110,29 +1105,63 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** The handler to start an occurrence with here and now, room aside: none when it needs a permit or its window refuses it. */
-  #registrationToStartNow(trigger: Trigger, draft: JobDraft): HandlerRegistration | undefined {
+  #registrationToStartNow(trigger: Trigger, source: JobSource, scheduledFor: Date): HandlerRegistration | undefined {
     if (this.#state !== 'running' || permitLimit(trigger) !== null) return undefined;
-    if (draft.source !== 'manual' && trigger.window && !isInWindow(trigger.window, draft.scheduledFor)) return undefined;
+    if (source !== 'manual' && trigger.window && !isInWindow(trigger.window, scheduledFor)) return undefined;
     const registration = this.#handlers.get(trigger.handler);
     return registration !== undefined && registration.invalid === null ? registration : undefined;
   }
 
-  /** A job record for an occurrence that starts here now: running, attempt 1, with a lease. */
-  #runningJob(trigger: Trigger, draft: JobDraft, registration: HandlerRegistration, now: Date, expiresAt: Date): Job {
-    const token = 1;
-    return this.#newJob(trigger, draft, this.#policy(trigger, registration), permitLimit(trigger), now, {
+  /**
+   * A job record for an occurrence that starts here now: running, attempt 1, with a lease. One
+   * literal, every field spelled out: this runs for every fire.
+   */
+  #startingJob(trigger: Trigger, registration: HandlerRegistration, draft: JobDraft, now: Date, expiresAt: Date): Job {
+    const instanceId = this.#o.instanceId;
+    const retry = trigger.retry ?? registration.retry ?? this.#o.defaultRetry;
+    return {
+      id: newId(),
+      key: draft.key,
+      triggerId: trigger.id,
+      handler: trigger.handler,
+      payload: draft.payload,
+      source: draft.source,
+      scheduledFor: draft.scheduledFor,
+      runAt: draft.runAt,
       status: 'running',
+      priority: trigger.priority,
       attempts: 1,
-      fence: token,
-      lease: { owner: this.#o.instanceId, token, expiresAt },
-      instanceId: this.#o.instanceId,
-      startedAt: now,
-      metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()) },
+      maxAttempts: retry.attempts,
+      timeoutMs: trigger.timeoutMs ?? registration.timeoutMs ?? this.#o.defaultTimeoutMs,
+      backoff: retry.backoff ?? null,
+      permitLimit: permitLimit(trigger),
+      nextAttemptAt: null,
+      result: null,
+      error: null,
+      metrics: {
+        queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()),
+        durationMs: null,
+        cpuUserMs: null,
+        cpuSystemMs: null,
+        heapUsedBytes: null,
+        threadWaitMs: null,
+      },
       history: [
-        historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source)),
-        historyEntry('running', now, this.#o.instanceId, 'attempt 1'),
+        { status: 'pending', at: now, instanceId, reason: reasonFor(draft.source) },
+        { status: 'running', at: now, instanceId, reason: 'attempt 1' },
       ],
-    });
+      instanceId,
+      lease: { owner: instanceId, token: 1, expiresAt },
+      fence: 1,
+      event: draft.event,
+      upstream: draft.upstream,
+      gate: null,
+      cancelRequested: false,
+      dependentsFired: false,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+    };
   }
 
   /**
@@ -1192,7 +1221,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (permit) await this.#releasePermit(permit);
       return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id);
     }
-    const job = this.#runningJob(trigger, draft, registration, now, this.#leaseExpiry());
+    const job = this.#startingJob(trigger, registration, draft, now, this.#leaseExpiry());
     let stored: Job | null;
     try {
       stored = await this.#insertWithRetry(job);
@@ -1213,7 +1242,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const { existing, ours } = found;
       if (ours && existing) {
         this.#emit('job:scheduled', existing);
-        this.#startRun(existing, registration, trigger, permit);
+        this.#startRun(new RunningJob(existing, registration, trigger, permit, this.#onSettled, null));
         return existing;
       }
       this.#unreserve(registration);
@@ -1221,7 +1250,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return existing ?? job;
     }
     this.#emit('job:scheduled', stored);
-    this.#startRun(stored, registration, trigger, permit);
+    this.#startRun(new RunningJob(stored, registration, trigger, permit, this.#onSettled, null));
     return stored;
   }
 
@@ -1490,7 +1519,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return;
     }
     const trigger = await this.#o.triggerStore.get(started.triggerId);
-    this.#startRun(started, registration, trigger, permit);
+    this.#startRun(new RunningJob(started, registration, trigger, permit, this.#onSettled, null));
   }
 
   // ─── Engine: permits (cluster-wide concurrency caps per trigger) ──────────────────────────
@@ -1514,10 +1543,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   // ─── Engine: running a job ─────────────────────────────────────────────────────────────────
 
-  #startRun(job: Job, registration: HandlerRegistration, trigger: Trigger | null, permit: Lease | null): void {
-    const run = new RunningJob(job, registration, trigger, permit, this.#onSettled);
-    this.#running.set(job.id, run);
-    this.#emit('job:started', job);
+  #startRun(run: RunningJob<HandlerRegistration>): void {
+    this.#running.add(run);
+    this.#emit('job:started', run.job);
     // With a store that answers in microtasks and handlers that return at once, job after job
     // could start without the event loop ever turning (a backlog, or a listener that starts the
     // next run): past a budget per turn, the attempt starts on the next turn instead.
@@ -1546,7 +1574,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** The attempt is over and recorded: free its capacity, and let what waited for it go on. */
   #release(run: RunningJob<HandlerRegistration>): void {
-    this.#running.delete(run.job.id);
+    this.#running.delete(run);
     this.#unreserve(run.registration);
     run.end();
     this.#kickDispatch();
@@ -1598,7 +1626,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (this.#renewTimer || this.#running.size === 0) return;
     const every = Math.max(1, Math.floor(this.#o.leaseMs / 3));
     this.#renewTimer = this.#o.clock.setTimer(() => {
-      const sweep = Promise.all([...this.#running.values()].map((run) => this.#renew(run)));
+      const sweep = Promise.all(this.#running.toArray().map((run) => this.#renew(run)));
       this.#track(
         sweep.finally(() => {
           this.#renewTimer = null;
@@ -1674,7 +1702,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const { job } = run;
     const reason = run.reason;
     if (reason?.kind === 'lease-lost') return { run, status: 'running', write: null, timedOut: false, hasDependents: false };
-    const now = this.#now();
+    const now = this.#instant();
     const metrics: JobMetrics = {
       queuedMs: job.metrics.queuedMs,
       durationMs: outcome ? Math.round(outcome.metrics.durationMs) : wallMs,
@@ -1683,36 +1711,70 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       heapUsedBytes: outcome?.metrics.heapUsedBytes ?? null,
       threadWaitMs: outcome?.metrics.waitMs === null || outcome === null ? null : Math.round(outcome.metrics.waitMs),
     };
-    let status: JobStatus;
-    let patch: JobPatch;
-    let note: string;
-    if (reason?.kind === 'cancel') {
-      status = 'cancelled';
-      note = 'cancelled by request';
-      patch = { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } };
-    } else if (reason?.kind === 'shutdown') {
-      status = 'pending';
-      note = 'aborted: instance stopped before the job finished; handed back for another run';
-      patch = { runAt: now, nextAttemptAt: now, attempts: Math.max(0, job.attempts - 1) };
-    } else if (outcome?.ok && reason === null) {
+    const condition = runningCondition(run.token);
+    if (outcome?.ok && reason === null) {
       const result = checkResult(outcome.result);
       if (result.ok) {
-        status = 'succeeded';
-        note = succeededNote(job.attempts);
-        patch = { result: result.value, error: null };
-      } else {
-        ({ status, patch, note } = this.#failure(job, result.error, now));
+        // The usual end, spelled out in one literal: this runs for every job.
+        const hasDependents = (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
+        const patch: JobPatch = {
+          status: 'succeeded',
+          metrics,
+          lease: null,
+          cancelRequested: false,
+          finishedAt: now,
+          dependentsFired: !hasDependents,
+          gate: null,
+          result: result.value,
+          error: null,
+        };
+        const history = [historyEntry('succeeded', now, this.#o.instanceId, succeededNote(job.attempts))];
+        return { run, status: 'succeeded', write: { id: job.id, condition, patch, history }, timedOut: false, hasDependents };
       }
-    } else {
-      const error = reason?.kind === 'timeout' ? reason.error : outcome && !outcome.ok ? outcome.error : new Error('aborted');
-      ({ status, patch, note } = this.#failure(job, error, now));
+      return this.#endWith(run, this.#failure(job, result.error, now), metrics, now, condition);
     }
+    if (reason?.kind === 'cancel') {
+      return this.#endWith(
+        run,
+        { status: 'cancelled', note: 'cancelled by request', patch: { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } } },
+        metrics,
+        now,
+        condition,
+      );
+    }
+    if (reason?.kind === 'shutdown') {
+      return this.#endWith(
+        run,
+        {
+          status: 'pending',
+          note: 'aborted: instance stopped before the job finished; handed back for another run',
+          patch: { runAt: now, nextAttemptAt: now, attempts: Math.max(0, job.attempts - 1) },
+        },
+        metrics,
+        now,
+        condition,
+      );
+    }
+    const error = reason?.kind === 'timeout' ? reason.error : outcome && !outcome.ok ? outcome.error : new Error('aborted');
+    return this.#endWith(run, this.#failure(job, error, now), metrics, now, condition);
+  }
+
+  /** An end other than success: the common fields, then what the outcome adds. */
+  #endWith(
+    run: RunningJob<HandlerRegistration>,
+    outcome: { status: JobStatus; patch: JobPatch; note: string },
+    metrics: JobMetrics,
+    now: Date,
+    condition: JobCondition,
+  ): RunEnd {
+    const { job } = run;
+    const { status } = outcome;
     assertTransition('running', status, job.id);
     const final = status !== 'pending';
     const hasDependents = final && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
     // Object.assign rather than a spread: the outcome's patch has a different shape per
-    // branch, and a spread of it sends V8 down its slow generic copy on every end.
-    const fields: JobPatch = Object.assign(
+    // kind of end, and a spread of it sends V8 down its slow generic copy.
+    const patch: JobPatch = Object.assign(
       {
         status,
         metrics,
@@ -1722,10 +1784,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         dependentsFired: final ? !hasDependents : false,
         gate: status === 'pending' && job.permitLimit !== null ? job.triggerId : null,
       },
-      patch,
+      outcome.patch,
     );
-    const write: JobWrite = { id: job.id, condition: { status: RUNNING, leaseToken: run.token }, patch: fields, history: [historyEntry(status, now, this.#o.instanceId, note)] };
-    return { run, status, write, timedOut: reason?.kind === 'timeout', hasDependents };
+    const history = [historyEntry(status, now, this.#o.instanceId, outcome.note)];
+    return { run, status, write: { id: job.id, condition, patch, history }, timedOut: run.reason?.kind === 'timeout', hasDependents };
+  }
+
+  /**
+   * Now as a `Date`, one object per millisecond: ends recorded in the same millisecond share it
+   * (a `Date` is about 100 bytes, and every end stamps one).
+   */
+  #instant(): Date {
+    const ms = this.#o.clock.now();
+    if (ms !== this.#instantMs) {
+      this.#instantMs = ms;
+      this.#instantDate = new Date(ms);
+    }
+    return this.#instantDate;
   }
 
   /** Record queued ends in a microtask: the ends of attempts that settled in one turn share one store call. */
@@ -1866,8 +1941,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Jobs whose holder stopped renewing are retried (or failed when out of attempts). */
   async #recoverExpiredLeases(): Promise<void> {
     const expired = await this.#o.jobStore.findExpiredLeases(this.#storeNow(), 100);
+    const local = expired.length > 0 ? new Set(this.#running.toArray().map((run) => run.job.id)) : null;
     for (const job of expired) {
-      if (this.#running.has(job.id) || !job.lease) continue;
+      if (!job.lease || local?.has(job.id)) continue;
       // Stamped at the write, not at the poll: earlier writes of a slow store may have taken a while.
       const at = this.#now();
       const now = at.getTime();
@@ -2032,6 +2108,14 @@ const succeededNotes: string[] = [];
 function succeededNote(attempt: number): string {
   if (attempt >= 16) return `attempt ${attempt} succeeded`;
   return (succeededNotes[attempt] ??= `attempt ${attempt} succeeded`);
+}
+
+const runningConditions: JobCondition[] = [];
+
+/** The condition of a lease holder's write: still running, under this lease token (shared for the usual small tokens). */
+function runningCondition(token: number): JobCondition {
+  if (token >= 16) return { status: RUNNING, leaseToken: token };
+  return (runningConditions[token] ??= Object.freeze({ status: RUNNING, leaseToken: token }));
 }
 
 /** A store's error as the caller sees it: the library's own errors as they are, others wrapped. */

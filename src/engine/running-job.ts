@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { childLogger } from './outcome.js';
 import { cloneTrigger } from '../util/clone.js';
 import type { TimerHandle } from '../clock.js';
-import type { JobContext, Lease, RunOutcome } from '../ports.js';
+import type { JobContext, Lease, RunOutcome, SlotClaim } from '../ports.js';
 import type { Job, JsonValue, Trigger } from '../types.js';
 
 /** Why an attempt was stopped before its handler settled. */
@@ -38,6 +38,8 @@ export class RunningJob<R = unknown> {
   readonly registration: R;
   /** The trigger as the engine read it when the job started, if it exists. */
   readonly trigger: Trigger | null;
+  /** The slot claim that made the job, if one did: `trigger` is the trigger before it. */
+  readonly claim: SlotClaim | null;
   reason: AbortReason | null = null;
   permit: Lease | null;
   /** Clock time the handler was started at (set when it starts). */
@@ -45,6 +47,10 @@ export class RunningJob<R = unknown> {
   /** The attempt's timeout, while armed. */
   timeout: TimerHandle | null = null;
   readonly #onSettled: SettleHandler<R>;
+  /** Neighbours in the instance's `RunningList`. */
+  prevRunning: RunningJob<R> | null = null;
+  nextRunning: RunningJob<R> | null = null;
+  listed = false;
   #controller: AbortController | null = null;
   #begun = false;
   #settled = false;
@@ -52,8 +58,9 @@ export class RunningJob<R = unknown> {
   #done: Promise<void> | null = null;
   #resolveDone: (() => void) | null = null;
 
-  constructor(job: Job, registration: R, trigger: Trigger | null, permit: Lease | null, onSettled: SettleHandler<R>) {
+  constructor(job: Job, registration: R, trigger: Trigger | null, permit: Lease | null, onSettled: SettleHandler<R>, claim: SlotClaim | null) {
     this.job = job;
+    this.claim = claim;
     this.token = job.lease?.token ?? job.fence;
     this.registration = registration;
     this.trigger = trigger;
@@ -117,12 +124,66 @@ export class RunningJob<R = unknown> {
   }
 }
 
+/**
+ * The attempts running on an instance, in start order. A list through the runs' own links: every
+ * job is added and removed once, and this way neither hashes its id. Finding one by job id walks
+ * the list, which only a cancel does.
+ */
+export class RunningList<R> {
+  #head: RunningJob<R> | null = null;
+  #tail: RunningJob<R> | null = null;
+  #size = 0;
+
+  /** Number of running attempts. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Add a run (at the end). */
+  add(run: RunningJob<R>): void {
+    if (run.listed) return;
+    run.listed = true;
+    run.prevRunning = this.#tail;
+    run.nextRunning = null;
+    if (this.#tail) this.#tail.nextRunning = run;
+    else this.#head = run;
+    this.#tail = run;
+    this.#size += 1;
+  }
+
+  /** Remove a run; returns whether it was listed. */
+  delete(run: RunningJob<R>): boolean {
+    if (!run.listed) return false;
+    run.listed = false;
+    if (run.prevRunning) run.prevRunning.nextRunning = run.nextRunning;
+    else this.#head = run.nextRunning;
+    if (run.nextRunning) run.nextRunning.prevRunning = run.prevRunning;
+    else this.#tail = run.prevRunning;
+    run.prevRunning = null;
+    run.nextRunning = null;
+    this.#size -= 1;
+    return true;
+  }
+
+  /** The run of a job, if it runs here. */
+  find(jobId: string): RunningJob<R> | undefined {
+    for (let run = this.#head; run !== null; run = run.nextRunning) if (run.job.id === jobId) return run;
+    return undefined;
+  }
+
+  /** The runs as an array (a snapshot: changes to the list do not affect it). */
+  toArray(): Array<RunningJob<R>> {
+    const out: Array<RunningJob<R>> = [];
+    for (let run = this.#head; run !== null; run = run.nextRunning) out.push(run);
+    return out;
+  }
+}
+
 /** The `JobContext` of one attempt; getters instead of per-job closures. */
 export class RunContext<R = unknown> implements JobContext {
   readonly payload: JsonValue;
   readonly attempt: number;
   readonly job: Job;
-  readonly #trigger: Trigger | null;
   #triggerCopy: Trigger | null = null;
   readonly #run: RunningJob<R>;
   readonly #logger: Logger;
@@ -133,7 +194,6 @@ export class RunContext<R = unknown> implements JobContext {
     this.job = run.job;
     this.payload = run.job.payload;
     this.attempt = run.job.attempts;
-    this.#trigger = run.trigger;
     this.#run = run;
     this.#logger = logger;
     this.#renew = renew;
@@ -146,8 +206,20 @@ export class RunContext<R = unknown> implements JobContext {
    * handlers never look.
    */
   get trigger(): Trigger | null {
-    if (this.#trigger === null) return null;
-    return (this.#triggerCopy ??= cloneTrigger(this.#trigger));
+    const { trigger, claim } = this.#run;
+    if (trigger === null) return null;
+    if (this.#triggerCopy) return this.#triggerCopy;
+    const copy = cloneTrigger(trigger);
+    if (claim) {
+      // The trigger as the claim that made this job wrote it.
+      const { update } = claim;
+      copy.nextRunAt = update.nextRunAt === null ? null : new Date(update.nextRunAt.getTime());
+      copy.lastRunAt = new Date(update.lastRunAt.getTime());
+      copy.status = update.status;
+      copy.updatedAt = new Date(update.updatedAt.getTime());
+      copy.version = claim.expectedVersion + 1;
+    }
+    return (this.#triggerCopy = copy);
   }
 
   /** @inheritdoc */

@@ -35,6 +35,29 @@ describe('a fire hands out its own copies', () => {
     expect((await scheduler.getTrigger('t'))?.payload).toEqual({ n: 1, list: [1] });
   });
 
+  it('ctx.trigger is the trigger as the slot claim wrote it', async () => {
+    rig = setup();
+    const { scheduler, clock } = rig;
+    const seen: Array<{ id: string; status: string; nextRunAt: number | null; lastRunAt: number | null; version: number }> = [];
+    scheduler.register('h', (ctx) => {
+      const t = ctx.trigger!;
+      seen.push({ id: t.id, status: t.status, nextRunAt: t.nextRunAt?.getTime() ?? null, lastRunAt: t.lastRunAt?.getTime() ?? null, version: t.version });
+      // A handler's copy is its own: changing it changes neither the store nor the next run's copy.
+      (t as { nextRunAt: Date | null }).nextRunAt = null;
+    });
+    await scheduler.addTrigger({ id: 'once', handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'every', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.start();
+    await clock.advance(2_500);
+    const stored = { once: await scheduler.getTrigger('once'), every: await scheduler.getTrigger('every') };
+    expect(seen.filter((s) => s.id === 'once')).toEqual([{ id: 'once', status: 'completed', nextRunAt: null, lastRunAt: T0 + 1000, version: stored.once!.version }]);
+    const every = seen.filter((s) => s.id === 'every');
+    expect(every).toEqual([
+      { id: 'every', status: 'active', nextRunAt: T0 + 2000, lastRunAt: T0 + 1000, version: stored.every!.version - 1 },
+      { id: 'every', status: 'active', nextRunAt: T0 + 3000, lastRunAt: T0 + 2000, version: stored.every!.version },
+    ]);
+  });
+
   it('the succeeded event carries the job as stored, history included', async () => {
     rig = setup();
     const { scheduler, clock } = rig;

@@ -31,6 +31,7 @@ function cloneDate(value: Date | null): Date | null {
 
 /** Deep copy of a trigger. */
 export function cloneTrigger(trigger: Trigger): Trigger {
+  const parts = cloneTriggerParts(trigger);
   return {
     ...trigger,
     schedule: cloneSchedule(trigger.schedule),
@@ -39,15 +40,25 @@ export function cloneTrigger(trigger: Trigger): Trigger {
     lastRunAt: cloneDate(trigger.lastRunAt),
     createdAt: new Date(trigger.createdAt.getTime()),
     updatedAt: new Date(trigger.updatedAt.getTime()),
-    retry: trigger.retry === null ? null : { ...trigger.retry, ...(trigger.retry.backoff ? { backoff: { ...trigger.retry.backoff } } : {}) },
-    window: trigger.window === null ? null : { ...trigger.window, days: [...trigger.window.days], between: trigger.window.between === null ? null : [trigger.window.between[0], trigger.window.between[1]] },
+    retry: parts.retry,
+    window: parts.window,
     startAt: cloneDate(trigger.startAt),
     endAt: cloneDate(trigger.endAt),
+    tags: parts.tags,
+  };
+}
+
+/** Copies of a trigger's nested policy parts (retry, window, tags). */
+export function cloneTriggerParts(trigger: Pick<Trigger, 'retry' | 'window' | 'tags'>): Pick<Trigger, 'retry' | 'window' | 'tags'> {
+  return {
+    retry: trigger.retry === null ? null : { ...trigger.retry, ...(trigger.retry.backoff ? { backoff: { ...trigger.retry.backoff } } : {}) },
+    window: trigger.window === null ? null : { ...trigger.window, days: [...trigger.window.days], between: trigger.window.between === null ? null : [trigger.window.between[0], trigger.window.between[1]] },
     tags: [...trigger.tags],
   };
 }
 
-function cloneSchedule(schedule: Trigger['schedule']): Trigger['schedule'] {
+/** Deep copy of a normalized schedule. */
+export function cloneSchedule(schedule: Trigger['schedule']): Trigger['schedule'] {
   switch (schedule.kind) {
     case 'every':
       return { ...schedule, startAt: new Date(schedule.startAt.getTime()), endAt: cloneDate(schedule.endAt) };

@@ -5,16 +5,16 @@
 import { InvalidTriggerConfigError } from '../../errors.js';
 import type { SlotClaim, SlotClaimUpdate, TriggerStore } from '../../ports.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
-import { cloneTrigger } from '../../util/clone.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { DueIndex } from './due-index.js';
+import { fromTriggerRecord, toTriggerRecord, type TriggerRecord } from './trigger-record.js';
 
 /** Trigger copies made by `findDue` between two turns of the event loop. */
 const COPY_CHUNK = 500;
 
 /** Triggers held in a `Map`, with an index of due times (`DueIndex`) so finding due triggers never scans them all. */
 export class MemoryTriggerStore implements TriggerStore {
-  readonly #triggers = new Map<string, Trigger>();
+  readonly #triggers = new Map<string, TriggerRecord>();
   // An entry is live only while its trigger is active with that exact nextRunAt.
   readonly #due = new DueIndex();
   readonly #byEvent = new Map<string, Set<string>>();
@@ -25,13 +25,13 @@ export class MemoryTriggerStore implements TriggerStore {
     if (this.#triggers.has(trigger.id)) {
       throw new InvalidTriggerConfigError('id', `a trigger with id "${trigger.id}" already exists`);
     }
-    this.#put(cloneTrigger(trigger));
+    this.#put(toTriggerRecord(trigger));
   }
 
   /** @inheritdoc */
   async get(id: string): Promise<Trigger | null> {
     const found = this.#triggers.get(id);
-    return found ? cloneTrigger(found) : null;
+    return found ? fromTriggerRecord(found) : null;
   }
 
   /** @inheritdoc */
@@ -39,7 +39,7 @@ export class MemoryTriggerStore implements TriggerStore {
     const current = this.#triggers.get(trigger.id);
     if (!current || current.version !== expectedVersion) return false;
     this.#unindex(current);
-    this.#put(cloneTrigger(trigger));
+    this.#put(toTriggerRecord(trigger));
     return true;
   }
 
@@ -56,7 +56,7 @@ export class MemoryTriggerStore implements TriggerStore {
   async list(query: TriggerQuery): Promise<Page<Trigger>> {
     const limit = pageLimit(query.limit);
     const after = query.cursor === undefined ? null : decodeIdCursor(query.cursor);
-    const matches: Trigger[] = [];
+    const matches: TriggerRecord[] = [];
     for (const trigger of this.#triggers.values()) {
       if (after !== null && trigger.id <= after) continue;
       if (query.status !== undefined && trigger.status !== query.status) continue;
@@ -65,7 +65,7 @@ export class MemoryTriggerStore implements TriggerStore {
       matches.push(trigger);
     }
     matches.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return triggerPage(matches.slice(0, limit).map(cloneTrigger), matches.length > limit);
+    return triggerPage(matches.slice(0, limit).map(fromTriggerRecord), matches.length > limit);
   }
 
   /**
@@ -102,7 +102,7 @@ export class MemoryTriggerStore implements TriggerStore {
         seen.add(entry.id);
         // A full poll re-reads the whole window: what the caller holds unchanged is not copied again.
         if (held?.(trigger.id, trigger.version)) continue;
-        out.push(cloneTrigger(trigger));
+        out.push(fromTriggerRecord(trigger));
         if (out.length >= limit) return out;
         if (++sinceYield >= COPY_CHUNK) {
           await turn();
@@ -115,7 +115,7 @@ export class MemoryTriggerStore implements TriggerStore {
 
   /** @inheritdoc */
   async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {
-    return this.#claim(id, slot, expectedVersion, update) ? cloneTrigger(this.#triggers.get(id)!) : null;
+    return this.#claim(id, slot, expectedVersion, update) ? fromTriggerRecord(this.#triggers.get(id)!) : null;
   }
 
   /** @inheritdoc */
@@ -126,13 +126,13 @@ export class MemoryTriggerStore implements TriggerStore {
   #claim(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): boolean {
     const current = this.#triggers.get(id);
     if (!current || current.status !== 'active' || current.version !== expectedVersion) return false;
-    if (current.nextRunAt?.getTime() !== slot.getTime()) return false;
-    current.nextRunAt = update.nextRunAt === null ? null : new Date(update.nextRunAt.getTime());
-    current.lastRunAt = new Date(update.lastRunAt.getTime());
+    if (current.nextRunAt !== slot.getTime()) return false;
+    current.nextRunAt = update.nextRunAt === null ? null : update.nextRunAt.getTime();
+    current.lastRunAt = update.lastRunAt.getTime();
     current.status = update.status;
-    current.updatedAt = new Date(update.updatedAt.getTime());
+    current.updatedAt = update.updatedAt.getTime();
     current.version += 1;
-    if (current.status === 'active' && current.nextRunAt) this.#due.add(current.nextRunAt.getTime(), id);
+    if (current.status === 'active' && current.nextRunAt !== null) this.#due.add(current.nextRunAt, id);
     return true;
   }
 
@@ -163,28 +163,28 @@ export class MemoryTriggerStore implements TriggerStore {
     return this.#triggers.size;
   }
 
-  #isLive(trigger: Trigger, at: number): boolean {
-    return trigger.status === 'active' && trigger.nextRunAt !== null && trigger.nextRunAt.getTime() === at;
+  #isLive(trigger: TriggerRecord, at: number): boolean {
+    return trigger.status === 'active' && trigger.nextRunAt === at;
   }
 
   #activeOf(ids: Set<string> | undefined): Trigger[] {
     const out: Trigger[] = [];
     for (const id of ids ?? []) {
       const trigger = this.#triggers.get(id);
-      if (trigger && trigger.status === 'active') out.push(cloneTrigger(trigger));
+      if (trigger && trigger.status === 'active') out.push(fromTriggerRecord(trigger));
     }
     return out;
   }
 
-  #put(trigger: Trigger): void {
+  #put(trigger: TriggerRecord): void {
     this.#triggers.set(trigger.id, trigger);
-    if (trigger.status === 'active' && trigger.nextRunAt) this.#due.add(trigger.nextRunAt.getTime(), trigger.id);
+    if (trigger.status === 'active' && trigger.nextRunAt !== null) this.#due.add(trigger.nextRunAt, trigger.id);
     const schedule = trigger.schedule;
     if (schedule.kind === 'event') addTo(this.#byEvent, schedule.event, trigger.id);
     if (schedule.kind === 'after') addTo(this.#byUpstream, schedule.after, trigger.id);
   }
 
-  #unindex(trigger: Trigger): void {
+  #unindex(trigger: TriggerRecord): void {
     const schedule = trigger.schedule;
     if (schedule.kind === 'event') removeFrom(this.#byEvent, schedule.event, trigger.id);
     if (schedule.kind === 'after') removeFrom(this.#byUpstream, schedule.after, trigger.id);

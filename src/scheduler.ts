@@ -53,6 +53,7 @@ import type {
   SlotClaim,
 } from './ports.js';
 import { BinaryHeap } from './queue/binary-heap.js';
+import { TimeQueue } from './queue/time-queue.js';
 import { cloneJson } from './util/clone.js';
 import { newId } from './util/id.js';
 import { InlineJobRunner } from './runners/inline.js';
@@ -162,7 +163,10 @@ interface HandlerRegistration {
 
 interface SlotEntry {
   kind: 'slot';
+  /** When the slot's job is to start (the slot, plus jitter or a hand-off delay). */
   at: number;
+  /** When to act on it: `at`, or `at - leadMs` for a slot claimed ahead (see `#prepare`). */
+  act: number;
   priority: number;
   seq: number;
   slot: number;
@@ -172,6 +176,7 @@ interface SlotEntry {
 interface WakeEntry {
   kind: 'wake';
   at: number;
+  act: number;
   priority: number;
   seq: number;
 }
@@ -214,6 +219,10 @@ const ENQUEUE_CHUNK = 1000;
 const IN_FLIGHT = -1;
 /** Ends of attempts recorded per store call (and per event-loop turn). */
 const END_BATCH = 512;
+/** Longest a recorded end waits while prepared attempts are still starting (a herd). */
+const END_DEFER_MAX_MS = 100;
+/** How long prepared attempts may go on starting in one event-loop turn. */
+const START_TURN_MS = 4;
 /** First pause of `#retryStore`; it doubles on each further failure (to at most 2 s). */
 const RETRY_FIRST_DELAY_MS = 100;
 const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
@@ -227,7 +236,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #inline = new InlineJobRunner();
   readonly #membership: Membership;
   readonly #handlers = new Map<string, HandlerRegistration>();
-  readonly #heap = new BinaryHeap<HeapEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
+  readonly #heap = new BinaryHeap<HeapEntry>((a, b) => a.act - b.act || b.priority - a.priority || a.seq - b.seq);
+  // Attempts claimed and written ahead of their slot, by start time (see `#newRun`).
+  readonly #prepared = new TimeQueue<RunningJob<HandlerRegistration>>((run) => run.startAt);
+  // Triggers of prepared attempts that started, to queue for their next slot once a herd is out.
+  #successors: Array<RunningJob<HandlerRegistration>> = [];
+  #startTimer: TimerHandle | null = null;
+  #startTimerAt = Number.POSITIVE_INFINITY;
+  #startsScheduled = false;
   // triggerId -> seq of its live heap entry; an entry whose seq differs is stale.
   readonly #queued = new Map<string, { seq: number; slot: number; version: number }>();
   readonly #running = new RunningList<HandlerRegistration>();
@@ -266,8 +282,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #lastSlotIso = { at: Number.NaN, iso: '' };
   #instantMs = Number.NaN;
   #instantDate = new Date(0);
-  // Ends of attempts waiting to be written, oldest first.
-  #ends: RunEnd[] = [];
+  // Ends of attempts waiting to be written, oldest first, and when the oldest was queued.
+  #ends: Array<RunningJob<HandlerRegistration>> = [];
+  #endsSince = 0;
   #endsScheduled = false;
   #lag: IntervalHistogram | null = null;
   #startPromise: Promise<void> | null = null;
@@ -387,6 +404,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#timer?.cancel();
     this.#timer = null;
     this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#startTimer?.cancel();
+    this.#startTimer = null;
+    this.#startTimerAt = Number.POSITIVE_INFINITY;
+    // Attempts prepared ahead never start: handed back as pending for their own time.
+    for (let run = this.#prepared.shift(); run; run = this.#prepared.shift()) run.abort({ kind: 'shutdown' });
+    this.#successors = [];
     this.#pollTimer?.cancel();
     this.#pollTimer = null;
     this.#heap.clear();
@@ -705,6 +728,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (queued && (trigger.version < queued.version || (queued.slot === slot && queued.version >= trigger.version))) return;
     const seq = this.#seq++;
     const at = slot + (trigger.jitterMs > 0 ? slotJitter(trigger.jitterMs) : 0) + (owned || origin === 'poll' ? 0 : HANDOFF_DELAY_MS);
+    const act = this.#o.leadMs > 0 && leadsAhead(trigger) ? at - this.#o.leadMs : at;
     if (queued) {
       queued.seq = seq;
       queued.slot = slot;
@@ -712,8 +736,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     } else {
       this.#queued.set(trigger.id, { seq, slot, version: trigger.version });
     }
-    this.#heap.push({ kind: 'slot', at, priority: trigger.priority, seq, slot, trigger });
-    if (at < this.#timerAt) this.#arm();
+    this.#heap.push({ kind: 'slot', at, act, priority: trigger.priority, seq, slot, trigger });
+    if (act < this.#timerAt) this.#arm();
   }
 
   /** Whether this exact version of a trigger is queued here (a poll need not bring it again). */
@@ -724,7 +748,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   #wakeAt(at: number): void {
     if (this.#state !== 'running') return;
-    this.#heap.push({ kind: 'wake', at, priority: 0, seq: this.#seq++ });
+    this.#heap.push({ kind: 'wake', at, act: at, priority: 0, seq: this.#seq++ });
     if (at < this.#timerAt) this.#arm();
   }
 
@@ -738,7 +762,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#heap.pop();
       head = this.#heap.peek();
     }
-    const parked = head !== undefined && head.kind === 'slot' && this.#blockedOnCapacity && head.at <= this.#o.clock.now();
+    const parked = head !== undefined && head.kind === 'slot' && this.#blockedOnCapacity && head.act <= this.#o.clock.now();
     if (!head || this.#state !== 'running' || parked) {
       // Nothing to wait for, or the head is due but this instance is full: a finishing job wakes it.
       this.#timer?.cancel();
@@ -746,10 +770,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#timerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    if (this.#timer && this.#timerAt <= head.at) return;
+    if (this.#timer && this.#timerAt <= head.act) return;
     this.#timer?.cancel();
-    this.#timerAt = head.at;
-    this.#timer = this.#o.clock.setTimer(() => this.#onTimer(), Math.max(0, head.at - this.#o.clock.now()));
+    this.#timerAt = head.act;
+    this.#timer = this.#o.clock.setTimer(() => this.#onTimer(), Math.max(0, head.act - this.#o.clock.now()));
   }
 
   #onTimer(): void {
@@ -773,7 +797,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let wake = false;
     const batch: SlotEntry[] = [];
     this.#blockedOnCapacity = false;
-    for (let head = this.#heap.peek(); head && head.at <= now; head = this.#heap.peek()) {
+    for (let head = this.#heap.peek(); head && head.act <= now; head = this.#heap.peek()) {
       if (!this.#isLive(head)) {
         this.#heap.pop();
         continue;
@@ -781,6 +805,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (head.kind === 'wake') {
         this.#heap.pop();
         wake = true;
+        continue;
+      }
+      if (head.at > now && !this.#canPrepare(head.trigger)) {
+        // Not to be claimed ahead after all (its handler cannot run here now): at its time, then.
+        this.#heap.pop();
+        head.act = head.at;
+        this.#heap.push(head);
         continue;
       }
       if (this.#runningCount + this.#firing >= this.#o.concurrency) {
@@ -962,6 +993,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const plans: Array<{ fireFor: Date | null; next: Date | null }> = [];
     const claims: SlotClaim[] = [];
     const copies: Trigger[] = [];
+    const starts: number[] = [];
     for (const entry of entries) {
       const slot = new Date(entry.slot);
       let plan: { fireFor: Date | null; next: Date | null };
@@ -974,6 +1006,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
       plans.push(plan);
       copies.push(entry.trigger);
+      starts.push(entry.at);
       claims.push({
         id: entry.trigger.id,
         slot,
@@ -1000,26 +1033,42 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         continue;
       }
       const trigger = copies[i]!;
-      // The trigger as the claim wrote it is needed now only to queue its next slot; a job's
-      // context makes it on first read.
-      if (plan.next !== null) this.#enqueue(asClaimed(trigger, claim), 'successor');
-      // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
-      this.#clearInFlight(claim.id);
       const fireFor = plan.fireFor;
-      if (fireFor === null) {
-        this.#o.logger.info({ triggerId: claim.id, slot: claim.slot, skippedTo: plan.next }, 'misfired slot skipped');
+      // Its own copy of the payload: the trigger copy is kept for the next slot, and a handler may change its payload.
+      const draft: JobDraft | null =
+        fireFor === null
+          ? null
+          : { source: 'schedule', key: this.#slotKey(claim.id, fireFor), scheduledFor: fireFor, runAt: fireFor, payload: cloneJson(trigger.payload), event: null, upstream: null };
+      const registration = draft ? this.#registrationToStartNow(trigger, 'schedule', draft.scheduledFor) : undefined;
+      const run = draft && registration && this.#reserve(registration) ? this.#newRun(trigger, registration, draft, claim, starts[i]!, now, expiresAt) : null;
+      if (run && run.startAt > 0 && plan.next !== null) {
+        // Claimed ahead: its next slot is queued once this one starts (one slot ahead at a
+        // time), and meanwhile the in-flight marker holds the trigger as the claim left it, so
+        // a poll does not queue that slot either.
+        run.successor = asClaimed(trigger, claim);
+        const marker = this.#queued.get(claim.id);
+        if (marker && marker.seq === IN_FLIGHT) {
+          marker.slot = plan.next.getTime();
+          marker.version = run.successor.version;
+        }
+      } else {
+        // The trigger as the claim wrote it is needed now only to queue its next slot; a job's
+        // context makes it on first read.
+        if (plan.next !== null) this.#enqueue(asClaimed(trigger, claim), 'successor');
+        // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
+        this.#clearInFlight(claim.id);
+      }
+      if (run) {
+        ready.push(run);
         continue;
       }
-      // Its own copy of the payload: the trigger copy is kept for the next slot, and a handler may change its payload.
-      const draft: JobDraft = { source: 'schedule', key: this.#slotKey(claim.id, fireFor), scheduledFor: fireFor, runAt: fireFor, payload: cloneJson(trigger.payload), event: null, upstream: null };
-      const registration = this.#registrationToStartNow(trigger, 'schedule', fireFor);
-      if (registration && this.#reserve(registration)) {
-        ready.push(new RunningJob(this.#startingJob(trigger, registration, draft, now, expiresAt), registration, trigger, null, this.#onSettled, claim));
+      if (!draft) {
+        this.#o.logger.info({ triggerId: claim.id, slot: claim.slot, skippedTo: plan.next }, 'misfired slot skipped');
         continue;
       }
       this.#track(
         this.#admit(asClaimed(trigger, claim), draft).catch((error: unknown) =>
-          this.#fail(new StoreError(`firing ${claim.id} at ${fireFor.toISOString()} failed: ${toError(error).message}`, { cause: error })),
+          this.#fail(new StoreError(`firing ${claim.id} at ${draft.scheduledFor.toISOString()} failed: ${toError(error).message}`, { cause: error })),
         ),
       );
     }
@@ -1050,40 +1099,143 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return settled.map((result) => (result.status === 'fulfilled' ? result.value !== null : toError(result.reason)));
   }
 
-  /** Insert the jobs of attempts about to start (in one call where the store can), then start them. */
+  /**
+   * The attempt of a won slot that can start here: its job record, running with a lease. A slot
+   * claimed ahead (`startAt` still to come) is prepared: its job says it starts at `startAt`, and
+   * it waits in `#prepared` until then.
+   */
+  #newRun(
+    trigger: Trigger,
+    registration: HandlerRegistration,
+    draft: JobDraft,
+    claim: SlotClaim,
+    startAt: number,
+    now: Date,
+    expiresAt: Date,
+  ): RunningJob<HandlerRegistration> {
+    const ahead = startAt > now.getTime();
+    const startsAt = !ahead ? now : startAt === draft.scheduledFor.getTime() ? draft.scheduledFor : new Date(startAt);
+    const run = new RunningJob(this.#startingJob(trigger, registration, draft, now, expiresAt, startsAt), registration, trigger, null, this.#onSettled, claim);
+    if (ahead) run.startAt = startAt;
+    return run;
+  }
+
+  /** Insert the jobs of attempts about to start (in one call where the store can), then start them, or queue those prepared ahead. */
   async #insertAndStart(runs: Array<RunningJob<HandlerRegistration>>): Promise<void> {
     let stored: Array<Job | null>;
     try {
       stored = await this.#retryStore(() => this.#insertJobs(runs.map((run) => run.job)));
     } catch (error) {
-      for (const run of runs) this.#unreserve(run.registration);
+      for (const run of runs) this.#drop(run);
       this.#fail(new StoreError(`could not insert ${runs.length} jobs: ${toError(error).message}`, { cause: error }));
       return;
     }
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
-      if (stored[i]) {
-        this.#emit('job:scheduled', run.job);
-        this.#startRun(run);
-      } else {
-        this.#track(this.#startIfOurs(run));
-      }
+      if (stored[i]) this.#launch(run);
+      else this.#track(this.#startIfOurs(run));
     }
   }
+
+  /** A written attempt goes: started now, or (prepared ahead) queued for its start time. */
+  #launch(run: RunningJob<HandlerRegistration>): void {
+    this.#emit('job:scheduled', run.job);
+    if (run.startAt === 0) {
+      this.#startRun(run);
+      return;
+    }
+    this.#running.add(run);
+    this.#prepared.push(run);
+    if (run.startAt < this.#startTimerAt) this.#armStarts();
+  }
+
+  /** An attempt that will not run here after all: its capacity back, and its trigger's next slot queued. */
+  #drop(run: RunningJob<HandlerRegistration>): void {
+    this.#unreserve(run.registration);
+    this.#releaseSuccessor(run);
+  }
+
+  /** Whether a slot of this trigger may be claimed ahead of its time here: its handler can run here now. */
+  #canPrepare(trigger: Trigger): boolean {
+    const registration = this.#handlers.get(trigger.handler);
+    return registration !== undefined && registration.invalid === null;
+  }
+
+  /**
+   * A prepared attempt starts (or will not): queue its trigger's next slot, unless the trigger
+   * changed here meanwhile (then the change queued it already).
+   */
+  #releaseSuccessor(run: RunningJob<HandlerRegistration>): void {
+    const successor = run.successor;
+    if (!successor) return;
+    run.successor = null;
+    const marker = this.#queued.get(successor.id);
+    if (!marker || marker.seq !== IN_FLIGHT || marker.version !== successor.version) return;
+    this.#queued.delete(successor.id);
+    this.#enqueue(successor, 'successor');
+  }
+
+  #armStarts(): void {
+    const head = this.#prepared.peek();
+    if (!head || this.#startsScheduled) return;
+    if (this.#startTimer && this.#startTimerAt <= head.startAt) return;
+    this.#startTimer?.cancel();
+    this.#startTimerAt = head.startAt;
+    this.#startTimer = this.#o.clock.setTimer(this.#onStartTimer, Math.max(0, head.startAt - this.#o.clock.now()));
+  }
+
+  readonly #onStartTimer = (): void => {
+    this.#startTimer = null;
+    this.#startTimerAt = Number.POSITIVE_INFINITY;
+    this.#startPrepared();
+  };
+
+  /**
+   * Start the prepared attempts whose time has come, in order. Starting one is cheap (its slot is
+   * claimed and its job written already), so a herd starts in few turns: as many as fit in
+   * `START_TURN_MS` per turn. The ends of attempts that finish meanwhile wait (`#takeEnds`).
+   */
+  readonly #startPrepared = (): void => {
+    this.#startsScheduled = false;
+    const now = this.#o.clock.now();
+    const began = performance.now();
+    let started = 0;
+    for (let run = this.#prepared.peek(); run && run.startAt <= now; run = this.#prepared.peek()) {
+      if ((started & 63) === 63 && performance.now() - began > START_TURN_MS) {
+        this.#startsScheduled = true;
+        setImmediate(this.#startPrepared);
+        return;
+      }
+      this.#prepared.shift();
+      // Cancelled, or its instance stopping, while it waited: its end is recorded already.
+      if (run.settled) continue;
+      if (run.successor) this.#successors.push(run);
+      this.#emit('job:started', run.job);
+      this.#execute(run);
+      started += 1;
+    }
+    // The next slots of the triggers that started are queued once every due start is out.
+    const successors = this.#successors;
+    this.#successors = [];
+    for (const run of successors) this.#releaseSuccessor(run);
+    this.#armStarts();
+  };
 
   /** `#admit`'s ending for a job of a batch whose key was found taken (see `#ownEarlierInsert`). */
   async #startIfOurs(run: RunningJob<HandlerRegistration>): Promise<void> {
     try {
       const { existing, ours } = await this.#ownEarlierInsert(run.job);
       if (ours && existing) {
-        this.#emit('job:scheduled', existing);
-        this.#startRun(new RunningJob(existing, run.registration, run.trigger, null, this.#onSettled, run.claim));
+        const stored = new RunningJob(existing, run.registration, run.trigger, null, this.#onSettled, run.claim);
+        stored.startAt = run.startAt;
+        stored.successor = run.successor;
+        this.#launch(stored);
         return;
       }
     } catch (error) {
       this.#fail(new StoreError(`reading job ${run.job.key} failed: ${toError(error).message}`, { cause: error }));
     }
-    this.#unreserve(run.registration);
+    this.#drop(run);
   }
 
   /**
@@ -1116,7 +1268,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * A job record for an occurrence that starts here now: running, attempt 1, with a lease. One
    * literal, every field spelled out: this runs for every fire.
    */
-  #startingJob(trigger: Trigger, registration: HandlerRegistration, draft: JobDraft, now: Date, expiresAt: Date): Job {
+  #startingJob(trigger: Trigger, registration: HandlerRegistration, draft: JobDraft, now: Date, expiresAt: Date, startsAt: Date = now): Job {
     const instanceId = this.#o.instanceId;
     const retry = trigger.retry ?? registration.retry ?? this.#o.defaultRetry;
     return {
@@ -1139,7 +1291,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       result: null,
       error: null,
       metrics: {
-        queuedMs: Math.max(0, now.getTime() - draft.runAt.getTime()),
+        queuedMs: Math.max(0, startsAt.getTime() - draft.runAt.getTime()),
         durationMs: null,
         cpuUserMs: null,
         cpuSystemMs: null,
@@ -1148,7 +1300,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       },
       history: [
         { status: 'pending', at: now, instanceId, reason: reasonFor(draft.source) },
-        { status: 'running', at: now, instanceId, reason: 'attempt 1' },
+        { status: 'running', at: startsAt, instanceId, reason: 'attempt 1' },
       ],
       instanceId,
       lease: { owner: instanceId, token: 1, expiresAt },
@@ -1159,7 +1311,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       cancelRequested: false,
       dependentsFired: false,
       createdAt: now,
-      startedAt: now,
+      startedAt: startsAt,
       finishedAt: null,
     };
   }
@@ -1217,7 +1369,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
     }
     const registration = this.#handlers.get(trigger.handler);
-    if (!registration || registration.invalid || this.#state !== 'running' || !this.#reserve(registration)) {
+    // A job never starts before its time: one not due yet (a slot claimed ahead) waits as pending.
+    const due = draft.runAt.getTime() <= now.getTime();
+    if (!registration || registration.invalid || this.#state !== 'running' || !due || !this.#reserve(registration)) {
       if (permit) await this.#releasePermit(permit);
       return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id);
     }
@@ -1641,6 +1795,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * function, as this runs for every job and each promise or suspended frame is garbage to collect.
    */
   #execute(run: RunningJob<HandlerRegistration>): void {
+    // Stopped (a cancel, a stop) while it waited for its turn: its end is recorded already.
+    if (run.settled) return;
     const { job, registration } = run;
     run.startedAt = this.#o.clock.now();
     if (job.timeoutMs !== null) {
@@ -1650,11 +1806,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#armRenewals();
     if (registration.invalid) {
       run.settle({ ok: false, error: registration.invalid, metrics: zeroMetrics() });
-      return;
-    }
-    if (run.reason) {
-      // Stopped before it could start (a stop or cancel while it waited for a turn).
-      run.settle(null);
       return;
     }
     run.begin();
@@ -1686,25 +1837,36 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #onSettled = (run: RunningJob<HandlerRegistration>, outcome: RunOutcome | null): void => {
     run.timeout?.cancel();
     run.timeout = null;
-    let end: RunEnd;
-    try {
-      end = this.#endOf(run, outcome, this.#o.clock.now() - run.startedAt);
-    } catch (error) {
-      this.#fail(new StoreError(`recording the end of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
-      end = { run, status: 'failed', write: null, timedOut: false, hasDependents: false };
-    }
-    this.#ends.push(end);
+    if (!run.begun) this.#releaseSuccessor(run);
+    // Only noted here; what the end writes is worked out when the ends are recorded, which a
+    // herd of prepared starts may put off for a moment.
+    run.endedAt = this.#o.clock.now();
+    run.outcome = outcome;
+    if (this.#ends.length === 0) this.#endsSince = run.endedAt;
+    this.#ends.push(run);
     this.#scheduleEnds();
   };
+
+  /** The end of a settled attempt; a failure to work it out is reported, and nothing is written. */
+  #endFor(run: RunningJob<HandlerRegistration>): RunEnd {
+    try {
+      return this.#endOf(run, run.outcome, run.begun ? run.endedAt - run.startedAt : 0);
+    } catch (error) {
+      this.#fail(new StoreError(`recording the end of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+      return { run, status: 'failed', write: null, timedOut: false, hasDependents: false };
+    }
+  }
 
   /** How an attempt ended, and the fenced write that records it (`null`: the lease was lost, nothing to write). */
   #endOf(run: RunningJob<HandlerRegistration>, outcome: RunOutcome | null, wallMs: number): RunEnd {
     const { job } = run;
     const reason = run.reason;
     if (reason?.kind === 'lease-lost') return { run, status: 'running', write: null, timedOut: false, hasDependents: false };
-    const now = this.#instant();
+    const now = this.#instantAt(run.endedAt);
+    // A prepared attempt's record says when it was to start; its end says when it did.
+    const startedLate = run.startAt > 0 && run.begun && run.startedAt !== run.startAt;
     const metrics: JobMetrics = {
-      queuedMs: job.metrics.queuedMs,
+      queuedMs: startedLate ? Math.max(0, run.startedAt - job.runAt.getTime()) : job.metrics.queuedMs,
       durationMs: outcome ? Math.round(outcome.metrics.durationMs) : wallMs,
       cpuUserMs: outcome?.metrics.cpuUserMs ?? null,
       cpuSystemMs: outcome?.metrics.cpuSystemMs ?? null,
@@ -1728,6 +1890,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           result: result.value,
           error: null,
         };
+        if (startedLate) patch.startedAt = new Date(run.startedAt);
         const history = [historyEntry('succeeded', now, this.#o.instanceId, succeededNote(job.attempts))];
         return { run, status: 'succeeded', write: { id: job.id, condition, patch, history }, timedOut: false, hasDependents };
       }
@@ -1743,12 +1906,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       );
     }
     if (reason?.kind === 'shutdown') {
+      // One prepared ahead that never started is due at its own time, not now.
+      const runAt = run.begun || job.runAt.getTime() <= now.getTime() ? now : job.runAt;
       return this.#endWith(
         run,
         {
           status: 'pending',
           note: 'aborted: instance stopped before the job finished; handed back for another run',
-          patch: { runAt: now, nextAttemptAt: now, attempts: Math.max(0, job.attempts - 1) },
+          patch: { runAt, nextAttemptAt: runAt, attempts: Math.max(0, job.attempts - 1) },
         },
         metrics,
         now,
@@ -1786,16 +1951,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       },
       outcome.patch,
     );
+    if (run.startAt > 0 && run.begun && run.startedAt !== run.startAt) patch.startedAt = new Date(run.startedAt);
     const history = [historyEntry(status, now, this.#o.instanceId, outcome.note)];
     return { run, status, write: { id: job.id, condition, patch, history }, timedOut: run.reason?.kind === 'timeout', hasDependents };
   }
 
   /**
-   * Now as a `Date`, one object per millisecond: ends recorded in the same millisecond share it
+   * An instant as a `Date`, one object per millisecond: ends of the same millisecond share it
    * (a `Date` is about 100 bytes, and every end stamps one).
    */
-  #instant(): Date {
-    const ms = this.#o.clock.now();
+  #instantAt(ms: number): Date {
     if (ms !== this.#instantMs) {
       this.#instantMs = ms;
       this.#instantDate = new Date(ms);
@@ -1813,6 +1978,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #takeEnds = (): void => {
     this.#endsScheduled = false;
     if (this.#ends.length === 0) return;
+    if (this.#startsScheduled && this.#o.clock.now() - this.#endsSince < END_DEFER_MAX_MS) {
+      // Prepared attempts are still starting (a herd): starting them comes first.
+      this.#endsScheduled = true;
+      setImmediate(this.#takeEnds);
+      return;
+    }
     let batch = this.#ends;
     if (batch.length > END_BATCH) {
       // A big backlog goes in chunks, with a turn of the event loop between them.
@@ -1826,7 +1997,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   };
 
   /** Write a batch of ends (in one store call where the store can), then report and release each attempt. */
-  async #recordEnds(ends: RunEnd[]): Promise<void> {
+  async #recordEnds(settled: Array<RunningJob<HandlerRegistration>>): Promise<void> {
+    const ends = settled.map((run) => this.#endFor(run));
     const writes: JobWrite[] = [];
     const jobs: Job[] = [];
     for (const end of ends) {
@@ -2108,6 +2280,14 @@ const succeededNotes: string[] = [];
 function succeededNote(attempt: number): string {
   if (attempt >= 16) return `attempt ${attempt} succeeded`;
   return (succeededNotes[attempt] ??= `attempt ${attempt} succeeded`);
+}
+
+/**
+ * Whether a trigger's slots are claimed ahead of their time (see `leadMs`): not those whose start
+ * depends on a concurrency permit or a time window, which are decided at the slot.
+ */
+function leadsAhead(trigger: Trigger): boolean {
+  return permitLimit(trigger) === null && trigger.window === null;
 }
 
 const runningConditions: JobCondition[] = [];

@@ -32,6 +32,14 @@ export interface SchedulerOptions {
   pollIntervalMs?: number;
   /** How far ahead each poll loads due slots into the local heap, in ms (default 5000, at least `pollIntervalMs`). */
   lookaheadMs?: number;
+  /**
+   * How long before its time a slot is claimed and its job written, so that its handler starts on
+   * the dot (default 250 ms; 0 claims each slot at its time). A slot claimed within its lead runs
+   * even if its trigger is paused or changed meanwhile (cancel the job to stop it). Triggers with a
+   * concurrency cap (`overlap` other than `allow`, `maxConcurrent`) or a `window` are claimed at
+   * their time.
+   */
+  leadMs?: number;
   /** Most due triggers loaded per poll (default 20000). */
   pollBatchSize?: number;
   /** Lease length of a running job, in ms (default 30000); renewed every third of it. */
@@ -80,6 +88,7 @@ export interface ResolvedOptions {
   concurrency: number;
   pollIntervalMs: number;
   lookaheadMs: number;
+  leadMs: number;
   pollBatchSize: number;
   leaseMs: number;
   ownership: 'rendezvous' | 'race';
@@ -96,12 +105,17 @@ export interface ResolvedOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_LEAD_MS = 250;
 
 /** Validate options and apply defaults; throws `InvalidTriggerConfigError` naming the option. */
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   const pollIntervalMs = positiveInt(options.pollIntervalMs, 'pollIntervalMs', 1000);
   const lookaheadMs = positiveInt(options.lookaheadMs, 'lookaheadMs', Math.max(5000, pollIntervalMs));
   if (lookaheadMs < pollIntervalMs) throw new InvalidTriggerConfigError('lookaheadMs', 'must be at least pollIntervalMs');
+  const leaseMs = positiveInt(options.leaseMs, 'leaseMs', 30_000);
+  const leadMs = nonNegativeInt(options.leadMs, 'leadMs', Math.min(DEFAULT_LEAD_MS, Math.floor(lookaheadMs / 2), Math.floor(leaseMs / 3)));
+  if (leadMs >= lookaheadMs) throw new InvalidTriggerConfigError('leadMs', 'must be less than lookaheadMs');
+  if (leadMs * 3 > leaseMs) throw new InvalidTriggerConfigError('leadMs', 'must be at most a third of leaseMs');
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   if (typeof instanceId !== 'string' || instanceId.length === 0 || instanceId.length > 200) {
     throw new InvalidTriggerConfigError('instanceId', 'must be a non-empty string of at most 200 characters');
@@ -115,8 +129,9 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     concurrency: positiveInt(options.concurrency, 'concurrency', 10),
     pollIntervalMs,
     lookaheadMs,
+    leadMs,
     pollBatchSize: positiveInt(options.pollBatchSize, 'pollBatchSize', 20_000),
-    leaseMs: positiveInt(options.leaseMs, 'leaseMs', 30_000),
+    leaseMs,
     ownership: ownershipOption(options.ownership),
     takeoverMs: positiveInt(options.takeoverMs, 'takeoverMs', 2 * pollIntervalMs),
     misfireGraceMs: nonNegativeInt(options.misfireGraceMs, 'misfireGraceMs', 60_000),

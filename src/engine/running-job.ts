@@ -44,6 +44,16 @@ export class RunningJob<R = unknown> {
   permit: Lease | null;
   /** Clock time the handler was started at (set when it starts). */
   startedAt = 0;
+  /**
+   * For an attempt prepared ahead of its slot (claimed and written within the lead): the clock
+   * time it is to start at; 0 for one started as soon as it was written.
+   */
+  startAt = 0;
+  /** A prepared attempt's trigger as its claim left it: queued for its next slot once this one starts. */
+  successor: Trigger | null = null;
+  /** Clock time the attempt settled at, and its outcome (`null`: stopped before the handler settled). */
+  endedAt = 0;
+  outcome: RunOutcome | null = null;
   /** The attempt's timeout, while armed. */
   timeout: TimerHandle | null = null;
   readonly #onSettled: SettleHandler<R>;
@@ -92,9 +102,19 @@ export class RunningJob<R = unknown> {
     this.#resolveDone?.();
   }
 
-  /** The handler is being started: from now on an abort settles the attempt at once. */
+  /** The handler is being started. */
   begin(): void {
     this.#begun = true;
+  }
+
+  /** Whether the handler was started. */
+  get begun(): boolean {
+    return this.#begun;
+  }
+
+  /** Whether the attempt's outcome went to the engine (it ended, or was stopped). */
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /**
@@ -111,15 +131,16 @@ export class RunningJob<R = unknown> {
   }
 
   /**
-   * Stop the attempt: abort its signal (if anyone holds it) and, once its handler was started,
-   * stop waiting for it: a handler that ignores its signal must not hold the job, or its
-   * capacity, forever. Returns `false` when it was stopped before.
+   * Stop the attempt: abort its signal (if anyone holds it) and stop waiting for its handler (a
+   * handler that ignores its signal must not hold the job, or its capacity, forever); one not
+   * started yet never starts. Returns `false` when it was stopped before.
    */
   abort(reason: AbortReason): boolean {
-    if (this.reason) return false;
+    // Once settled there is nothing to stop: the outcome stands.
+    if (this.reason || this.#settled) return false;
     this.reason = reason;
     this.#controller?.abort(abortError(reason));
-    if (this.#begun) this.settle(null);
+    this.settle(null);
     return true;
   }
 }

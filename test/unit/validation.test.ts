@@ -151,6 +151,11 @@ describe('other methods validate too', () => {
     expect(() => new Scheduler({ pollIntervalMs: 5000, lookaheadMs: 1000 })).toThrow(expect.objectContaining({ field: 'lookaheadMs' }));
     expect(() => new Scheduler({ ownership: 'leader' as never })).toThrow(expect.objectContaining({ field: 'ownership', code: 'ERR_INVALID_TRIGGER_CONFIG' }));
     expect(() => new Scheduler({ takeoverMs: -1 })).toThrow(expect.objectContaining({ field: 'takeoverMs' }));
+    expect(() => new Scheduler({ leadMs: -1 })).toThrow(expect.objectContaining({ field: 'leadMs', message: expect.stringContaining('non-negative integer') }));
+    expect(() => new Scheduler({ leadMs: 1.5 })).toThrow(expect.objectContaining({ field: 'leadMs' }));
+    expect(() => new Scheduler({ lookaheadMs: 2000, leadMs: 2000 })).toThrow(expect.objectContaining({ field: 'leadMs', message: expect.stringContaining('lookaheadMs') }));
+    expect(() => new Scheduler({ leaseMs: 600, leadMs: 300 })).toThrow(expect.objectContaining({ field: 'leadMs', message: expect.stringContaining('leaseMs') }));
+    expect(() => new Scheduler({ leadMs: 0 })).not.toThrow();
     expect(() => rig.scheduler.register('h', () => undefined)).toThrow(expect.objectContaining({ field: 'name' }));
     expect(() => rig.scheduler.register('x', 42 as never)).toThrow(expect.objectContaining({ field: 'handler' }));
     expect(() => rig.scheduler.register('y', () => undefined, { concurrency: -1 })).toThrow(

@@ -470,6 +470,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const current = await this.#requireTrigger(id);
     await this.#store(() => this.#o.triggerStore.remove(id), 'remove trigger');
     this.#queued.delete(id);
+    this.#withdrawPrepared(id, 'trigger removed before its slot started');
     if (current.schedule.kind === 'after') this.#dependents.get(current.schedule.after)?.delete(id);
     this.#emit('trigger:removed', current);
   }
@@ -477,12 +478,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Stop firing a trigger until `resumeTrigger`. */
   async pauseTrigger(id: string): Promise<Trigger> {
     assertId(id, 'id');
-    return this.#rewrite(id, 'trigger:paused', (current) => ({
+    const paused = await this.#rewrite(id, 'trigger:paused', (current) => ({
       ...current,
       status: current.status === 'completed' ? 'completed' : 'paused',
       updatedAt: this.#now(),
       version: current.version + 1,
     }));
+    this.#withdrawPrepared(id, 'trigger paused before its slot started');
+    return paused;
   }
 
   /** Fire a paused trigger again, from its next slot after now (slots missed while paused are not replayed). */
@@ -1153,6 +1156,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #drop(run: RunningJob<HandlerRegistration>): void {
     this.#unreserve(run.registration);
     this.#releaseSuccessor(run);
+  }
+
+  /**
+   * A trigger was paused or removed here: its slots claimed ahead that have not started never
+   * will (their jobs end `cancelled`). One prepared by another instance still runs: the lead is
+   * the window in which a pause there does not reach it.
+   */
+  #withdrawPrepared(triggerId: string, note: string): void {
+    for (const run of this.#running.toArray()) {
+      if (run.startAt > 0 && !run.begun && run.job.triggerId === triggerId) run.abort({ kind: 'cancel', note });
+    }
   }
 
   /** Whether a slot of this trigger may be claimed ahead of its time here: its handler can run here now. */
@@ -1899,7 +1913,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (reason?.kind === 'cancel') {
       return this.#endWith(
         run,
-        { status: 'cancelled', note: 'cancelled by request', patch: { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } } },
+        { status: 'cancelled', note: reason.note ?? 'cancelled by request', patch: { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } } },
         metrics,
         now,
         condition,

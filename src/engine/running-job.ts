@@ -14,7 +14,7 @@ import type { Job, JsonValue, Trigger } from '../types.js';
 /** Why an attempt was stopped before its handler settled. */
 export type AbortReason =
   | { kind: 'timeout'; error: JobTimeoutError }
-  | { kind: 'cancel' }
+  | { kind: 'cancel'; note?: string }
   | { kind: 'lease-lost' }
   | { kind: 'shutdown' };
 

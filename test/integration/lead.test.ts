@@ -117,6 +117,31 @@ describe('slots claimed ahead (leadMs)', () => {
     expect((await rig.jobsOf('t')).map((job: Job) => job.status)).toEqual(['cancelled', 'succeeded']);
   });
 
+  it('pausing or removing a trigger here withdraws its slot claimed ahead: it never starts', async () => {
+    rig = setup({ leadMs: 200 });
+    const { scheduler, clock } = rig;
+    const starts: string[] = [];
+    scheduler.register('h', (ctx) => void starts.push(ctx.job.triggerId));
+    await scheduler.addTrigger({ id: 'paused', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'removed', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'kept', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.start();
+    await clock.advanceTo(T0 + 900);
+    expect((await rig.jobsOf('paused')).map((job) => job.status)).toEqual(['running']);
+    await scheduler.pauseTrigger('paused');
+    await scheduler.removeTrigger('removed');
+    await clock.advanceTo(T0 + 2500);
+    expect(starts).toEqual(['kept', 'kept']);
+    const [paused] = await rig.jobsOf('paused');
+    expect(paused?.status).toBe('cancelled');
+    expect(paused?.history.at(-1)?.reason).toBe('trigger paused before its slot started');
+    expect((await rig.jobsOf('removed')).map((job) => job.status)).toEqual(['cancelled']);
+    // Resumed, it fires from its next slot after now.
+    await scheduler.resumeTrigger('paused');
+    await clock.advanceTo(T0 + 3500);
+    expect(starts.filter((id) => id === 'paused')).toEqual(['paused']);
+  });
+
   it('claims triggers with a concurrency cap or a window at their time, and none with leadMs 0', async () => {
     rig = setup({ leadMs: 200 });
     const { scheduler, clock } = rig;

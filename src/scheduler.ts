@@ -997,8 +997,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const claims: SlotClaim[] = [];
     const copies: Trigger[] = [];
     const starts: number[] = [];
+    let slot = new Date(Number.NaN);
     for (const entry of entries) {
-      const slot = new Date(entry.slot);
+      // Slots of a batch mostly share their instant (a herd): they share its Date too.
+      if (slot.getTime() !== entry.slot) slot = new Date(entry.slot);
       let plan: { fireFor: Date | null; next: Date | null };
       try {
         plan = this.#misfirePlan(entry.trigger, slot, now);

@@ -1,12 +1,12 @@
 /**
  * In-memory `JobStore`. Indexes keep every engine query off a full scan: pending jobs sit in a
- * due-time heap, running jobs in a linked list threaded through their records, active jobs are
+ * due-time heap, running jobs in a linked list threaded through their records, pending jobs are
  * counted per trigger, and jobs waiting for a concurrency permit are indexed by trigger. Listing
  * and statistics scan, as they are not on the firing path.
  *
  * Every job passes through insert, start and end, so those touch as few hash tables as they can:
- * two `Map` entries per job (by id and by key), a counter per trigger while it has active jobs,
- * and pointer updates for the running list.
+ * two `Map` entries per job (by id and by key) and pointer updates for the running list; only a
+ * job that waits as pending is counted per trigger.
  */
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
@@ -22,12 +22,6 @@ interface PendingEntry {
   job: JobRecord;
 }
 
-/** Running and pending jobs of one trigger. */
-interface ActiveCount {
-  running: number;
-  pending: number;
-}
-
 function isFinal(status: JobStatus): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped';
 }
@@ -40,7 +34,9 @@ export class MemoryJobStore implements JobStore {
   // Running jobs, oldest start first: a list through the records' own links (no hashing per job).
   #runningHead: JobRecord | null = null;
   #runningTail: JobRecord | null = null;
-  readonly #active = new Map<string, ActiveCount>();
+  // Pending jobs per trigger (running ones are counted off the running list: a job usually
+  // starts running at insert, and that way the insert touches no per-trigger entry).
+  readonly #pendingCount = new Map<string, number>();
   // Pending jobs that wait for a concurrency permit (`gate`), by trigger.
   readonly #gated = new Map<string, Set<JobRecord>>();
   readonly #unfiredDependents = new Set<JobRecord>();
@@ -224,8 +220,9 @@ export class MemoryJobStore implements JobStore {
 
   /** @inheritdoc */
   async countActive(triggerId: string): Promise<{ running: number; pending: number }> {
-    const count = this.#active.get(triggerId);
-    return { running: count?.running ?? 0, pending: count?.pending ?? 0 };
+    let running = 0;
+    for (let job = this.#runningHead; job !== null; job = job.nextRunning) if (job.triggerId === triggerId) running += 1;
+    return { running, pending: this.#pendingCount.get(triggerId) ?? 0 };
   }
 
   /** @inheritdoc */
@@ -300,7 +297,8 @@ export class MemoryJobStore implements JobStore {
     if (status !== before) {
       if (before === 'running') this.#unlinkRunning(job);
       if (status === 'running') this.#linkRunning(job);
-      if (before === 'running' || before === 'pending' || status === 'running' || status === 'pending') this.#count(job.triggerId, before, status);
+      if (before === 'pending') this.#countPending(job.triggerId, -1);
+      if (status === 'pending') this.#countPending(job.triggerId, 1);
     }
     if (status === 'pending' && (before !== 'pending' || previousRunAt !== job.runAt)) {
       this.#pending.push({ at: job.runAt, priority: job.priority, seq: this.#seq++, job });
@@ -316,14 +314,10 @@ export class MemoryJobStore implements JobStore {
     else if (before !== null && isFinal(before)) this.#unfiredDependents.delete(job);
   }
 
-  #count(triggerId: string, before: JobStatus | null, after: JobStatus): void {
-    let count = this.#active.get(triggerId);
-    if (!count) this.#active.set(triggerId, (count = { running: 0, pending: 0 }));
-    if (before === 'running') count.running -= 1;
-    else if (before === 'pending') count.pending -= 1;
-    if (after === 'running') count.running += 1;
-    else if (after === 'pending') count.pending += 1;
-    if (count.running === 0 && count.pending === 0) this.#active.delete(triggerId);
+  #countPending(triggerId: string, change: number): void {
+    const count = (this.#pendingCount.get(triggerId) ?? 0) + change;
+    if (count === 0) this.#pendingCount.delete(triggerId);
+    else this.#pendingCount.set(triggerId, count);
   }
 
   #ungate(job: JobRecord, triggerId: string): void {

@@ -14,7 +14,7 @@
  *
  *   node --import tsx --expose-gc bench/cron-herd.ts [--n 10000] [--repeats 2] [--concurrency 10000]
  */
-import { Scheduler } from '../src/index.js';
+import { Scheduler } from './pkg.js';
 import { cronCacheStats } from '../src/schedule/cron.js';
 import { banner, calibrateEpoch, dist, emitSummary, epochNow, gc, keepAlive, median, numArg, r, sleep, writeResult, type Dist } from './lib.js';
 

@@ -10,7 +10,7 @@
  * microtasks that ran while it was awaited; it is an upper bound of the poll's own cost.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { MemoryTriggerStore, Scheduler } from '../src/index.js';
+import { MemoryTriggerStore, Scheduler } from './pkg.js';
 import { calibrateEpoch, epochNow, keepAlive, numArg, prng, r } from './lib.js';
 
 const OVER = numArg('over', 4);

@@ -13,7 +13,7 @@
  *
  *   npx tsx bench/lateness.ts [--n 10000] [--spread 10000] [--repeats 1]
  */
-import { Scheduler, type TriggerStore } from '../src/index.js';
+import { Scheduler, type TriggerStore } from './pkg.js';
 import { BinaryHeap } from '../src/queue/binary-heap.js';
 import {
   banner,

@@ -12,7 +12,7 @@
  *
  *   npx tsx bench/memory.ts [--n 100000] [--big 1000000]
  */
-import { MemoryTriggerStore, Scheduler, type Trigger } from '../src/index.js';
+import { MemoryTriggerStore, Scheduler, type Trigger } from './pkg.js';
 import { report, resultOf, runNode } from './child.js';
 import { arg, banner, emitSummary, gc, hasGc, numArg, r, writeResult } from './lib.js';
 import { idleTrigger } from './records.js';

@@ -34,7 +34,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
-import { createMongoBackend, Scheduler } from '../src/index.js';
+import { createMongoBackend, Scheduler } from './pkg.js';
 import { report, resultOf, runNode } from './child.js';
 import { arg, banner, calibrateEpoch, emitSummary, epochNow, keepAlive, numArg, r, sleep, writeResult, type SummaryRow } from './lib.js';
 import { agendaInstance, setupAgendaJobs, type AgendaTuning } from './mongo-agenda.js';

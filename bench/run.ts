@@ -3,6 +3,8 @@
  * (`node --import tsx --expose-gc bench/<name>.ts`), then one summary table. Each benchmark writes
  * `.bench-out/<name>.json`; the table also goes to `.bench-out/summary.json` and `summary.md`.
  *
+ * It builds `dist/` first: the benchmarks measure the package as published (bench/pkg.ts).
+ *
  * These are measurements, not tests: a missed target is reported, never asserted. The exit code is
  * non-zero only when a benchmark crashes or a job fires before its slot.
  *
@@ -12,6 +14,7 @@
  * `mongo` (the MongoDB backend against Agenda, ~3 more minutes) runs only when `MONGODB_URI` is set;
  * without it, it is skipped and the run says so.
  */
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +58,10 @@ async function main(): Promise<void> {
   const selected = only ? BENCHES.filter((b) => only.includes(b.name)) : BENCHES;
   const cpu = cpus();
   console.log(`@intellibrowse/scheduler benchmarks — Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${r(totalmem() / 2 ** 30, 1)} GiB RAM`);
+  // The benchmarks measure the built package (see bench/pkg.ts): build it from the sources first.
+  console.log('building dist/ (npm run build) ...');
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
   const started = performance.now();
   const rows: SummaryRow[] = [];
   const failures: string[] = [];

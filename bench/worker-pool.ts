@@ -34,7 +34,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Scheduler, WorkerPoolJobRunner, type Job, type JsonValue } from '../src/index.js';
+import { Scheduler, WorkerPoolJobRunner, type Job, type JsonValue } from './pkg.js';
 import { report, resultOf, runNode } from './child.js';
 import { arg, banner, dist, emitSummary, gc, keepAlive, median, numArg, r, sleep, writeResult, type Dist } from './lib.js';
 

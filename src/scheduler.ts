@@ -165,7 +165,7 @@ interface SlotEntry {
   kind: 'slot';
   /** When the slot's job is to start (the slot, plus jitter or a hand-off delay). */
   at: number;
-  /** When to act on it: `at`, or `at - leadMs` for a slot claimed ahead (see `#prepare`). */
+  /** When to act on it: `at`, or `at - leadMs` for a slot claimed ahead (see `#newRun`). */
   act: number;
   priority: number;
   seq: number;

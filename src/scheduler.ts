@@ -2016,29 +2016,29 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async #recordEnds(settled: Array<RunningJob<HandlerRegistration>>): Promise<void> {
     const ends = settled.map((run) => this.#endFor(run));
     const writes: JobWrite[] = [];
-    const jobs: Job[] = [];
-    for (const end of ends) {
-      if (!end.write) continue;
-      writes.push(end.write);
-      jobs.push(end.run.job);
-    }
-    let answers: Array<Job | null | Error>;
-    const store = this.#o.jobStore;
-    if (writes.length === 0) {
-      answers = [];
-    } else if (store.writeMany) {
+    for (const end of ends) if (end.write) writes.push(end.write);
+    const writeMany = this.#o.jobStore.writeMany;
+    if (writeMany && writes.length > 0) {
+      let matched: boolean[] | null = null;
       try {
-        const matched = await store.writeMany(writes);
-        answers = matched.map((ok, i) => (ok ? asWritten(jobs[i]!, writes[i]!) : null));
+        matched = await writeMany.call(this.#o.jobStore, writes);
       } catch {
         // Nothing of the batch is known to be written: each end goes on its own, with retries.
-        answers = await Promise.all(writes.map((write, i) => this.#recordEndWithRetry(jobs[i]!, write)));
       }
-    } else {
-      answers = await Promise.all(writes.map((write, i) => this.#recordEndWithRetry(jobs[i]!, write)));
+      if (matched) {
+        let k = 0;
+        for (const end of ends) this.#afterEnd(end, end.write && matched[k++] ? asWritten(end.run.job, end.write) : null);
+        return;
+      }
     }
-    let k = 0;
-    for (const end of ends) this.#afterEnd(end, end.write ? answers[k++]! : null);
+    // One write per end, each reported (and its capacity freed) as soon as it is answered: a slow
+    // answer holds up only its own attempt.
+    const alone: Array<Promise<void>> = [];
+    for (const end of ends) {
+      if (!end.write) this.#afterEnd(end, null);
+      else alone.push(this.#recordEndWithRetry(end.run.job, end.write).then((answer) => this.#afterEnd(end, answer)));
+    }
+    await Promise.all(alone);
   }
 
   /** One end's write, retried through a short store outage (see `#retryStore`); an error only once the retries are spent. */

@@ -2,7 +2,7 @@
  * Due slots fire in batches: one `claimSlots` and one `insertMany` per batch where the stores have
  * them, one call per slot where they do not. Manual clock, memory backend.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import type { JobStore, JobWrite, TriggerStore } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
@@ -67,6 +67,18 @@ class CountingEndsJobStore extends MemoryJobStore {
   }
 }
 
+/** A job store whose end writes (update) for one job wait until released. */
+class SlowEndJobStore extends MemoryJobStore {
+  held: string | null = null;
+  release: () => void = () => undefined;
+
+  override async update(...args: Parameters<MemoryJobStore['update']>): Promise<Job | null> {
+    const [id, , patch] = args;
+    if (patch.status === 'succeeded' && id === this.held) await new Promise<void>((resolve) => (this.release = resolve));
+    return super.update(...args);
+  }
+}
+
 let schedulers: Scheduler[] = [];
 afterEach(async () => {
   for (const scheduler of schedulers) await scheduler.stop({ graceful: false });
@@ -123,6 +135,31 @@ describe('batched firing', () => {
     expect((await jobStore.stats({})).byStatus.succeeded).toBe(100);
     // The failed batch went through single writes: fewer jobs were written by writeMany.
     expect(jobStore.endWrites).toBeLessThan(100);
+  });
+
+  it('without writeMany, each end is reported as soon as its own write is answered', async () => {
+    const clock = new ManualClock(T0);
+    const jobStore = new SlowEndJobStore();
+    // Whatever happens, the held write is let go, so the scheduler can stop.
+    onTestFinished(() => jobStore.release());
+    const scheduler = new Scheduler({ clock, triggerStore: new MemoryTriggerStore(), jobStore: without(jobStore, 'writeMany', 'write'), lockManager: new MemoryLockManager() });
+    schedulers.push(scheduler);
+    const succeeded: string[] = [];
+    scheduler.on('job:succeeded', (job) => succeeded.push(job.triggerId));
+    scheduler.register('h', () => undefined);
+    await scheduler.addTrigger({ id: 'slow', handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'quick', handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.start();
+    // Both slots are claimed and their jobs written ahead (leadMs): hold the slow one's end write.
+    await clock.advanceTo(T0 + 900);
+    jobStore.held = (await jobStore.getByKey(`slot:slow:${new Date(T0 + 1000).toISOString()}`))!.id;
+    await clock.advanceTo(T0 + 1100);
+    expect(succeeded).toEqual(['quick']);
+    expect((await scheduler.health()).running).toBe(1);
+    jobStore.release();
+    await clock.advance(100);
+    expect(succeeded).toEqual(['quick', 'slow']);
+    expect((await scheduler.health()).running).toBe(0);
   });
 
   it('falls back to one claim, one insert and one end write per slot for stores without the batch methods', async () => {

@@ -3,7 +3,8 @@
  * `--period` seconds (default 4: `*\/4 * * * * *`, UTC), so every 4 s all 10,000 are due at the
  * same second. Memory backend, no-op handlers, concurrency 10,000 (every job may start at once),
  * default options (so slots are claimed `leadMs` ahead and start on the dot), real clock. The
- * triggers are added before `start()`; the first poll loads them.
+ * triggers are added before `start()`, which is called just after a slot: the first poll loads
+ * them, and the first herd comes a period later.
  *
  * Each repeat is a fresh process that sees `--herds` herds (default 4) one after another on one
  * scheduler: the first runs on cold code and is reported on its own; the headline is the median
@@ -26,7 +27,7 @@ import { ManualClock, Scheduler as SourceScheduler } from '../src/index.js';
 import { cronCacheStats } from '../src/schedule/cron.js';
 import { Scheduler } from './pkg.js';
 import { report, resultOf, runNode } from './child.js';
-import { arg, banner, calibrateEpoch, dist, emitSummary, epochNow, gc, keepAlive, median, numArg, r, writeResult, type Dist } from './lib.js';
+import { arg, banner, calibrateEpoch, dist, emitSummary, epochNow, gc, keepAlive, median, numArg, r, sleep, writeResult, type Dist } from './lib.js';
 
 const N = numArg('n', 10_000);
 const REPEATS = numArg('repeats', 2);
@@ -95,10 +96,16 @@ async function child(): Promise<void> {
   });
   scheduler.on('error', (e) => console.error('scheduler error:', e.message));
   const expression = `*/${PERIOD_S} * * * * *`;
+  // Add and start just after a slot: every trigger's first slot is then the next one, a period
+  // later, and the first herd is not mixed up with the first poll loading the triggers.
+  const periodMs = PERIOD_S * 1000;
+  await sleep(periodMs - (Date.now() % periodMs) + 50);
+  const firstSlot = Math.ceil(Date.now() / periodMs) * periodMs;
   const t0 = performance.now();
   for (let i = 0; i < N; i++) await scheduler.addTrigger({ id: `herd-${i}`, handler: 'noop', schedule: { cron: expression, timezone: 'UTC' } });
   const addMs = performance.now() - t0;
   await scheduler.start();
+  if (Date.now() > firstSlot - 1000) throw new Error(`adding ${N} triggers took ${r(addMs, 0)} ms: too close to the first herd; raise --period`);
   const herds: Herd[] = [];
   for (let h = 0; h < HERDS; h++) {
     late = new Float64Array(N);

@@ -2,7 +2,7 @@
  * Run a benchmark file (or one phase of it) in a child Node process, so that heaps of different
  * measurements never share a process. A child reports with one `RESULT {json}` line on stdout.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Node flags every child gets: TypeScript through tsx, and a callable `gc()`. */
@@ -14,12 +14,26 @@ export interface ChildOutput {
   stderr: string;
 }
 
-/** Run `node [flags] bench/<file> [...args]`, streaming its output when `echo` is set. */
-export function runNode(file: string, args: string[] = [], options: { flags?: string[]; echo?: boolean; timeoutMs?: number } = {}): Promise<ChildOutput> {
+/** Whether `taskset` (util-linux) can pin a child to one CPU here. */
+export function canPin(): boolean {
+  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+}
+
+/**
+ * Run `node [flags] bench/<file> [...args]`, streaming its output when `echo` is set; with `core`,
+ * pinned to that one CPU (`taskset -c`), garbage-collector threads included.
+ */
+export function runNode(
+  file: string,
+  args: string[] = [],
+  options: { flags?: string[]; echo?: boolean; timeoutMs?: number; core?: number } = {},
+): Promise<ChildOutput> {
   const script = fileURLToPath(new URL(file, import.meta.url));
   const flags = [...CHILD_FLAGS, ...(options.flags ?? [])];
+  const command = [process.execPath, ...flags, script, ...args];
+  if (options.core !== undefined) command.unshift('taskset', '-c', String(options.core));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = options.timeoutMs

@@ -59,10 +59,8 @@ import { newId } from './util/id.js';
 import { InlineJobRunner } from './runners/inline.js';
 import { assertId, backoffDelay, isInWindow, nextSlotAfter, normalizeRetry, slotJitter } from './schedule/index.js';
 import type {
-  BackoffPolicy,
   Job,
   JobErrorInfo,
-  JobHistoryEntry,
   JobMetrics,
   JobQuery,
   JobSource,
@@ -225,7 +223,6 @@ const END_DEFER_MAX_MS = 100;
 const START_TURN_MS = 4;
 /** First pause of `#retryStore`; it doubles on each further failure (to at most 2 s). */
 const RETRY_FIRST_DELAY_MS = 100;
-const EMPTY_METRICS = { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
 
 /**
  * An embeddable job scheduler. Register handlers, add triggers, `start()`. Any number of instances
@@ -1284,9 +1281,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * A job record for an occurrence that starts here now: running, attempt 1, with a lease. One
    * literal, every field spelled out: this runs for every fire.
    */
-  #startingJob(trigger: Trigger, registration: HandlerRegistration, draft: JobDraft, now: Date, expiresAt: Date, startsAt: Date = now): Job {
+  #startingJob(trigger: Trigger, registration: HandlerRegistration | null, draft: JobDraft, now: Date, expiresAt: Date, startsAt: Date = now): Job {
     const instanceId = this.#o.instanceId;
-    const retry = trigger.retry ?? registration.retry ?? this.#o.defaultRetry;
+    const retry = trigger.retry ?? registration?.retry ?? this.#o.defaultRetry;
     return {
       id: newId(),
       key: draft.key,
@@ -1300,7 +1297,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       priority: trigger.priority,
       attempts: 1,
       maxAttempts: retry.attempts,
-      timeoutMs: trigger.timeoutMs ?? registration.timeoutMs ?? this.#o.defaultTimeoutMs,
+      timeoutMs: trigger.timeoutMs ?? registration?.timeoutMs ?? this.#o.defaultTimeoutMs,
       backoff: retry.backoff ?? null,
       permitLimit: permitLimit(trigger),
       nextAttemptAt: null,
@@ -1425,8 +1422,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   async #insertSkipped(trigger: Trigger, draft: JobDraft, now: Date, reason: string): Promise<Job> {
-    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), null, now, {
+    const job = this.#waitingJob(trigger, draft, now, {
       status: 'skipped',
+      permitLimit: null,
       finishedAt: now,
       dependentsFired: true,
       history: [historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source)), historyEntry('skipped', now, this.#o.instanceId, reason)],
@@ -1438,7 +1436,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   async #insertPending(trigger: Trigger, draft: JobDraft, now: Date, gate: string | null): Promise<Job> {
-    const job = this.#newJob(trigger, draft, this.#policy(trigger, this.#handlers.get(trigger.handler) ?? null), permitLimit(trigger), now, {
+    const job = this.#waitingJob(trigger, draft, now, {
       status: 'pending',
       gate,
       history: [historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source) + (gate ? '; waiting for a concurrency permit' : ''))],
@@ -1482,60 +1480,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return new Promise((resolve) => this.#o.clock.setTimer(resolve, ms));
   }
 
-  #newJob(
-    trigger: Trigger,
-    draft: JobDraft,
-    policy: { maxAttempts: number; backoff: BackoffPolicy | null; timeoutMs: number | null },
-    limit: number | null,
-    now: Date,
-    fields: Partial<Job>,
-  ): Job {
-    return {
-      id: newId(),
-      key: draft.key,
-      triggerId: trigger.id,
-      handler: trigger.handler,
-      payload: draft.payload,
-      source: draft.source,
-      scheduledFor: draft.scheduledFor,
-      runAt: draft.runAt,
+  /**
+   * A job record for an occurrence that does not start here now: `pending` (or `skipped`), no
+   * attempt, no lease; `fields` says the rest. Built from `#startingJob` (off the hot path).
+   */
+  #waitingJob(trigger: Trigger, draft: JobDraft, now: Date, fields: Partial<Job>): Job {
+    const started = this.#startingJob(trigger, this.#handlers.get(trigger.handler) ?? null, draft, now, now);
+    const notStarted: Partial<Job> = {
       status: 'pending',
-      priority: trigger.priority,
       attempts: 0,
-      maxAttempts: policy.maxAttempts,
-      timeoutMs: policy.timeoutMs,
-      backoff: policy.backoff,
-      permitLimit: limit,
-      nextAttemptAt: null,
-      result: null,
-      error: null,
-      metrics: { ...EMPTY_METRICS },
-      history: [],
-      instanceId: null,
-      lease: null,
       fence: 0,
-      event: draft.event,
-      upstream: draft.upstream,
-      gate: null,
-      cancelRequested: false,
-      dependentsFired: false,
-      createdAt: now,
+      lease: null,
+      instanceId: null,
       startedAt: null,
-      finishedAt: null,
-      ...fields,
+      metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
+      history: [],
     };
-  }
-
-  #policy(
-    trigger: Trigger,
-    registration: HandlerRegistration | null,
-  ): { maxAttempts: number; backoff: BackoffPolicy | null; timeoutMs: number | null } {
-    const retry = trigger.retry ?? registration?.retry ?? this.#o.defaultRetry;
-    return {
-      maxAttempts: retry.attempts,
-      backoff: retry.backoff ?? null,
-      timeoutMs: trigger.timeoutMs ?? registration?.timeoutMs ?? this.#o.defaultTimeoutMs,
-    };
+    return Object.assign(started, notStarted, fields);
   }
 
   // ─── Engine: capacity and dispatch of pending jobs ─────────────────────────────────────────
@@ -1680,7 +1641,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         startedAt: now,
         nextAttemptAt: null,
         instanceId: this.#o.instanceId,
-        metrics: { ...EMPTY_METRICS, queuedMs: Math.max(0, now.getTime() - claimed.runAt.getTime()) },
+        metrics: {
+          queuedMs: Math.max(0, now.getTime() - claimed.runAt.getTime()),
+          durationMs: null,
+          cpuUserMs: null,
+          cpuSystemMs: null,
+          heapUsedBytes: null,
+          threadWaitMs: null,
+        },
       },
     );
     if (!started) {

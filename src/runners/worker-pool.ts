@@ -172,7 +172,7 @@ export class WorkerPoolJobRunner implements JobRunner {
   async validate(handler: ModuleHandler): Promise<void> {
     const parsed = parseModuleHandler(handler);
     if (!parsed.ok) throw new InvalidTriggerConfigError(parsed.failure.field, parsed.failure.reason);
-    if (this.#closing) throw new SchedulerStoppedError('worker pool is closed');
+    if (this.#closing) throw new SchedulerStoppedError('worker pool is closing');
     const pool = this.#ensurePool();
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#validateTimeoutMs);
@@ -207,7 +207,7 @@ export class WorkerPoolJobRunner implements JobRunner {
     if (!isModuleHandler(handler)) {
       return early(new TypeError('WorkerPoolJobRunner runs module handlers ({ module, exportName }) only; run functions inline'));
     }
-    if (this.#closing) return early(new SchedulerStoppedError('worker pool is closed'));
+    if (this.#closing) return early(new SchedulerStoppedError('worker pool is closing'));
     if (context.signal.aborted) return early(abortReason(context.signal));
     const parsed = parseModuleHandler(handler, false);
     if (!parsed.ok) return early(loadFailureError(parsed.failure.field, parsed.failure.reason, null));
@@ -351,12 +351,14 @@ export class WorkerPoolJobRunner implements JobRunner {
   /**
    * Stop taking work, wait up to `timeoutMs` (default 10 000) for submitted attempts (running and
    * queued) to finish, then destroy the pool: every thread is terminated, busy or not, and the
-   * attempts still pending settle with a `SchedulerStoppedError`. Idempotent.
+   * attempts still pending settle with a `SchedulerStoppedError`. Calls while it closes share
+   * one closing. Once closed, a later `run` starts a fresh pool (a scheduler restarted with the
+   * same runner keeps working).
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closing) return this.#closing;
     const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    this.#closing = (async () => {
+    const closing = (async () => {
       const pool = this.#pool;
       if (pool === null) return;
       await settledWithin(
@@ -365,6 +367,12 @@ export class WorkerPoolJobRunner implements JobRunner {
       );
       await pool.destroy();
     })();
+    // Closed, the runner takes work again on a fresh pool: a scheduler that stopped (and closed
+    // it) can be started again with the same runner.
+    this.#closing = closing.finally(() => {
+      this.#pool = null;
+      this.#closing = null;
+    });
     return this.#closing;
   }
 

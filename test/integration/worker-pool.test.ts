@@ -337,16 +337,20 @@ describe('WorkerPoolJobRunner', () => {
       );
     });
 
-    it('drains running attempts before closing', async () => {
+    it('drains running attempts before closing, refuses work while closing, and starts a fresh pool after', async () => {
       const runner = new WorkerPoolJobRunner({ maxThreads: 1 });
       const running = runner.run({ handler: fixture('sleep'), context: makeContext({ payload: { ms: 200 } }) });
       await sleep(50);
-      await runner.close({ timeoutMs: 5000 });
-      expect(resultOf(await running)).toMatchObject({ slept: 200 });
-      expect(runner.stats().threads).toBe(0);
+      const closing = runner.close({ timeoutMs: 5000 });
       expect(errorOf(await runner.run({ handler: fixture('noop'), context: makeContext() }))).toBeInstanceOf(
         SchedulerStoppedError,
       );
+      await closing;
+      expect(resultOf(await running)).toMatchObject({ slept: 200 });
+      expect(runner.stats().threads).toBe(0);
+      // Closed is not dead: a scheduler started again with this runner gets a new pool.
+      expect(resultOf(await runner.run({ handler: fixture('echo'), context: makeContext({ payload: { n: 1 } }) }))).toMatchObject({ payload: { n: 1 } });
+      await runner.close();
     });
 
     it('terminates what is left when the timeout passes', async () => {

@@ -116,11 +116,17 @@ export class InlineJobRunner implements JobRunner {
       return;
     }
     this.#active += 1;
+    // A thenable that is not a real promise may call back twice: only the first answer counts.
+    let answered = false;
     const succeeded = (value: JsonValue | void): void => {
+      if (answered) return;
+      answered = true;
       this.#untrack();
       done(this.#succeeded(startedAt, reading, value));
     };
     const failed = (error: unknown): void => {
+      if (answered) return;
+      answered = true;
       this.#untrack();
       done(this.#failed(startedAt, reading, failureOf(error)));
     };

@@ -375,6 +375,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       throw invalid.invalid;
     }
     this.#stopPromise = null;
+    // A restart begins with room: whatever was parked for capacity before the stop is gone.
+    this.#blockedOnCapacity = false;
     this.#lag = monitorEventLoopDelay({ resolution: 10 });
     this.#lag.enable();
     this.#state = 'running';
@@ -429,9 +431,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#renewTimer?.cancel();
     this.#renewTimer = null;
     await Promise.allSettled([...this.#inFlight]);
-    const runners = new Set<JobRunner>([this.#inline, ...[...this.#handlers.values()].map((h) => h.runner)]);
     // Every attempt was already waited for or aborted above; what a runner still holds is abandoned
-    // work (a handler ignoring its signal), so runners close at once.
+    // work (a handler ignoring its signal), so runners close at once (a worker pool's threads end).
+    // The scheduler's own inline runner holds nothing to release and stays open for a restart.
+    const runners = new Set<JobRunner>([...this.#handlers.values()].map((h) => h.runner));
+    runners.delete(this.#inline);
     await Promise.allSettled([...runners].map((r) => r.close({ timeoutMs: 0 })));
     this.#lag?.disable();
     this.#state = 'stopped';
@@ -467,7 +471,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const current = await this.#requireTrigger(id);
     await this.#store(() => this.#o.triggerStore.remove(id), 'remove trigger');
     this.#queued.delete(id);
-    this.#withdrawPrepared(id, 'trigger removed before its slot started');
     if (current.schedule.kind === 'after') this.#dependents.get(current.schedule.after)?.delete(id);
     this.#emit('trigger:removed', current);
   }
@@ -475,14 +478,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Stop firing a trigger until `resumeTrigger`. */
   async pauseTrigger(id: string): Promise<Trigger> {
     assertId(id, 'id');
-    const paused = await this.#rewrite(id, 'trigger:paused', (current) => ({
+    return this.#rewrite(id, 'trigger:paused', (current) => ({
       ...current,
       status: current.status === 'completed' ? 'completed' : 'paused',
       updatedAt: this.#now(),
       version: current.version + 1,
     }));
-    this.#withdrawPrepared(id, 'trigger paused before its slot started');
-    return paused;
   }
 
   /** Fire a paused trigger again, from its next slot after now (slots missed while paused are not replayed). */
@@ -1020,6 +1021,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const won = await this.#claimSlots(claims);
     // The jobs that start here at once share one insert; the others go through `#admit`.
     const ready: Array<RunningJob<HandlerRegistration>> = [];
+    const skipped: Array<{ triggerId: string; slot: Date; skippedTo: Date | null }> = [];
     const expiresAt = this.#leaseExpiry();
     for (let i = 0; i < claims.length; i++) {
       const claim = claims[i]!;
@@ -1065,7 +1067,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         continue;
       }
       if (!draft) {
-        this.#o.logger.info({ triggerId: claim.id, slot: claim.slot, skippedTo: plan.next }, 'misfired slot skipped');
+        skipped.push({ triggerId: claim.id, slot: claim.slot, skippedTo: plan.next });
         continue;
       }
       this.#track(
@@ -1075,6 +1077,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       );
     }
     if (ready.length > 0) await this.#insertAndStart(ready);
+    // Logged once the batch is in: nothing between reserving room and inserting may throw.
+    for (const fields of skipped) this.#o.logger.info(fields, 'misfired slot skipped');
   }
 
   /**
@@ -1147,6 +1151,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return;
     }
     this.#running.add(run);
+    if (this.#state !== 'running') {
+      // Written while the instance stops: handed back for its own time, like the prepared ones.
+      run.abort({ kind: 'shutdown' });
+      return;
+    }
     this.#prepared.push(run);
     if (run.startAt < this.#startTimerAt) this.#armStarts();
   }
@@ -1155,17 +1164,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #drop(run: RunningJob<HandlerRegistration>): void {
     this.#unreserve(run.registration);
     this.#releaseSuccessor(run);
-  }
-
-  /**
-   * A trigger was paused or removed here: its slots claimed ahead that have not started never
-   * will (their jobs end `cancelled`). One prepared by another instance still runs: the lead is
-   * the window in which a pause there does not reach it.
-   */
-  #withdrawPrepared(triggerId: string, note: string): void {
-    for (const run of this.#running.toArray()) {
-      if (run.startAt > 0 && !run.begun && run.job.triggerId === triggerId) run.abort({ kind: 'cancel', note });
-    }
   }
 
   /** Whether a slot of this trigger may be claimed ahead of its time here: its handler can run here now. */
@@ -1223,6 +1221,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       // Cancelled, or its instance stopping, while it waited: its end is recorded already.
       if (run.settled) continue;
       if (run.successor) this.#successors.push(run);
+      run.startedAt = now;
       this.#emit('job:started', run.job);
       this.#execute(run);
       started += 1;
@@ -1313,7 +1312,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       },
       history: [
         { status: 'pending', at: now, instanceId, reason: reasonFor(draft.source) },
-        { status: 'running', at: startsAt, instanceId, reason: 'attempt 1' },
+        { status: 'running', at: now, instanceId, reason: startsAt === now ? 'attempt 1' : 'attempt 1, claimed ahead: starts at its slot' },
       ],
       instanceId,
       lease: { owner: instanceId, token: 1, expiresAt },
@@ -1782,7 +1781,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // Stopped (a cancel, a stop) while it waited for its turn: its end is recorded already.
     if (run.settled) return;
     const { job, registration } = run;
-    run.startedAt = this.#o.clock.now();
+    if (run.startAt === 0) run.startedAt = this.#o.clock.now();
     if (job.timeoutMs !== null) {
       const limit = job.timeoutMs;
       run.timeout = this.#o.clock.setTimer(() => run.abort({ kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
@@ -1847,11 +1846,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const reason = run.reason;
     if (reason?.kind === 'lease-lost') return { run, status: 'running', write: null, timedOut: false, hasDependents: false };
     const now = this.#instantAt(run.endedAt);
-    // A prepared attempt's record says when it was to start; its end says when it did.
-    const startedLate = run.startAt > 0 && run.begun && run.startedAt !== run.startAt;
+    const prepared = run.startAt > 0;
     const metrics: JobMetrics = {
-      queuedMs: startedLate ? Math.max(0, run.startedAt - job.runAt.getTime()) : job.metrics.queuedMs,
-      durationMs: outcome ? Math.round(outcome.metrics.durationMs) : wallMs,
+      queuedMs: prepared ? (run.begun ? Math.max(0, run.startedAt - job.runAt.getTime()) : null) : job.metrics.queuedMs,
+      durationMs: outcome ? Math.round(outcome.metrics.durationMs) : run.begun ? wallMs : null,
       cpuUserMs: outcome?.metrics.cpuUserMs ?? null,
       cpuSystemMs: outcome?.metrics.cpuSystemMs ?? null,
       heapUsedBytes: outcome?.metrics.heapUsedBytes ?? null,
@@ -1874,8 +1872,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           result: result.value,
           error: null,
         };
-        if (startedLate) patch.startedAt = new Date(run.startedAt);
         const history = [historyEntry('succeeded', now, this.#o.instanceId, succeededNote(job.attempts))];
+        if (prepared) this.#notePreparedStart(run, patch);
         return { run, status: 'succeeded', write: { id: job.id, condition, patch, history }, timedOut: false, hasDependents };
       }
       return this.#endWith(run, this.#failure(job, result.error, now), metrics, now, condition);
@@ -1890,13 +1888,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       );
     }
     if (reason?.kind === 'shutdown') {
-      // One prepared ahead that never started is due at its own time, not now.
-      const runAt = run.begun || job.runAt.getTime() <= now.getTime() ? now : job.runAt;
+      // One prepared ahead that never started is due at its own start time, not now.
+      const runAt = run.begun || run.startAt <= now.getTime() ? now : new Date(run.startAt);
       return this.#endWith(
         run,
         {
           status: 'pending',
-          note: 'aborted: instance stopped before the job finished; handed back for another run',
+          note: run.begun
+            ? 'aborted: instance stopped before the job finished; handed back for another run'
+            : 'instance stopped before the job started; handed back for its own time',
           patch: { runAt, nextAttemptAt: runAt, attempts: Math.max(0, job.attempts - 1) },
         },
         metrics,
@@ -1935,9 +1935,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       },
       outcome.patch,
     );
-    if (run.startAt > 0 && run.begun && run.startedAt !== run.startAt) patch.startedAt = new Date(run.startedAt);
     const history = [historyEntry(status, now, this.#o.instanceId, outcome.note)];
+    if (run.startAt > 0) this.#notePreparedStart(run, patch);
     return { run, status, write: { id: job.id, condition, patch, history }, timedOut: run.reason?.kind === 'timeout', hasDependents };
+  }
+
+  /**
+   * The end of an attempt prepared ahead also records when it really started (its record says
+   * when it was to start), or, for one that never started, that it did not: no `startedAt`, no
+   * attempt spent.
+   */
+  #notePreparedStart(run: RunningJob<HandlerRegistration>, patch: JobPatch): void {
+    if (run.begun) {
+      patch.startedAt = this.#instantAt(run.startedAt);
+    } else {
+      patch.startedAt = null;
+      patch.attempts = 0;
+    }
   }
 
   /**
@@ -1990,8 +2004,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       let matched: boolean[] | null = null;
       try {
         matched = await writeMany.call(this.#o.jobStore, writes);
-      } catch {
+      } catch (error) {
         // Nothing of the batch is known to be written: each end goes on its own, with retries.
+        this.#o.logger.warn({ jobs: writes.length, error: toError(error).message }, 'writing the ends of a batch failed; writing them one by one');
       }
       if (matched) {
         let k = 0;

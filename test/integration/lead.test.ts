@@ -44,11 +44,13 @@ describe('slots claimed ahead (leadMs)', () => {
     const jobs = await rig.jobsOf('t');
     expect(jobs.map((job) => job.status)).toEqual(['succeeded', 'succeeded']);
     expect(jobs.map((job) => job.metrics.queuedMs)).toEqual([0, 0]);
+    // The record is `running` from its claim on; `startedAt` says when the handler started.
     expect(jobs[0]?.history.map((entry) => [entry.status, entry.at.getTime()])).toEqual([
       ['pending', T0 + 800],
-      ['running', T0 + 1000],
+      ['running', T0 + 800],
       ['succeeded', T0 + 1000],
     ]);
+    expect(jobs.map((job) => job.startedAt?.getTime())).toEqual([T0 + 1000, T0 + 2000]);
   });
 
   it('claims one slot ahead at a time when the period is shorter than the lead', async () => {
@@ -117,29 +119,81 @@ describe('slots claimed ahead (leadMs)', () => {
     expect((await rig.jobsOf('t')).map((job: Job) => job.status)).toEqual(['cancelled', 'succeeded']);
   });
 
-  it('pausing or removing a trigger here withdraws its slot claimed ahead: it never starts', async () => {
+  it('a slot already claimed ahead runs even if its trigger is paused or removed meanwhile; the slots after it do not', async () => {
+    rig = setup({ leadMs: 200 });
+    const { scheduler, clock } = rig;
+    const starts: Array<[string, number]> = [];
+    scheduler.register('h', (ctx) => void starts.push([ctx.job.triggerId, clock.now() - T0]));
+    await scheduler.addTrigger({ id: 'paused', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'removed', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'once', handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.start();
+    await clock.advanceTo(T0 + 900);
+    await scheduler.pauseTrigger('paused');
+    await scheduler.removeTrigger('removed');
+    await scheduler.pauseTrigger('once');
+    await clock.advanceTo(T0 + 3500);
+    expect(starts.sort()).toEqual([
+      ['once', 1000],
+      ['paused', 1000],
+      ['removed', 1000],
+    ]);
+    // The one-shot had fired (its claim completed it); the interval resumes from its next slot after now.
+    expect((await scheduler.getTrigger('once'))?.status).toBe('completed');
+    await scheduler.resumeTrigger('paused');
+    await clock.advanceTo(T0 + 4500);
+    expect(starts.filter(([id]) => id === 'paused').map(([, at]) => at)).toEqual([1000, 4000]);
+  });
+
+  it('a prepared job that never starts records no start: cancelled, or handed back by a stop for its own time', async () => {
     rig = setup({ leadMs: 200 });
     const { scheduler, clock } = rig;
     const starts: string[] = [];
     scheduler.register('h', (ctx) => void starts.push(ctx.job.triggerId));
-    await scheduler.addTrigger({ id: 'paused', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
-    await scheduler.addTrigger({ id: 'removed', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
-    await scheduler.addTrigger({ id: 'kept', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'cancelled', handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'stopped', handler: 'h', schedule: { at: new Date(T0 + 1000) } });
     await scheduler.start();
-    await clock.advanceTo(T0 + 900);
-    expect((await rig.jobsOf('paused')).map((job) => job.status)).toEqual(['running']);
-    await scheduler.pauseTrigger('paused');
-    await scheduler.removeTrigger('removed');
-    await clock.advanceTo(T0 + 2500);
-    expect(starts).toEqual(['kept', 'kept']);
-    const [paused] = await rig.jobsOf('paused');
-    expect(paused?.status).toBe('cancelled');
-    expect(paused?.history.at(-1)?.reason).toBe('trigger paused before its slot started');
-    expect((await rig.jobsOf('removed')).map((job) => job.status)).toEqual(['cancelled']);
-    // Resumed, it fires from its next slot after now.
-    await scheduler.resumeTrigger('paused');
-    await clock.advanceTo(T0 + 3500);
-    expect(starts.filter((id) => id === 'paused')).toEqual(['paused']);
+    await clock.advanceTo(T0 + 850);
+    const [prepared] = await rig.jobsOf('cancelled');
+    await scheduler.cancelJob(prepared!.id);
+    await scheduler.stop();
+    expect(starts).toEqual([]);
+    const [cancelled] = await rig.jobsOf('cancelled');
+    expect(cancelled).toMatchObject({ status: 'cancelled', attempts: 0, startedAt: null });
+    expect(cancelled?.metrics.durationMs).toBeNull();
+    expect(cancelled?.history.map((entry) => entry.status)).toEqual(['pending', 'running', 'cancelled']);
+    const [handedBack] = await rig.jobsOf('stopped');
+    expect(handedBack).toMatchObject({ status: 'pending', attempts: 0, startedAt: null });
+    expect(handedBack?.runAt.getTime()).toBe(T0 + 1000);
+    expect(handedBack?.history.map((entry) => entry.status)).toEqual(['pending', 'running', 'pending']);
+    expect(handedBack?.history.at(-1)?.reason).toBe('instance stopped before the job started; handed back for its own time');
+  });
+
+  it('a prepared job whose insert is answered while the instance stops is handed back, not started', async () => {
+    const clock = new ManualClock(T0);
+    let answer: () => void = () => undefined;
+    class SlowInsertStore extends MemoryJobStore {
+      override async insertMany(jobs: Job[]): Promise<Array<Job | null>> {
+        await new Promise<void>((resolve) => (answer = resolve));
+        return super.insertMany(jobs);
+      }
+    }
+    const jobStore = new SlowInsertStore();
+    const scheduler = new Scheduler({ clock, jobStore, triggerStore: new MemoryTriggerStore(), lockManager: new MemoryLockManager(), leadMs: 200 });
+    others.push(scheduler);
+    const starts: number[] = [];
+    scheduler.register('h', () => void starts.push(clock.now()));
+    await scheduler.addTrigger({ id: 't', handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.start();
+    await clock.advanceTo(T0 + 850);
+    const stopping = scheduler.stop();
+    answer();
+    await stopping;
+    await clock.advanceTo(T0 + 2000);
+    expect(starts).toEqual([]);
+    const [job] = (await jobStore.list({ triggerId: 't' })).items;
+    expect(job).toMatchObject({ status: 'pending', attempts: 0, startedAt: null });
+    expect(job?.runAt.getTime()).toBe(T0 + 1000);
   });
 
   it('claims triggers with a concurrency cap or a window at their time, and none with leadMs 0', async () => {

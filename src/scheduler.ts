@@ -37,7 +37,7 @@ import {
 import { isModuleHandler } from './runners/module-loader.js';
 import { assertTransition, historyEntry } from './engine/job-state.js';
 import { Membership } from './engine/membership.js';
-import { RunContext, RunningJob, RunningList } from './engine/running-job.js';
+import { RunContext, RunningJob } from './engine/running-job.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
 import type {
@@ -53,6 +53,7 @@ import type {
   SlotClaim,
 } from './ports.js';
 import { BinaryHeap } from './queue/binary-heap.js';
+import { LinkedList } from './queue/linked-list.js';
 import { TimeQueue } from './queue/time-queue.js';
 import { cloneJson } from './util/clone.js';
 import { newId } from './util/id.js';
@@ -243,7 +244,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #startsScheduled = false;
   // triggerId -> seq of its live heap entry; an entry whose seq differs is stale.
   readonly #queued = new Map<string, { seq: number; slot: number; version: number }>();
-  readonly #running = new RunningList<HandlerRegistration>();
+  // Attempts running here (and prepared ones), in start order.
+  readonly #running = new LinkedList<RunningJob<HandlerRegistration>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #dependents = new Map<string, Set<string>>();
   #state: State = 'idle';
@@ -590,7 +592,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const job = await this.#store(() => this.#o.jobStore.get(id), 'get job');
       if (!job) throw new JobNotFoundError(id);
       if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'skipped') return job;
-      const local = this.#running.find(id);
+      const local = this.#runningJob(id);
       if (local) {
         local.abort({ kind: 'cancel' });
         await local.done;
@@ -1164,6 +1166,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #drop(run: RunningJob<HandlerRegistration>): void {
     this.#unreserve(run.registration);
     this.#releaseSuccessor(run);
+  }
+
+  /** The attempt of a job running (or prepared) here, if any; a walk of the list, which only a cancel does. */
+  #runningJob(jobId: string): RunningJob<HandlerRegistration> | undefined {
+    for (let run = this.#running.first; run !== null; run = run.nextLinked) if (run.job.id === jobId) return run;
+    return undefined;
   }
 
   /** Whether a slot of this trigger may be claimed ahead of its time here: its handler can run here now. */

@@ -57,10 +57,10 @@ export class RunningJob<R = unknown> {
   /** The attempt's timeout, while armed. */
   timeout: TimerHandle | null = null;
   readonly #onSettled: SettleHandler<R>;
-  /** Neighbours in the instance's `RunningList`. */
-  prevRunning: RunningJob<R> | null = null;
-  nextRunning: RunningJob<R> | null = null;
-  listed = false;
+  /** Links in the instance's list of running attempts (see `LinkedList`). */
+  prevLinked: RunningJob<R> | null = null;
+  nextLinked: RunningJob<R> | null = null;
+  linked = false;
   #controller: AbortController | null = null;
   #begun = false;
   #settled = false;
@@ -142,61 +142,6 @@ export class RunningJob<R = unknown> {
     this.#controller?.abort(abortError(reason));
     this.settle(null);
     return true;
-  }
-}
-
-/**
- * The attempts running on an instance, in start order. A list through the runs' own links: every
- * job is added and removed once, and this way neither hashes its id. Finding one by job id walks
- * the list, which only a cancel does.
- */
-export class RunningList<R> {
-  #head: RunningJob<R> | null = null;
-  #tail: RunningJob<R> | null = null;
-  #size = 0;
-
-  /** Number of running attempts. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /** Add a run (at the end). */
-  add(run: RunningJob<R>): void {
-    if (run.listed) return;
-    run.listed = true;
-    run.prevRunning = this.#tail;
-    run.nextRunning = null;
-    if (this.#tail) this.#tail.nextRunning = run;
-    else this.#head = run;
-    this.#tail = run;
-    this.#size += 1;
-  }
-
-  /** Remove a run; returns whether it was listed. */
-  delete(run: RunningJob<R>): boolean {
-    if (!run.listed) return false;
-    run.listed = false;
-    if (run.prevRunning) run.prevRunning.nextRunning = run.nextRunning;
-    else this.#head = run.nextRunning;
-    if (run.nextRunning) run.nextRunning.prevRunning = run.prevRunning;
-    else this.#tail = run.prevRunning;
-    run.prevRunning = null;
-    run.nextRunning = null;
-    this.#size -= 1;
-    return true;
-  }
-
-  /** The run of a job, if it runs here. */
-  find(jobId: string): RunningJob<R> | undefined {
-    for (let run = this.#head; run !== null; run = run.nextRunning) if (run.job.id === jobId) return run;
-    return undefined;
-  }
-
-  /** The runs as an array (a snapshot: changes to the list do not affect it). */
-  toArray(): Array<RunningJob<R>> {
-    const out: Array<RunningJob<R>> = [];
-    for (let run = this.#head; run !== null; run = run.nextRunning) out.push(run);
-    return out;
   }
 }
 

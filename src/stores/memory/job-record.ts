@@ -56,9 +56,10 @@ export interface JobRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
-  /** Neighbours in the store's list of running jobs (see `RunningList`). */
-  prevRunning: JobRecord | null;
-  nextRunning: JobRecord | null;
+  /** Links in the store's list of running jobs (see `LinkedList`). */
+  prevLinked: JobRecord | null;
+  nextLinked: JobRecord | null;
+  linked: boolean;
 }
 
 function ms(value: Date | null): number | null {
@@ -111,8 +112,9 @@ export function toRecord(job: Job): JobRecord {
     createdAt: job.createdAt.getTime(),
     startedAt: ms(job.startedAt),
     finishedAt: ms(job.finishedAt),
-    prevRunning: null,
-    nextRunning: null,
+    prevLinked: null,
+    nextLinked: null,
+    linked: false,
   };
 }
 

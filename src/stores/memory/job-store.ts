@@ -10,6 +10,7 @@
  */
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
+import { LinkedList } from '../../queue/linked-list.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { appendHistory, applyPatch, fromRecord, toRecord, type JobRecord } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
@@ -32,8 +33,7 @@ export class MemoryJobStore implements JobStore {
   readonly #byKey = new Map<string, JobRecord>();
   readonly #pending = new BinaryHeap<PendingEntry>((a, b) => a.at - b.at || b.priority - a.priority || a.seq - b.seq);
   // Running jobs, oldest start first: a list through the records' own links (no hashing per job).
-  #runningHead: JobRecord | null = null;
-  #runningTail: JobRecord | null = null;
+  readonly #running = new LinkedList<JobRecord>();
   // Pending jobs per trigger (running ones are counted off the running list: a job usually
   // starts running at insert, and that way the insert touches no per-trigger entry).
   readonly #pendingCount = new Map<string, number>();
@@ -212,7 +212,7 @@ export class MemoryJobStore implements JobStore {
   async findExpiredLeases(now: Date, limit: number): Promise<Job[]> {
     const out: Job[] = [];
     const bound = now.getTime();
-    for (let job = this.#runningHead; job !== null && out.length < limit; job = job.nextRunning) {
+    for (let job = this.#running.first; job !== null && out.length < limit; job = job.nextLinked) {
       if (job.leaseOwner !== null && job.leaseExpiresAt < bound) out.push(fromRecord(job));
     }
     return out;
@@ -221,7 +221,7 @@ export class MemoryJobStore implements JobStore {
   /** @inheritdoc */
   async countActive(triggerId: string): Promise<{ running: number; pending: number }> {
     let running = 0;
-    for (let job = this.#runningHead; job !== null; job = job.nextRunning) if (job.triggerId === triggerId) running += 1;
+    for (let job = this.#running.first; job !== null; job = job.nextLinked) if (job.triggerId === triggerId) running += 1;
     return { running, pending: this.#pendingCount.get(triggerId) ?? 0 };
   }
 
@@ -295,8 +295,8 @@ export class MemoryJobStore implements JobStore {
   #index(job: JobRecord, before: JobStatus | null, wasGated: boolean, previousRunAt: number): void {
     const status = job.status;
     if (status !== before) {
-      if (before === 'running') this.#unlinkRunning(job);
-      if (status === 'running') this.#linkRunning(job);
+      if (before === 'running') this.#running.delete(job);
+      if (status === 'running') this.#running.add(job);
       if (before === 'pending') this.#countPending(job.triggerId, -1);
       if (status === 'pending') this.#countPending(job.triggerId, 1);
     }
@@ -325,23 +325,6 @@ export class MemoryJobStore implements JobStore {
     if (!jobs) return;
     jobs.delete(job);
     if (jobs.size === 0) this.#gated.delete(triggerId);
-  }
-
-  #linkRunning(job: JobRecord): void {
-    job.prevRunning = this.#runningTail;
-    job.nextRunning = null;
-    if (this.#runningTail) this.#runningTail.nextRunning = job;
-    else this.#runningHead = job;
-    this.#runningTail = job;
-  }
-
-  #unlinkRunning(job: JobRecord): void {
-    if (job.prevRunning) job.prevRunning.nextRunning = job.nextRunning;
-    else this.#runningHead = job.nextRunning;
-    if (job.nextRunning) job.nextRunning.prevRunning = job.prevRunning;
-    else this.#runningTail = job.prevRunning;
-    job.prevRunning = null;
-    job.nextRunning = null;
   }
 }
 

@@ -62,27 +62,30 @@ export class InlineJobRunner implements JobRunner {
    * `callerWatchesAbort` the caller stops waiting by itself and the signal is left alone.
    */
   run(request: RunRequest): Promise<RunOutcome> {
-    if (request.callerWatchesAbort === true) return new Promise((resolve) => this.start(request, resolve));
-    const { handler, context } = request;
-    const startedAt = performance.now();
-    const reading = this.#meter.read(startedAt);
-    if (this.#closed) return Promise.resolve(this.#failed(startedAt, reading, new SchedulerStoppedError('inline job runner is closed')));
-    if (context.signal.aborted) return Promise.resolve(this.#failed(startedAt, reading, abortReason(context.signal)));
-    let work: PromiseLike<JsonValue | void>;
-    if (typeof handler === 'function') {
-      let returned: ReturnType<HandlerFunction>;
-      try {
-        returned = handler(context);
-      } catch (error) {
-        return Promise.resolve(this.#failed(startedAt, reading, error));
+    return new Promise((resolve) => {
+      if (request.callerWatchesAbort === true) {
+        this.start(request, resolve);
+        return;
       }
-      // Fast path for handlers that return without a promise: no race, no tracking.
-      if (!isThenable(returned)) return Promise.resolve(this.#succeeded(startedAt, reading, returned));
-      work = returned;
-    } else {
-      work = this.#callModule(handler, context);
-    }
-    return this.#race(Promise.resolve(work), context.signal, startedAt, reading);
+      // `start` with the signal watched here: the first of the handler's answer and an abort wins.
+      const { signal } = request.context;
+      const startedAt = performance.now();
+      const reading = this.#meter.read(startedAt);
+      if (!this.#closed && signal.aborted) {
+        resolve(this.#failed(startedAt, reading, abortReason(signal)));
+        return;
+      }
+      let answered = false;
+      const answer = (outcome: RunOutcome): void => {
+        if (answered) return;
+        answered = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => answer(this.#failed(startedAt, reading, abortReason(signal)));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.start(request, answer);
+    });
   }
 
   /**
@@ -143,37 +146,12 @@ export class InlineJobRunner implements JobRunner {
     return (await fn(context)) ?? null;
   }
 
-  /** Wait for the handler or for its signal, whichever comes first. */
-  async #race(work: Promise<JsonValue | void>, signal: AbortSignal, startedAt: number, reading: MeterReading): Promise<RunOutcome> {
-    this.#track(work);
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<{ aborted: true }>((resolve) => {
-      onAbort = () => resolve({ aborted: true });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      const first = await Promise.race([work.then((result) => ({ aborted: false as const, result })), aborted]);
-      if (first.aborted) return this.#failed(startedAt, reading, abortReason(signal));
-      return this.#succeeded(startedAt, reading, first.result);
-    } catch (error) {
-      return this.#failed(startedAt, reading, failureOf(error));
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-    }
-  }
-
   #succeeded(startedAt: number, reading: MeterReading, value: JsonValue | void): RunOutcome {
     return { ok: true, result: value ?? null, metrics: this.#meter.since(startedAt, reading) };
   }
 
   #failed(startedAt: number, reading: MeterReading, error: unknown): RunOutcome {
     return { ok: false, error, metrics: this.#meter.since(startedAt, reading) };
-  }
-
-  #track(work: Promise<unknown>): void {
-    this.#active += 1;
-    const untrack = (): void => this.#untrack();
-    work.then(untrack, untrack);
   }
 
   #untrack(): void {

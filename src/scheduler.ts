@@ -37,7 +37,7 @@ import {
 import { isModuleHandler } from './runners/module-loader.js';
 import { assertTransition, historyEntry } from './engine/job-state.js';
 import { Membership } from './engine/membership.js';
-import { RunContext, RunningJob } from './engine/running-job.js';
+import { asClaimed, RunContext, RunningJob } from './engine/running-job.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
 import type {
@@ -1889,7 +1889,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (reason?.kind === 'cancel') {
       return this.#endWith(
         run,
-        { status: 'cancelled', note: reason.note ?? 'cancelled by request', patch: { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } } },
+        { status: 'cancelled', note: 'cancelled by request', patch: { error: { name: 'JobCancelledError', message: 'job cancelled', code: null } } },
         metrics,
         now,
         condition,
@@ -2262,16 +2262,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
     this.#emit('error', error);
   }
-}
-
-/**
- * The trigger as a won claim wrote it: the caller's copy with the claim's update and the next
- * version. A claim only wins on the version the caller read, so nothing else can differ, and
- * the store need not copy the record back. Shares the copy's nested parts, as neither is changed.
- */
-function asClaimed(trigger: Trigger, claim: SlotClaim): Trigger {
-  const { update } = claim;
-  return { ...trigger, nextRunAt: update.nextRunAt, lastRunAt: update.lastRunAt, status: update.status, updatedAt: update.updatedAt, version: claim.expectedVersion + 1 };
 }
 
 /** The job as `write` left it, from the writer's own copy. */

@@ -14,7 +14,7 @@ import type { Job, JsonValue, Trigger } from '../types.js';
 /** Why an attempt was stopped before its handler settled. */
 export type AbortReason =
   | { kind: 'timeout'; error: JobTimeoutError }
-  | { kind: 'cancel'; note?: string }
+  | { kind: 'cancel' }
   | { kind: 'lease-lost' }
   | { kind: 'shutdown' };
 
@@ -22,6 +22,16 @@ export type AbortReason =
 export function abortError(reason: AbortReason): Error {
   if (reason.kind === 'timeout') return reason.error;
   return new SchedulerStoppedError(reason.kind === 'cancel' ? 'job cancelled' : reason.kind === 'lease-lost' ? 'lease lost' : 'scheduler stopping');
+}
+
+/**
+ * The trigger as a won claim wrote it: the caller's copy with the claim's update and the next
+ * version. A claim only wins on the version the caller read, so nothing else can differ, and
+ * the store need not copy the record back. Shares the copy's nested parts, as neither is changed.
+ */
+export function asClaimed(trigger: Trigger, claim: SlotClaim): Trigger {
+  const { update } = claim;
+  return { ...trigger, nextRunAt: update.nextRunAt, lastRunAt: update.lastRunAt, status: update.status, updatedAt: update.updatedAt, version: claim.expectedVersion + 1 };
 }
 
 /** What the engine does with an attempt's outcome (`null`: it was stopped before the handler settled). */
@@ -174,18 +184,8 @@ export class RunContext<R = unknown> implements JobContext {
   get trigger(): Trigger | null {
     const { trigger, claim } = this.#run;
     if (trigger === null) return null;
-    if (this.#triggerCopy) return this.#triggerCopy;
-    const copy = cloneTrigger(trigger);
-    if (claim) {
-      // The trigger as the claim that made this job wrote it.
-      const { update } = claim;
-      copy.nextRunAt = update.nextRunAt === null ? null : new Date(update.nextRunAt.getTime());
-      copy.lastRunAt = new Date(update.lastRunAt.getTime());
-      copy.status = update.status;
-      copy.updatedAt = new Date(update.updatedAt.getTime());
-      copy.version = claim.expectedVersion + 1;
-    }
-    return (this.#triggerCopy = copy);
+    // The trigger as the claim that made this job wrote it.
+    return (this.#triggerCopy ??= cloneTrigger(claim ? asClaimed(trigger, claim) : trigger));
   }
 
   /** @inheritdoc */

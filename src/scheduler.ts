@@ -28,6 +28,7 @@ import {
   checkResult,
   conditionMet,
   errorInfo,
+  jobMetrics,
   matchesFilter,
   permitLimit,
   reasonFor,
@@ -1310,14 +1311,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       nextAttemptAt: null,
       result: null,
       error: null,
-      metrics: {
-        queuedMs: Math.max(0, startsAt.getTime() - draft.runAt.getTime()),
-        durationMs: null,
-        cpuUserMs: null,
-        cpuSystemMs: null,
-        heapUsedBytes: null,
-        threadWaitMs: null,
-      },
+      metrics: jobMetrics(Math.max(0, startsAt.getTime() - draft.runAt.getTime())),
       history: [
         { status: 'pending', at: now, instanceId, reason: reasonFor(draft.source) },
         { status: 'running', at: now, instanceId, reason: startsAt === now ? 'attempt 1' : 'attempt 1, claimed ahead: starts at its slot' },
@@ -1500,7 +1494,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       lease: null,
       instanceId: null,
       startedAt: null,
-      metrics: { queuedMs: null, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
+      metrics: jobMetrics(null),
       history: [],
     };
     return Object.assign(started, notStarted, fields);
@@ -1648,14 +1642,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         startedAt: now,
         nextAttemptAt: null,
         instanceId: this.#o.instanceId,
-        metrics: {
-          queuedMs: Math.max(0, now.getTime() - claimed.runAt.getTime()),
-          durationMs: null,
-          cpuUserMs: null,
-          cpuSystemMs: null,
-          heapUsedBytes: null,
-          threadWaitMs: null,
-        },
+        metrics: jobMetrics(Math.max(0, now.getTime() - claimed.runAt.getTime())),
       },
     );
     if (!started) {

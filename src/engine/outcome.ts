@@ -4,7 +4,7 @@
 import { PermanentJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunMetrics } from '../ports.js';
-import type { JobErrorInfo, JobSource, JobStatus, JsonValue, Trigger } from '../types.js';
+import type { JobErrorInfo, JobMetrics, JobSource, JobStatus, JsonValue, Trigger } from '../types.js';
 import { assertJsonPayload } from './json.js';
 
 /** The trigger's cluster-wide concurrency cap, or `null` when it has none. */
@@ -74,6 +74,11 @@ function safeString(value: unknown): string {
 /** Any thrown value as an `Error`. */
 export function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(safeString(error));
+}
+
+/** A job's metrics before its attempt has run: only how long it waited, if it started. */
+export function jobMetrics(queuedMs: number | null): JobMetrics {
+  return { queuedMs, durationMs: null, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
 }
 
 /** Metrics of an attempt that never ran. */

@@ -25,6 +25,16 @@ export function copyData<T>(value: T): T {
   return out as T;
 }
 
+/** An optional instant as epoch ms (how the memory stores keep instants). */
+export function msOf(value: Date | null): number | null {
+  return value === null ? null : value.getTime();
+}
+
+/** An optional instant kept as epoch ms, as a new `Date`. */
+export function dateOf(value: number | null): Date | null {
+  return value === null ? null : new Date(value);
+}
+
 function cloneDate(value: Date | null): Date | null {
   return value === null ? null : new Date(value.getTime());
 }

@@ -12,7 +12,7 @@
  */
 import type { JobPatch } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobStatus } from '../../types.js';
-import { cloneJson, copyData } from '../../util/clone.js';
+import { cloneJson, copyData, dateOf, msOf } from '../../util/clone.js';
 
 /** A job as the memory store keeps it. */
 export interface JobRecord {
@@ -62,14 +62,6 @@ export interface JobRecord {
   linked: boolean;
 }
 
-function ms(value: Date | null): number | null {
-  return value === null ? null : value.getTime();
-}
-
-function date(value: number | null): Date | null {
-  return value === null ? null : new Date(value);
-}
-
 /** The stored form of a caller's job (a deep copy: nothing of the caller's is kept). */
 export function toRecord(job: Job): JobRecord {
   const { metrics, lease } = job;
@@ -89,7 +81,7 @@ export function toRecord(job: Job): JobRecord {
     timeoutMs: job.timeoutMs,
     backoff: job.backoff === null ? null : { ...job.backoff },
     permitLimit: job.permitLimit,
-    nextAttemptAt: ms(job.nextAttemptAt),
+    nextAttemptAt: msOf(job.nextAttemptAt),
     result: job.result === null ? null : cloneJson(job.result),
     error: job.error === null ? null : { name: job.error.name, message: job.error.message, code: job.error.code },
     queuedMs: metrics.queuedMs,
@@ -110,8 +102,8 @@ export function toRecord(job: Job): JobRecord {
     cancelRequested: job.cancelRequested,
     dependentsFired: job.dependentsFired,
     createdAt: job.createdAt.getTime(),
-    startedAt: ms(job.startedAt),
-    finishedAt: ms(job.finishedAt),
+    startedAt: msOf(job.startedAt),
+    finishedAt: msOf(job.finishedAt),
     prevLinked: null,
     nextLinked: null,
     linked: false,
@@ -137,11 +129,6 @@ export function appendHistory(record: JobRecord, entries: readonly JobHistoryEnt
   for (const entry of entries) record.history.push(entry.status, entry.at.getTime(), entry.instanceId, entry.reason);
 }
 
-/** Whether the record holds a lease. */
-export function hasLease(record: JobRecord): boolean {
-  return record.leaseOwner !== null;
-}
-
 /** A caller's copy of a stored job. */
 export function fromRecord(record: JobRecord): Job {
   const history: JobHistoryEntry[] = [];
@@ -165,7 +152,7 @@ export function fromRecord(record: JobRecord): Job {
     timeoutMs: record.timeoutMs,
     backoff: record.backoff === null ? null : { ...record.backoff },
     permitLimit: record.permitLimit,
-    nextAttemptAt: date(record.nextAttemptAt),
+    nextAttemptAt: dateOf(record.nextAttemptAt),
     result: record.result === null ? null : cloneJson(record.result),
     error: record.error === null ? null : { ...record.error },
     metrics: {
@@ -186,8 +173,8 @@ export function fromRecord(record: JobRecord): Job {
     cancelRequested: record.cancelRequested,
     dependentsFired: record.dependentsFired,
     createdAt: new Date(record.createdAt),
-    startedAt: date(record.startedAt),
-    finishedAt: date(record.finishedAt),
+    startedAt: dateOf(record.startedAt),
+    finishedAt: dateOf(record.finishedAt),
   };
 }
 
@@ -209,13 +196,13 @@ export function applyPatch(record: JobRecord, patch: JobPatch): void {
         if (patch.runAt) record.runAt = patch.runAt.getTime();
         break;
       case 'nextAttemptAt':
-        record.nextAttemptAt = ms(patch.nextAttemptAt ?? null);
+        record.nextAttemptAt = msOf(patch.nextAttemptAt ?? null);
         break;
       case 'startedAt':
-        record.startedAt = ms(patch.startedAt ?? null);
+        record.startedAt = msOf(patch.startedAt ?? null);
         break;
       case 'finishedAt':
-        record.finishedAt = ms(patch.finishedAt ?? null);
+        record.finishedAt = msOf(patch.finishedAt ?? null);
         break;
       case 'metrics': {
         const metrics = patch.metrics;

@@ -5,7 +5,7 @@
  * takes a few hundred bytes less. Dates are made again only in the copies callers get.
  */
 import type { Trigger } from '../../types.js';
-import { cloneJson, cloneSchedule, cloneTriggerParts } from '../../util/clone.js';
+import { cloneJson, cloneSchedule, cloneTriggerParts, dateOf, msOf } from '../../util/clone.js';
 
 /** A trigger as stored. */
 export interface TriggerRecord extends Omit<Trigger, 'nextRunAt' | 'lastRunAt' | 'createdAt' | 'updatedAt' | 'startAt' | 'endAt'> {
@@ -15,14 +15,6 @@ export interface TriggerRecord extends Omit<Trigger, 'nextRunAt' | 'lastRunAt' |
   updatedAt: number;
   startAt: number | null;
   endAt: number | null;
-}
-
-function ms(value: Date | null): number | null {
-  return value === null ? null : value.getTime();
-}
-
-function date(value: number | null): Date | null {
-  return value === null ? null : new Date(value);
 }
 
 /** The stored form of a caller's trigger (a deep copy: nothing of the caller's is kept). */
@@ -35,8 +27,8 @@ export function toTriggerRecord(trigger: Trigger): TriggerRecord {
     schedule: cloneSchedule(trigger.schedule),
     payload: cloneJson(trigger.payload),
     status: trigger.status,
-    nextRunAt: ms(trigger.nextRunAt),
-    lastRunAt: ms(trigger.lastRunAt),
+    nextRunAt: msOf(trigger.nextRunAt),
+    lastRunAt: msOf(trigger.lastRunAt),
     createdAt: trigger.createdAt.getTime(),
     updatedAt: trigger.updatedAt.getTime(),
     retry: parts.retry,
@@ -47,8 +39,8 @@ export function toTriggerRecord(trigger: Trigger): TriggerRecord {
     window: parts.window,
     jitterMs: trigger.jitterMs,
     priority: trigger.priority,
-    startAt: ms(trigger.startAt),
-    endAt: ms(trigger.endAt),
+    startAt: msOf(trigger.startAt),
+    endAt: msOf(trigger.endAt),
     tags: parts.tags,
     version: trigger.version,
   };
@@ -64,8 +56,8 @@ export function fromTriggerRecord(record: TriggerRecord): Trigger {
     schedule: cloneSchedule(record.schedule),
     payload: cloneJson(record.payload),
     status: record.status,
-    nextRunAt: date(record.nextRunAt),
-    lastRunAt: date(record.lastRunAt),
+    nextRunAt: dateOf(record.nextRunAt),
+    lastRunAt: dateOf(record.lastRunAt),
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),
     retry: parts.retry,
@@ -76,8 +68,8 @@ export function fromTriggerRecord(record: TriggerRecord): Trigger {
     window: parts.window,
     jitterMs: record.jitterMs,
     priority: record.priority,
-    startAt: date(record.startAt),
-    endAt: date(record.endAt),
+    startAt: dateOf(record.startAt),
+    endAt: dateOf(record.endAt),
     tags: parts.tags,
     version: record.version,
   };

@@ -218,7 +218,12 @@ export class MemoryJobStore implements JobStore {
     return out;
   }
 
-  /** @inheritdoc */
+  /**
+   * @inheritdoc
+   *
+   * Running jobs are counted by walking the list of running jobs: only `overlap: 'queue'` asks,
+   * and so no insert has to touch a per-trigger count.
+   */
   async countActive(triggerId: string): Promise<{ running: number; pending: number }> {
     let running = 0;
     for (let job = this.#running.first; job !== null; job = job.nextLinked) if (job.triggerId === triggerId) running += 1;

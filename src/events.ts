@@ -13,6 +13,16 @@ export interface LeaseLostEvent {
   reason: string;
 }
 
+/** Payload of `lease:renewal-slow`. */
+export interface LeaseRenewalSlowEvent {
+  /** How long the slow renewal took to be answered, in ms. */
+  roundTripMs: number;
+  /** The lease length it is measured against. */
+  leaseMs: number;
+  /** Jobs whose leases that round of renewals covered. */
+  jobs: number;
+}
+
 /** Payload of `scheduler:started` and `scheduler:stopped`. */
 export interface LifecycleEvent {
   /** This instance. */
@@ -44,7 +54,14 @@ export interface SchedulerEvents {
   'job:cancelled': [job: Job];
   'job:skipped': [job: Job];
   'job:timeout': [job: Job];
+  /**
+   * A job's instance died while running it (its lease ran out): the job is `pending` to run again,
+   * or `failed` with `ERR_STALLED` once past its `maxStalls` (then `job:failed` follows).
+   */
+  'job:stalled': [job: Job];
   'lease:lost': [event: LeaseLostEvent];
+  /** A lease renewal took more than half of `leaseMs` to be answered: the store is too slow for the lease. */
+  'lease:renewal-slow': [event: LeaseRenewalSlowEvent];
   'clock:skew': [event: ClockSkewEvent];
   'scheduler:started': [event: LifecycleEvent];
   'scheduler:stopped': [event: LifecycleEvent];

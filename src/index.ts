@@ -7,6 +7,7 @@
 export { Scheduler } from './scheduler.js';
 export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, TriggerStats } from './scheduler.js';
 export type { SchedulerOptions } from './engine/options.js';
+export type { RenewalSummary } from './engine/renewal-times.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';
 export { nextFireTimes } from './schedule/index.js';
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './clock.js';

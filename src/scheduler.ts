@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import type { SchedulerEvents } from './events.js';
 import { assertJsonPayload } from './engine/json.js';
-import { assertEventName, assertHandlerName, optionalPositive, validateJobQuery, validateTriggerQuery } from './engine/input.js';
+import { assertEventName, assertHandlerName, optionalNonNegative, optionalPositive, validateJobQuery, validateTriggerQuery } from './engine/input.js';
 import {
   addTo,
   checkResult,
@@ -38,6 +38,7 @@ import {
 import { isModuleHandler } from './runners/module-loader.js';
 import { assertTransition, historyEntry } from './engine/job-state.js';
 import { Membership } from './engine/membership.js';
+import { renewalMargin, RenewalTimes, type RenewalSummary } from './engine/renewal-times.js';
 import { asClaimed, RunContext, RunningJob } from './engine/running-job.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './engine/options.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './engine/trigger-input.js';
@@ -86,6 +87,8 @@ export interface HandlerOptions {
   retry?: RetryPolicy;
   /** Whether a failed attempt may be retried (default: always, except `PermanentJobError`). */
   retryOn?: (error: unknown, attempt: number) => boolean;
+  /** Re-runs of a job whose instance died while running it, for triggers that set none (see `TriggerInput.maxStalls`). */
+  maxStalls?: number;
 }
 
 /** Options of `stop`. */
@@ -120,6 +123,11 @@ export interface HealthReport {
   clockSkewed: boolean;
   /** Live instances sharing the store as of the last poll, this one included (1 when alone, or with `ownership: 'race'`). */
   members: number;
+  /**
+   * Round trips of this instance's recent lease renewals (`null` before the first). A p99 near
+   * half of `leaseMs` means the store is too slow for the lease (see `lease:renewal-slow`).
+   */
+  leaseRenewal: RenewalSummary | null;
 }
 
 /** Per-trigger figures of `stats()`. */
@@ -156,6 +164,7 @@ interface HandlerRegistration {
   timeoutMs: number | null;
   retry: RetryPolicy | null;
   retryOn: ((error: unknown, attempt: number) => boolean) | null;
+  maxStalls: number | null;
   running: number;
   invalid: Error | null;
   validation: Promise<void> | null;
@@ -223,6 +232,8 @@ const END_BATCH = 512;
 const END_DEFER_MAX_MS = 100;
 /** How long prepared attempts may go on starting in one event-loop turn. */
 const START_TURN_MS = 4;
+/** Least pause after a failed lease renewal before the next try (a tenth of the lease if longer). */
+const RENEW_RETRY_MIN_MS = 100;
 /** First pause of `#retryStore`; it doubles on each further failure (to at most 2 s). */
 const RETRY_FIRST_DELAY_MS = 100;
 
@@ -256,6 +267,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #timerAt = Number.POSITIVE_INFINITY;
   #pollTimer: TimerHandle | null = null;
   #renewTimer: TimerHandle | null = null;
+  #renewTimerAt = Number.POSITIVE_INFINITY;
+  readonly #renewalTimes = new RenewalTimes();
+  #lastSlowRenewalAt = Number.NEGATIVE_INFINITY;
   #firing = 0;
   #turnStarts = 0;
   #turnResetScheduled = false;
@@ -336,6 +350,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       timeoutMs: optionalPositive(options.timeoutMs, 'options.timeoutMs'),
       retry: options.retry === undefined ? null : normalizeRetry(options.retry, 'options.retry'),
       retryOn: options.retryOn ?? null,
+      maxStalls: optionalNonNegative(options.maxStalls, 'options.maxStalls'),
       running: 0,
       invalid: null,
       validation: null,
@@ -433,6 +448,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await Promise.allSettled(this.#running.toArray().map((r) => r.done));
     this.#renewTimer?.cancel();
     this.#renewTimer = null;
+    this.#renewTimerAt = Number.POSITIVE_INFINITY;
     await Promise.allSettled([...this.#inFlight]);
     // Every attempt was already waited for or aborted above; what a runner still holds is abandoned
     // work (a handler ignoring its signal), so runners close at once (a worker pool's threads end).
@@ -652,6 +668,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       clockOffsetMs: this.#clockOffsetMs,
       clockSkewed: Math.abs(this.#clockOffsetMs) > this.#o.clockSkewToleranceMs,
       members: Math.max(1, this.#membership.members.length),
+      leaseRenewal: this.#renewalTimes.summary(),
     };
   }
 
@@ -1160,6 +1177,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return;
     }
     this.#prepared.push(run);
+    this.#armRenewals(this.#renewalDue(run));
     if (run.startAt < this.#startTimerAt) this.#armStarts();
   }
 
@@ -1305,6 +1323,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       priority: trigger.priority,
       attempts: 1,
       maxAttempts: retry.attempts,
+      stalls: 0,
+      maxStalls: trigger.maxStalls ?? registration?.maxStalls ?? this.#o.defaultMaxStalls,
       timeoutMs: trigger.timeoutMs ?? registration?.timeoutMs ?? this.#o.defaultTimeoutMs,
       backoff: retry.backoff ?? null,
       permitLimit: permitLimit(trigger),
@@ -1730,42 +1750,114 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** `#renew` as a function the job context can hold (one per scheduler, not one per job). */
   readonly #renewRun = (run: RunningJob<HandlerRegistration>): Promise<void> => this.#renew(run);
 
-  /** Renew one running job's lease (and its permit); abort it when the lease is lost or a cancel was requested. */
+  /**
+   * Renew one running job's lease (and its permit); abort it when the lease is lost or a cancel was
+   * requested. One renewal per job at a time; its round trip is measured (`#renewalTimes`).
+   */
   async #renew(run: RunningJob<HandlerRegistration>): Promise<void> {
-    if (run.reason) return;
+    if (run.reason || run.renewing) return;
     const { job } = run;
+    run.renewing = true;
+    const began = this.#o.clock.now();
+    const expiresAt = this.#leaseExpiry();
     try {
-      const current = await this.#o.jobStore.renewLease(job.id, run.token, this.#leaseExpiry());
+      const current = await this.#o.jobStore.renewLease(job.id, run.token, expiresAt);
+      this.#noteRenewal(this.#o.clock.now() - began);
       if (!current) {
         run.abort({ kind: 'lease-lost' });
         this.#emit('lease:lost', { jobId: job.id, token: run.token, reason: 'expired' });
         return;
       }
+      run.leaseExpiresAt = Math.max(run.leaseExpiresAt, expiresAt.getTime());
+      run.renewRetryAt = 0;
       if (current.cancelRequested) run.abort({ kind: 'cancel' });
       if (run.permit) run.permit = (await this.#o.lockManager.renew(run.permit, this.#o.leaseMs, this.#storeNow())) ?? run.permit;
     } catch (error) {
-      // Keep running through a store outage: the final write is fenced, so a job that was taken
-      // over meanwhile cannot overwrite the new holder's record.
+      // Keep running through a store outage while the lease lasts (the sweep aborts the attempt
+      // once it has run out): the final write is fenced, so a job that was taken over meanwhile
+      // cannot overwrite the new holder's record.
+      run.renewRetryAt = this.#o.clock.now() + Math.max(RENEW_RETRY_MIN_MS, Math.floor(this.#o.leaseMs / 10));
       this.#fail(new StoreError(`lease renewal of job ${job.id} failed: ${toError(error).message}`, { cause: error }));
+    } finally {
+      run.renewing = false;
+      if (run.linked) this.#armRenewals(this.#renewalDue(run));
     }
   }
 
+  /** Note a renewal's round trip; report one that took most of the lease. */
+  #noteRenewal(roundTripMs: number): void {
+    this.#renewalTimes.record(roundTripMs);
+    const now = this.#o.clock.now();
+    if (roundTripMs * 2 > this.#o.leaseMs && now - this.#lastSlowRenewalAt >= this.#o.leaseMs) {
+      this.#lastSlowRenewalAt = now;
+      this.#o.logger.warn({ roundTripMs, leaseMs: this.#o.leaseMs }, 'lease renewal took more than half the lease');
+      this.#emit('lease:renewal-slow', { roundTripMs, leaseMs: this.#o.leaseMs, jobs: this.#running.size });
+    }
+  }
+
+  /** When (local clock) a run's lease is to be renewed: a margin before it runs out, wider when renewals are slow. */
+  #renewalDue(run: RunningJob<HandlerRegistration>): number {
+    const due = run.leaseExpiresAt - this.#clockOffsetMs - renewalMargin(this.#o.leaseMs, this.#renewalTimes.recentMax());
+    return Math.max(due, run.renewRetryAt);
+  }
+
   /**
-   * One renewal sweep per instance every third of `leaseMs`, over all running jobs, instead of a
-   * timer per job: a short job then costs no timer at all.
+   * Arm the renewal timer for `at` (local clock), or for the earliest renewal due when not given.
+   * One timer per instance, not one per job: a short job costs no timer at all.
    */
-  #armRenewals(): void {
-    if (this.#renewTimer || this.#running.size === 0) return;
-    const every = Math.max(1, Math.floor(this.#o.leaseMs / 3));
-    this.#renewTimer = this.#o.clock.setTimer(() => {
-      const sweep = Promise.all(this.#running.toArray().map((run) => this.#renew(run)));
-      this.#track(
-        sweep.finally(() => {
-          this.#renewTimer = null;
-          this.#armRenewals();
-        }),
-      );
-    }, every);
+  #armRenewals(at?: number): void {
+    if (this.#running.size === 0 || this.#state === 'stopped') {
+      this.#renewTimer?.cancel();
+      this.#renewTimer = null;
+      this.#renewTimerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const due = at ?? this.#renewalSweep(false);
+    if (!Number.isFinite(due) || (this.#renewTimer && this.#renewTimerAt <= due)) return;
+    this.#renewTimer?.cancel();
+    this.#renewTimerAt = due;
+    this.#renewTimer = this.#o.clock.setTimer(this.#onRenewTimer, Math.max(0, due - this.#o.clock.now()));
+  }
+
+  readonly #onRenewTimer = (): void => {
+    this.#renewTimer = null;
+    this.#renewTimerAt = Number.POSITIVE_INFINITY;
+    const next = this.#renewalSweep(true);
+    this.#armRenewals(next);
+  };
+
+  /**
+   * Walk the running attempts: renew (when `act`) every lease due within the next sixth of a lease,
+   * so one sweep serves many jobs, and abort every unfinished attempt whose lease ran out while its
+   * renewal was still on its way or failed; it is handed back before anyone would recover it
+   * (recovery waits `leaseGraceMs` more). Returns when the next renewal or expiry is due.
+   */
+  #renewalSweep(act: boolean): number {
+    const now = this.#o.clock.now();
+    const soon = now + Math.floor(this.#o.leaseMs / 6);
+    let next = Number.POSITIVE_INFINITY;
+    for (let run = this.#running.first; run !== null; run = run.nextLinked) {
+      if (run.reason) continue;
+      const expiry = run.leaseExpiresAt - this.#clockOffsetMs;
+      if (act && expiry <= now && !run.settled) {
+        this.#o.logger.warn({ jobId: run.job.id, expiredAt: new Date(run.leaseExpiresAt).toISOString() }, 'lease ran out before it could be renewed; handing the job back');
+        this.#emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the lease ran out before a renewal came back' });
+        run.abort({ kind: 'lease-expiring' });
+        continue;
+      }
+      if (run.renewing) {
+        if (!run.settled) next = Math.min(next, expiry);
+        continue;
+      }
+      const due = this.#renewalDue(run);
+      if (act && due <= soon) {
+        this.#track(this.#renew(run));
+        if (!run.settled) next = Math.min(next, expiry);
+      } else {
+        next = Math.min(next, due);
+      }
+    }
+    return next;
   }
 
   /**
@@ -1781,7 +1873,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const limit = job.timeoutMs;
       run.timeout = this.#o.clock.setTimer(() => run.abort({ kind: 'timeout', error: new JobTimeoutError(limit) }), limit);
     }
-    this.#armRenewals();
+    this.#armRenewals(this.#renewalDue(run));
     if (registration.invalid) {
       run.settle({ ok: false, error: registration.invalid, metrics: zeroMetrics() });
       return;
@@ -1882,16 +1974,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         condition,
       );
     }
-    if (reason?.kind === 'shutdown') {
+    if (reason?.kind === 'shutdown' || reason?.kind === 'lease-expiring') {
       // One prepared ahead that never started is due at its own start time, not now.
       const runAt = run.begun || run.startAt <= now.getTime() ? now : new Date(run.startAt);
       return this.#endWith(
         run,
         {
           status: 'pending',
-          note: run.begun
-            ? 'aborted: instance stopped before the job finished; handed back for another run'
-            : 'instance stopped before the job started; handed back for its own time',
+          note:
+            reason.kind === 'lease-expiring'
+              ? `aborted: its lease ran out before a renewal came back (renewal round trip p99 ${this.#renewalTimes.summary()?.p99Ms ?? 'unknown'} ms); handed back for another run`
+              : run.begun
+                ? 'aborted: instance stopped before the job finished; handed back for another run'
+                : 'instance stopped before the job started; handed back for its own time',
           patch: { runAt, nextAttemptAt: runAt, attempts: Math.max(0, job.attempts - 1) },
         },
         metrics,
@@ -2104,36 +2199,46 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   // ─── Engine: recovery and dependencies ─────────────────────────────────────────────────────
 
-  /** Jobs whose holder stopped renewing are retried (or failed when out of attempts). */
+  /**
+   * Jobs whose holder stopped renewing (its instance died) stalled: each is run again, spending no
+   * attempt, up to its `maxStalls`, then failed with `ERR_STALLED`. A lease counts as expired only
+   * `leaseGraceMs` past its expiry: a live holder aborts its own attempt at the expiry itself.
+   */
   async #recoverExpiredLeases(): Promise<void> {
-    const expired = await this.#o.jobStore.findExpiredLeases(this.#storeNow(), 100);
+    const expired = await this.#o.jobStore.findExpiredLeases(new Date(this.#storeNow().getTime() - this.#o.leaseGraceMs), 100);
     const local = expired.length > 0 ? new Set(this.#running.toArray().map((run) => run.job.id)) : null;
     for (const job of expired) {
       if (!job.lease || local?.has(job.id)) continue;
       // Stamped at the write, not at the poll: earlier writes of a slow store may have taken a while.
       const at = this.#now();
-      const now = at.getTime();
-      const info: JobErrorInfo = {
-        name: 'LeaseExpiredError',
-        message: `lease of instance ${job.lease.owner} expired while the job was running`,
-        code: 'ERR_LEASE_EXPIRED',
-      };
-      const retry = job.attempts < job.maxAttempts;
-      const delay = retry && job.backoff ? backoffDelay(job.backoff, Math.max(1, job.attempts)) : 0;
-      const runAt = new Date(now + delay);
-      const status: JobStatus = retry ? 'pending' : 'failed';
-      const hasDependents = !retry && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
+      const { owner, expiresAt } = job.lease;
+      const stalls = job.stalls + 1;
+      const rerun = stalls <= job.maxStalls;
+      const died = `instance ${owner} stopped renewing its lease (expired ${expiresAt.toISOString()}) while running attempt ${job.attempts}`;
+      const status: JobStatus = rerun ? 'pending' : 'failed';
+      const hasDependents = !rerun && (this.#dependents.get(job.triggerId)?.size ?? 0) > 0;
+      const info: JobErrorInfo = { name: 'JobStalledError', message: `job stalled ${stalls} times: ${died}`, code: 'ERR_STALLED' };
       const written = await this.#o.jobStore.update(
         job.id,
         { status: ['running'], leaseToken: job.lease.token },
-        retry
-          ? { status, lease: null, error: info, runAt, nextAttemptAt: runAt, gate: job.permitLimit !== null ? job.triggerId : null }
-          : { status, lease: null, error: info, finishedAt: at, dependentsFired: !hasDependents },
-        [historyEntry(status, at, this.#o.instanceId, `recovered: ${info.message}`)],
+        rerun
+          ? {
+              status,
+              lease: null,
+              stalls,
+              // A stall is not a failed attempt: the re-run is the same attempt again.
+              attempts: Math.max(0, job.attempts - 1),
+              runAt: at,
+              nextAttemptAt: at,
+              gate: job.permitLimit !== null ? job.triggerId : null,
+            }
+          : { status, lease: null, stalls, error: info, finishedAt: at, dependentsFired: !hasDependents },
+        [historyEntry(status, at, this.#o.instanceId, rerun ? `stalled: ${died}; run again (stall ${stalls} of ${job.maxStalls})` : `failed: ${info.message} (maxStalls ${job.maxStalls})`)],
       );
       if (!written) continue;
-      this.#o.logger.warn({ jobId: job.id, owner: job.lease.owner }, 'recovered a job whose lease expired');
-      this.#emitStatus(written, status);
+      this.#o.logger.warn({ jobId: job.id, owner, stalls, maxStalls: job.maxStalls }, rerun ? 'a job stalled (its instance died): running it again' : 'a job stalled too often: failed');
+      this.#emit('job:stalled', written);
+      if (!rerun) this.#emit('job:failed', written);
       if (hasDependents) await this.#fireDependents(written);
     }
     if (expired.length > 0) {

@@ -149,6 +149,12 @@ export interface TriggerInput {
   retry?: RetryPolicy;
   /** Per-attempt time limit in ms (default: the handler's, then the scheduler's). */
   timeoutMs?: number;
+  /**
+   * How often a job of this trigger is run again after its instance died while running it (its
+   * lease ran out): a stall, which spends no attempt. Past it the job fails with `ERR_STALLED`
+   * (default: the handler's, then `defaults.maxStalls`, 1). 0 never re-runs a stalled job.
+   */
+  maxStalls?: number;
   /** Misfire policy (default `run-once`). */
   misfire?: MisfirePolicy;
   /** Overlap policy (default `allow`). */
@@ -203,6 +209,8 @@ export interface Trigger {
   retry: RetryPolicy | null;
   /** Timeout, if given. */
   timeoutMs: number | null;
+  /** Stalls allowed per job, if given (see `TriggerInput.maxStalls`). */
+  maxStalls: number | null;
   /** Misfire policy. */
   misfire: MisfirePolicy;
   /** Overlap policy. */
@@ -305,6 +313,10 @@ export interface Job {
   attempts: number;
   /** Attempts allowed in all. */
   maxAttempts: number;
+  /** Times the job was run again because its instance died while running it (see `maxStalls`). */
+  stalls: number;
+  /** Stalls allowed before the job fails with `ERR_STALLED`, resolved when the job was created. */
+  maxStalls: number;
   /** Per-attempt time limit in ms, resolved when the job was created. */
   timeoutMs: number | null;
   /** Backoff between attempts, resolved when the job was created. */

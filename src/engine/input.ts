@@ -15,6 +15,15 @@ export function optionalPositive(value: unknown, field: string): number | null {
   return value;
 }
 
+/** An optional non-negative integer option, or `null` when not given. */
+export function optionalNonNegative(value: unknown, field: string): number | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new InvalidTriggerConfigError(field, 'must be a non-negative integer');
+  }
+  return value;
+}
+
 /** A handler name: a non-empty string of at most 200 characters, not starting with `$`. */
 export function assertHandlerName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {

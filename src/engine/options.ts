@@ -42,8 +42,18 @@ export interface SchedulerOptions {
   leadMs?: number;
   /** Most due triggers loaded per poll (default 20000). */
   pollBatchSize?: number;
-  /** Lease length of a running job, in ms (default 30000); renewed every third of it. */
+  /**
+   * Lease length of a running job, in ms (default 30000). Each lease is renewed well before it
+   * runs out, earlier when renewals are slow (see docs/concepts.md, "Leases"); an instance whose
+   * renewal does not come back before the lease runs out aborts its own attempt.
+   */
   leaseMs?: number;
+  /**
+   * How long past its expiry a lease must be before another instance recovers its job, in ms
+   * (default: half of `leaseMs`, at least 1000). Covers clock skew and a renewal still on its way,
+   * so a live instance's job is never taken for dead.
+   */
+  leaseGraceMs?: number;
   /**
    * How instances sharing a store divide the slots (default `'rendezvous'`): each trigger's slots
    * go to one live instance, picked by rendezvous hashing over the instances that polled within
@@ -75,6 +85,8 @@ export interface SchedulerOptions {
     retry?: RetryPolicy;
     /** Per-attempt timeout in ms (default: none). */
     timeoutMs?: number;
+    /** Re-runs of a job whose instance died while running it, before it fails with `ERR_STALLED` (default 1). */
+    maxStalls?: number;
   };
 }
 
@@ -91,6 +103,7 @@ export interface ResolvedOptions {
   leadMs: number;
   pollBatchSize: number;
   leaseMs: number;
+  leaseGraceMs: number;
   ownership: 'rendezvous' | 'race';
   takeoverMs: number;
   misfireGraceMs: number;
@@ -102,6 +115,7 @@ export interface ResolvedOptions {
   logger: Logger;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
+  defaultMaxStalls: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -132,6 +146,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     leadMs,
     pollBatchSize: positiveInt(options.pollBatchSize, 'pollBatchSize', 20_000),
     leaseMs,
+    leaseGraceMs: nonNegativeInt(options.leaseGraceMs, 'leaseGraceMs', Math.max(1000, Math.floor(leaseMs / 2))),
     ownership: ownershipOption(options.ownership),
     takeoverMs: positiveInt(options.takeoverMs, 'takeoverMs', 2 * pollIntervalMs),
     misfireGraceMs: nonNegativeInt(options.misfireGraceMs, 'misfireGraceMs', 60_000),
@@ -144,6 +159,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
+    defaultMaxStalls: nonNegativeInt(options.defaults?.maxStalls, 'defaults.maxStalls', 1),
   };
 }
 

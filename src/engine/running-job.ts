@@ -16,12 +16,21 @@ export type AbortReason =
   | { kind: 'timeout'; error: JobTimeoutError }
   | { kind: 'cancel' }
   | { kind: 'lease-lost' }
+  | { kind: 'lease-expiring' }
   | { kind: 'shutdown' };
 
 /** The error a stopped attempt's signal carries as its `reason`. */
 export function abortError(reason: AbortReason): Error {
   if (reason.kind === 'timeout') return reason.error;
-  return new SchedulerStoppedError(reason.kind === 'cancel' ? 'job cancelled' : reason.kind === 'lease-lost' ? 'lease lost' : 'scheduler stopping');
+  const message =
+    reason.kind === 'cancel'
+      ? 'job cancelled'
+      : reason.kind === 'lease-lost'
+        ? 'lease lost'
+        : reason.kind === 'lease-expiring'
+          ? 'lease ran out before it could be renewed'
+          : 'scheduler stopping';
+  return new SchedulerStoppedError(message);
 }
 
 /**
@@ -66,6 +75,12 @@ export class RunningJob<R = unknown> {
   outcome: RunOutcome | null = null;
   /** The attempt's timeout, while armed. */
   timeout: TimerHandle | null = null;
+  /** When the lease as last granted runs out, in ms on the store's clock. */
+  leaseExpiresAt: number;
+  /** Whether a renewal of the lease is on its way. */
+  renewing = false;
+  /** After a failed renewal: no new try before this clock time. */
+  renewRetryAt = 0;
   readonly #onSettled: SettleHandler<R>;
   /** Links in the instance's list of running attempts (see `LinkedList`). */
   prevLinked: RunningJob<R> | null = null;
@@ -82,6 +97,7 @@ export class RunningJob<R = unknown> {
     this.job = job;
     this.claim = claim;
     this.token = job.lease?.token ?? job.fence;
+    this.leaseExpiresAt = job.lease?.expiresAt.getTime() ?? 0;
     this.registration = registration;
     this.trigger = trigger;
     this.permit = permit;

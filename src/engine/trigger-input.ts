@@ -10,7 +10,7 @@ import type { MisfirePolicy, NormalizedSchedule, OverlapPolicy, Trigger } from '
 import { assertJsonPayload } from './json.js';
 
 const INPUT_KEYS = new Set([
-  'id', 'name', 'handler', 'payload', 'schedule', 'retry', 'timeoutMs', 'misfire', 'overlap', 'maxConcurrent',
+  'id', 'name', 'handler', 'payload', 'schedule', 'retry', 'timeoutMs', 'maxStalls', 'misfire', 'overlap', 'maxConcurrent',
   'window', 'jitterMs', 'priority', 'startAt', 'endAt', 'paused', 'tags',
 ]);
 const MISFIRE: readonly MisfirePolicy[] = ['run-once', 'skip', 'run-all'];
@@ -44,6 +44,7 @@ export function blankTrigger(id: string, handler: string, now: Date): Trigger {
     updatedAt: now,
     retry: null,
     timeoutMs: null,
+    maxStalls: null,
     misfire: 'run-once',
     overlap: 'allow',
     maxConcurrent: null,
@@ -104,6 +105,7 @@ function applyFields(base: Trigger, raw: Record<string, unknown>, context: Trigg
   if ('schedule' in raw) out.schedule = normalizeSchedule(raw.schedule, context.now, 'schedule');
   if ('retry' in raw) out.retry = raw.retry === undefined || raw.retry === null ? null : normalizeRetry(raw.retry, 'retry');
   if ('timeoutMs' in raw) out.timeoutMs = optionalPositiveInt(raw.timeoutMs, 'timeoutMs');
+  if ('maxStalls' in raw) out.maxStalls = optionalNonNegativeInt(raw.maxStalls, 'maxStalls');
   if ('misfire' in raw) out.misfire = oneOf(raw.misfire, MISFIRE, 'misfire');
   if ('overlap' in raw) out.overlap = oneOf(raw.overlap, OVERLAP, 'overlap');
   if ('maxConcurrent' in raw) out.maxConcurrent = optionalPositiveInt(raw.maxConcurrent, 'maxConcurrent');

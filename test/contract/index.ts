@@ -49,6 +49,8 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     priority: 0,
     attempts: 0,
     maxAttempts: 1,
+    stalls: 0,
+    maxStalls: 1,
     timeoutMs: null,
     backoff: null,
     permitLimit: null,

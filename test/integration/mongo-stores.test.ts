@@ -32,6 +32,8 @@ function trigger(overrides: Partial<Trigger> = {}): Trigger {
 function job(overrides: Partial<Job> = {}): Job {
   return makeJob({
     maxAttempts: 3,
+    stalls: 0,
+    maxStalls: 1,
     backoff: { type: 'fixed', delayMs: 10 },
     history: [{ status: 'pending', at: at(0), instanceId: 'i1', reason: 'scheduled' }],
     ...overrides,

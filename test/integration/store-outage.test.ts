@@ -27,7 +27,7 @@ function flaky<S extends object>(store: S, outage: { down: boolean; calls: numbe
 }
 
 describe('store outage', () => {
-  it('emits errors, backs off, keeps the running job, and applies run-once on recovery', async () => {
+  it('emits errors, backs off, aborts the running job once its lease runs out and runs it again after the outage, and applies run-once on recovery', async () => {
     const clock = new ManualClock(T0);
     const outage = { down: false, calls: 0 };
     const triggerStore = flaky(new MemoryTriggerStore(), outage) as TriggerStore;
@@ -45,8 +45,17 @@ describe('store outage', () => {
     scheduler.on('error', (error) => errors.push(error));
     const fired: number[] = [];
     let finishLong: () => void = () => undefined;
+    let longRuns = 0;
+    let firstLongAborted = false;
     scheduler.register('tick', (ctx) => void fired.push(ctx.job.scheduledFor.getTime()));
-    scheduler.register('long', () => new Promise<void>((resolve) => (finishLong = resolve)));
+    scheduler.register('long', (ctx) => {
+      longRuns += 1;
+      const run = longRuns;
+      ctx.signal.addEventListener('abort', () => {
+        if (run === 1) firstLongAborted = true;
+      });
+      return new Promise<void>((resolve) => (finishLong = resolve));
+    });
     await scheduler.start();
     await scheduler.addTrigger({ id: 'tick', handler: 'tick', schedule: { every: 10_000, startAt: new Date(T0 + 10_000) }, misfire: 'run-once' });
     await scheduler.addTrigger({ id: 'long', handler: 'long', schedule: { manual: true } });
@@ -73,9 +82,17 @@ describe('store outage', () => {
     expect(new Set(fired).size).toBe(fired.length);
     const jobs = (await scheduler.listJobs({ triggerId: 'tick' })).items;
     expect(jobs).toHaveLength(fired.length);
+    // The lease (30 s) ran out during the outage: the attempt was aborted then (no renewal could
+    // come back), and the job, not handed back while the store was down, was recovered as a stall.
+    expect(firstLongAborted).toBe(true);
+    expect(longRuns).toBe(2);
     finishLong();
     await clock.advance(10);
-    expect((await scheduler.getJob(longJob.id))?.status).toBe('succeeded');
+    const long = await scheduler.getJob(longJob.id);
+    expect(long?.status).toBe('succeeded');
+    expect(long?.stalls).toBe(1);
+    expect(long?.attempts).toBe(1);
+    expect(long?.history.some((entry) => entry.reason?.startsWith('stalled: instance') === true)).toBe(true);
     expect((await scheduler.health()).status).toBe('ok');
     await scheduler.stop();
   });

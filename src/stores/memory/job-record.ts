@@ -28,6 +28,8 @@ export interface JobRecord {
   priority: number;
   attempts: number;
   maxAttempts: number;
+  stalls: number;
+  maxStalls: number;
   timeoutMs: number | null;
   backoff: Job['backoff'];
   permitLimit: number | null;
@@ -78,6 +80,8 @@ export function toRecord(job: Job): JobRecord {
     priority: job.priority,
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
+    stalls: job.stalls,
+    maxStalls: job.maxStalls,
     timeoutMs: job.timeoutMs,
     backoff: job.backoff === null ? null : { ...job.backoff },
     permitLimit: job.permitLimit,
@@ -149,6 +153,8 @@ export function fromRecord(record: JobRecord): Job {
     priority: record.priority,
     attempts: record.attempts,
     maxAttempts: record.maxAttempts,
+    stalls: record.stalls,
+    maxStalls: record.maxStalls,
     timeoutMs: record.timeoutMs,
     backoff: record.backoff === null ? null : { ...record.backoff },
     permitLimit: record.permitLimit,

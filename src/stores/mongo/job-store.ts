@@ -63,6 +63,8 @@ const PATCHABLE = {
   priority: true,
   attempts: true,
   maxAttempts: true,
+  stalls: true,
+  maxStalls: true,
   timeoutMs: true,
   backoff: true,
   permitLimit: true,

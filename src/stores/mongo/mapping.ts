@@ -29,6 +29,7 @@ export function documentToTrigger(doc: TriggerDocument): Trigger {
     updatedAt: doc.updatedAt,
     retry: doc.retry ?? null,
     timeoutMs: doc.timeoutMs ?? null,
+    maxStalls: doc.maxStalls ?? null,
     misfire: doc.misfire,
     overlap: doc.overlap,
     maxConcurrent: doc.maxConcurrent ?? null,
@@ -89,6 +90,9 @@ export function documentToJob(doc: JobDocument): Job {
     priority: doc.priority ?? 0,
     attempts: doc.attempts ?? 0,
     maxAttempts: doc.maxAttempts,
+    stalls: doc.stalls ?? 0,
+    // Written before stalls were counted: such a job gets the default.
+    maxStalls: doc.maxStalls ?? 1,
     timeoutMs: doc.timeoutMs ?? null,
     backoff: doc.backoff ?? null,
     permitLimit: doc.permitLimit ?? null,

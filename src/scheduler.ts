@@ -993,14 +993,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Fire a batch of due slots: claim them (in one store call where the store can), then insert
-   * the jobs that can start at once (again in one call where it can) and start them. Occurrences
-   * that need more (a window check that fails, a concurrency permit, no room here) go through
-   * `#admit` one by one.
+   * Fire a batch of due slots. The job record is the claim: each slot's job is inserted first,
+   * under the slot's unique key (in one store call where the store can), and only then is the
+   * trigger advanced past the slot (again in one call), as a hint that any instance may repair.
+   * An instance that dies between the two leaves a job (recovered as a stall) and a trigger still
+   * at the slot, which the next instance to fire it finds taken and advances: no slot is lost,
+   * whatever the instant of the crash. Occurrences that need more (a window, a concurrency
+   * permit, no room here) go through `#admit` one by one, in the same order.
    */
   async #fireSlots(entries: SlotEntry[]): Promise<void> {
     try {
-      await this.#claimAndAdmit(entries);
+      await this.#takeSlots(entries);
     } catch (error) {
       // Not a store answer (those are handled per slot): a bug or a corrupt record. Report it and
       // let the next poll bring the slots again.
@@ -1009,96 +1012,246 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  async #claimAndAdmit(entries: SlotEntry[]): Promise<void> {
+  async #takeSlots(entries: SlotEntry[]): Promise<void> {
     const now = this.#now();
-    const plans: Array<{ fireFor: Date | null; next: Date | null }> = [];
-    const claims: SlotClaim[] = [];
-    const copies: Trigger[] = [];
-    const starts: number[] = [];
+    const expiresAt = this.#leaseExpiry();
+    const ready: Array<RunningJob<HandlerRegistration>> = [];
+    const skips: Array<{ trigger: Trigger; claim: SlotClaim }> = [];
     let slot = new Date(Number.NaN);
     for (const entry of entries) {
+      const { trigger } = entry;
       // Slots of a batch mostly share their instant (a herd): they share its Date too.
       if (slot.getTime() !== entry.slot) slot = new Date(entry.slot);
       let plan: { fireFor: Date | null; next: Date | null };
       try {
-        plan = this.#misfirePlan(entry.trigger, slot, now);
+        plan = this.#misfirePlan(trigger, slot, now);
       } catch (error) {
-        this.#clearInFlight(entry.trigger.id);
-        this.#fail(new StoreError(`firing ${entry.trigger.id} at ${slot.toISOString()} failed: ${toError(error).message}`, { cause: error }));
+        this.#clearInFlight(trigger.id);
+        this.#fail(new StoreError(`firing ${trigger.id} at ${slot.toISOString()} failed: ${toError(error).message}`, { cause: error }));
         continue;
       }
-      plans.push(plan);
-      copies.push(entry.trigger);
-      starts.push(entry.at);
-      claims.push({
-        id: entry.trigger.id,
-        slot,
-        expectedVersion: entry.trigger.version,
-        update: { nextRunAt: plan.next, lastRunAt: plan.fireFor ?? slot, status: plan.next === null ? 'completed' : 'active', updatedAt: now },
-      });
-    }
-    if (claims.length === 0) return;
-    const won = await this.#claimSlots(claims);
-    // The jobs that start here at once share one insert; the others go through `#admit`.
-    const ready: Array<RunningJob<HandlerRegistration>> = [];
-    const skipped: Array<{ triggerId: string; slot: Date; skippedTo: Date | null }> = [];
-    const expiresAt = this.#leaseExpiry();
-    for (let i = 0; i < claims.length; i++) {
-      const claim = claims[i]!;
-      const plan = plans[i]!;
-      const answer = won[i];
-      if (answer instanceof Error) {
-        this.#clearInFlight(claim.id);
-        this.#fail(new StoreError(`firing ${claim.id} at ${claim.slot.toISOString()} failed: ${answer.message}`, { cause: answer }));
-        continue;
-      }
-      if (!answer) {
-        this.#clearInFlight(claim.id);
-        continue;
-      }
-      const trigger = copies[i]!;
       const fireFor = plan.fireFor;
-      // Its own copy of the payload: the trigger copy is kept for the next slot, and a handler may change its payload.
-      const draft: JobDraft | null =
-        fireFor === null
-          ? null
-          : { source: 'schedule', key: this.#slotKey(claim.id, fireFor), scheduledFor: fireFor, runAt: fireFor, payload: cloneJson(trigger.payload), event: null, upstream: null };
-      const registration = draft ? this.#registrationToStartNow(trigger, 'schedule', draft.scheduledFor) : undefined;
-      const run = draft && registration && this.#reserve(registration) ? this.#newRun(trigger, registration, draft, claim, starts[i]!, now, expiresAt) : null;
-      if (run && run.startAt > 0 && plan.next !== null) {
-        // Claimed ahead: its next slot is queued once this one starts (one slot ahead at a
-        // time), and meanwhile the in-flight marker holds the trigger as the claim left it, so
-        // a poll does not queue that slot either.
-        run.successor = asClaimed(trigger, claim);
-        const marker = this.#queued.get(claim.id);
-        if (marker && marker.seq === IN_FLIGHT) {
-          marker.slot = plan.next.getTime();
-          marker.version = run.successor.version;
-        }
-      } else {
-        // The trigger as the claim wrote it is needed now only to queue its next slot; a job's
-        // context makes it on first read.
-        if (plan.next !== null) this.#enqueue(asClaimed(trigger, claim), 'successor');
-        // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
-        this.#clearInFlight(claim.id);
-      }
-      if (run) {
-        ready.push(run);
+      const claim: SlotClaim = {
+        id: trigger.id,
+        slot,
+        expectedVersion: trigger.version,
+        update: { nextRunAt: plan.next, lastRunAt: fireFor ?? slot, status: plan.next === null ? 'completed' : 'active', updatedAt: now },
+      };
+      if (fireFor === null) {
+        // Skipped as a misfire: nothing to run, so nothing to lose; the advance alone decides.
+        skips.push({ trigger, claim });
         continue;
       }
-      if (!draft) {
-        skipped.push({ triggerId: claim.id, slot: claim.slot, skippedTo: plan.next });
+      // Keyed by the slot taken, not the one fired for (a late slot may fire for a later one):
+      // every instance taking this slot, whenever, tries the same key. Its own copy of the
+      // payload: the trigger copy is kept for the next slot, and a handler may change its payload.
+      const draft: JobDraft = { source: 'schedule', key: this.#slotKey(claim.id, slot), scheduledFor: fireFor, runAt: fireFor, payload: cloneJson(trigger.payload), event: null, upstream: null };
+      const registration = this.#registrationToStartNow(trigger, 'schedule', fireFor);
+      if (registration && this.#reserve(registration)) {
+        ready.push(this.#newRun(trigger, registration, draft, claim, entry.at, now, expiresAt));
         continue;
       }
       this.#track(
-        this.#admit(asClaimed(trigger, claim), draft).catch((error: unknown) =>
-          this.#fail(new StoreError(`firing ${claim.id} at ${draft.scheduledFor.toISOString()} failed: ${toError(error).message}`, { cause: error })),
-        ),
+        this.#admit(asClaimed(trigger, claim), draft, claim).catch((error: unknown) => {
+          this.#clearInFlight(claim.id);
+          this.#fail(new StoreError(`firing ${claim.id} at ${fireFor.toISOString()} failed: ${toError(error).message}`, { cause: error }));
+        }),
       );
     }
-    if (ready.length > 0) await this.#insertAndStart(ready);
-    // Logged once the batch is in: nothing between reserving room and inserting may throw.
-    for (const fields of skipped) this.#o.logger.info(fields, 'misfired slot skipped');
+    await Promise.all([this.#insertAndAdvance(ready), this.#skipSlots(skips)]);
+  }
+
+  /**
+   * The slots whose jobs start here: insert the jobs (the claims), advance their triggers, then
+   * start them (or queue those prepared ahead). A slot found taken is someone else's: its trigger
+   * is advanced for them if it still stands at the slot.
+   */
+  async #insertAndAdvance(runs: Array<RunningJob<HandlerRegistration>>): Promise<void> {
+    if (runs.length === 0) return;
+    let stored: Array<Job | null>;
+    try {
+      stored = await this.#retryStore(() => this.#insertJobs(runs.map((run) => run.job)));
+    } catch (error) {
+      // Nothing is known to be written: the triggers still stand at their slots for the next poll.
+      for (const run of runs) this.#dropUnclaimed(run);
+      this.#fail(new StoreError(`could not insert ${runs.length} jobs: ${toError(error).message}`, { cause: error }));
+      return;
+    }
+    const held: Array<RunningJob<HandlerRegistration>> = [];
+    const taken: Array<Promise<void>> = [];
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      if (stored[i]) held.push(run);
+      else taken.push(this.#keyTaken(run, held));
+    }
+    if (taken.length > 0) await Promise.all(taken);
+    if (held.length === 0) return;
+    const won = await this.#claimSlots(held.map((run) => run.claim!));
+    for (let i = 0; i < held.length; i++) {
+      const run = held[i]!;
+      const answer = won[i];
+      if (answer === true) this.#hold(run, asClaimed(run.trigger!, run.claim!));
+      // The job is the claim: it runs. Its trigger stands at the slot until the next instance to
+      // fire it finds the key taken and advances it.
+      else if (answer instanceof Error) this.#hold(run, null);
+      else this.#track(this.#confirmLostAdvance(run));
+    }
+  }
+
+  /**
+   * A batch insert found a job's key taken: an earlier try of this very insert was stored but its
+   * answer lost (then the job is ours and `held` gets it), or the slot is someone else's (then
+   * its trigger is advanced for them, if it still stands there).
+   */
+  async #keyTaken(run: RunningJob<HandlerRegistration>, held: Array<RunningJob<HandlerRegistration>>): Promise<void> {
+    try {
+      const { existing, ours } = await this.#ownEarlierInsert(run.job);
+      if (ours && existing) {
+        const stored = new RunningJob(existing, run.registration, run.trigger, null, this.#onSettled, run.claim);
+        stored.startAt = run.startAt;
+        held.push(stored);
+        return;
+      }
+      this.#unreserve(run.registration);
+      if (existing) await this.#advanceForOther(run.trigger!, run.claim!, existing);
+      else this.#clearInFlight(run.claim!.id);
+    } catch (error) {
+      this.#dropUnclaimed(run);
+      this.#fail(new StoreError(`reading job ${run.job.key} failed: ${toError(error).message}`, { cause: error }));
+    }
+  }
+
+  /** An attempt whose slot was not taken after all: its capacity back, its trigger left for the next poll. */
+  #dropUnclaimed(run: RunningJob<HandlerRegistration>): void {
+    this.#unreserve(run.registration);
+    if (run.claim) this.#clearInFlight(run.claim.id);
+  }
+
+  /**
+   * A slot is held (its job stored, its trigger advanced, or left for repair when `claimed` is
+   * `null`): queue the trigger's next slot and start the attempt. A slot claimed ahead queues
+   * its successor once it starts (one slot ahead at a time); meanwhile the in-flight marker holds
+   * the trigger as the claim left it, so a poll does not queue that slot either.
+   */
+  #hold(run: RunningJob<HandlerRegistration>, claimed: Trigger | null): void {
+    const id = run.job.triggerId;
+    if (claimed && claimed.nextRunAt !== null && run.startAt > 0) {
+      run.successor = claimed;
+      const marker = this.#queued.get(id);
+      if (marker && marker.seq === IN_FLIGHT) {
+        marker.slot = claimed.nextRunAt.getTime();
+        marker.version = claimed.version;
+      }
+    } else {
+      // Not queued (its next slot is beyond the window, or it has none): the next polls bring it.
+      if (claimed && claimed.nextRunAt !== null) this.#enqueue(claimed, 'successor');
+      this.#clearInFlight(id);
+    }
+    this.#launch(run);
+  }
+
+  /** The advance of a slot whose job is stored here was refused: find out why, and run or withdraw the job. */
+  async #confirmLostAdvance(run: RunningJob<HandlerRegistration>): Promise<void> {
+    const outcome = await this.#advance(run.trigger!, run.claim!, run.job.scheduledFor, true);
+    if (outcome.won) {
+      this.#hold(run, outcome.trigger);
+      return;
+    }
+    this.#dropUnclaimed(run);
+    await this.#withdraw(run.job, outcome.why);
+  }
+
+  /**
+   * Advance a trigger past a slot whose job this instance stored. Refused, the trigger is read
+   * again: still at the slot (changed meanwhile, say a payload edit) the advance is tried on the
+   * new version; advanced already for this very job (another instance found the key taken and
+   * repaired it) the slot is ours all the same; paused, removed or moved elsewhere, the slot was
+   * withdrawn before it was taken. A store error leaves the trigger at the slot for repair, and the
+   * job stands. `refusedOnce`: the first advance was already tried (in a batch) and refused.
+   */
+  async #advance(
+    trigger: Trigger,
+    claim: SlotClaim,
+    fireFor: Date,
+    refusedOnce: boolean,
+  ): Promise<{ won: true; trigger: Trigger | null } | { won: false; why: string }> {
+    let current = trigger;
+    let attempt = claim;
+    for (let round = 0; round < 4; round++) {
+      try {
+        if ((round > 0 || !refusedOnce) && (await this.#o.triggerStore.claimSlot(attempt.id, attempt.slot, attempt.expectedVersion, attempt.update))) {
+          return { won: true, trigger: asClaimed(current, attempt) };
+        }
+        const fresh = await this.#o.triggerStore.get(claim.id);
+        if (!fresh) return { won: false, why: 'removed' };
+        if (fresh.status === 'paused') return { won: false, why: 'paused' };
+        const slot = claim.slot.getTime();
+        if (fresh.lastRunAt?.getTime() === fireFor.getTime() && (fresh.nextRunAt === null || fresh.nextRunAt.getTime() > slot)) return { won: true, trigger: fresh };
+        if (fresh.status !== 'active' || fresh.nextRunAt?.getTime() !== slot) return { won: false, why: 'changed' };
+        current = fresh;
+        attempt = { ...claim, expectedVersion: fresh.version };
+      } catch (error) {
+        this.#o.logger.warn({ triggerId: claim.id, error: toError(error).message }, 'advancing a trigger past a taken slot failed; the next poll repairs it');
+        return { won: true, trigger: null };
+      }
+    }
+    return { won: false, why: 'changed' };
+  }
+
+  /**
+   * Another instance holds this slot's job: advance the trigger past the slot for it, in case it
+   * died before doing so (its job is recovered as a stall). A refused advance means it did.
+   */
+  async #advanceForOther(trigger: Trigger, claim: SlotClaim, existing: Job): Promise<void> {
+    const repair: SlotClaim = { ...claim, update: { ...claim.update, lastRunAt: existing.scheduledFor } };
+    try {
+      if (await this.#o.triggerStore.claimSlot(repair.id, repair.slot, repair.expectedVersion, repair.update)) {
+        this.#o.logger.info({ triggerId: claim.id, slot: claim.slot.toISOString(), jobId: existing.id }, 'advanced a trigger past a slot another instance took');
+        this.#clearInFlight(claim.id);
+        if (repair.update.nextRunAt !== null) this.#enqueue(asClaimed(trigger, repair), 'successor');
+        return;
+      }
+    } catch (error) {
+      this.#o.logger.warn({ triggerId: claim.id, error: toError(error).message }, 'advancing a trigger past a taken slot failed; the next poll tries again');
+    }
+    this.#clearInFlight(claim.id);
+  }
+
+  /** A stored job whose slot was withdrawn before it was taken (the trigger was paused, changed or removed): recorded `skipped`, never run. */
+  async #withdraw(job: Job, why: string): Promise<Job | null> {
+    if (job.status === 'skipped') return job;
+    const at = this.#now();
+    assertTransition(job.status, 'skipped', job.id);
+    const condition: JobCondition = job.status === 'running' ? runningCondition(job.lease?.token ?? job.fence) : { status: [job.status] };
+    try {
+      const written = await this.#retryStore(() =>
+        this.#o.jobStore.update(
+          job.id,
+          condition,
+          { status: 'skipped', lease: null, attempts: 0, startedAt: null, finishedAt: at, dependentsFired: true, gate: null },
+          [historyEntry('skipped', at, this.#o.instanceId, `slot withdrawn: the trigger was ${why} while its slot was being taken; not run`)],
+        ),
+      );
+      if (written) this.#emit('job:skipped', written);
+      return written;
+    } catch (error) {
+      // Left running under this lease, which nobody renews: recovered (and run) after it expires.
+      this.#fail(new StoreError(`withdrawing job ${job.id} failed: ${toError(error).message}`, { cause: error }));
+      return null;
+    }
+  }
+
+  /** Slots skipped as misfires: the advance alone. */
+  async #skipSlots(skips: Array<{ trigger: Trigger; claim: SlotClaim }>): Promise<void> {
+    if (skips.length === 0) return;
+    const won = await this.#claimSlots(skips.map((skip) => skip.claim));
+    for (let i = 0; i < skips.length; i++) {
+      const { trigger, claim } = skips[i]!;
+      this.#clearInFlight(claim.id);
+      if (won[i] !== true) continue;
+      if (claim.update.nextRunAt !== null) this.#enqueue(asClaimed(trigger, claim), 'successor');
+      this.#o.logger.info({ triggerId: claim.id, slot: claim.slot, skippedTo: claim.update.nextRunAt }, 'misfired slot skipped');
+    }
   }
 
   /**
@@ -1146,23 +1299,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return run;
   }
 
-  /** Insert the jobs of attempts about to start (in one call where the store can), then start them, or queue those prepared ahead. */
-  async #insertAndStart(runs: Array<RunningJob<HandlerRegistration>>): Promise<void> {
-    let stored: Array<Job | null>;
-    try {
-      stored = await this.#retryStore(() => this.#insertJobs(runs.map((run) => run.job)));
-    } catch (error) {
-      for (const run of runs) this.#drop(run);
-      this.#fail(new StoreError(`could not insert ${runs.length} jobs: ${toError(error).message}`, { cause: error }));
-      return;
-    }
-    for (let i = 0; i < runs.length; i++) {
-      const run = runs[i]!;
-      if (stored[i]) this.#launch(run);
-      else this.#track(this.#startIfOurs(run));
-    }
-  }
-
   /** A written attempt goes: started now, or (prepared ahead) queued for its start time. */
   #launch(run: RunningJob<HandlerRegistration>): void {
     this.#emit('job:scheduled', run.job);
@@ -1179,12 +1315,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#prepared.push(run);
     this.#armRenewals(this.#renewalDue(run));
     if (run.startAt < this.#startTimerAt) this.#armStarts();
-  }
-
-  /** An attempt that will not run here after all: its capacity back, and its trigger's next slot queued. */
-  #drop(run: RunningJob<HandlerRegistration>): void {
-    this.#unreserve(run.registration);
-    this.#releaseSuccessor(run);
   }
 
   /** The attempt of a job running (or prepared) here, if any; a walk of the list, which only a cancel does. */
@@ -1259,23 +1389,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     for (const run of successors) this.#releaseSuccessor(run);
     this.#armStarts();
   };
-
-  /** `#admit`'s ending for a job of a batch whose key was found taken (see `#ownEarlierInsert`). */
-  async #startIfOurs(run: RunningJob<HandlerRegistration>): Promise<void> {
-    try {
-      const { existing, ours } = await this.#ownEarlierInsert(run.job);
-      if (ours && existing) {
-        const stored = new RunningJob(existing, run.registration, run.trigger, null, this.#onSettled, run.claim);
-        stored.startAt = run.startAt;
-        stored.successor = run.successor;
-        this.#launch(stored);
-        return;
-      }
-    } catch (error) {
-      this.#fail(new StoreError(`reading job ${run.job.key} failed: ${toError(error).message}`, { cause: error }));
-    }
-    this.#drop(run);
-  }
 
   /**
    * An insert found the job's key taken: another instance won the occurrence, or an earlier try of
@@ -1382,24 +1495,25 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /**
    * Turn a due occurrence into a job: apply the window and the overlap/concurrency policy, insert
-   * the record (running with a lease when this instance has room, else pending) and run it.
+   * the record (running with a lease when this instance has room, else pending) and run it. With
+   * `slot`, the occurrence is a scheduled slot and the insert is its claim (see `#fireSlots`).
    */
-  async #admit(trigger: Trigger, draft: JobDraft): Promise<Job> {
+  async #admit(trigger: Trigger, draft: JobDraft, slot: SlotClaim | null = null): Promise<Job> {
     const now = this.#now();
     if (draft.source !== 'manual' && trigger.window && !isInWindow(trigger.window, draft.scheduledFor)) {
-      return this.#insertSkipped(trigger, draft, now, 'outside the trigger window');
+      return this.#insertSkipped(trigger, draft, now, 'outside the trigger window', slot);
     }
     const limit = permitLimit(trigger);
     let permit: Lease | null = null;
     if (limit !== null && this.#state === 'running') {
       permit = await this.#acquirePermit(trigger.id, limit, now);
       if (!permit) {
-        if (trigger.overlap === 'skip') return this.#insertSkipped(trigger, draft, now, 'overlap: previous run still active');
+        if (trigger.overlap === 'skip') return this.#insertSkipped(trigger, draft, now, 'overlap: previous run still active', slot);
         if (trigger.overlap === 'queue') {
           const active = await this.#o.jobStore.countActive(trigger.id);
-          if (active.pending > 0) return this.#insertSkipped(trigger, draft, now, 'overlap: a run is already queued');
+          if (active.pending > 0) return this.#insertSkipped(trigger, draft, now, 'overlap: a run is already queued', slot);
         }
-        return this.#insertPending(trigger, draft, now, trigger.id);
+        return this.#insertPending(trigger, draft, now, trigger.id, slot);
       }
     }
     const registration = this.#handlers.get(trigger.handler);
@@ -1407,42 +1521,56 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const due = draft.runAt.getTime() <= now.getTime();
     if (!registration || registration.invalid || this.#state !== 'running' || !due || !this.#reserve(registration)) {
       if (permit) await this.#releasePermit(permit);
-      return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id);
+      return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id, slot);
     }
     const job = this.#startingJob(trigger, registration, draft, now, this.#leaseExpiry());
-    let stored: Job | null;
+    let stored: { job: Job; ours: boolean };
     try {
-      stored = await this.#insertWithRetry(job);
+      stored = await this.#storeOccurrence(trigger, job, slot);
     } catch (error) {
       this.#unreserve(registration);
       if (permit) await this.#releasePermit(permit);
       throw error;
     }
-    if (!stored) {
-      let found: { existing: Job | null; ours: boolean };
-      try {
-        found = await this.#ownEarlierInsert(job);
-      } catch (error) {
-        this.#unreserve(registration);
-        if (permit) await this.#releasePermit(permit);
-        throw error;
-      }
-      const { existing, ours } = found;
-      if (ours && existing) {
-        this.#emit('job:scheduled', existing);
-        this.#startRun(new RunningJob(existing, registration, trigger, permit, this.#onSettled, null));
-        return existing;
-      }
+    if (!stored.ours) {
       this.#unreserve(registration);
       if (permit) await this.#releasePermit(permit);
-      return existing ?? job;
+      return stored.job;
     }
-    this.#emit('job:scheduled', stored);
-    this.#startRun(new RunningJob(stored, registration, trigger, permit, this.#onSettled, null));
-    return stored;
+    this.#emit('job:scheduled', stored.job);
+    this.#startRun(new RunningJob(stored.job, registration, trigger, permit, this.#onSettled, null));
+    return stored.job;
   }
 
-  async #insertSkipped(trigger: Trigger, draft: JobDraft, now: Date, reason: string): Promise<Job> {
+  /**
+   * Insert an occurrence's job. `ours`: this instance wrote it (or an earlier try of this very
+   * insert was stored but its answer lost) and, for a slot, holds the slot: it is to be reported
+   * and run here. Otherwise `job` is what stands under its key (another instance's), or the
+   * withdrawn job.
+   */
+  async #storeOccurrence(trigger: Trigger, job: Job, slot: SlotClaim | null): Promise<{ job: Job; ours: boolean }> {
+    let stored = await this.#insertWithRetry(job);
+    if (!stored) {
+      const { existing, ours } = await this.#ownEarlierInsert(job);
+      if (!ours || !existing) {
+        if (slot && existing) await this.#advanceForOther(trigger, slot, existing);
+        else if (slot) this.#clearInFlight(slot.id);
+        return { job: existing ?? job, ours: false };
+      }
+      stored = existing;
+    }
+    if (!slot) return { job: stored, ours: true };
+    const outcome = await this.#advance(trigger, slot, job.scheduledFor, false);
+    if (outcome.won) {
+      this.#clearInFlight(slot.id);
+      if (outcome.trigger && outcome.trigger.nextRunAt !== null) this.#enqueue(outcome.trigger, 'successor');
+      return { job: stored, ours: true };
+    }
+    this.#clearInFlight(slot.id);
+    return { job: (await this.#withdraw(stored, outcome.why)) ?? stored, ours: false };
+  }
+
+  async #insertSkipped(trigger: Trigger, draft: JobDraft, now: Date, reason: string, slot: SlotClaim | null): Promise<Job> {
     const job = this.#waitingJob(trigger, draft, now, {
       status: 'skipped',
       permitLimit: null,
@@ -1450,20 +1578,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       dependentsFired: true,
       history: [historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source)), historyEntry('skipped', now, this.#o.instanceId, reason)],
     });
-    const stored = await this.#insertWithRetry(job);
-    if (!stored) return (await this.#o.jobStore.getByKey(job.key)) ?? job;
-    this.#emit('job:skipped', stored);
-    return stored;
+    const stored = await this.#storeOccurrence(trigger, job, slot);
+    if (stored.ours) this.#emit('job:skipped', stored.job);
+    return stored.job;
   }
 
-  async #insertPending(trigger: Trigger, draft: JobDraft, now: Date, gate: string | null): Promise<Job> {
+  async #insertPending(trigger: Trigger, draft: JobDraft, now: Date, gate: string | null, slot: SlotClaim | null = null): Promise<Job> {
     const job = this.#waitingJob(trigger, draft, now, {
       status: 'pending',
       gate,
       history: [historyEntry('pending', now, this.#o.instanceId, reasonFor(draft.source) + (gate ? '; waiting for a concurrency permit' : ''))],
     });
-    const stored = await this.#insertWithRetry(job);
-    if (!stored) return (await this.#o.jobStore.getByKey(job.key)) ?? job;
+    const { job: stored, ours } = await this.#storeOccurrence(trigger, job, slot);
+    if (!ours) return stored;
     this.#emit('job:scheduled', stored);
     this.#notePending();
     if (gate === null && draft.runAt.getTime() > now.getTime()) this.#wakeAt(draft.runAt.getTime());
@@ -1754,10 +1881,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * Renew one running job's lease (and its permit); abort it when the lease is lost or a cancel was
    * requested. One renewal per job at a time; its round trip is measured (`#renewalTimes`).
    */
-  async #renew(run: RunningJob<HandlerRegistration>): Promise<void> {
-    if (run.reason || run.renewing) return;
+  #renew(run: RunningJob<HandlerRegistration>): Promise<void> {
+    if (run.reason) return Promise.resolve();
+    return (run.renewal ??= this.#renewOnce(run));
+  }
+
+  async #renewOnce(run: RunningJob<HandlerRegistration>): Promise<void> {
     const { job } = run;
-    run.renewing = true;
     const began = this.#o.clock.now();
     const expiresAt = this.#leaseExpiry();
     try {
@@ -1779,8 +1909,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       run.renewRetryAt = this.#o.clock.now() + Math.max(RENEW_RETRY_MIN_MS, Math.floor(this.#o.leaseMs / 10));
       this.#fail(new StoreError(`lease renewal of job ${job.id} failed: ${toError(error).message}`, { cause: error }));
     } finally {
-      run.renewing = false;
-      if (run.linked) this.#armRenewals(this.#renewalDue(run));
+      run.renewal = null;
+      if (run.linked && !run.settled) this.#armRenewals(this.#renewalDue(run));
     }
   }
 
@@ -1837,22 +1967,25 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const soon = now + Math.floor(this.#o.leaseMs / 6);
     let next = Number.POSITIVE_INFINITY;
     for (let run = this.#running.first; run !== null; run = run.nextLinked) {
-      if (run.reason) continue;
+      // A settled attempt's end is being written: that write is fenced by the lease token, not by
+      // the expiry, and a renewal racing it would be a second write to the same record (which a
+      // server without atomic updates can lose one of).
+      if (run.reason || run.settled) continue;
       const expiry = run.leaseExpiresAt - this.#clockOffsetMs;
-      if (act && expiry <= now && !run.settled) {
+      if (act && expiry <= now) {
         this.#o.logger.warn({ jobId: run.job.id, expiredAt: new Date(run.leaseExpiresAt).toISOString() }, 'lease ran out before it could be renewed; handing the job back');
         this.#emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the lease ran out before a renewal came back' });
         run.abort({ kind: 'lease-expiring' });
         continue;
       }
-      if (run.renewing) {
-        if (!run.settled) next = Math.min(next, expiry);
+      if (run.renewal) {
+        next = Math.min(next, expiry);
         continue;
       }
       const due = this.#renewalDue(run);
       if (act && due <= soon) {
         this.#track(this.#renew(run));
-        if (!run.settled) next = Math.min(next, expiry);
+        next = Math.min(next, expiry);
       } else {
         next = Math.min(next, due);
       }
@@ -2086,6 +2219,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Write a batch of ends (in one store call where the store can), then report and release each attempt. */
   async #recordEnds(settled: Array<RunningJob<HandlerRegistration>>): Promise<void> {
+    // An end is written once its lease's renewal in flight (if any) is answered: two writes to one
+    // record at once are one too many for a server without atomic updates.
+    let renewals: Array<Promise<void>> | null = null;
+    for (const run of settled) if (run.renewal) (renewals ??= []).push(run.renewal);
+    if (renewals) await Promise.all(renewals);
     const ends = settled.map((run) => this.#endFor(run));
     const writes: JobWrite[] = [];
     for (const end of ends) if (end.write) writes.push(end.write);

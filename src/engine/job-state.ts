@@ -4,7 +4,8 @@
  * machine forbids, or that races another writer, never lands.
  *
  *   pending ──► running ──► succeeded | failed | cancelled
- *      │           └──────► pending   (retry after a failed attempt, or recovery of a dead lease)
+ *      │           ├──────► pending   (retry after a failed attempt, a stall, a hand-back)
+ *      │           └──────► skipped   (a slot withdrawn before its job started: see `#withdraw`)
  *      └──────────────────► cancelled | skipped
  */
 import { IllegalTransitionError } from '../errors.js';
@@ -12,7 +13,7 @@ import type { JobHistoryEntry, JobStatus } from '../types.js';
 
 const allowed: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   pending: ['running', 'cancelled', 'skipped'],
-  running: ['succeeded', 'failed', 'cancelled', 'pending'],
+  running: ['succeeded', 'failed', 'cancelled', 'pending', 'skipped'],
   succeeded: [],
   failed: [],
   cancelled: [],

@@ -77,8 +77,8 @@ export class RunningJob<R = unknown> {
   timeout: TimerHandle | null = null;
   /** When the lease as last granted runs out, in ms on the store's clock. */
   leaseExpiresAt: number;
-  /** Whether a renewal of the lease is on its way. */
-  renewing = false;
+  /** The renewal of the lease on its way, if one is. */
+  renewal: Promise<void> | null = null;
   /** After a failed renewal: no new try before this clock time. */
   renewRetryAt = 0;
   readonly #onSettled: SettleHandler<R>;

@@ -134,12 +134,92 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'succeeded', 30_000, 'recovery', [liveClock]);
       const [job] = await allJobs(survivor, trigger.id);
       expect(job?.instanceId).toBe('survivor');
-      expect(job?.attempts).toBe(2);
-      expect(job?.result).toEqual({ recoveredOnAttempt: 2 });
+      // A stall, not a failed attempt: the re-run is attempt 1 again, and the stall is counted.
+      expect(job?.attempts).toBe(1);
+      expect(job?.stalls).toBe(1);
+      expect(job?.result).toEqual({ recoveredOnAttempt: 1 });
       expect(job?.history.map((h) => h.status)).toEqual(['pending', 'running', 'pending', 'running', 'succeeded']);
-      expect(job?.history[2]?.reason).toContain('lease of instance dying expired');
+      expect(job?.history[2]?.reason).toContain('stalled: instance dying stopped renewing its lease');
+      expect(job?.history[2]?.instanceId).toBe('survivor');
       await survivor.stop();
       await dying.stop({ graceful: false });
+    });
+
+    it('a job that stalls more often than maxStalls fails with ERR_STALLED, naming the dead instance', async () => {
+      const backend = await fresh();
+      const clocks = [new ManualClock(START), new ManualClock(START)];
+      const dying = make(backend, clocks[0]!, 'dies-first', { leaseMs: 3000, leaseGraceMs: 1000 });
+      let started = 0;
+      dying.register('job', () => {
+        started += 1;
+        return new Promise(() => undefined);
+      });
+      await dying.start();
+      const trigger = await dying.addTrigger({ id: 'stalls', handler: 'job', schedule: { at: new Date(START + 100) }, maxStalls: 0 });
+      await advance(clocks[0]!, 200);
+      await eventually(() => started === 1, 30_000, 'the dying instance to start the job', [clocks[0]!]);
+      const survivor = make(backend, clocks[1]!, 'survivor-1');
+      let survivorRuns = 0;
+      survivor.register('job', () => void (survivorRuns += 1));
+      await survivor.start();
+      await advance(clocks[1]!, 15_000, 250);
+      await eventually(async () => (await allJobs(survivor, trigger.id))[0]?.status === 'failed', 30_000, 'the stalled job to fail', [clocks[1]!]);
+      const [job] = await allJobs(survivor, trigger.id);
+      expect(job?.error?.code).toBe('ERR_STALLED');
+      expect(job?.error?.message).toContain('instance dies-first stopped renewing its lease');
+      expect(job?.stalls).toBe(1);
+      expect(job?.maxStalls).toBe(0);
+      expect(survivorRuns).toBe(0);
+      await survivor.stop();
+      await dying.stop({ graceful: false });
+    });
+
+    it('an instance that dies between a slot\'s job insert and its trigger advance loses nothing: the slot runs once, elsewhere', async () => {
+      const backend = await fresh();
+      const clocks = [new ManualClock(START), new ManualClock(START)];
+      // The dying instance's trigger advances never come back: it "dies" right after the insert.
+      const hang = new Promise<never>(() => undefined);
+      const dyingTriggers = new Proxy(backend.triggerStore, {
+        get(target, name, receiver) {
+          if (name === 'claimSlot' || name === 'claimSlots') return () => hang;
+          const value: unknown = Reflect.get(target, name, receiver);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const dying = make({ ...backend, triggerStore: dyingTriggers }, clocks[0]!, 'dies-mid-claim', { leaseMs: 3000, leaseGraceMs: 1000, leadMs: 0 });
+      let dyingRuns = 0;
+      dying.register('job', () => void (dyingRuns += 1));
+      await dying.start();
+      const trigger = await dying.addTrigger({ id: 'every-2s', handler: 'job', schedule: { every: 2000, startAt: new Date(START + 2000) } });
+      await advance(clocks[0]!, 2100);
+      await eventually(async () => (await allJobs(dying, trigger.id)).length === 1, 30_000, 'the dying instance to insert the job', [clocks[0]!]);
+      expect(dyingRuns).toBe(0);
+      expect((await backend.triggerStore.get(trigger.id))?.nextRunAt?.getTime()).toBe(START + 2000);
+      // The dying instance is gone; a survivor takes over the store on its own clock.
+      const survivor = make(backend, clocks[1]!, 'survivor-2', { leaseMs: 3000, leaseGraceMs: 1000, leadMs: 0 });
+      const ran: number[] = [];
+      survivor.register('job', (ctx) => void ran.push(ctx.job.scheduledFor.getTime()));
+      clocks[1]!.set(START + 2100);
+      await survivor.start();
+      await advance(clocks[1]!, 8000, 250);
+      const firstJob = async (): Promise<Job | undefined> => (await allJobs(survivor, trigger.id)).find((j) => j.scheduledFor.getTime() === START + 2000);
+      await eventually(async () => (await firstJob())?.status === 'succeeded', 30_000, 'the taken slot to run and succeed', [clocks[1]!]);
+      await advance(clocks[1]!, 2000, 250);
+      await eventually(async () => (await allJobs(survivor, trigger.id)).every((j) => j.status === 'succeeded'), 30_000, 'every job to end', [clocks[1]!]);
+      const jobs = await allJobs(survivor, trigger.id);
+      const slots = jobs.map((j) => j.scheduledFor.getTime()).sort((x, y) => x - y);
+      // Every slot from the first to the last fired once: the one the dead instance took included.
+      expect(new Set(slots).size).toBe(slots.length);
+      for (let at = START + 2000; at <= slots[slots.length - 1]!; at += 2000) expect(slots).toContain(at);
+      expect(slots.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(ran).size).toBe(ran.length);
+      const first = jobs.find((j) => j.scheduledFor.getTime() === START + 2000);
+      expect(first?.status).toBe('succeeded');
+      expect(first?.stalls).toBe(1);
+      expect(first?.history.some((h) => h.reason?.includes('instance dies-mid-claim stopped renewing') === true)).toBe(true);
+      await survivor.stop();
+      // The dead instance is left as it is: its clock never moves again and its advance never
+      // comes back, so a stop would wait for that store call for ever.
     });
 
     it('a stale holder cannot overwrite the job after another instance took it over (fencing)', async () => {

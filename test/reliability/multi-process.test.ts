@@ -285,7 +285,7 @@ describe('several scheduler processes on one database', () => {
     for (const job of recovered) {
       // Recovery: another instance found the lease expired and put the job back to pending.
       const recoveredEntry = job.history.find(
-        (h) => h.status === 'pending' && h.reason?.startsWith('recovered:') === true && h.instanceId !== killed.instanceId,
+        (h) => h.status === 'pending' && h.reason?.startsWith('stalled:') === true && h.instanceId !== killed.instanceId,
       );
       if (recoveredEntry) explicitRecoveries += 1;
       const finished = [...job.history].reverse().find((h) => h.status === 'succeeded');

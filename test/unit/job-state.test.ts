@@ -12,6 +12,7 @@ const legal = new Set([
   'running>failed',
   'running>cancelled',
   'running>pending',
+  'running>skipped',
 ]);
 
 describe('job status machine', () => {

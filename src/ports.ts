@@ -42,6 +42,9 @@ export interface SlotClaim {
   update: SlotClaimUpdate;
 }
 
+/** Fields of a stored trigger that `TriggerStore.update` writes (not its id or version). */
+export type TriggerFields = Partial<Omit<Trigger, 'id' | 'version'>>;
+
 /** Storage of triggers. */
 export interface TriggerStore {
   /** Store a new trigger. Throws `InvalidTriggerConfigError` (field `id`) if the id exists. */
@@ -53,6 +56,14 @@ export interface TriggerStore {
    * concurrency). The stored version becomes `trigger.version`. Returns whether it was written.
    */
   replace(trigger: Trigger, expectedVersion: number): Promise<boolean>;
+  /**
+   * Optional: write only the given fields of a trigger if its stored `version` still equals
+   * `expectedVersion`, raising the version by one; the other fields stay as stored (a slot claim
+   * racing the write keeps its own fields). Returns the trigger as written, or `null` when the
+   * version differed or the trigger is gone. Without it the engine writes the whole record with
+   * `replace`.
+   */
+  update?(id: string, expectedVersion: number, fields: TriggerFields): Promise<Trigger | null>;
   /** Delete a trigger. Returns whether it existed. */
   remove(id: string): Promise<boolean>;
   /** Page through triggers, ordered by id. */

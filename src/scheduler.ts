@@ -53,6 +53,7 @@ import type {
   RunOutcome,
   RunRequest,
   SlotClaim,
+  TriggerFields,
 } from './ports.js';
 import { BinaryHeap } from './queue/binary-heap.js';
 import { LinkedList } from './queue/linked-list.js';
@@ -1163,10 +1164,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /**
    * Advance a trigger past a slot whose job this instance stored. Refused, the trigger is read
-   * again: still at the slot (changed meanwhile, say a payload edit) the advance is tried on the
-   * new version; advanced already for this very job (another instance found the key taken and
-   * repaired it) the slot is ours all the same; paused, removed or moved elsewhere, the slot was
-   * withdrawn before it was taken. A store error leaves the trigger at the slot for repair, and the
+   * again: claimed past the slot already (another instance found the key taken and advanced it,
+   * and maybe claimed later slots since) the slot is ours all the same; still at the slot
+   * (changed meanwhile, say a payload edit) the advance is tried on the new version; moved
+   * elsewhere, the job runs all the same; paused or removed, the slot was withdrawn before it was
+   * taken. A store error leaves the trigger at the slot for repair, and the
    * job stands. `refusedOnce`: the first advance was already tried (in a batch) and refused.
    */
   async #advance(
@@ -1184,10 +1186,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         }
         const fresh = await this.#o.triggerStore.get(claim.id);
         if (!fresh) return { won: false, why: 'removed' };
+        // Claimed past this slot already: by an instance that found its key taken (a repair), and
+        // maybe for later slots since. A user's change leaves `lastRunAt` where it was, before it.
+        if (fresh.lastRunAt !== null && fresh.lastRunAt.getTime() >= fireFor.getTime()) {
+          return { won: true, trigger: fresh.status === 'active' ? fresh : null };
+        }
         if (fresh.status === 'paused') return { won: false, why: 'paused' };
-        const slot = claim.slot.getTime();
-        if (fresh.lastRunAt?.getTime() === fireFor.getTime() && (fresh.nextRunAt === null || fresh.nextRunAt.getTime() > slot)) return { won: true, trigger: fresh };
-        if (fresh.status !== 'active' || fresh.nextRunAt?.getTime() !== slot) return { won: false, why: 'changed' };
+        // Moved elsewhere by a change (a new schedule), or, on a server without atomic updates, by
+        // a racing write undoing another: the slot was due when its job was written, so it runs
+        // (as a slot claimed ahead does); only a pause or a removal withdraws it.
+        if (fresh.status !== 'active' || fresh.nextRunAt?.getTime() !== claim.slot.getTime()) return { won: true, trigger: null };
         current = fresh;
         attempt = { ...claim, expectedVersion: fresh.version };
       } catch (error) {
@@ -1195,7 +1203,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         return { won: true, trigger: null };
       }
     }
-    return { won: false, why: 'changed' };
+    return { won: true, trigger: null };
   }
 
   /**
@@ -1984,7 +1992,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
       const due = this.#renewalDue(run);
       if (act && due <= soon) {
-        this.#track(this.#renew(run));
+        // Not tracked for `stop()`: a renewal the store never answers must not hold a stop up; its
+        // attempt is aborted when the lease runs out, and the answer, if it comes, finds it gone.
+        void this.#renew(run);
         next = Math.min(next, expiry);
       } else {
         next = Math.min(next, due);
@@ -2219,11 +2229,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Write a batch of ends (in one store call where the store can), then report and release each attempt. */
   async #recordEnds(settled: Array<RunningJob<HandlerRegistration>>): Promise<void> {
-    // An end is written once its lease's renewal in flight (if any) is answered: two writes to one
-    // record at once are one too many for a server without atomic updates.
+    // An end is written once its lease's renewal in flight (if any) is answered, or has taken a
+    // third of the lease: two writes to one record at once are one too many for a server without
+    // atomic updates, but a renewal that does not come back must not hold the end for ever. An
+    // attempt that was stopped (a stop, a cancel, a lease that ran out) does not wait at all.
     let renewals: Array<Promise<void>> | null = null;
-    for (const run of settled) if (run.renewal) (renewals ??= []).push(run.renewal);
-    if (renewals) await Promise.all(renewals);
+    for (const run of settled) if (run.renewal && run.reason === null) (renewals ??= []).push(run.renewal);
+    if (renewals) {
+      let timer: TimerHandle | null = null;
+      const limit = new Promise<void>((resolve) => (timer = this.#o.clock.setTimer(resolve, Math.floor(this.#o.leaseMs / 3))));
+      await Promise.race([Promise.all(renewals), limit]);
+      (timer as TimerHandle | null)?.cancel();
+    }
     const ends = settled.map((run) => this.#endFor(run));
     const writes: JobWrite[] = [];
     for (const end of ends) if (end.write) writes.push(end.write);
@@ -2424,20 +2441,37 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#enqueue(trigger, 'local');
   }
 
+  /**
+   * Change a trigger: only the fields the change touches are written, conditional on the version
+   * read (a slot claim racing it keeps its own fields), and the trigger is read back to confirm
+   * the change stuck before the call returns. A lost race is tried again on the new version.
+   */
   async #rewrite(id: string, event: 'trigger:updated' | 'trigger:paused' | 'trigger:resumed', change: (current: Trigger) => Trigger): Promise<Trigger> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    const store = this.#o.triggerStore;
+    for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.#requireTrigger(id);
       const next = change(current);
       if (next.version === current.version) return next;
       if (next.schedule.kind === 'after') await this.#assertDependency(next);
-      const written = await this.#store(() => this.#o.triggerStore.replace(next, current.version), 'replace trigger');
+      const fields = changedFields(current, next);
+      const written = store.update
+        ? await this.#store(() => store.update!(id, current.version, fields), 'update trigger')
+        : (await this.#store(() => store.replace(next, current.version), 'replace trigger'))
+          ? next
+          : null;
       if (!written) continue;
+      // Read back: on a server whose updates are not atomic (FerretDB) a racing write can undo it.
+      const stored = await this.#requireTrigger(id);
+      if (!holdsFields(stored, fields, written.version)) {
+        this.#o.logger.warn({ triggerId: id, fields: Object.keys(fields) }, 'a trigger change was overwritten by a racing write; writing it again');
+        continue;
+      }
       if (current.schedule.kind === 'after') this.#dependents.get(current.schedule.after)?.delete(id);
-      this.#noteTrigger(next);
-      this.#emit(event, next);
-      return next;
+      this.#noteTrigger(stored);
+      this.#emit(event, stored);
+      return stored;
     }
-    throw new StoreError(`trigger "${id}" kept changing while being updated`);
+    throw new StoreError(`trigger "${id}" kept changing while being updated; the change may not have been written`);
   }
 
   async #requireTrigger(id: string): Promise<Trigger> {
@@ -2492,6 +2526,39 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
     this.#emit('error', error);
   }
+}
+
+/** The fields of `next` that differ from `current` (its id and version aside). */
+function changedFields(current: Trigger, next: Trigger): TriggerFields {
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(next) as Array<keyof Trigger>) {
+    if (key === 'id' || key === 'version') continue;
+    if (!sameValue(current[key], next[key])) fields[key] = next[key];
+  }
+  return fields as TriggerFields;
+}
+
+/** What a slot claim writes: fields a claim after the change may legitimately have moved on. */
+const CLAIMED_FIELDS = new Set(['nextRunAt', 'lastRunAt', 'updatedAt']);
+
+/**
+ * Whether a stored trigger still carries a change written as `writtenVersion`: every field, or,
+ * once a slot claim has moved the version on since, every field a claim does not write.
+ */
+function holdsFields(stored: Trigger, fields: TriggerFields, writtenVersion: number): boolean {
+  const claimedSince = stored.version > writtenVersion;
+  for (const [key, value] of Object.entries(fields)) {
+    if (claimedSince && CLAIMED_FIELDS.has(key)) continue;
+    if (!sameValue(stored[key as keyof Trigger], value)) return false;
+  }
+  return true;
+}
+
+/** Equality of record values: instants by time, JSON data by content. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) return JSON.stringify(a) === JSON.stringify(b);
+  return a === b;
 }
 
 /** The job as `write` left it, from the writer's own copy. */

@@ -167,6 +167,30 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         expect((await triggerStore.get('t1'))?.name).toBe('v2');
       });
 
+      it('update writes only the given fields, on the expected version, and raises it by one', async () => {
+        const { triggerStore } = await fresh();
+        expect(triggerStore.update).toBeTypeOf('function');
+        const update = triggerStore.update!.bind(triggerStore);
+        await triggerStore.insert(makeTrigger());
+        // A slot claim lands first: the update on the version it read is refused.
+        const claimed = await triggerStore.claimSlot('t1', at(0), 1, { nextRunAt: at(1000), lastRunAt: at(0), status: 'active', updatedAt: at(1) });
+        expect(claimed?.version).toBe(2);
+        expect(await update('t1', 1, { status: 'paused', updatedAt: at(2) })).toBeNull();
+        const paused = await update('t1', 2, { status: 'paused', updatedAt: at(2) });
+        expect(paused?.status).toBe('paused');
+        expect(paused?.version).toBe(3);
+        const stored = await triggerStore.get('t1');
+        // What the claim wrote stays: only the update's own fields changed.
+        expect(stored?.nextRunAt?.getTime()).toBe(at(1000).getTime());
+        expect(stored?.lastRunAt?.getTime()).toBe(at(0).getTime());
+        expect(stored?.status).toBe('paused');
+        expect(stored?.name).toBe('t1');
+        expect(stored?.version).toBe(3);
+        // A paused trigger is not due.
+        expect(await triggerStore.findDue(at(5000), 10, ['h'])).toEqual([]);
+        expect(await update('missing', 1, { status: 'paused' })).toBeNull();
+      });
+
       it('indexes events and dependencies, and forgets them on remove', async () => {
         const { triggerStore } = await fresh();
         await triggerStore.insert(makeTrigger({ id: 'e1', nextRunAt: null, schedule: { kind: 'event', event: 'run.done', filter: {} } }));

@@ -3,7 +3,7 @@
  * instance, and then cooperate exactly as instances sharing a database do.
  */
 import { InvalidTriggerConfigError } from '../../errors.js';
-import type { SlotClaim, SlotClaimUpdate, TriggerStore } from '../../ports.js';
+import type { SlotClaim, SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { DueIndex } from './due-index.js';
@@ -41,6 +41,16 @@ export class MemoryTriggerStore implements TriggerStore {
     this.#unindex(current);
     this.#put(toTriggerRecord(trigger));
     return true;
+  }
+
+  /** @inheritdoc */
+  async update(id: string, expectedVersion: number, fields: TriggerFields): Promise<Trigger | null> {
+    const current = this.#triggers.get(id);
+    if (!current || current.version !== expectedVersion) return null;
+    const next: Trigger = { ...fromTriggerRecord(current), ...fields, id, version: expectedVersion + 1 };
+    this.#unindex(current);
+    this.#put(toTriggerRecord(next));
+    return fromTriggerRecord(this.#triggers.get(id)!);
   }
 
   /** @inheritdoc */

@@ -7,12 +7,37 @@
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { InvalidTriggerConfigError } from '../../errors.js';
-import type { SlotClaimUpdate, TriggerStore } from '../../ports.js';
+import type { SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { collectionNames, openCollection, type TriggerDocument } from './documents.js';
 import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
 import { documentToTrigger, triggerToDocument } from './mapping.js';
+
+/** The fields `update` may write; `satisfies` keeps the list in step with `Trigger`. */
+const UPDATABLE = {
+  name: true,
+  handler: true,
+  schedule: true,
+  payload: true,
+  status: true,
+  nextRunAt: true,
+  lastRunAt: true,
+  createdAt: true,
+  updatedAt: true,
+  retry: true,
+  timeoutMs: true,
+  maxStalls: true,
+  misfire: true,
+  overlap: true,
+  maxConcurrent: true,
+  window: true,
+  jitterMs: true,
+  priority: true,
+  startAt: true,
+  endAt: true,
+  tags: true,
+} as const satisfies Record<keyof TriggerFields, true>;
 
 /** Options of `new MongoTriggerStore()`. */
 export interface MongoTriggerStoreOptions {
@@ -65,6 +90,23 @@ export class MongoTriggerStore implements TriggerStore {
     const { _id: _ignored, ...replacement } = doc;
     const result = await this.#triggers.replaceOne({ _id: id, version: num(expectedVersion, 'expectedVersion') }, replacement);
     return result.matchedCount === 1;
+  }
+
+  /** @inheritdoc */
+  async update(id: string, expectedVersion: number, fields: TriggerFields): Promise<Trigger | null> {
+    const set: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) {
+      // Only a trigger's own fields are ever written: no operator, path or id sneaks in.
+      if (!(key in UPDATABLE)) throw new InvalidTriggerConfigError(key, 'is not a trigger field that can be updated');
+      if (value !== undefined) set[key] = value;
+    }
+    await assertDocumentSize(set, `trigger "${id}"`);
+    const doc = await this.#triggers.findOneAndUpdate(
+      { _id: str(id, 'id'), version: num(expectedVersion, 'expectedVersion') },
+      { $set: set, $inc: { version: 1 } },
+      { returnDocument: 'after' },
+    );
+    return doc ? documentToTrigger(doc) : null;
   }
 
   /** @inheritdoc */

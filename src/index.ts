@@ -9,6 +9,7 @@ export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, Trigger
 export type { SchedulerOptions } from './engine/options.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';
 export { nextFireTimes } from './schedule/index.js';
+export { retryOfKey } from './util/retry-key.js';
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { silentLogger, consoleLogger } from './logger.js';

@@ -41,3 +41,5 @@ export { MemoryTriggerStore, MemoryJobStore, MemoryLockManager } from './stores/
 export * from './stores/mongo/index.js';
 export * from './runners/index.js';
 export * from './webhook/index.js';
+export * from './management/index.js';
+export * from './dashboard/index.js';

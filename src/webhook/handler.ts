@@ -14,6 +14,7 @@ import {
   RequestAbortedError,
   declaresBody,
   isJsonContentType,
+  mustClose,
   parseJsonBody,
   readBody,
 } from './body.js';
@@ -193,16 +194,6 @@ async function handle(
   }
   cfg.logger?.debug?.({ triggerId, subject, jobId: job.id }, 'webhook: trigger run');
   sendJson(res, 202, { job: { id: job.id } });
-}
-
-/**
- * Whether the answer must close the connection: the client declared a body we did not read, and
- * letting Node drain it for keep-alive could mean reading an unbounded amount.
- */
-function mustClose(req: IncomingMessage, maxBodyBytes: number): boolean {
-  if (req.readableEnded || !declaresBody(req)) return false;
-  const length = Number(header(req, 'content-length'));
-  return !(Number.isFinite(length) && length <= maxBodyBytes);
 }
 
 /**

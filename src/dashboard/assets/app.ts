@@ -441,7 +441,7 @@ export const APP_JS = String.raw`
 
   // ---------------------------------------------------------------- trigger detail and timeline
 
-  function card(label, value) { return el('div', { class: 'card' }, [el('div', { class: 'label', text: label }), el('div', { class: 'value', text: value })]); }
+  function card(label, value, small) { return el('div', { class: 'card' }, [el('div', { class: 'label', text: label }), el('div', { class: small ? 'value small' : 'value', text: value })]); }
 
   function prop(list, name, value) {
     list.appendChild(el('dt', { text: name }));
@@ -476,7 +476,7 @@ export const APP_JS = String.raw`
       state.triggers.set(t.id, t);
       renderTriggerHead(t);
       append(clear($('trigger-cards')), [
-        card('Next run', fmtTime(t.nextRunAt, zoneOf(t))), card('Last run', fmtTime(t.lastRunAt, zoneOf(t))),
+        card('Next run', fmtTime(t.nextRunAt, zoneOf(t)), true), card('Last run', fmtTime(t.lastRunAt, zoneOf(t)), true),
         card('Runs', String(s.runs || 0)), card('Succeeded', String(s.succeeded || 0)), card('Failed', String(s.failed || 0)),
         card('p50 duration', W.formatDuration(s.p50DurationMs)), card('p95 duration', W.formatDuration(s.p95DurationMs))
       ]);
@@ -515,21 +515,40 @@ export const APP_JS = String.raw`
     var range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
     return api('GET', 'triggers/' + id(triggerId) + '/timeline' + query(range)).then(function (data) {
       if (state.triggerId !== triggerId) return;
-      drawTimeline(data.items, from, to, zoneOf(state.triggers.get(triggerId)));
+      var start = from;
+      var end = Math.min(to, Date.now());
+      if ($('timeline-fit').checked && data.items.length) {
+        // Zoom to the slots there are, so a young trigger's slots are not one dot at the right end.
+        var first = Math.min.apply(null, data.items.map(function (slot) { return Date.parse(slot.scheduledFor); }));
+        var last = Math.max(end, Math.max.apply(null, data.items.map(function (slot) { return Date.parse(slot.scheduledFor); })));
+        var pad = Math.max((last - first) * 0.04, 1000);
+        start = Math.max(from, first - pad);
+        end = last + pad;
+      }
+      drawTimeline(data.items, start, end, zoneOf(state.triggers.get(triggerId)));
     }).catch(failed);
+  }
+
+  /** An axis label: seconds for short spans, the date for long ones. */
+  function tickLabel(t, span, zone) {
+    var text = fmtTime(new Date(t).toISOString(), zone);
+    if (span <= 2 * 3600000) return text.slice(11);
+    if (span <= 36 * 3600000) return text.slice(11, 16);
+    return text.slice(5, 16);
   }
 
   function drawTimeline(items, from, to, zone) {
     var width = 1000, left = 70, right = 16, lanes = { ran: 30, not: 66 };
     var scale = function (t) { return left + (Math.min(Math.max(t, from), to) - from) / (to - from) * (width - left - right); };
-    var root = svg('svg', { viewBox: '0 0 ' + width + ' 110', preserveAspectRatio: 'none' });
+    var root = svg('svg', { viewBox: '0 0 ' + width + ' 110' });
     root.appendChild(svg('text', { x: 0, y: lanes.ran + 4, text: 'Ran' }));
     root.appendChild(svg('text', { x: 0, y: lanes.not + 4, text: 'Not run' }));
     root.appendChild(svg('line', { x1: left, x2: width - right, y1: lanes.ran, y2: lanes.ran, class: 'axis' }));
     root.appendChild(svg('line', { x1: left, x2: width - right, y1: lanes.not, y2: lanes.not, class: 'axis' }));
     for (var i = 0; i <= 4; i++) {
       var t = from + (to - from) * i / 4;
-      root.appendChild(svg('text', { x: scale(t), y: 100, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle', text: fmtTime(new Date(t).toISOString(), zone).slice(5, 16) }));
+      root.appendChild(svg('line', { x1: scale(t), x2: scale(t), y1: 14, y2: 80, class: 'tick' }));
+      root.appendChild(svg('text', { x: scale(t), y: 100, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle', text: tickLabel(t, to - from, zone) }));
     }
     var counts = {};
     items.forEach(function (slot) {
@@ -550,7 +569,7 @@ export const APP_JS = String.raw`
     var tbody = clear($('timeline-table').tBodies[0]);
     items.slice().sort(function (a, b) { return Date.parse(b.scheduledFor) - Date.parse(a.scheduledFor); }).slice(0, 200).forEach(function (slot) {
       tbody.appendChild(el('tr', { 'data-status': slot.status }, [
-        el('td', null, slot.jobId ? el('a', { href: '#/jobs/' + id(slot.jobId), text: fmtTime(slot.scheduledFor, zone) }) : fmtTime(slot.scheduledFor, zone)),
+        el('td', { class: 'nowrap' }, slot.jobId ? el('a', { href: '#/jobs/' + id(slot.jobId), text: fmtTime(slot.scheduledFor, zone) }) : fmtTime(slot.scheduledFor, zone)),
         el('td', null, badge(slot.status)),
         el('td', { class: 'muted', text: slot.reason || '' })
       ]));
@@ -559,6 +578,7 @@ export const APP_JS = String.raw`
   }
 
   $('timeline-range').addEventListener('change', function () { loadTimeline(); });
+  $('timeline-fit').addEventListener('change', function () { loadTimeline(); });
 
   // ---------------------------------------------------------------- jobs
 
@@ -603,13 +623,36 @@ export const APP_JS = String.raw`
     $('jobs-to').value = isoToLocalInput(f.to);
   }
 
+  /**
+   * Jobs the stream reported, by id, with the sequence number of the report: a list answer may
+   * have been read from the store before a report that reached the page first, so reports newer
+   * than the request are applied again on top of the answer.
+   */
+  var streamed = new Map();
+  var streamSeq = 0;
+  var MAX_STREAMED = 500;
+
+  function rememberStreamed(job) {
+    streamed.delete(job.id);
+    streamed.set(job.id, { seq: ++streamSeq, job: job });
+    if (streamed.size > MAX_STREAMED) streamed.delete(streamed.keys().next().value);
+  }
+
   function loadJobs(more) {
     var f = state.jobFilter;
     var params = { limit: JOB_PAGE, status: f.status, triggerId: f.triggerId, from: f.from, to: f.to, cursor: more ? state.jobCursor : '' };
+    var asked = streamSeq;
     return api('GET', 'jobs' + query(params)).then(function (page) {
       var tbody = $('jobs-table').tBodies[0];
       if (!more) { clear(tbody); state.jobs.clear(); }
-      page.items.forEach(function (job) { state.jobs.set(job.id, job); tbody.appendChild(jobRow(job)); });
+      page.items.forEach(function (job) {
+        if (state.jobs.has(job.id)) return;
+        state.jobs.set(job.id, job);
+        tbody.appendChild(jobRow(job));
+      });
+      if (!more) {
+        streamed.forEach(function (entry) { if (entry.seq > asked) upsertJob(entry.job, true); });
+      }
       if (!tbody.rows.length) tbody.appendChild(emptyRow(9, 'No jobs match.'));
       state.jobCursor = page.nextCursor;
       $('jobs-more').hidden = !page.nextCursor;
@@ -857,11 +900,9 @@ export const APP_JS = String.raw`
     if (!data.length) return;
     var record;
     try { record = JSON.parse(data.join('\n')); } catch (e) { return; }
-    if (type === 'job' && record && record.id) upsertJob(record, false);
-    else if (type === 'trigger' && record && record.id) {
-      if (record.removed === true || record.deleted === true) dropTriggerRow(record.id);
-      else updateTriggerRow(record);
-    }
+    if (type === 'job' && record && record.id) { rememberStreamed(record); upsertJob(record, false); }
+    else if (type === 'trigger' && record && record.id) updateTriggerRow(record);
+    else if (type === 'trigger-removed' && record && record.id) dropTriggerRow(record.id);
   }
 
   // ---------------------------------------------------------------- health

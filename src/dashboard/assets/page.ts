@@ -113,12 +113,15 @@ export function renderPage(config: PageConfig): string {
     <div class="panel">
       <div class="view-head">
         <h2 id="timeline-title">Run timeline</h2>
+        <div class="toolbar">
+        <label class="check" for="timeline-fit"><input type="checkbox" id="timeline-fit" checked> Zoom to slots</label>
         <label class="field" for="timeline-range">Range
           <select id="timeline-range">
             <option value="3600000">Last hour</option><option value="21600000">Last 6 hours</option>
             <option value="86400000" selected>Last 24 hours</option><option value="604800000">Last 7 days</option>
           </select>
         </label>
+        </div>
       </div>
       <div class="timeline" id="timeline" role="img" aria-labelledby="timeline-title"></div>
       <ul class="legend" id="timeline-legend" aria-label="Legend"></ul>

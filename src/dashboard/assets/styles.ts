@@ -68,6 +68,10 @@ h2 { font-size: 15px; margin: 0 0 12px; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 12px 14px; box-shadow: var(--shadow); }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .card .value { font-size: 20px; font-weight: 650; margin-top: 2px; }
+.card .value.small { font-size: 15px; font-variant-numeric: tabular-nums; }
+.nowrap { white-space: nowrap; }
+label.check { display: inline-flex; align-items: center; gap: 6px; font-size: 13px; color: var(--muted); }
+label.check input { min-width: 0; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 16px; }
 
 table { width: 100%; border-collapse: collapse; }
@@ -77,6 +81,7 @@ tbody tr:last-child td { border-bottom: 0; }
 tbody tr:hover td { background: var(--idle-soft); }
 tr.flash td { animation: flash 1.6s ease-out; }
 @keyframes flash { from { background: var(--accent-soft); } to { background: transparent; } }
+td time { white-space: nowrap; }
 td .sub { display: block; color: var(--muted); font-size: 12px; }
 td.actions { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -141,8 +146,9 @@ ol.history .why { display: block; color: var(--muted); font-size: 12.5px; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 8px 0 0; padding: 0; list-style: none; color: var(--muted); font-size: 12.5px; }
 .legend li { display: inline-flex; align-items: center; gap: 6px; }
 .legend svg { width: 14px; height: 14px; }
-.timeline svg { width: 100%; height: 110px; display: block; }
+.timeline svg { width: 100%; height: auto; display: block; }
 .timeline .axis { stroke: var(--line); stroke-width: 2; }
+.timeline .tick { stroke: var(--line); stroke-dasharray: 2 4; }
 .timeline text { fill: var(--muted); font-size: 11px; }
 
 .login { max-width: 520px; margin: 48px auto; }

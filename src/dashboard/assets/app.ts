@@ -482,7 +482,7 @@ export const APP_JS = String.raw`
       ]);
       var next = clear($('trigger-next'));
       (data.next || []).forEach(function (n) {
-        next.appendChild(el('li', { title: n.at }, [n.local, n.dst === 'skipped-hour' ? ' (after a DST gap)' : n.dst === 'repeated-hour' ? ' (DST repeated hour)' : '']));
+        next.appendChild(el('li', { title: n.at }, [fmtTime(n.at, zoneOf(t)), n.dst === 'skipped-hour' ? ' (at the DST jump: the local time does not exist that day)' : n.dst === 'repeated-hour' ? ' (in the repeated DST hour)' : '']));
       });
       if (!next.children.length) next.appendChild(el('li', { class: 'muted', text: 'No timed fires.' }));
       return loadTimeline();
@@ -600,10 +600,13 @@ export const APP_JS = String.raw`
     return list;
   }
 
+  /** Ids are often UUIDs that differ at the end: the last 12 characters tell jobs apart in a table. */
+  function shortId(jobId) { return jobId.length > 14 ? '…' + jobId.slice(-12) : jobId; }
+
   function jobRow(job) {
     var m = job.metrics || {};
     return el('tr', { 'data-job-id': job.id, 'data-status': job.status }, [
-      el('td', null, el('a', { href: '#/jobs/' + id(job.id), class: 'mono', text: job.id })),
+      el('td', { class: 'nowrap' }, el('a', { href: '#/jobs/' + id(job.id), class: 'mono', title: job.id, 'aria-label': 'Job ' + job.id, text: shortId(job.id) })),
       el('td', null, [el('a', { href: '#/triggers/' + id(job.triggerId), text: triggerName(job.triggerId) }), el('span', { class: 'sub', text: job.source })]),
       el('td', null, badge(job.status)),
       timeCell(job.scheduledFor),

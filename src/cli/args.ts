@@ -3,6 +3,7 @@
  * operand and every flag, checked into a typed `Invocation` before anything connects anywhere.
  */
 import { parseArgs } from 'node:util';
+import { parseDate } from '../schedule/index.js';
 import type { JobStatus, JsonValue, TriggerStatus } from '../types.js';
 
 /** A usage mistake (unknown command or flag, missing operand): exit code 2, with the usage text. */
@@ -42,7 +43,7 @@ export type Command =
   | { name: 'triggers run'; id: string; payload?: JsonValue }
   | { name: 'jobs ls'; triggerId?: string; status?: JobStatus[]; limit?: number }
   | { name: 'jobs show' | 'jobs retry' | 'jobs cancel'; id: string }
-  | { name: 'next'; target: { triggerId: string } | { cron: string }; tz?: string; count: number };
+  | { name: 'next'; target: { triggerId: string } | { cron: string }; tz?: string; count: number; from?: Date };
 
 /** What to do. */
 export type Invocation = { help: true } | { help: false; json: boolean; command: Command; connection: Connection | null };
@@ -60,7 +61,7 @@ Commands:
   jobs show <id>                      job with its history and metrics
   jobs retry <id>                     run a failed or cancelled job again as a new job
   jobs cancel <id>
-  next <triggerId | "cron expr"> [--tz Zone] [--count N]
+  next <triggerId | "cron expr"> [--tz Zone] [--count N] [--from ISO]
                                       preview fire times (DST shifts marked)
 
 Options:
@@ -86,7 +87,7 @@ const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'jobs show': [],
   'jobs retry': [],
   'jobs cancel': [],
-  next: ['tz', 'count'],
+  next: ['tz', 'count', 'from'],
 };
 
 function limitOf(value: string | undefined): number | undefined {
@@ -128,7 +129,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   const name = group === 'next' ? 'next' : `${group} ${verb ?? ''}`.trim();
   const allowed = COMMAND_FLAGS[name];
   if (allowed === undefined) throw new UsageError(`unknown command "${name}"`);
-  for (const flag of ['status', 'tag', 'handler', 'limit', 'payload', 'trigger', 'tz', 'count'] as const) {
+  for (const flag of ['status', 'tag', 'handler', 'limit', 'payload', 'trigger', 'tz', 'count', 'from'] as const) {
     if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} does not apply to "${name}"`);
   }
   const operands = group === 'next' ? [verb, operand, ...extra] : [operand, ...extra];
@@ -196,7 +197,22 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
       const cron = looksLikeCron(id);
       const tz = nonEmpty(values.tz, '--tz');
       if (!cron && tz !== undefined) throw new FlagError('--tz', "applies to a cron expression; a trigger's times are in its own zone");
-      command = { name, target: cron ? { cron: id } : { triggerId: id }, count, ...(tz === undefined ? {} : { tz }) };
+      let from: Date | undefined;
+      if (values.from !== undefined) {
+        // Same reading as the library's: ISO-8601, UTC when no offset is given.
+        try {
+          from = parseDate(values.from, 'from');
+        } catch {
+          throw new FlagError('--from', `must be an ISO-8601 date, got "${values.from}"`);
+        }
+      }
+      command = {
+        name,
+        target: cron ? { cron: id } : { triggerId: id },
+        count,
+        ...(tz === undefined ? {} : { tz }),
+        ...(from === undefined ? {} : { from }),
+      };
       break;
     }
     default:
@@ -234,6 +250,7 @@ function parseFlags(argv: readonly string[]) {
       trigger: { type: 'string' },
       tz: { type: 'string' },
       count: { type: 'string' },
+      from: { type: 'string' },
     },
   });
 }

@@ -28,7 +28,7 @@ function notFound(kind: 'trigger' | 'job', id: string): Error {
 /** Run the one command that needs no store: `next "<cron>"`. */
 export function runWithoutStore(command: Command, now: Date): Output {
   if (command.name !== 'next' || !('cron' in command.target)) throw new Error(`"${command.name}" needs the store`);
-  return previewCron(command.target.cron, command.tz, command.count, now);
+  return previewCron(command.target.cron, command.tz, command.count, command.from ?? now);
 }
 
 function previewCron(cron: string, tz: string | undefined, count: number, now: Date): Output {
@@ -93,10 +93,10 @@ export async function runCommand(command: Command, scheduler: Scheduler, now: Da
       return { json: { job }, text };
     }
     case 'next': {
-      if ('cron' in command.target) return previewCron(command.target.cron, command.tz, command.count, now);
+      if ('cron' in command.target) return previewCron(command.target.cron, command.tz, command.count, command.from ?? now);
       const trigger = await scheduler.getTrigger(command.target.triggerId);
       if (!trigger) throw notFound('trigger', command.target.triggerId);
-      const items = triggerPreview(trigger, now, command.count);
+      const items = triggerPreview(trigger, command.from ?? now, command.count);
       return { json: { items }, text: previewTable(items) };
     }
   }

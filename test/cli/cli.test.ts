@@ -112,6 +112,7 @@ describe('usage and errors', () => {
       [['next', '0 9 * * *', '--tz', 'Mars/Olympus'], '--tz'],
       [['next', '0 9 * * *', '--count', '1001'], '--count'],
       [['next', 'daily', '--tz', 'UTC'], '--tz'],
+      [['next', '0 9 * * *', '--from', 'yesterday'], '--from'],
     ];
     for (const [args, flag] of cases) {
       const result = await cli(...args);
@@ -239,6 +240,19 @@ describe('next', () => {
     expect(text.code).toBe(0);
     expect(text.stdout.split('\n')[0]).toMatch(/^AT \(UTC\)\s+LOCAL\s+ZONE\s+DST$/);
     expect(text.stdout.trimEnd().split('\n')).toHaveLength(3);
+
+    const jump = await run(['next', '30 2 * * *', '--tz', 'Europe/Berlin', '--count', '3', '--from', '2026-03-28']);
+    // The output docs/management.md shows.
+    expect(jump.stdout).toBe(
+      [
+        'AT (UTC)                  LOCAL             ZONE           DST',
+        '2026-03-28T01:30:00.000Z  2026-03-28 02:30  Europe/Berlin',
+        '2026-03-29T01:00:00.000Z  2026-03-29 03:00  Europe/Berlin  skipped-hour',
+        '2026-03-30T00:30:00.000Z  2026-03-30 02:30  Europe/Berlin',
+        '',
+      ].join('\n'),
+    );
+    expect(readFileSync(`${root}docs/management.md`, 'utf8')).toContain(jump.stdout);
 
     const stored = await json<{ items: Array<{ timezone: string }> }>('next', 'daily', '--count', '3');
     expect(stored.items).toHaveLength(3);

@@ -192,7 +192,7 @@ describe('dashboard in Chromium (memory backend)', () => {
 
     const statusesOn = async (id: string): Promise<string[]> => {
       await page.goto(`${served.url}#/triggers/${id}`);
-      await expect.poll(() => page.locator('#timeline svg').count()).toBe(1);
+      await expect.poll(() => page.locator(`#timeline[data-trigger-id="${id}"] svg`).count()).toBe(1);
       await expect.poll(() => page.locator('#timeline-table tbody tr').count()).toBeGreaterThan(0);
       return page.locator('#timeline svg [data-status]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status') ?? ''));
     };
@@ -213,7 +213,7 @@ describe('dashboard in Chromium (memory backend)', () => {
     expect(await page.locator('#timeline').getAttribute('aria-label')).toMatch(/coalesced/);
     await screenshot(page, 'timeline');
     await page.goto(`${served.url}#/triggers/tick-skip`);
-    await expect.poll(() => page.locator('#timeline svg .f-missed').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('#timeline[data-trigger-id="tick-skip"] svg .f-missed').count()).toBeGreaterThan(0);
     await screenshot(page, 'timeline-missed');
     expect(problems).toEqual([]);
   });

@@ -289,7 +289,7 @@ export const APP_JS = String.raw`
     state.triggerId = null;
     if (first === 'jobs' && r.segments[1]) { state.jobId = r.segments[1]; showView('job'); loadJob(); }
     else if (first === 'jobs') { showView('jobs'); state.jobFilter = r.params; fillJobFilters(); loadJobs(false); }
-    else if (first === 'triggers' && r.segments[1]) { state.triggerId = r.segments[1]; showView('trigger'); loadTrigger(); }
+    else if (first === 'triggers' && r.segments[1]) { state.triggerId = r.segments[1]; clearTrigger(); showView('trigger'); loadTrigger(); }
     else if (first === 'stats') { showView('stats'); loadStats(); }
     else { showView('triggers'); loadTriggers(false); }
     document.title = ($('view-' + state.view).querySelector('h1') || {}).textContent + ' · ' + document.querySelector('.brand span').textContent;
@@ -467,6 +467,14 @@ export const APP_JS = String.raw`
     prop(props, 'Payload', el('pre', { class: 'json', text: JSON.stringify(trigger.payload, null, 2) }));
   }
 
+  /** Empty the trigger view, so another trigger's figures never show under this one's name. */
+  function clearTrigger() {
+    ['trigger-cards', 'trigger-next', 'trigger-props', 'trigger-actions', 'timeline', 'timeline-legend', 'trigger-schedule'].forEach(function (name) { clear($(name)); });
+    clear($('timeline-table').tBodies[0]);
+    $('timeline').removeAttribute('data-trigger-id');
+    $('trigger-title').textContent = state.triggers.has(state.triggerId) ? state.triggers.get(state.triggerId).name : state.triggerId;
+  }
+
   function loadTrigger() {
     var triggerId = state.triggerId;
     return api('GET', 'triggers/' + id(triggerId)).then(function (data) {
@@ -526,6 +534,7 @@ export const APP_JS = String.raw`
         end = last + pad;
       }
       drawTimeline(data.items, start, end, zoneOf(state.triggers.get(triggerId)));
+      $('timeline').setAttribute('data-trigger-id', triggerId);
     }).catch(failed);
   }
 
@@ -748,7 +757,7 @@ export const APP_JS = String.raw`
 
     var history = clear($('job-history'));
     (job.history || []).forEach(function (h) {
-      history.appendChild(el('li', { class: 's-text-' + h.status, 'data-status': h.status }, [
+      history.appendChild(el('li', { 'data-status': h.status }, [
         badge(h.status), el('span', { class: 'when', text: fmtTime(h.at) + (h.instanceId ? ' on ' + h.instanceId : '') }),
         h.reason ? el('span', { class: 'why', text: h.reason }) : null
       ]));
@@ -771,17 +780,35 @@ export const APP_JS = String.raw`
 
   // ---------------------------------------------------------------- stats
 
-  function barChart(rows, opts) {
-    var rowH = opts.rowHeight || 26, left = 150, width = 640, right = 60;
-    var height = Math.max(rows.length, 1) * rowH + 24;
-    var max = opts.max || 1;
-    rows.forEach(function (r) { r.values.forEach(function (v) { if (opts.stacked) return; max = Math.max(max, v.value || 0); }); if (opts.stacked) max = Math.max(max, r.values.reduce(function (s, v) { return s + (v.value || 0); }, 0)); });
+  /** The smallest 'nice' axis end (four steps of a round number) at or above 'max'. */
+  function niceMax(max, integers) {
+    if (max <= 0) return integers ? 4 : 1;
+    var step = max / 4;
+    var power = Math.pow(10, Math.floor(Math.log10(step)));
+    var nice = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map(function (m) { return m * power; }).filter(function (v) { return v >= step && (!integers || v === Math.round(v)); })[0];
+    return (nice || Math.ceil(step)) * 4;
+  }
+
+  /**
+   * Horizontal bars, one row per entry ('values' side by side, or stacked). Drawn at the
+   * container's pixel width, so text has the same size in every chart.
+   */
+  function barChart(container, rows, opts) {
+    var rowH = opts.rowHeight || 26, left = 160, right = 70;
+    var width = Math.max(container.clientWidth || 640, 320);
+    var height = Math.max(rows.length, 1) * rowH + 26;
+    var max = 0;
+    rows.forEach(function (r) {
+      if (opts.stacked) max = Math.max(max, r.values.reduce(function (sum, v) { return sum + (v.value || 0); }, 0));
+      else r.values.forEach(function (v) { max = Math.max(max, v.value || 0); });
+    });
+    max = niceMax(max, !opts.tick);
     var scale = function (v) { return (v / max) * (width - left - right); };
-    var root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height });
+    var root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, width: width, height: height });
     for (var g = 0; g <= 4; g++) {
       var gx = left + (width - left - right) * g / 4;
       root.appendChild(svg('line', { x1: gx, x2: gx, y1: 0, y2: height - 20, class: 'grid' }));
-      root.appendChild(svg('text', { x: gx, y: height - 6, 'text-anchor': 'middle', text: opts.tick ? opts.tick(max * g / 4) : String(Math.round(max * g / 4)) }));
+      root.appendChild(svg('text', { x: gx, y: height - 6, 'text-anchor': 'middle', text: opts.tick ? opts.tick(max * g / 4) : String(max * g / 4) }));
     }
     rows.forEach(function (r, i) {
       var y = i * rowH + 4;
@@ -818,18 +845,18 @@ export const APP_JS = String.raw`
         card('Success rate', done ? (100 * (jobs.succeeded || 0) / done).toFixed(1) + ' %' : '—')
       ]);
       var statusRows = STATUS_ORDER.map(function (k) { return { label: k, values: [{ key: k, value: jobs[k] || 0 }] }; });
-      append(clear($('chart-status')), barChart(statusRows, {}));
+      append(clear($('chart-status')), barChart($('chart-status'), statusRows, {}));
       $('chart-status').setAttribute('aria-label', 'Jobs per status: ' + STATUS_ORDER.map(function (k) { return k + ' ' + (jobs[k] || 0); }).join(', '));
 
       var ids = Object.keys(stats.triggers || {}).sort(function (a, b) { return triggerName(a).localeCompare(triggerName(b)); });
       var outcome = ids.map(function (tid) { var t = stats.triggers[tid]; return { label: triggerName(tid), values: [{ key: 'succeeded', value: t.succeeded }, { key: 'failed', value: t.failed }] }; });
-      append(clear($('chart-outcome')), barChart(outcome, { stacked: true }));
+      append(clear($('chart-outcome')), barChart($('chart-outcome'), outcome, { stacked: true }));
       $('chart-outcome').setAttribute('aria-label', 'Outcomes per trigger: ' + ids.map(function (tid) { return triggerName(tid) + ' ' + stats.triggers[tid].succeeded + ' succeeded, ' + stats.triggers[tid].failed + ' failed'; }).join('; '));
       legend($('chart-outcome-legend'), ['succeeded', 'failed'], { succeeded: 'Succeeded', failed: 'Failed' });
 
       var timed = ids.filter(function (tid) { return stats.triggers[tid].p50DurationMs !== null; });
       var durations = timed.map(function (tid) { var t = stats.triggers[tid]; return { label: triggerName(tid), values: [{ key: 'p50', value: t.p50DurationMs }, { key: 'p95', value: t.p95DurationMs }] }; });
-      append(clear($('chart-duration')), barChart(durations, { rowHeight: 34, tick: W.formatDuration }));
+      append(clear($('chart-duration')), barChart($('chart-duration'), durations, { rowHeight: 34, tick: W.formatDuration }));
       $('chart-duration').setAttribute('aria-label', 'Durations per trigger: ' + timed.map(function (tid) { return triggerName(tid) + ' p50 ' + W.formatDuration(stats.triggers[tid].p50DurationMs) + ', p95 ' + W.formatDuration(stats.triggers[tid].p95DurationMs); }).join('; '));
       legend($('chart-duration-legend'), ['p50', 'p95'], { p50: 'p50 (median)', p95: 'p95' });
     }).catch(failed);

@@ -132,10 +132,14 @@ ol.history li::before {
   content: ""; position: absolute; left: -7px; top: 3px; width: 12px; height: 12px; border-radius: 50%;
   background: var(--panel); border: 2px solid currentColor;
 }
+ol.history li[data-status="succeeded"]::before { border-color: var(--ok); background: var(--ok); }
+ol.history li[data-status="failed"]::before { border-color: var(--fail); background: var(--fail); }
+ol.history li[data-status="running"]::before, ol.history li[data-status="pending"]::before { border-color: var(--run); }
+ol.history li[data-status="cancelled"]::before, ol.history li[data-status="skipped"]::before { border-color: var(--idle); }
 ol.history .when { color: var(--muted); font-size: 12px; margin-left: 8px; }
 ol.history .why { display: block; color: var(--muted); font-size: 12.5px; }
 
-.chart svg { width: 100%; height: auto; display: block; }
+.chart svg { max-width: 100%; height: auto; display: block; }
 .chart text { fill: var(--muted); font-size: 11px; }
 .chart text.value { fill: var(--text); font-weight: 600; }
 .chart .grid { stroke: var(--line); }

@@ -102,6 +102,17 @@ describe('dashboard in Chromium (memory backend)', () => {
     await row.getByRole('button', { name: 'Resume Daily report' }).click();
     await waitFor(async () => ((await scheduler.getTrigger('daily-report'))?.status === 'active' ? true : undefined), 'active in store');
     await expect.poll(() => row.locator('.badge').innerText()).toBe('active');
+
+    // Remove asks first; accepted, the trigger is gone from the store and from the table.
+    const asked: string[] = [];
+    page.once('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.accept();
+    });
+    await triggerRow(page, 'on-deploy').getByRole('button', { name: 'Remove Notify on deploy' }).click();
+    await waitFor(async () => ((await scheduler.getTrigger('on-deploy')) === null ? true : undefined), 'removed from store');
+    await expect.poll(() => triggerRow(page, 'on-deploy').count()).toBe(0);
+    expect(asked[0]).toContain('Notify on deploy');
     expect(problems).toEqual([]);
   });
 

@@ -225,6 +225,8 @@ export const APP_JS = String.raw`
   function showLogin(message) {
     stopStream();
     state.started = false;
+    setLive('idle', 'Signed out');
+    $('health').hidden = true;
     showView('login');
     var error = $('login-error');
     error.hidden = !message;

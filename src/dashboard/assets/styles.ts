@@ -54,7 +54,7 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "
 .live[data-state="error"]::before { background: var(--fail); }
 .mode { font-size: 12px; color: var(--warn); background: var(--warn-soft); padding: 2px 8px; border-radius: 999px; }
 
-main { max-width: 1280px; margin: 0 auto; padding: 20px 24px 48px; }
+main { max-width: 1440px; margin: 0 auto; padding: 20px 24px 48px; }
 h1 { font-size: 20px; margin: 0 0 4px; }
 h2 { font-size: 15px; margin: 0 0 12px; }
 .subtitle { color: var(--muted); margin: 0 0 16px; }
@@ -84,6 +84,8 @@ tr.flash td { animation: flash 1.6s ease-out; }
 td time { white-space: nowrap; }
 td .sub { display: block; color: var(--muted); font-size: 12px; }
 td.actions { white-space: nowrap; }
+#triggers-table td:first-child { min-width: 190px; }
+#triggers-table td:nth-child(2) { min-width: 210px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .empty { color: var(--muted); text-align: center; padding: 28px; }
 

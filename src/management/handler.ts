@@ -9,6 +9,7 @@
  *   → path parameters, query, JSON body (400) → scheduler call (200/201/204, or a mapped error).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { optionalPositive } from '../engine/input.js';
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import type { JsonValue } from '../types.js';
@@ -62,18 +63,8 @@ function scopeName(value: unknown, field: string): string {
   return s;
 }
 
-function positiveInt(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a positive integer');
-  }
-  return value;
-}
-
 function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
-  if (!isRecord(scheduler) && !(typeof scheduler === 'object' && scheduler !== null)) {
-    throw new InvalidTriggerConfigError('scheduler', 'must be a Scheduler');
-  }
+  if (typeof scheduler !== 'object' || scheduler === null) throw new InvalidTriggerConfigError('scheduler', 'must be a Scheduler');
   for (const name of SCHEDULER_METHODS) {
     if (typeof (scheduler as Record<string, unknown>)[name] !== 'function') {
       throw new InvalidTriggerConfigError('scheduler', `must be a Scheduler (no ${name} method)`);
@@ -110,8 +101,8 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     ...common,
     readOnly: readOnly === true,
     scopes,
-    eventsPollMs: positiveInt(options['eventsPollMs'], 'eventsPollMs', 1000),
-    eventsPingMs: positiveInt(options['eventsPingMs'], 'eventsPingMs', 15_000),
+    eventsPollMs: optionalPositive(options['eventsPollMs'], 'eventsPollMs') ?? 1000,
+    eventsPingMs: optionalPositive(options['eventsPingMs'], 'eventsPingMs') ?? 15_000,
   };
 }
 

@@ -64,7 +64,7 @@ h2 { font-size: 15px; margin: 0 0 12px; }
   box-shadow: var(--shadow); padding: 16px; margin-bottom: 16px;
 }
 .panel.flush { padding: 0; overflow-x: auto; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(135px, 1fr)); gap: 12px; margin-bottom: 16px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(135px, 1fr)); gap: 12px; margin-bottom: 16px; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 12px 14px; box-shadow: var(--shadow); }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .card .value { font-size: 20px; font-weight: 650; margin-top: 2px; }

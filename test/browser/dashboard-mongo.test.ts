@@ -3,14 +3,12 @@
  * served by one instance and a second instance on the same database does the work, so everything
  * the page shows and changes goes through the shared store.
  */
-import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/scheduler.js';
 import { createMongoBackend } from '../../src/stores/mongo/index.js';
 import { stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
 import {
-  CHROMIUM,
   addDemoTriggers,
   launchBrowser,
   registerDemoHandlers,
@@ -21,7 +19,6 @@ import {
   watchPageErrors,
 } from './harness.js';
 
-if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)`);
 
 let browser: Browser;
 let db: TestDb | null = null;

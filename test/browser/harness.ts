@@ -2,7 +2,7 @@
  * Browser test harness: a real Scheduler with demo triggers, the dashboard on 127.0.0.1 (port 0),
  * and Debian's Chromium driven by playwright-core (never a downloaded browser).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +18,14 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** Where screenshots are kept (git-ignored; CI keeps them as artifacts). */
 export const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
-/** Start Chromium headless, without sandbox (containers), GPU or background traffic. */
+/**
+ * Start Chromium headless, without sandbox (containers), GPU or background traffic. A missing
+ * browser fails the suite rather than skipping it: CI always has one (.ci/run installs it).
+ */
 export function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    return Promise.reject(new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)`));
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

@@ -931,7 +931,7 @@ export const APP_JS = String.raw`
     });
     if (!data.length) return;
     var record;
-    try { record = JSON.parse(data.join('\n')); } catch (e) { return; }
+    try { record = JSON.parse(data.join('\n')); } catch (e) { console.warn('dashboard: event "' + type + '" with data that is not JSON', e); return; }
     if (type === 'job' && record && record.id) { rememberStreamed(record); upsertJob(record, false); }
     else if (type === 'trigger' && record && record.id) updateTriggerRow(record);
     else if (type === 'trigger-removed' && record && record.id) dropTriggerRow(record.id);
@@ -945,7 +945,14 @@ export const APP_JS = String.raw`
       node.hidden = false;
       node.className = 'badge s-' + (h.status === 'ok' ? 'succeeded' : h.status === 'degraded' ? 'missed' : 'skipped');
       node.textContent = h.instanceId + ': ' + h.status + (h.members > 1 ? ' · ' + h.members + ' instances' : '');
-    }).catch(function (err) { if (err && err.status === 401) failed(err); });
+    }).catch(function (err) {
+      if (err && err.status === 401) { failed(err); return; }
+      // Shown, not thrown: the rest of the page may still work (a store that does not answer).
+      var node = $('health');
+      node.hidden = false;
+      node.className = 'badge s-failed';
+      node.textContent = 'health: ' + ((err && err.message) || 'unreachable');
+    });
   }
 
   // ---------------------------------------------------------------- start

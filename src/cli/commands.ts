@@ -6,6 +6,7 @@
  */
 import { previews, triggerPreview } from '../management/preview.js';
 import { nextFireTimes } from '../schedule/index.js';
+import { JobNotFoundError, TriggerNotFoundError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import { retryOfKey } from '../util/retry-key.js';
 import type { Command } from './args.js';
@@ -21,9 +22,6 @@ export interface Output {
 
 const SHOW_NEXT = 5;
 
-function notFound(kind: 'trigger' | 'job', id: string): Error {
-  return Object.assign(new Error(`${kind} "${id}" not found`), { code: kind === 'trigger' ? 'ERR_TRIGGER_NOT_FOUND' : 'ERR_JOB_NOT_FOUND' });
-}
 
 /** Run the one command that needs no store: `next "<cron>"`. */
 export function runWithoutStore(command: Command, now: Date): Output {
@@ -48,7 +46,7 @@ export async function runCommand(command: Command, scheduler: Scheduler, now: Da
     }
     case 'triggers show': {
       const trigger = await scheduler.getTrigger(command.id);
-      if (!trigger) throw notFound('trigger', command.id);
+      if (!trigger) throw new TriggerNotFoundError(command.id);
       const stats = (await scheduler.stats({ triggerId: command.id })).triggers[command.id] ?? null;
       const next = triggerPreview(trigger, now, SHOW_NEXT);
       return { json: { trigger, stats, next }, text: triggerDetail(trigger, stats, next) };
@@ -77,7 +75,7 @@ export async function runCommand(command: Command, scheduler: Scheduler, now: Da
     }
     case 'jobs show': {
       const job = await scheduler.getJob(command.id);
-      if (!job) throw notFound('job', command.id);
+      if (!job) throw new JobNotFoundError(command.id);
       return { json: { job }, text: jobDetail(job) };
     }
     case 'jobs retry': {
@@ -95,7 +93,7 @@ export async function runCommand(command: Command, scheduler: Scheduler, now: Da
     case 'next': {
       if ('cron' in command.target) return previewCron(command.target.cron, command.tz, command.count, command.from ?? now);
       const trigger = await scheduler.getTrigger(command.target.triggerId);
-      if (!trigger) throw notFound('trigger', command.target.triggerId);
+      if (!trigger) throw new TriggerNotFoundError(command.target.triggerId);
       const items = triggerPreview(trigger, command.from ?? now, command.count);
       return { json: { items }, text: previewTable(items) };
     }

@@ -84,16 +84,6 @@ export class EventHub {
     this.#o = options;
   }
 
-  /** Connected clients. */
-  get size(): number {
-    return this.#clients.size;
-  }
-
-  /** Whether the hub's timers are armed (for tests: they must stop with the last client). */
-  get polling(): boolean {
-    return this.#pollTimer !== null || this.#pingTimer !== null;
-  }
-
   /** Start streaming to `res`; the stream ends when the client disconnects. */
   attach(res: ServerResponse, triggerId: string | null): void {
     res.statusCode = 200;

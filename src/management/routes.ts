@@ -3,6 +3,7 @@
  * OpenAPI document describes exactly these routes (a test walks both).
  */
 import type { ServerResponse } from 'node:http';
+import { JobNotFoundError, TriggerNotFoundError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import { assertId, nextFireTimes } from '../schedule/index.js';
 import type { JobStatus, JsonValue, TriggerStatus } from '../types.js';
@@ -81,12 +82,6 @@ function noBody(body: JsonValue | undefined): void {
   if (key !== undefined) throw badRequest(`body.${key}`, 'unknown field; this route takes no body');
 }
 
-function notFound(kind: 'trigger' | 'job', id: string): Error {
-  // Shaped like the scheduler's own errors, so one mapping turns it into the 404.
-  return Object.assign(new Error(`${kind} "${id}" not found`), {
-    code: kind === 'trigger' ? 'ERR_TRIGGER_NOT_FOUND' : 'ERR_JOB_NOT_FOUND',
-  });
-}
 
 /** Every route. Order matters only for readability: paths are matched exactly. */
 export const ROUTES: readonly RouteDef[] = [
@@ -150,7 +145,7 @@ export const ROUTES: readonly RouteDef[] = [
     handle: async (ctx) => {
       const id = param(ctx, 'id');
       const trigger = await ctx.scheduler.getTrigger(id);
-      if (!trigger) throw notFound('trigger', id);
+      if (!trigger) throw new TriggerNotFoundError(id);
       const stats = await ctx.scheduler.stats({ triggerId: id });
       return ok({ trigger, stats: stats.triggers[id] ?? null, next: triggerPreview(trigger, ctx.now, DEFAULT_PREVIEW) });
     },
@@ -165,7 +160,7 @@ export const ROUTES: readonly RouteDef[] = [
       const id = param(ctx, 'id');
       const count = ctx.query.integer('count', 0, MAX_PREVIEW) ?? DEFAULT_PREVIEW;
       const trigger = await ctx.scheduler.getTrigger(id);
-      if (!trigger) throw notFound('trigger', id);
+      if (!trigger) throw new TriggerNotFoundError(id);
       return ok({ items: triggerPreview(trigger, ctx.now, count) });
     },
   },
@@ -181,7 +176,7 @@ export const ROUTES: readonly RouteDef[] = [
       const from = ctx.query.date('from') ?? new Date(to.getTime() - DAY_MS);
       if (from.getTime() > to.getTime()) throw badRequest('from', 'must not be after to');
       const trigger = await ctx.scheduler.getTrigger(id);
-      if (!trigger) throw notFound('trigger', id);
+      if (!trigger) throw new TriggerNotFoundError(id);
       const jobs = [];
       let cursor: string | undefined;
       // `to` is inclusive here, exclusive in listJobs: ask up to the next millisecond.
@@ -285,7 +280,7 @@ export const ROUTES: readonly RouteDef[] = [
     handle: async (ctx) => {
       const id = param(ctx, 'id');
       const job = await ctx.scheduler.getJob(id);
-      if (!job) throw notFound('job', id);
+      if (!job) throw new JobNotFoundError(id);
       return ok({ job });
     },
   },

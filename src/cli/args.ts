@@ -66,7 +66,7 @@ Commands:
 
 Options:
   --mongodb-uri URI   MongoDB connection string (default: $MONGODB_URI)
-  --db NAME           database (default: the one in the URI)
+  --db NAME           database (default: the one in the URI, else "test")
   --prefix P          collection prefix (default: scheduler_)
   --json              print JSON instead of tables
   -h, --help          show this help

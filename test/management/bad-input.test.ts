@@ -76,6 +76,19 @@ describe('bodies', () => {
     expect(text.status).toBe(415);
     const big = await http.call('POST', '/triggers/t/run', { body: { payload: 'x'.repeat(2000) } });
     expect(big.status).toBe(413);
+    for (const [method, path] of [
+      ['POST', '/triggers/a.b/pause'],
+      ['POST', '/triggers/%24x/run'],
+      ['DELETE', '/triggers/a.b'],
+      ['POST', '/jobs/a$b/retry'],
+      ['POST', '/jobs/a.b/cancel'],
+    ] as const) {
+      const reply = await http.call(method, path);
+      expect(reply.status, `${method} ${path}`).toBe(400);
+      expect(errorOf(reply)).toMatchObject({ code: 'ERR_INVALID_REQUEST', field: 'id' });
+    }
+    const query = await http.call('POST', '/triggers/t/pause?force=1');
+    expect(errorOf(query).field).toBe('force');
     expect(await snapshot()).toBe(before);
   });
 });

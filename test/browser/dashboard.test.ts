@@ -73,6 +73,20 @@ function triggerRow(page: Page, id: string) {
   return page.locator(`#triggers-table tr[data-trigger-id="${id}"]`);
 }
 
+/** An HS256 token for the JWT tests, with the given scopes. */
+function tokenWith(scope: string): Promise<string> {
+  return new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('test-idp')
+    .setAudience('scheduler')
+    .setSubject('operator')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+}
+
+const JWT_AUTH = { jwt: { secret: JWT_SECRET, algorithms: ['HS256' as const], issuer: 'test-idp', audience: 'scheduler' } };
+
 describe('dashboard in Chromium (memory backend)', () => {
   it('lists triggers with the schedule in words, zone and next run; Pause and Resume change the store', async () => {
     const { scheduler, served, page, problems } = await rig();
@@ -300,9 +314,7 @@ describe('dashboard in Chromium (memory backend)', () => {
   });
 
   it('with JWT the page refuses without a token and works with one (fetch and event stream)', async () => {
-    const { scheduler, served, page, problems } = await rig({
-      auth: { jwt: { secret: JWT_SECRET, algorithms: ['HS256'], issuer: 'test-idp', audience: 'scheduler' } },
-    });
+    const { scheduler, served, page, problems } = await rig({ auth: JWT_AUTH });
     await page.goto(served.url);
     await expect.poll(() => page.locator('#view-login').isVisible()).toBe(true);
     expect(await page.locator('#view-triggers').isVisible()).toBe(false);
@@ -314,14 +326,7 @@ describe('dashboard in Chromium (memory backend)', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('#login-error').isVisible()).toBe(true);
 
-    const token = await new SignJWT({ scope: 'scheduler:read scheduler:write' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer('test-idp')
-      .setAudience('scheduler')
-      .setSubject('operator')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(JWT_SECRET));
+    const token = await tokenWith('scheduler:read scheduler:write');
     await page.getByLabel('Bearer token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const row = triggerRow(page, 'daily-report');
@@ -338,6 +343,35 @@ describe('dashboard in Chromium (memory backend)', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.locator('#view-login').isVisible()).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: Storage }).sessionStorage.length)).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('with a read-only token the page shows everything, and a button answers with the refusal', async () => {
+    const { scheduler, served, page, problems } = await rig({ auth: JWT_AUTH });
+    await page.goto(served.url);
+    await page.getByLabel('Bearer token').fill(await tokenWith('scheduler:read'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const row = triggerRow(page, 'daily-report');
+    await expect.poll(() => row.count()).toBe(1);
+    await row.getByRole('button', { name: 'Pause Daily report' }).click();
+    await expect.poll(() => page.locator('#toast').innerText()).toContain('Not allowed');
+    expect(await page.locator('#toast').getAttribute('data-kind')).toBe('error');
+    expect((await scheduler.getTrigger('daily-report'))?.status).toBe('active');
+    expect(problems).toEqual([]);
+  });
+
+  it('pages the jobs table with Load more', async () => {
+    const { scheduler, served, page, problems } = await rig();
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i += 1) ids.push((await scheduler.runTrigger('reindex')).id);
+    await waitFor(async () => ((await scheduler.listJobs({ status: 'succeeded', limit: 100 })).items.length === 55 ? true : undefined), '55 jobs done');
+    await page.goto(`${served.url}#/jobs`);
+    await expect.poll(() => page.locator('#jobs-table tbody tr[data-job-id]').count()).toBe(50);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => page.locator('#jobs-table tbody tr[data-job-id]').count()).toBe(55);
+    expect(await page.getByRole('button', { name: 'Load more' }).isVisible()).toBe(false);
+    const shown = await page.locator('#jobs-table tbody tr[data-job-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job-id')));
+    expect(new Set(shown)).toEqual(new Set(ids));
     expect(problems).toEqual([]);
   });
 });

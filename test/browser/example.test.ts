@@ -78,6 +78,17 @@ describe('examples/dashboard.ts', () => {
     await expect.poll(() => page.locator('#chart-outcome rect').count()).toBeGreaterThan(0);
     await screenshot(page, 'example-stats');
     await context.close();
+
+    // The dark colour scheme follows the system setting.
+    const dark = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme: 'dark' });
+    const darkPage = await dark.newPage();
+    problems.push(...watchPageErrors(darkPage));
+    await darkPage.goto(`${url}#/triggers/backup-verify`);
+    await expect.poll(() => darkPage.locator('#timeline svg [data-status="failed"]').count()).toBeGreaterThan(0);
+    const background = await darkPage.locator('body').evaluate((body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
+    expect(background).toBe('rgb(17, 20, 26)');
+    await screenshot(darkPage, 'example-dark');
+    await dark.close();
     expect(problems).toEqual([]);
 
     child.kill('SIGINT');

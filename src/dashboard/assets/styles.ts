@@ -5,7 +5,7 @@
 export const DASHBOARD_CSS = String.raw`
 :root {
   --bg: #f5f6f8; --panel: #ffffff; --text: #1d2330; --muted: #5b6475; --line: #e2e5ea;
-  --accent: #2f5bd3; --accent-soft: #e8eefc; --focus: #2f5bd3;
+  --accent: #2f5bd3; --accent-soft: #e8eefc; --focus: #2f5bd3; --on-accent: #ffffff;
   --ok: #1f8a4c; --ok-soft: #e3f4ea; --fail: #c9352b; --fail-soft: #fbe7e5;
   --warn: #b26b00; --warn-soft: #fdf1dc; --run: #2f5bd3; --run-soft: #e8eefc;
   --idle: #6b7280; --idle-soft: #eef0f3; --coal: #7c4dcc; --coal-soft: #efe8fb;
@@ -15,7 +15,7 @@ export const DASHBOARD_CSS = String.raw`
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #11141a; --panel: #1a1e26; --text: #e6e8ec; --muted: #9aa3b2; --line: #2b313c;
-    --accent: #7aa2ff; --accent-soft: #1f2a44; --focus: #7aa2ff;
+    --accent: #7aa2ff; --accent-soft: #1f2a44; --focus: #7aa2ff; --on-accent: #0b1020;
     --ok: #4cc38a; --ok-soft: #17301f; --fail: #ff7b72; --fail-soft: #3a1a18;
     --warn: #e3a33b; --warn-soft: #37290f; --run: #7aa2ff; --run-soft: #1f2a44;
     --idle: #9aa3b2; --idle-soft: #262b35; --coal: #b18cff; --coal-soft: #2c2142;
@@ -106,7 +106,7 @@ button, .button {
   border: 1px solid var(--line); background: var(--panel); color: var(--text); text-decoration: none; display: inline-block;
 }
 button:hover, .button:hover { border-color: var(--muted); }
-button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.primary { background: var(--accent); border-color: var(--accent); color: var(--on-accent); }
 button.danger { color: var(--fail); }
 button.danger:hover { border-color: var(--fail); }
 button:disabled { opacity: .5; cursor: not-allowed; }

@@ -9,6 +9,7 @@ export type SchedulerErrorCode =
   | 'ERR_HANDLER_NOT_FOUND'
   | 'ERR_TRIGGER_NOT_FOUND'
   | 'ERR_JOB_NOT_FOUND'
+  | 'ERR_JOB_NOT_RETRYABLE'
   | 'ERR_LOCK_ACQUISITION'
   | 'ERR_JOB_EXECUTION'
   | 'ERR_JOB_TIMEOUT'
@@ -76,6 +77,23 @@ export class JobNotFoundError extends SchedulerError {
   constructor(jobId: string) {
     super('ERR_JOB_NOT_FOUND', `job "${jobId}" not found`);
     this.jobId = jobId;
+  }
+}
+
+/**
+ * `retryJob` was called on a job that did not end `failed` or `cancelled` (a pending or running job
+ * is still under way; a succeeded or skipped one has nothing to retry).
+ */
+export class JobNotRetryableError extends SchedulerError {
+  /** The job's id. */
+  readonly jobId: string;
+  /** Its status when the retry was refused. */
+  readonly status: string;
+
+  constructor(jobId: string, status: string) {
+    super('ERR_JOB_NOT_RETRYABLE', `job "${jobId}" is ${status}; only a failed or cancelled job can be retried`);
+    this.jobId = jobId;
+    this.status = status;
   }
 }
 

@@ -10,6 +10,7 @@ export type { SchedulerOptions } from './engine/options.js';
 export type { RenewalSummary } from './engine/renewal-times.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';
 export { nextFireTimes } from './schedule/index.js';
+export { retryOfKey } from './util/retry-key.js';
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { silentLogger, consoleLogger } from './logger.js';
@@ -41,3 +42,5 @@ export { MemoryTriggerStore, MemoryJobStore, MemoryLockManager } from './stores/
 export * from './stores/mongo/index.js';
 export * from './runners/index.js';
 export * from './webhook/index.js';
+export * from './management/index.js';
+export * from './dashboard/index.js';

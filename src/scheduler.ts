@@ -13,6 +13,7 @@ import type { TimerHandle } from './clock.js';
 import {
   InvalidTriggerConfigError,
   JobNotFoundError,
+  JobNotRetryableError,
   JobTimeoutError,
   PermanentJobError,
   SchedulerError,
@@ -60,6 +61,7 @@ import { LinkedList } from './queue/linked-list.js';
 import { TimeQueue } from './queue/time-queue.js';
 import { cloneJson } from './util/clone.js';
 import { newId } from './util/id.js';
+import { retryKey } from './util/retry-key.js';
 import { InlineJobRunner } from './runners/inline.js';
 import { assertId, backoffDelay, isInWindow, nextSlotAfter, normalizeRetry, slotJitter } from './schedule/index.js';
 import type {
@@ -642,6 +644,36 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (flagged) return flagged;
     }
     throw new StoreError(`job "${id}" kept changing while being cancelled`);
+  }
+
+  /**
+   * Run a failed (or cancelled) job again as a new job of the same trigger, with the original's
+   * payload and source `manual`; the original stays as it is. The new job's `key` is
+   * `retry:<original id>:<unique>` (read it back with `retryOfKey`). Like `runTrigger` it runs here
+   * when this instance has the handler and room, else it waits `pending` for an instance that has
+   * (so it works on a scheduler that was never started: a running instance picks it up).
+   *
+   * @throws JobNotFoundError when no job has the id
+   * @throws JobNotRetryableError when the job is not `failed` or `cancelled`
+   * @throws TriggerNotFoundError when the job's trigger was removed since
+   */
+  async retryJob(id: string): Promise<Job> {
+    assertId(id, 'id');
+    this.#assertAccepting();
+    const original = await this.#store(() => this.#o.jobStore.get(id), 'get job');
+    if (!original) throw new JobNotFoundError(id);
+    if (original.status !== 'failed' && original.status !== 'cancelled') throw new JobNotRetryableError(id, original.status);
+    const trigger = await this.#requireTrigger(original.triggerId);
+    const now = this.#now();
+    return this.#admit(trigger, {
+      source: 'manual',
+      key: retryKey(id, newId()),
+      scheduledFor: now,
+      runAt: now,
+      payload: cloneJson(original.payload),
+      event: null,
+      upstream: null,
+    });
   }
 
   // ─── Observability ─────────────────────────────────────────────────────────────────────────

@@ -151,3 +151,14 @@ export function parseJsonBody(raw: Uint8Array): JsonValue {
     throw new WebhookHttpError(400, 'ERR_INVALID_JSON', 'request body is not valid JSON');
   }
 }
+
+/**
+ * Whether the answer must close the connection: the client declared a body that was not read, and
+ * letting Node drain it for keep-alive could mean reading an unbounded amount.
+ */
+export function mustClose(req: IncomingMessage, maxBodyBytes: number): boolean {
+  if (req.readableEnded || !declaresBody(req)) return false;
+  const raw = req.headers['content-length'];
+  const length = Number(raw);
+  return !(raw !== undefined && Number.isFinite(length) && length <= maxBodyBytes);
+}

@@ -11,76 +11,34 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { JsonValue } from '../types.js';
 import {
-  DEFAULT_MAX_BODY_BYTES,
   RequestAbortedError,
   declaresBody,
   isJsonContentType,
+  mustClose,
   parseJsonBody,
   readBody,
 } from './body.js';
-import {
-  DEFAULT_HMAC_TOLERANCE_SEC,
-  SIGNATURE_HEADER,
-  isFresh,
-  parseSignatureHeader,
-  verifyHmacSignature,
-  type ParsedSignature,
-} from './hmac.js';
+import { freshSignature, header, hmacUnauthorized, requireScope, verifyBearer } from './auth.js';
+import { verifyHmacSignature, type ParsedSignature } from './hmac.js';
 import { WebhookHttpError, sendError, sendJson } from './http.js';
-import { bearerChallenge, createJwtAuthenticator, type JwtAuthenticator, type JwtPrincipal } from './jwt.js';
+import type { JwtAuthenticator } from './jwt.js';
+import { resolveHttpOptions, type ResolvedHttpOptions } from './options.js';
 import {
   ROUTE_METHODS,
   eventNameFrom,
   matchRoute,
-  normalizeBasePath,
   triggerIdFrom,
   validateIdempotencyKey,
   type WebhookRoute,
 } from './routes.js';
-import type { WebhookHandler, WebhookLogger, WebhookOptions, WebhookScheduler } from './types.js';
-import { isRecord, rejectUnknownKeys, requireNumber } from './validate.js';
+import type { WebhookHandler, WebhookOptions, WebhookScheduler } from './types.js';
+import { isRecord, rejectUnknownKeys } from './validate.js';
 
 /** Health statuses answered with 503, so a load balancer can act on the status code alone. */
 const UNHEALTHY_STATUSES: ReadonlySet<string> = new Set(['down', 'unhealthy', 'stopped', 'error', 'fail']);
 
-type ResolvedAuth =
-  | { kind: 'none' }
-  | { kind: 'hmac'; secrets: Buffer[]; toleranceSec: number }
-  | { kind: 'jwt'; authenticator: JwtAuthenticator };
-
-interface ResolvedOptions {
-  auth: ResolvedAuth;
-  basePath: string;
-  maxBodyBytes: number;
+interface ResolvedOptions extends ResolvedHttpOptions {
   publicHealth: boolean;
-  now: () => number;
-  logger: WebhookLogger | null;
-}
-
-/** Least HMAC secret length: 256 bits, the output size of SHA-256. */
-const MIN_HMAC_SECRET_BYTES = 32;
-
-function resolveHmac(value: unknown): ResolvedAuth {
-  const field = 'auth.hmac';
-  if (!isRecord(value)) throw new InvalidTriggerConfigError(field, 'must be an object');
-  rejectUnknownKeys(value, ['secret', 'toleranceSec'], field);
-  const raw = value['secret'];
-  const list: unknown[] = Array.isArray(raw) ? raw : [raw];
-  if (list.length === 0) throw new InvalidTriggerConfigError(`${field}.secret`, 'must not be an empty list');
-  const secrets = list.map((s, i) => {
-    const name = Array.isArray(raw) ? `${field}.secret.${i}` : `${field}.secret`;
-    if (typeof s !== 'string') throw new InvalidTriggerConfigError(name, 'must be a string');
-    const bytes = Buffer.from(s, 'utf8');
-    if (bytes.length < MIN_HMAC_SECRET_BYTES) {
-      throw new InvalidTriggerConfigError(name, `must be at least ${MIN_HMAC_SECRET_BYTES} bytes`);
-    }
-    return bytes;
-  });
-  const toleranceSec =
-    value['toleranceSec'] === undefined
-      ? DEFAULT_HMAC_TOLERANCE_SEC
-      : requireNumber(value['toleranceSec'], `${field}.toleranceSec`, 0, true);
-  return { kind: 'hmac', secrets, toleranceSec };
 }
 
 function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
@@ -96,101 +54,20 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
   rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger'], '');
 
-  const clock = options['clock'];
-  if (clock !== undefined && !(isRecord(clock) && typeof clock['now'] === 'function')) {
-    throw new InvalidTriggerConfigError('clock', 'must have a now() method');
-  }
-  const now = clock === undefined ? (): number => Date.now() : (): number => (clock as { now(): number }).now();
-
-  const auth = options['auth'];
-  if (!isRecord(auth)) {
-    throw new InvalidTriggerConfigError('auth', 'is required: { jwt }, { hmac } or, explicitly, { none: true }');
-  }
-  rejectUnknownKeys(auth, ['jwt', 'hmac', 'none'], 'auth');
-  const kinds = (['jwt', 'hmac', 'none'] as const).filter((k) => auth[k] !== undefined);
-  if (kinds.length !== 1) {
-    throw new InvalidTriggerConfigError('auth', 'give exactly one of jwt, hmac or none');
-  }
-  let resolvedAuth: ResolvedAuth;
-  if (kinds[0] === 'none') {
-    if (auth['none'] !== true) throw new InvalidTriggerConfigError('auth.none', 'must be true to turn authentication off');
-    resolvedAuth = { kind: 'none' };
-  } else if (kinds[0] === 'hmac') {
-    resolvedAuth = resolveHmac(auth['hmac']);
-  } else {
-    resolvedAuth = {
-      kind: 'jwt',
-      authenticator: createJwtAuthenticator(auth['jwt'] as Parameters<typeof createJwtAuthenticator>[0], now),
-    };
-  }
-
-  let basePath = '/';
-  if (options['basePath'] !== undefined) {
-    const normalized = typeof options['basePath'] === 'string' ? normalizeBasePath(options['basePath']) : null;
-    if (normalized === null) {
-      throw new InvalidTriggerConfigError('basePath', 'must be a path starting with "/" (no query, no "//")');
-    }
-    basePath = normalized;
-  }
-
-  let maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
-  if (options['maxBodyBytes'] !== undefined) {
-    const v = options['maxBodyBytes'];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-      throw new InvalidTriggerConfigError('maxBodyBytes', 'must be a positive integer');
-    }
-    maxBodyBytes = v;
-  }
+  const common = resolveHttpOptions(options);
 
   const publicHealth = options['publicHealth'];
   if (publicHealth !== undefined && typeof publicHealth !== 'boolean') {
     throw new InvalidTriggerConfigError('publicHealth', 'must be a boolean');
   }
 
-  const logger = options['logger'];
-  if (logger !== undefined && !(isRecord(logger) && typeof logger['error'] === 'function')) {
-    throw new InvalidTriggerConfigError('logger', 'must have an error(fields, message) method');
-  }
-
-  return {
-    auth: resolvedAuth,
-    basePath,
-    maxBodyBytes,
-    publicHealth: publicHealth === true,
-    now,
-    logger: (logger as WebhookLogger | undefined) ?? null,
-  };
-}
-
-/** First value of a header that Node may give as a list. */
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function bearerToken(req: IncomingMessage): string | null {
-  const value = header(req, 'authorization');
-  if (value === undefined) return null;
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(value);
-  return match?.[1] ?? null;
-}
-
-function requireScope(principal: JwtPrincipal, scope: string | null): void {
-  if (scope === null || principal.scopes.has(scope)) return;
-  throw new WebhookHttpError(403, 'ERR_FORBIDDEN', `token lacks the scope "${scope}"`, {
-    'WWW-Authenticate': bearerChallenge('insufficient_scope', scope),
-  });
+  return { ...common, publicHealth: publicHealth === true };
 }
 
 function neededScope(auth: JwtAuthenticator, route: WebhookRoute): string | null {
   if (route.kind === 'publish') return auth.scopes.publish;
   if (route.kind === 'run') return auth.scopes.run;
   return auth.scopes.health;
-}
-
-/** 401 for HMAC: no `WWW-Authenticate`, as there is no registered scheme for it to name. */
-function hmacUnauthorized(message: string): WebhookHttpError {
-  return new WebhookHttpError(401, 'ERR_UNAUTHORIZED', message);
 }
 
 /** Credentials that were checked before the body, and what is left to check after it. */
@@ -200,23 +77,12 @@ async function authenticateBeforeBody(cfg: ResolvedOptions, req: IncomingMessage
   const auth = cfg.auth;
   if (auth.kind === 'none' || (route.kind === 'health' && cfg.publicHealth)) return { kind: 'done', subject: null };
   if (auth.kind === 'jwt') {
-    const token = bearerToken(req);
-    if (token === null) {
-      throw new WebhookHttpError(401, 'ERR_UNAUTHORIZED', 'missing bearer token', {
-        'WWW-Authenticate': bearerChallenge(),
-      });
-    }
-    const principal = await auth.authenticator.verify(token);
+    const principal = await verifyBearer(auth.authenticator, req);
     requireScope(principal, neededScope(auth.authenticator, route));
     return { kind: 'done', subject: principal.subject };
   }
   // HMAC: the MAC needs the body, but a missing, malformed or stale header is refused before it.
-  const value = header(req, SIGNATURE_HEADER);
-  if (value === undefined) throw hmacUnauthorized('missing X-Signature header');
-  const signature = parseSignatureHeader(value);
-  if (signature === null) throw hmacUnauthorized('malformed X-Signature header');
-  if (!isFresh(signature, cfg.now(), auth.toleranceSec)) throw hmacUnauthorized('stale X-Signature timestamp');
-  return { kind: 'hmac', signature };
+  return { kind: 'hmac', signature: freshSignature(req, cfg.now(), auth.toleranceSec) };
 }
 
 /** The body of `POST triggers/:id/run`: nothing, or `{ payload }`. */
@@ -328,16 +194,6 @@ async function handle(
   }
   cfg.logger?.debug?.({ triggerId, subject, jobId: job.id }, 'webhook: trigger run');
   sendJson(res, 202, { job: { id: job.id } });
-}
-
-/**
- * Whether the answer must close the connection: the client declared a body we did not read, and
- * letting Node drain it for keep-alive could mean reading an unbounded amount.
- */
-function mustClose(req: IncomingMessage, maxBodyBytes: number): boolean {
-  if (req.readableEnded || !declaresBody(req)) return false;
-  const length = Number(header(req, 'content-length'));
-  return !(Number.isFinite(length) && length <= maxBodyBytes);
 }
 
 /**

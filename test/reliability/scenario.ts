@@ -168,6 +168,8 @@ export interface Audit {
   crashedProblems: string[];
   /** Renewal round trips of every process (ms). */
   renew: { count: number; p50: number | null; p99: number | null; max: number | null };
+  /** The renewal round trips themselves (for totals over several runs). */
+  renewSamples: number[];
   pause: { p50: number | null; max: number | null; errors: string[] };
 }
 
@@ -357,6 +359,7 @@ export class Cluster {
       crashedFailed: 0,
       crashedProblems: [],
       renew: { count: 0, p50: null, p99: null, max: null },
+      renewSamples: [],
       pause: {
         p50: percentile(this.pauses.map((p) => p.ms), 0.5),
         max: this.pauses.length ? Math.max(...this.pauses.map((p) => p.ms)) : null,
@@ -413,6 +416,7 @@ export class Cluster {
       else audit.crashedProblems.push(`${describe(job)} [killed ${victim.how}]: ${problems.join('; ')}; history ${JSON.stringify(job.history.map((h) => [h.status, h.instanceId, h.reason]))}`);
     }
     const renewMs = this.workers.flatMap((w) => w.renewMs);
+    audit.renewSamples = renewMs;
     audit.renew = { count: renewMs.length, p50: percentile(renewMs, 0.5), p99: percentile(renewMs, 0.99), max: renewMs.length ? Math.max(...renewMs) : null };
     return audit;
   }

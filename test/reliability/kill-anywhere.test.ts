@@ -8,7 +8,8 @@
  * with a history entry naming the dead instance.
  *
  * The seed of the random choices is printed (and in every failure message); `RELIABILITY_SEED=<n>`
- * replays it. `KILL_POINTS=<n>` sets how many store-call kill points test (ii) uses (default 6).
+ * replays it. `KILL_POINTS=<n>` sets how many store-call kill points test (ii) uses (default 4: the
+ * three fixed ones and one random call number; more points are random, before or after).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
@@ -97,7 +98,7 @@ describe('issue 10: a process dies anywhere, nothing is lost', () => {
     const seed = seedFromEnv();
     const random = prng(seed);
     const began = Date.now();
-    const count = Math.max(2, Number(process.env['KILL_POINTS']) || 6);
+    const count = Math.max(2, Number(process.env['KILL_POINTS']) || 4);
     const fixed: KillPoint[] = [
       // Claimed (trigger advanced), job not written yet.
       { atCall: 2 + Math.floor(random() * 3), when: 'after', method: 'triggerStore.claimSlot' },
@@ -119,9 +120,9 @@ describe('issue 10: a process dies anywhere, nothing is lost', () => {
     for (let i = 0; i < points.length; i++) {
       const point = points[i]!;
       const worker = cluster.spawn(point, i === 0 ? firstId : undefined);
-      await worker.ready;
-      // Reached within 12 s, or killed from outside (and said so).
-      const reached = await Promise.race([worker.exited.then(() => true), delay(12_000).then(() => false)]);
+      // Reached within 10 s of the start, or killed from outside (and said so). A process that is
+      // not even ready by then (a store overloaded by the backlog) counts as not reached.
+      const reached = await Promise.race([worker.exited.then(() => true), delay(10_000).then(() => false)]);
       const victim = await (reached ? cluster.bury(worker, worker.killPoint ?? 'exited') : cluster.killNow(worker));
       outcomes.push(`${JSON.stringify(point)} -> ${reached ? (worker.killPoint ?? 'exited without kill-point') : 'not reached in 12 s (killed from outside)'}, orphans ${victim.orphans.length}`);
     }

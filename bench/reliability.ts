@@ -135,6 +135,7 @@ const COLUMNS: Array<[string, (r: RunResult) => string]> = [
   ['slots', (r) => String(r.audit.slotsChecked)],
   ['jobs', (r) => String(r.audit.jobs)],
   ['lost', (r) => String(r.audit.lost.length)],
+  ['unfired', (r) => String(r.audit.unfired.length)],
   ['dup', (r) => String(r.audit.duplicates.length)],
   ['live failed', (r) => String(r.audit.liveWronglyFailed.length)],
   ['crashed', (r) => String(r.audit.crashed)],
@@ -162,6 +163,7 @@ function totals(rows: RunResult[], renewAll: number[]): Record<string, unknown> 
     slotsChecked: sum((a) => a.slotsChecked),
     jobs: sum((a) => a.jobs),
     lostSlots: sum((a) => a.lost.length),
+    unfiredSlots: sum((a) => a.unfired.length),
     duplicateSlots: sum((a) => a.duplicates.length),
     liveJobsWronglyFailed: sum((a) => a.liveWronglyFailed.length),
     liveWronglyFailedCodes: rows.reduce<Record<string, number>>((acc, r) => {
@@ -209,6 +211,7 @@ async function main(): Promise<void> {
       console.log(`run ${run}: ${JSON.stringify(row.figures)}`);
       for (const [label, list] of [
         ['lost', row.audit.lost],
+        ['unfired', row.audit.unfired],
         ['duplicates', row.audit.duplicates],
         ['live failed', row.audit.liveWronglyFailed],
         ['crashed problems', row.audit.crashedProblems],

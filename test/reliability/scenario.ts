@@ -140,8 +140,12 @@ export interface PauseTiming {
 export interface Audit {
   slotsChecked: number;
   jobs: number;
-  /** Slots that must have a job (before the pause began, with a margin) but have none. */
+  /** Slots that must have a job (before the pause began, with a margin) but have none, and that
+   * lie before a later job of the same trigger: skipped over (claimed, no job written). */
   lost: string[];
+  /** Slots that must have a job but have none, after the trigger's last job: the cluster had not
+   * fired them yet when the pause began (a backlog), or lost them at the end. */
+  unfired: string[];
   /** Slots with more than one job (anywhere). */
   duplicates: string[];
   /** Jobs for instants that are not slots. */
@@ -346,6 +350,7 @@ export class Cluster {
       slotsChecked: 0,
       jobs: all.length,
       lost: [],
+      unfired: [],
       duplicates: [],
       offGrid: [],
       afterPause: [],
@@ -377,11 +382,16 @@ export class Cluster {
     }
     for (const [key, list] of bySlot) if (list.length > 1) audit.duplicates.push(`${key}: ${list.map(describe).join(' | ')}`);
     const end = this.pauses.length ? Math.max(...this.pauses.map((p) => p.began)) : Date.now();
+    const lastJobAt = new Map<string, number>();
+    for (const job of all) lastJobAt.set(job.triggerId, Math.max(lastJobAt.get(job.triggerId) ?? 0, job.scheduledFor.getTime()));
     for (const id of this.triggerIds) {
       const until = (pauseOf.get(id)?.began ?? end) - margin;
       for (let slot = this.startAt; slot <= until; slot += s.everyMs) {
         audit.slotsChecked += 1;
-        if (!bySlot.has(`${id}@${slot}`)) audit.lost.push(`${id}@${new Date(slot).toISOString()}`);
+        if (bySlot.has(`${id}@${slot}`)) continue;
+        // A hole before a later job of the trigger: the trigger moved past it (claimed) without a job.
+        if (slot < (lastJobAt.get(id) ?? 0)) audit.lost.push(`${id}@${new Date(slot).toISOString()}`);
+        else audit.unfired.push(`${id}@${new Date(slot).toISOString()}`);
       }
     }
     const orphanOf = new Map<string, Victim>();
@@ -438,6 +448,7 @@ export function figures(audit: Audit): Record<string, unknown> {
     slotsChecked: audit.slotsChecked,
     jobs: audit.jobs,
     lost: audit.lost.length,
+    unfired: audit.unfired.length,
     duplicates: audit.duplicates.length,
     offGrid: audit.offGrid.length,
     afterPause: audit.afterPause.length,

@@ -125,7 +125,7 @@ describe('issue 10: a process dies anywhere, nothing is lost', () => {
       // not even ready by then (a store overloaded by the backlog) counts as not reached.
       const reached = await Promise.race([worker.exited.then(() => true), delay(10_000).then(() => false)]);
       const victim = await (reached ? cluster.bury(worker, worker.killPoint ?? 'exited') : cluster.killNow(worker));
-      outcomes.push(`${JSON.stringify(point)} -> ${reached ? (worker.killPoint ?? 'exited without kill-point') : 'not reached in 12 s (killed from outside)'}, orphans ${victim.orphans.length}`);
+      outcomes.push(`${JSON.stringify(point)} -> ${reached ? (worker.killPoint ?? 'exited without kill-point') : 'not reached in 10 s (killed from outside)'}, orphans ${victim.orphans.length}`);
     }
     // A last process takes the victim's place, and the recovery has time to re-run the orphans.
     cluster.spawn();

@@ -38,6 +38,26 @@ export interface WorkerOptions {
   driverEvents?: boolean;
   /** Driver `connectTimeoutMS` (default: the driver's). */
   connectTimeoutMs?: number;
+  /** Scheduler `leadMs` (default: the scheduler's). */
+  leadMs?: number;
+  /** Fixed job duration (overrides workMinMs/workMaxMs). */
+  workMs?: number;
+  /** The handler writes a row to the `runs` collection before it waits. */
+  recordRuns?: boolean;
+  /** Time lease renewals (`renew` lines, collected in `renewMs`). */
+  traceRenew?: boolean;
+  /** Print every counted store call (`call` lines). */
+  traceCalls?: boolean;
+  /** SIGKILL itself at this store call (see worker-process.ts: KILL_AT_CALL, KILL_WHEN, KILL_ON_METHOD). */
+  kill?: KillPoint;
+}
+
+/** Where a worker SIGKILLs itself: the n-th store call (of `method`, or of all), before it is issued or after its answer. */
+export interface KillPoint {
+  atCall: number;
+  when: 'before' | 'after';
+  /** `triggerStore.claimSlot`, `jobStore.insertMany`, ...; all calls when absent. */
+  method?: string;
 }
 
 /** An `error <code> <message>` line and when it arrived. */
@@ -56,6 +76,12 @@ export interface WorkerHandle {
   leaseLost: string[];
   /** The last stdout lines (at most 500), with their arrival time. */
   lines: string[];
+  /** Lease renewal round trips in ms (`renew` lines; only with `traceRenew`). */
+  renewMs: number[];
+  /** The `kill-point` line's words (`<n> <store.method> <before|after>`) once the worker killed itself. */
+  killPoint: string | null;
+  /** When this handle saw the process exit (ms since epoch), or null. */
+  exitedAt: number | null;
   /** stderr, kept for failure messages. */
   stderr(): string;
   /** Resolves on `ready`; rejects on `fatal`, early exit or timeout. */
@@ -91,6 +117,14 @@ export function startWorker(options: WorkerOptions, readyTimeoutMs = 30_000): Wo
     TRACE_SLOW_MS: String(options.traceSlowMs ?? 0),
     DRIVER_EVENTS: options.driverEvents ? '1' : '0',
     CONNECT_TIMEOUT_MS: String(options.connectTimeoutMs ?? 0),
+    LEAD_MS: options.leadMs === undefined ? '' : String(options.leadMs),
+    WORK_MS: options.workMs === undefined ? '' : String(options.workMs),
+    RECORD_RUNS: options.recordRuns ? '1' : '0',
+    TRACE_RENEW: options.traceRenew ? '1' : '0',
+    TRACE_CALLS: options.traceCalls ? '1' : '0',
+    KILL_AT_CALL: String(options.kill?.atCall ?? 0),
+    KILL_WHEN: options.kill?.when ?? 'before',
+    KILL_ON_METHOD: options.kill?.method ?? '',
   };
   // Not inherited from a vitest worker: would make the child think it runs under vitest.
   delete childEnv['VITEST'];
@@ -114,6 +148,7 @@ export function startWorker(options: WorkerOptions, readyTimeoutMs = 30_000): Wo
   let exitValue: number | string | null = null;
   const exited = new Promise<number | string>((resolveExit) => {
     child.once('exit', (code, signal) => {
+      handle.exitedAt = Date.now();
       exitValue = code ?? signal ?? 'unknown';
       resolveExit(exitValue);
     });
@@ -126,6 +161,9 @@ export function startWorker(options: WorkerOptions, readyTimeoutMs = 30_000): Wo
     errors: [],
     leaseLost: [],
     lines: [],
+    renewMs: [],
+    killPoint: null,
+    exitedAt: null,
     stderr: () => stderr,
     ready: Promise.resolve(),
     exited,
@@ -156,15 +194,23 @@ export function startWorker(options: WorkerOptions, readyTimeoutMs = 30_000): Wo
     );
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      handle.lines.push(`${new Date().toISOString()} ${line}`);
-      if (handle.lines.length > 500) handle.lines.shift();
       const [kind = '', ...rest] = line.split(' ');
+      // Renewal timings are many and kept apart; everything else is kept for failure messages.
+      if (kind !== 'renew') {
+        handle.lines.push(`${new Date().toISOString()} ${line}`);
+        if (handle.lines.length > 500) handle.lines.shift();
+      }
       if (kind === 'ready') {
         clearTimeout(timer);
         resolveReady();
       } else if (kind === 'error') {
         const [code = 'UNKNOWN', ...words] = rest;
         handle.errors.push({ at: Date.now(), code, message: words.join(' ') });
+      } else if (kind === 'renew') {
+        const ms = Number(rest[0]);
+        if (Number.isFinite(ms)) handle.renewMs.push(ms);
+      } else if (kind === 'kill-point') {
+        handle.killPoint = rest.join(' ');
       } else if (kind === 'lease-lost') {
         handle.leaseLost.push(rest.join(' '));
       } else if (kind === 'fatal') {

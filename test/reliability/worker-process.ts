@@ -18,9 +18,31 @@
  *                              failed heartbeats (`driver` lines)
  *   LOG_LEVEL                  print the scheduler's log lines at this level and above
  *                              (`debug`, `info`, `warn`, `error`; default: none)
+ *   LEAD_MS                    scheduler `leadMs` (default: the scheduler's default)
+ *   WORK_MS                    fixed job duration (overrides WORK_MIN_MS/WORK_MAX_MS)
+ *   RECORD_RUNS                `1`: the handler first writes a row { jobId, triggerId,
+ *                              scheduledFor, attempt, instanceId, at } to the `runs` collection
+ *                              of DB_NAME, then waits (issue 10's "writes a row then sleeps")
+ *   TRACE_RENEW                `1`: time every `jobStore.renewLease` / `jobStore.renewLeases`
+ *                              call and print `renew <ms> <outcome> <jobs>` lines; `status`
+ *                              lines then carry a `renew` summary (count, p50, p99, max)
+ *   TRACE_CALLS                `1`: print `call <n> <store.method>` for every store call
+ *                              counted (see KILL_AT_CALL)
+ *   KILL_AT_CALL=<n>           SIGKILL this very process at the n-th store call (1-based),
+ *                              counted from the first call after `ready`; only the calls of
+ *                              KILL_ON_METHOD when that is set
+ *   KILL_WHEN                  `before` (default): just before the call is issued (it never
+ *                              reaches the server); `after`: just after its answer arrived,
+ *                              before the engine sees it (ok or error alike)
+ *   KILL_ON_METHOD             e.g. `jobStore.insertMany`, `triggerStore.claimSlot`: count only
+ *                              this method's calls
  *
- * The handler only waits (honouring `ctx.signal`) and writes nothing: the jobs collection is the
- * record the test checks. Protocol on stdout, one line per message:
+ * Store calls are named `triggerStore.<method>`, `jobStore.<method>`, `lockManager.<method>`
+ * (the wrapper is a Proxy over the three Mongo backend objects; calls the handler makes to the
+ * `runs` collection are not store calls).
+ *
+ * The handler waits (honouring `ctx.signal`); with RECORD_RUNS it writes its row first. Protocol on
+ * stdout, one line per message:
  *
  *   ready <instanceId> <pid>      the scheduler has started (first poll done)
  *   error <code> <message>        the scheduler emitted `error`
@@ -32,6 +54,9 @@
  *   slow <store.method> <ms> <outcome>   a store call that took long (only with TRACE_SLOW_MS);
  *                                 `status` lines then also list calls still in flight
  *   driver <event> ...            driver monitoring event (only with DRIVER_EVENTS)
+ *   renew <ms> <ok|lost|error> <jobs>   one lease renewal round trip (only with TRACE_RENEW)
+ *   call <n> <store.method> <m>   store call n (of all) = call m of that method (only with TRACE_CALLS)
+ *   kill-point <n> <store.method> <before|after>   printed right before the self-SIGKILL
  *
  * The process exits by itself when its parent goes away (stdin closes or the parent pid changes),
  * so a crashed test run leaves no scheduler behind. SIGTERM stops it gracefully.
@@ -77,8 +102,10 @@ process.stdin.resume();
 
 const instanceId = env('INSTANCE_ID');
 const handlerName = env('HANDLER', 'reliability.work');
-const workMin = envInt('WORK_MIN_MS', 250);
-const workMax = Math.max(workMin, envInt('WORK_MAX_MS', 400));
+const workFixed = process.env['WORK_MS'] ? envInt('WORK_MS', 300) : null;
+const workMin = workFixed ?? envInt('WORK_MIN_MS', 250);
+const workMax = workFixed ?? Math.max(workMin, envInt('WORK_MAX_MS', 400));
+const recordRuns = env('RECORD_RUNS', '0') === '1';
 
 const levels = ['debug', 'info', 'warn', 'error'] as const;
 const minLevel = levels.indexOf(env('LOG_LEVEL', 'none') as (typeof levels)[number]);
@@ -145,37 +172,102 @@ function monitorState(): unknown {
   }
 }
 
-// Optional tracing of slow store calls, to tell a slow or hung server from an engine problem.
+// Every store call goes through `instrumented()`: optional tracing of slow calls (to tell a slow
+// or hung server from an engine problem), call numbering, renewal timing, and the kill switch.
 const traceSlowMs = envInt('TRACE_SLOW_MS', 0);
+const traceCalls = env('TRACE_CALLS', '0') === '1';
+const traceRenew = env('TRACE_RENEW', '0') === '1';
+const killAtCall = envInt('KILL_AT_CALL', 0);
+const killWhen = env('KILL_WHEN', 'before');
+if (killWhen !== 'before' && killWhen !== 'after') throw new Error('worker-process: KILL_WHEN must be before or after');
+const killOnMethod = env('KILL_ON_METHOD', '');
 const inFlight = new Map<number, { call: string; since: number }>();
 let callSeq = 0;
-function traced<S extends object>(store: S, name: string): S {
-  if (traceSlowMs === 0) return store;
+/** Counting starts once `ready` is printed. */
+let counting = false;
+let counted = 0;
+const perMethod = new Map<string, number>();
+const renewSamples: number[] = [];
+
+function dieHere(n: number, call: string, when: string): never {
+  // stdout is a pipe: written synchronously on Linux, so the line is out before the signal.
+  say(`kill-point ${n} ${call} ${when}`);
+  process.kill(process.pid, 'SIGKILL');
+  // Not reached; keeps the type checker honest.
+  throw new Error('SIGKILL did not stop the process');
+}
+
+function renewSummary(): { count: number; p50: number | null; p99: number | null; max: number | null } {
+  const sorted = [...renewSamples].sort((a, b) => a - b);
+  const q = (p: number): number | null => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!);
+  return { count: sorted.length, p50: q(0.5), p99: q(0.99), max: sorted.length === 0 ? null : sorted[sorted.length - 1]! };
+}
+
+function instrumented<S extends object>(store: S, name: string): S {
   return new Proxy(store, {
     get(target, property) {
       // The stores keep their state in #private fields: always call on the real object.
       const value: unknown = Reflect.get(target, property);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
+      const call = `${name}.${property}`;
+      const isRenewal = name === 'jobStore' && (property === 'renewLease' || property === 'renewLeases');
       return (...args: unknown[]) => {
         const id = callSeq++;
-        const call = `${name}.${property}`;
+        let killAfter = 0;
+        if (counting) {
+          counted += 1;
+          const m = (perMethod.get(call) ?? 0) + 1;
+          perMethod.set(call, m);
+          if (traceCalls) say(`call ${counted} ${call} ${m}`);
+          const n = killOnMethod === '' ? counted : call === killOnMethod ? m : 0;
+          if (killAtCall > 0 && n === killAtCall) {
+            if (killWhen === 'before') dieHere(n, call, 'before');
+            killAfter = n;
+          }
+        }
         const since = Date.now();
-        inFlight.set(id, { call, since });
-        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        const t0 = performance.now();
+        if (traceSlowMs > 0) inFlight.set(id, { call, since });
+        let result: unknown;
+        try {
+          result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (error) {
+          inFlight.delete(id);
+          if (killAfter > 0) dieHere(killAfter, call, 'after');
+          throw error;
+        }
         if (!(result instanceof Promise)) {
           inFlight.delete(id);
+          if (killAfter > 0) dieHere(killAfter, call, 'after');
           return result;
         }
-        const done = (outcome: string): void => {
+        const done = (outcome: string, answer: unknown): void => {
           inFlight.delete(id);
           const ms = Date.now() - since;
-          if (ms >= traceSlowMs) say(`slow ${call} ${ms} ${outcome}`);
+          if (traceSlowMs > 0 && ms >= traceSlowMs) say(`slow ${call} ${ms} ${outcome}`);
+          if (isRenewal) {
+            const rtt = Math.round((performance.now() - t0) * 10) / 10;
+            renewSamples.push(rtt);
+            if (renewSamples.length > 100_000) renewSamples.shift();
+            if (traceRenew) {
+              const jobs = Array.isArray(args[0]) ? args[0].length : 1;
+              const verdict = outcome !== 'ok' ? 'error' : answer === null || answer === false ? 'lost' : 'ok';
+              say(`renew ${rtt} ${verdict} ${jobs}`);
+            }
+          }
+          if (killAfter > 0) dieHere(killAfter, call, 'after');
         };
-        result.then(
-          () => done('ok'),
-          (error: unknown) => done(`error: ${error instanceof Error ? error.message : String(error)}`),
+        // A chained promise: the engine sees the answer only after `done` (and the kill) ran.
+        return result.then(
+          (answer: unknown) => {
+            done('ok', answer);
+            return answer;
+          },
+          (error: unknown) => {
+            done(`error: ${error instanceof Error ? error.message : String(error)}`, null);
+            throw error;
+          },
         );
-        return result;
       };
     },
   });
@@ -183,14 +275,15 @@ function traced<S extends object>(store: S, name: string): S {
 
 const backend = createMongoBackend({ client, dbName: env('DB_NAME') });
 const scheduler = new Scheduler({
-  triggerStore: traced(backend.triggerStore, 'triggers'),
-  jobStore: traced(backend.jobStore, 'jobs'),
-  lockManager: traced(backend.lockManager, 'locks'),
+  triggerStore: instrumented(backend.triggerStore, 'triggerStore'),
+  jobStore: instrumented(backend.jobStore, 'jobStore'),
+  lockManager: instrumented(backend.lockManager, 'lockManager'),
   instanceId,
   pollIntervalMs: envInt('POLL_MS', 150),
   lookaheadMs: envInt('LOOKAHEAD_MS', 1000),
   leaseMs: envInt('LEASE_MS', 1500),
   concurrency: envInt('CONCURRENCY', 4),
+  ...(process.env['LEAD_MS'] ? { leadMs: envInt('LEAD_MS', 0) } : {}),
   logger,
 });
 
@@ -200,8 +293,19 @@ scheduler.on('error', (error) => {
 });
 scheduler.on('lease:lost', (event) => say(`lease-lost ${event.jobId} ${event.reason}`));
 
+const runs = client.db(env('DB_NAME')).collection('runs');
 scheduler.register(handlerName, async (ctx) => {
   const ms = workMin + Math.floor(Math.random() * (workMax - workMin + 1));
+  if (recordRuns) {
+    await runs.insertOne({
+      jobId: ctx.job.id,
+      triggerId: ctx.job.triggerId,
+      scheduledFor: ctx.job.scheduledFor,
+      attempt: ctx.attempt,
+      instanceId,
+      at: new Date(),
+    });
+  }
   // Rejects with the abort reason when the lease is lost or the scheduler stops.
   await sleep(ms, undefined, { signal: ctx.signal });
   return { ms };
@@ -228,6 +332,7 @@ try {
   await client.connect();
   await scheduler.start();
   say(`ready ${instanceId} ${process.pid}`);
+  counting = true;
   const statusEvery = envInt('STATUS_EVERY_MS', 0);
   if (statusEvery > 0) {
     setInterval(() => {
@@ -237,7 +342,7 @@ try {
           const now = Date.now();
           const stuck = [...inFlight.values()].filter((c) => now - c.since >= 1000).map((c) => `${c.call}:${now - c.since}ms`);
           say(
-            `status ${JSON.stringify({ at: new Date(now).toISOString(), running: h.running, queued: h.queued, status: h.status, lastPollAt: h.lastPollAt, lastPollError: h.lastPollError, stuck, monitor: monitorState() })}`,
+            `status ${JSON.stringify({ at: new Date(now).toISOString(), running: h.running, queued: h.queued, status: h.status, lastPollAt: h.lastPollAt, lastPollError: h.lastPollError, stuck, monitor: monitorState(), ...(traceRenew ? { renew: renewSummary() } : {}) })}`,
           );
         })
         .catch(() => undefined);

@@ -41,7 +41,7 @@ export interface ScenarioSettings {
 }
 
 export const ISSUE_10: ScenarioSettings = {
-  triggers: 20,
+  triggers: Number(process.env["RELIABILITY_TRIGGERS"] ?? 20),
   everyMs: 1000,
   leaseMs: 1500,
   pollMs: 200,
@@ -150,6 +150,12 @@ export interface Audit {
   duplicates: string[];
   /** Jobs for instants that are not slots. */
   offGrid: string[];
+  /**
+   * Slot jobs withdrawn (`skipped`, "slot withdrawn: …") because their trigger's pause landed
+   * between the job's insert and the trigger's advance: they never ran, and count as neither lost
+   * nor failed.
+   */
+  withdrawn: number;
   /** Jobs for slots after the trigger's pause was confirmed (beyond `leadMs`). */
   afterPause: string[];
   /** Triggers not `paused` in the store at the end. */
@@ -353,6 +359,7 @@ export class Cluster {
       unfired: [],
       duplicates: [],
       offGrid: [],
+      withdrawn: 0,
       afterPause: [],
       notPaused: triggers.filter((t) => t.status !== 'paused').map((t) => `${t._id}: ${t.status}`),
       notSucceeded: [],
@@ -378,6 +385,13 @@ export class Cluster {
       const key = `${job.triggerId}@${at}`;
       bySlot.set(key, [...(bySlot.get(key) ?? []), job]);
       const pause = pauseOf.get(job.triggerId);
+      if (isWithdrawn(job)) {
+        // The pause landed while this slot was being taken: its job is recorded `skipped` and never
+        // ran. Legitimate only for a trigger that was paused, and only around its pause.
+        if (pause && at >= pause.began - 2 * s.everyMs) audit.withdrawn += 1;
+        else audit.notSucceeded.push(`${describe(job)}: withdrawn, but not at its trigger's pause`);
+        continue;
+      }
       if (pause && at > pause.done + leadMs) audit.afterPause.push(`${describe(job)}; pause confirmed at ${new Date(pause.done).toISOString()}`);
     }
     for (const [key, list] of bySlot) if (list.length > 1) audit.duplicates.push(`${key}: ${list.map(describe).join(' | ')}`);
@@ -399,7 +413,7 @@ export class Cluster {
     const runRows = new Map<string, RunDoc[]>();
     for (const r of runs) runRows.set(r.jobId, [...(runRows.get(r.jobId) ?? []), r]);
     for (const job of all) {
-      if (job.status !== 'succeeded') audit.notSucceeded.push(describe(job));
+      if (job.status !== 'succeeded' && !isWithdrawn(job)) audit.notSucceeded.push(describe(job));
       if (job.status === 'failed' && !orphanOf.has(job._id)) {
         audit.liveWronglyFailed.push(describe(job));
         const code = job.error?.code ?? 'none';
@@ -451,6 +465,7 @@ export function figures(audit: Audit): Record<string, unknown> {
     unfired: audit.unfired.length,
     duplicates: audit.duplicates.length,
     offGrid: audit.offGrid.length,
+    withdrawn: audit.withdrawn,
     afterPause: audit.afterPause.length,
     notPaused: audit.notPaused.length,
     notSucceeded: audit.notSucceeded.length,
@@ -468,4 +483,9 @@ export function figures(audit: Audit): Record<string, unknown> {
     pauseMax: audit.pause.max,
     pauseErrors: audit.pause.errors.length,
   };
+}
+
+/** Whether a job is a slot withdrawn by its trigger's pause (see `Audit.withdrawn`). */
+function isWithdrawn(job: JobDoc): boolean {
+  return job.status === 'skipped' && job.history.some((h) => h.status === 'skipped' && (h.reason ?? '').startsWith('slot withdrawn'));
 }

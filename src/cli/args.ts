@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseDate } from '../schedule/index.js';
 import type { JobStatus, JsonValue, TriggerStatus } from '../types.js';
+import { definedFields } from '../util/defined.js';
 
 /** A usage mistake (unknown command or flag, missing operand): exit code 2, with the usage text. */
 export class UsageError extends Error {
@@ -149,13 +150,13 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
       const tag = nonEmpty(values.tag, '--tag');
       const handler = nonEmpty(values.handler, '--handler');
       const limit = limitOf(values.limit);
-      command = {
-        name,
-        ...(status === undefined ? {} : { status: status as TriggerStatus }),
-        ...(tag === undefined ? {} : { tag }),
-        ...(handler === undefined ? {} : { handler }),
-        ...(limit === undefined ? {} : { limit }),
-      };
+      command = definedFields<Extract<Command, { name: 'triggers ls' }>>({
+        name: 'triggers ls',
+        status: status as TriggerStatus | undefined,
+        tag,
+        handler,
+        limit,
+      });
       break;
     }
     case 'jobs ls': {
@@ -168,12 +169,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
       }
       const triggerId = nonEmpty(values.trigger, '--trigger');
       const limit = limitOf(values.limit);
-      command = {
-        name,
-        ...(triggerId === undefined ? {} : { triggerId }),
-        ...(status === undefined ? {} : { status }),
-        ...(limit === undefined ? {} : { limit }),
-      };
+      command = definedFields<Extract<Command, { name: 'jobs ls' }>>({ name: 'jobs ls', triggerId, status, limit });
       break;
     }
     case 'triggers run': {
@@ -206,13 +202,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
           throw new FlagError('--from', `must be an ISO-8601 date, got "${values.from}"`);
         }
       }
-      command = {
-        name,
-        target: cron ? { cron: id } : { triggerId: id },
-        count,
-        ...(tz === undefined ? {} : { tz }),
-        ...(from === undefined ? {} : { from }),
-      };
+      command = definedFields<Extract<Command, { name: 'next' }>>({ name: 'next', target: cron ? { cron: id } : { triggerId: id }, count, tz, from });
       break;
     }
     default:

@@ -6,7 +6,8 @@ import type { ServerResponse } from 'node:http';
 import { JobNotFoundError, TriggerNotFoundError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import { assertId, nextFireTimes } from '../schedule/index.js';
-import type { JobStatus, JsonValue, TriggerStatus } from '../types.js';
+import type { JobQuery, JobStatus, JsonValue, TriggerQuery, TriggerStatus } from '../types.js';
+import { definedFields } from '../util/defined.js';
 import { isRecord } from '../webhook/validate.js';
 import { badRequest } from './errors.js';
 import type { EventHub } from './events.js';
@@ -120,20 +121,14 @@ export const ROUTES: readonly RouteDef[] = [
     query: ['status', 'tag', 'handler', 'limit', 'cursor'],
     handle: async (ctx) => {
       const q = ctx.query;
-      const status = q.choice('status', TRIGGER_STATUSES);
-      const tag = q.string('tag');
-      const handler = q.string('handler');
-      const limit = q.limit();
-      const cursor = q.string('cursor');
-      return ok(
-        await ctx.scheduler.listTriggers({
-          ...(status === undefined ? {} : { status }),
-          ...(tag === undefined ? {} : { tag }),
-          ...(handler === undefined ? {} : { handler }),
-          ...(limit === undefined ? {} : { limit }),
-          ...(cursor === undefined ? {} : { cursor }),
-        }),
-      );
+      const query = definedFields<TriggerQuery>({
+        status: q.choice('status', TRIGGER_STATUSES),
+        tag: q.string('tag'),
+        handler: q.string('handler'),
+        limit: q.limit(),
+        cursor: q.string('cursor'),
+      });
+      return ok(await ctx.scheduler.listTriggers(query));
     },
   },
   {
@@ -253,22 +248,15 @@ export const ROUTES: readonly RouteDef[] = [
     query: ['triggerId', 'status', 'from', 'to', 'limit', 'cursor'],
     handle: async (ctx) => {
       const q = ctx.query;
-      const triggerId = q.id('triggerId');
-      const status = q.choices('status', JOB_STATUSES);
-      const from = q.date('from');
-      const to = q.date('to');
-      const limit = q.limit();
-      const cursor = q.string('cursor');
-      return ok(
-        await ctx.scheduler.listJobs({
-          ...(triggerId === undefined ? {} : { triggerId }),
-          ...(status === undefined ? {} : { status }),
-          ...(from === undefined ? {} : { from }),
-          ...(to === undefined ? {} : { to }),
-          ...(limit === undefined ? {} : { limit }),
-          ...(cursor === undefined ? {} : { cursor }),
-        }),
-      );
+      const query = definedFields<JobQuery>({
+        triggerId: q.id('triggerId'),
+        status: q.choices('status', JOB_STATUSES),
+        from: q.date('from'),
+        to: q.date('to'),
+        limit: q.limit(),
+        cursor: q.string('cursor'),
+      });
+      return ok(await ctx.scheduler.listJobs(query));
     },
   },
   {

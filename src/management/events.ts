@@ -35,6 +35,7 @@ const JOB_EVENTS = [
   'job:cancelled',
   'job:skipped',
   'job:timeout',
+  'job:stalled',
 ] as const;
 const TRIGGER_EVENTS = ['trigger:added', 'trigger:updated', 'trigger:paused', 'trigger:resumed'] as const;
 

@@ -1,5 +1,5 @@
 /**
- * Issue 10's scenario, shared by `kill-anywhere.test.ts` (asserted) and `bench/reliability.ts`
+ * Issue 10's scenario, shared by `kill-anywhere.soak.ts` (asserted, `npm run test:soak`) and `bench/reliability.ts`
  * (measured): several scheduler processes (`worker-process.ts`) on one database, `every: 1000`
  * triggers whose handler writes a row to `runs` and then sleeps, processes SIGKILLed at random
  * instants or at chosen store calls, then every trigger paused from a Scheduler of the caller's

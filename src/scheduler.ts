@@ -2389,10 +2389,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /**
    * Jobs whose holder stopped renewing (its instance died) stalled: each is run again, spending no
    * attempt, up to its `maxStalls`, then failed with `ERR_STALLED`. A lease counts as expired only
-   * `leaseGraceMs` past its expiry: a live holder aborts its own attempt at the expiry itself.
+   * `leaseGraceMs` past its expiry (longer while renewals are slow): a live holder aborts its own
+   * attempt at the expiry itself.
    */
   async #recoverExpiredLeases(): Promise<void> {
-    const expired = await this.#o.jobStore.findExpiredLeases(new Date(this.#storeNow().getTime() - this.#o.leaseGraceMs), 100);
+    // A store slow enough to hold up this instance's renewals holds up the holder's as well (and
+    // its hand-back): while it is, the grace stretches to two of the latest slowest round trips.
+    const grace = Math.max(this.#o.leaseGraceMs, 2 * this.#renewalTimes.recentMax());
+    const expired = await this.#o.jobStore.findExpiredLeases(new Date(this.#storeNow().getTime() - grace), 100);
     const local = expired.length > 0 ? new Set(this.#running.toArray().map((run) => run.job.id)) : null;
     for (const job of expired) {
       if (!job.lease || local?.has(job.id)) continue;

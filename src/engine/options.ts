@@ -50,8 +50,9 @@ export interface SchedulerOptions {
   leaseMs?: number;
   /**
    * How long past its expiry a lease must be before another instance recovers its job, in ms
-   * (default: half of `leaseMs`, at least 1000). Covers clock skew and a renewal still on its way,
-   * so a live instance's job is never taken for dead.
+   * (default: half of `leaseMs`, at least 1000; while this instance's renewals are slow, two of
+   * their latest slowest round trips if longer). Covers clock skew and a renewal still on its way,
+   * so a live instance's job is not taken for dead.
    */
   leaseGraceMs?: number;
   /**

@@ -154,6 +154,38 @@ describe('lease renewal on a slow store', () => {
     await owner.stop({ graceful: false });
   });
 
+  it('while renewals are slow, recovery waits two of the slowest recent round trips past the expiry, if longer than leaseGraceMs', async () => {
+    const clock = new ManualClock(T0);
+    const jobStore = new SlowRenewals(clock);
+    const scheduler = new Scheduler({ jobStore, clock, leaseMs: 3000, leaseGraceMs: 1000, pollIntervalMs: 500, lookaheadMs: 1000 });
+    const work = longHandler();
+    scheduler.register('long', work.handler);
+    scheduler.register('h', () => undefined);
+    await scheduler.start();
+    await scheduler.addTrigger({ id: 'l', handler: 'long', schedule: { manual: true } });
+    jobStore.delayMs = 1400;
+    await scheduler.runTrigger('l');
+    await clock.advance(4000);
+    expect((await scheduler.health()).leaseRenewal?.maxMs).toBe(1400);
+    // A job of a dead instance, expired just now: grace 2 × 1400 ms, not 1000 ms.
+    const expiredAt = clock.now();
+    await jobStore.insert({
+      ...(await import('../contract/index.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
+      status: 'running',
+      attempts: 1,
+      fence: 1,
+      lease: { owner: 'gone', token: 1, expiresAt: new Date(expiredAt) },
+      startedAt: new Date(T0),
+    });
+    await clock.advance(2500);
+    expect((await jobStore.get('held'))?.stalls).toBe(0);
+    await clock.advance(1500);
+    expect((await jobStore.get('held'))?.stalls).toBe(1);
+    work.finish();
+    await clock.advance(2000);
+    await scheduler.stop({ graceful: false });
+  });
+
   it('recovery waits leaseGraceMs past the expiry before taking a job for dead', async () => {
     const clock = new ManualClock(T0);
     const jobStore = new MemoryJobStore();

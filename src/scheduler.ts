@@ -1998,20 +1998,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /**
    * Walk the running attempts: renew (when `act`) every lease due within the next sixth of a lease,
-   * so one sweep serves many jobs, and abort every unfinished attempt whose lease ran out while its
-   * renewal was still on its way or failed; it is handed back before anyone would recover it
-   * (recovery waits `leaseGraceMs` more). Returns when the next renewal or expiry is due.
+   * so one sweep serves many jobs, and abort every unfinished attempt whose lease ran out (half of
+   * `leaseGraceMs` ago) while its renewal was still on its way or failed; it is handed back before
+   * anyone would recover it (recovery waits the whole grace). Returns when the next renewal or
+   * give-up is due.
    */
   #renewalSweep(act: boolean): number {
     const now = this.#o.clock.now();
     const soon = now + Math.floor(this.#o.leaseMs / 6);
     let next = Number.POSITIVE_INFINITY;
+    // The holder gives up half the grace past the expiry: a renewal answered late still counts (the
+    // store refuses it only once the job was recovered), and recovery waits the whole grace.
+    const giveUpAfter = Math.floor(this.#o.leaseGraceMs / 2);
     for (let run = this.#running.first; run !== null; run = run.nextLinked) {
       // A settled attempt's end is being written: that write is fenced by the lease token, not by
       // the expiry, and a renewal racing it would be a second write to the same record (which a
       // server without atomic updates can lose one of).
       if (run.reason || run.settled) continue;
-      const expiry = run.leaseExpiresAt - this.#clockOffsetMs;
+      const expiry = run.leaseExpiresAt - this.#clockOffsetMs + giveUpAfter;
       if (act && expiry <= now) {
         this.#o.logger.warn({ jobId: run.job.id, expiredAt: new Date(run.leaseExpiresAt).toISOString() }, 'lease ran out before it could be renewed; handing the job back');
         this.#emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the lease ran out before a renewal came back' });

@@ -17,6 +17,7 @@
  * `succeeded`, the `runs` collection has a row for it from another instance, and its history has an
  * entry written by another instance whose `reason` contains the dead instance's id.
  */
+import { seededRandom } from '../helpers/random.js';
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { rendezvousScore } from '../../src/engine/membership.js';
@@ -73,17 +74,8 @@ export interface RunDoc {
   at: Date;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same kill instants and points. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32, the tests' one): the same seed gives the same kill instants and points. */
+export const prng = seededRandom;
 
 /** The seed to use: `RELIABILITY_SEED` when set, else a fresh one. */
 export function seedFromEnv(): number {

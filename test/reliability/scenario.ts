@@ -17,12 +17,12 @@
  * `succeeded`, the `runs` collection has a row for it from another instance, and its history has an
  * entry written by another instance whose `reason` contains the dead instance's id.
  */
-import { seededRandom } from '../helpers/random.js';
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { rendezvousScore } from '../../src/engine/membership.js';
 import { Scheduler } from '../../src/index.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
+import { seededRandom } from '../helpers/random.js';
 import { delay, startWorker, waitFor, type KillPoint, type WorkerHandle, type WorkerOptions } from './processes.js';
 
 export const HANDLER = 'reliability.work';

@@ -13,22 +13,10 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
-import { delay, killAllWorkers, type KillPoint } from './processes.js';
+import { delay, useWorkerTeardown, type KillPoint } from './processes.js';
 import { Cluster, figures, prng, seedFromEnv, type Audit } from './scenario.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  // Workers first; FerretDB can crash when a database is dropped under a dead worker's request
-  // (README finding 2), so give those a moment.
-  if (await killAllWorkers()) await delay(3000);
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await killAllWorkers();
-  await stopSharedMongo();
-});
+const cleanups = useWorkerTeardown({ afterEach, afterAll, stopSharedMongo });
 
 async function openCluster(tag: string): Promise<Cluster> {
   const testDb: TestDb = await withTestDb(`reliab_${tag}`);

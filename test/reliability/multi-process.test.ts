@@ -20,7 +20,7 @@ import { rendezvousScore } from '../../src/engine/membership.js';
 import { Scheduler } from '../../src/index.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import { detectCapabilities, stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
-import { delay, killAllWorkers, startWorker, waitFor, type WorkerHandle } from './processes.js';
+import { delay, startWorker, useWorkerTeardown, waitFor, type WorkerHandle } from './processes.js';
 import { openRestartableServer, type RestartableServer } from './restartable-server.js';
 
 const HANDLER = 'reliability.work';
@@ -52,21 +52,7 @@ interface JobDoc {
   history: Array<{ status: string; at: Date; instanceId: string | null; reason: string | null }>;
 }
 
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  // Workers first (they hold connections), then databases and servers, newest first. After a
-  // SIGKILL the server may still be executing the dead worker's last request; FerretDB v1.24 can
-  // crash (SIGBUS in SQLite's WAL) when the database is dropped under a running request, so give
-  // those requests a moment to drain before dropping.
-  if (await killAllWorkers()) await delay(3000);
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await killAllWorkers();
-  await stopSharedMongo();
-});
+const cleanups = useWorkerTeardown({ afterEach, afterAll, stopSharedMongo });
 
 let triggerIdsInUse: string[] = [];
 

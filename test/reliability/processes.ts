@@ -254,3 +254,27 @@ export async function waitFor(
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
+
+/**
+ * Register the teardown every multi-process test file needs, and return the list its tests push
+ * their own clean-ups onto (run newest first after each test). Workers go first: after a SIGKILL
+ * the server may still be executing the dead worker's last request, and FerretDB v1.24 can crash
+ * (SIGBUS in SQLite's WAL) when a database is dropped under a running request, so those requests
+ * get a moment to drain first. After all tests: any worker left, and the shared server.
+ */
+export function useWorkerTeardown(hooks: {
+  afterEach: (fn: () => Promise<void>) => void;
+  afterAll: (fn: () => Promise<void>) => void;
+  stopSharedMongo: () => Promise<void>;
+}): Array<() => Promise<unknown>> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  hooks.afterEach(async () => {
+    if (await killAllWorkers()) await delay(3000);
+    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+  });
+  hooks.afterAll(async () => {
+    await killAllWorkers();
+    await hooks.stopSharedMongo();
+  });
+  return cleanups;
+}

@@ -1972,17 +1972,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Arm the renewal timer for `at` (local clock), or for the earliest renewal due when not given.
-   * One timer per instance, not one per job: a short job costs no timer at all.
+   * Arm the renewal timer for `at` (local clock) unless it is armed for earlier already. One timer
+   * per instance, not one per job: a short job costs no timer at all.
    */
-  #armRenewals(at?: number): void {
+  #armRenewals(due: number): void {
     if (this.#running.size === 0 || this.#state === 'stopped') {
       this.#renewTimer?.cancel();
       this.#renewTimer = null;
       this.#renewTimerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    const due = at ?? this.#renewalSweep(false);
     if (!Number.isFinite(due) || (this.#renewTimer && this.#renewTimerAt <= due)) return;
     this.#renewTimer?.cancel();
     this.#renewTimerAt = due;
@@ -1992,18 +1991,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #onRenewTimer = (): void => {
     this.#renewTimer = null;
     this.#renewTimerAt = Number.POSITIVE_INFINITY;
-    const next = this.#renewalSweep(true);
+    const next = this.#renewalSweep();
     this.#armRenewals(next);
   };
 
   /**
-   * Walk the running attempts: renew (when `act`) every lease due within the next sixth of a lease,
+   * Walk the running attempts: renew every lease due within the next sixth of a lease,
    * so one sweep serves many jobs, and abort every unfinished attempt whose lease ran out (half of
    * `leaseGraceMs` ago) while its renewal was still on its way or failed; it is handed back before
    * anyone would recover it (recovery waits the whole grace). Returns when the next renewal or
    * give-up is due.
    */
-  #renewalSweep(act: boolean): number {
+  #renewalSweep(): number {
     const now = this.#o.clock.now();
     const soon = now + Math.floor(this.#o.leaseMs / 6);
     let next = Number.POSITIVE_INFINITY;
@@ -2016,7 +2015,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       // server without atomic updates can lose one of).
       if (run.reason || run.settled) continue;
       const expiry = run.leaseExpiresAt - this.#clockOffsetMs + giveUpAfter;
-      if (act && expiry <= now) {
+      if (expiry <= now) {
         this.#o.logger.warn({ jobId: run.job.id, expiredAt: new Date(run.leaseExpiresAt).toISOString() }, 'lease ran out before it could be renewed; handing the job back');
         this.#emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the lease ran out before a renewal came back' });
         run.abort({ kind: 'lease-expiring' });
@@ -2027,7 +2026,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         continue;
       }
       const due = this.#renewalDue(run);
-      if (act && due <= soon) {
+      if (due <= soon) {
         // Not tracked for `stop()`: a renewal the store never answers must not hold a stop up; its
         // attempt is aborted when the lease runs out, and the answer, if it comes, finds it gone.
         void this.#renew(run);

@@ -1,0 +1,115 @@
+/**
+ * What every part of the engine shares: the resolved options, the lifecycle state, the clocks
+ * (local, and the store's by the measured offset), event emission, error reporting, and the
+ * background work a stop waits for. It holds no scheduling state of its own.
+ */
+import type { EventEmitter } from 'eventemitter3';
+import { SchedulerError, StoreError } from '../errors.js';
+import type { SchedulerEvents } from '../events.js';
+import type { ResolvedOptions } from './options.js';
+import { toError } from './outcome.js';
+
+/** Lifecycle of a scheduler instance. */
+export type LifecycleState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** First pause of `retryStore`; it doubles on each further failure (to at most 2 s). */
+const RETRY_FIRST_DELAY_MS = 100;
+
+/** The engine's shared services; one per `Scheduler`. */
+export class EngineContext {
+  readonly o: ResolvedOptions;
+  state: LifecycleState = 'idle';
+  /** Measured offset of the store's clock to this instance's (see `Maintenance`). */
+  clockOffsetMs = 0;
+  readonly #emitter: EventEmitter<SchedulerEvents>;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: ResolvedOptions, emitter: EventEmitter<SchedulerEvents>) {
+    this.o = options;
+    this.#emitter = emitter;
+  }
+
+  /** Whether the instance is running (claims, starts and polls happen only then). */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  now(): Date {
+    return new Date(this.o.clock.now());
+  }
+
+  /**
+   * Now on the store's clock: leases and locks are compared by every instance against each other,
+   * so their arithmetic uses the measured offset to the shared store's clock, not the local one.
+   */
+  storeNow(): Date {
+    return new Date(this.o.clock.now() + this.clockOffsetMs);
+  }
+
+  /** When a lease granted now runs out, on the store's clock. */
+  leaseExpiry(): Date {
+    return new Date(this.o.clock.now() + this.clockOffsetMs + this.o.leaseMs);
+  }
+
+  /** Emit an event; a listener that throws is logged, never allowed to break the engine. */
+  emit<K extends keyof SchedulerEvents>(event: K, ...args: SchedulerEvents[K]): void {
+    try {
+      (this.#emitter.emit as (event: K, ...args: SchedulerEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.o.logger.error({ event, error: toError(error).message }, 'an event listener threw');
+    }
+  }
+
+  /** Report an error that has no caller to throw to: log it and emit `error`. */
+  fail(error: Error): void {
+    this.o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
+    this.emit('error', error);
+  }
+
+  /** Background work a stop waits for (claims, dispatch, end writes). */
+  track(work: Promise<unknown>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  /** Settles once every piece of tracked work so far has. */
+  async settleTracked(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.o.clock.setTimer(resolve, ms));
+  }
+
+  /**
+   * Run a store write, retrying errors a few times with backoff (about 3 s in all). Used for a
+   * job's final write: while the job is still held, its lease is renewed, so a short outage does
+   * not turn a finished job into a recovered one that runs again. The write stays fenced, so a
+   * retry after the lease was lost is refused, not harmful.
+   */
+  async retryStore<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= 4) throw error;
+        await this.sleep(Math.min(2000, RETRY_FIRST_DELAY_MS * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Run a store call for a public method; backend errors come out as `StoreError`. */
+  async store<T>(operation: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw storeFailure(error, what);
+    }
+  }
+}
+
+/** A store's error as the caller sees it: the library's own errors as they are, others wrapped. */
+export function storeFailure(error: unknown, what: string): SchedulerError {
+  if (error instanceof SchedulerError) return error;
+  return new StoreError(`${what} failed: ${toError(error).message}`, { cause: error });
+}

@@ -1,0 +1,162 @@
+/**
+ * Pending jobs (retries, queued runs, recovered stalls, jobs of other instances' making): claimed
+ * from the store and started while this instance has room, and those waiting for a concurrency
+ * permit of their trigger once one is free. It looks only when pending work may be waiting, so
+ * the steady state costs no store round trip beyond claim, insert and completion.
+ */
+import { StoreError } from '../errors.js';
+import type { Lease } from '../ports.js';
+import type { Job } from '../types.js';
+import type { AttemptRunner } from './attempt-runner.js';
+import type { EngineContext } from './context.js';
+import type { HandlerRegistration, Handlers } from './handlers.js';
+import { historyEntry } from './job-state.js';
+import { jobMetrics, permitLimit, toError } from './outcome.js';
+import type { Permits } from './permits.js';
+
+/** Claims and starts pending jobs. */
+export class Dispatcher {
+  readonly #ctx: EngineContext;
+  readonly #handlers: Handlers;
+  readonly #runner: AttemptRunner;
+  readonly #permits: Permits;
+  #dispatching = false;
+  #again = false;
+  // Dispatch looks for pending jobs only when some were noted after its last empty look.
+  #pendingEpoch = 1;
+  #emptyAtEpoch = 0;
+
+  constructor(ctx: EngineContext, handlers: Handlers, runner: AttemptRunner, permits: Permits) {
+    this.#ctx = ctx;
+    this.#handlers = handlers;
+    this.#runner = runner;
+    this.#permits = permits;
+  }
+
+  /** Note that pending jobs may be waiting, so the next dispatch looks for them. */
+  notePending(): void {
+    this.#pendingEpoch += 1;
+  }
+
+  /** Pending jobs may be waiting: look for them now. */
+  pendingNow(): void {
+    this.notePending();
+    this.kick();
+  }
+
+  /**
+   * Start pending jobs if there may be any. Finishing a job only looks when pending work was noted
+   * since the last empty look; the poll looks every period regardless (other instances add
+   * pending jobs too).
+   */
+  kick(): void {
+    if (this.#ctx.state !== 'running' || this.#pendingEpoch === this.#emptyAtEpoch) return;
+    if (this.#dispatching) {
+      this.#again = true;
+      return;
+    }
+    this.#ctx.track(this.#dispatchPending());
+  }
+
+  /** Start due pending jobs while there is room. */
+  async #dispatchPending(): Promise<void> {
+    const { o } = this.#ctx;
+    this.#dispatching = true;
+    try {
+      do {
+        this.#again = false;
+        while (this.#ctx.state === 'running' && this.#handlers.hasRoom()) {
+          const candidates = this.#handlers.withRoom();
+          if (candidates.length === 0) break;
+          this.#handlers.hold(candidates);
+          let job: Job | null = null;
+          const epoch = this.#pendingEpoch;
+          try {
+            const now = this.#ctx.now();
+            job = await o.jobStore.claimPending(now, {
+              handlers: candidates.map((c) => c.name),
+              owner: o.instanceId,
+              leaseExpiresAt: this.#ctx.leaseExpiry(),
+              history: historyEntry('running', now, o.instanceId, 'claimed'),
+              gate: null,
+            });
+          } finally {
+            this.#handlers.settleHold(candidates, job?.handler ?? null);
+          }
+          if (!job) {
+            this.#emptyAtEpoch = epoch;
+            break;
+          }
+          await this.#startClaimed(job, this.#handlers.get(job.handler)!, null);
+        }
+      } while (this.#again && this.#ctx.state === 'running');
+    } catch (error) {
+      this.#ctx.fail(new StoreError(`dispatching pending jobs failed: ${toError(error).message}`, { cause: error }));
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  /** Start pending jobs that wait for a concurrency permit of their trigger. */
+  async dispatchGated(now: number, handlers: string[]): Promise<void> {
+    const triggerIds = await this.#ctx.o.jobStore.gatedTriggerIds(new Date(now), handlers, 100);
+    for (const triggerId of triggerIds) await this.tryStartGated(triggerId);
+  }
+
+  /** Start one pending job of a capped trigger, if one of its permits is free. */
+  async tryStartGated(triggerId: string): Promise<void> {
+    const { o } = this.#ctx;
+    if (this.#ctx.state !== 'running') return;
+    const trigger = await o.triggerStore.get(triggerId);
+    const registration = trigger ? this.#handlers.usable(trigger) : undefined;
+    if (!trigger || !registration) return;
+    const permit = await this.#permits.acquire(triggerId, permitLimit(trigger) ?? 1);
+    if (!permit) return;
+    if (!this.#handlers.reserve(registration)) {
+      await this.#permits.release(permit);
+      return;
+    }
+    const now = this.#ctx.now();
+    let job: Job | null = null;
+    try {
+      job = await o.jobStore.claimPending(now, {
+        handlers: [registration.name],
+        owner: o.instanceId,
+        leaseExpiresAt: this.#ctx.leaseExpiry(),
+        history: historyEntry('running', now, o.instanceId, 'claimed with a concurrency permit'),
+        gate: triggerId,
+      });
+    } finally {
+      if (!job) {
+        this.#handlers.unreserve(registration);
+        await this.#permits.release(permit);
+      }
+    }
+    if (job) await this.#startClaimed(job, registration, permit);
+  }
+
+  /** A job was claimed from `pending` (lease set, status running): count the attempt and run it. */
+  async #startClaimed(claimed: Job, registration: HandlerRegistration, permit: Lease | null): Promise<void> {
+    const { o } = this.#ctx;
+    const now = this.#ctx.now();
+    const token = claimed.lease?.token ?? claimed.fence;
+    const started = await o.jobStore.update(
+      claimed.id,
+      { status: ['running'], leaseToken: token },
+      {
+        attempts: claimed.attempts + 1,
+        startedAt: now,
+        nextAttemptAt: null,
+        instanceId: o.instanceId,
+        metrics: jobMetrics(Math.max(0, now.getTime() - claimed.runAt.getTime())),
+      },
+    );
+    if (!started) {
+      this.#handlers.unreserve(registration);
+      if (permit) await this.#permits.release(permit);
+      return;
+    }
+    const trigger = await o.triggerStore.get(started.triggerId);
+    this.#runner.start(this.#runner.newRun(started, registration, trigger, permit, null));
+  }
+}

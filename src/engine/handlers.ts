@@ -1,0 +1,179 @@
+/**
+ * The handlers registered on this instance, and its room to run them: the instance-wide
+ * `concurrency` and each handler's own limit. Every attempt that starts here reserves a place
+ * first and gives it back when its end is recorded.
+ */
+import { InvalidTriggerConfigError } from '../errors.js';
+import type { HandlerFunction, JobRunner, ModuleHandler } from '../ports.js';
+import { isModuleHandler } from '../runners/module-loader.js';
+import { normalizeRetry } from '../schedule/index.js';
+import type { RetryPolicy, Trigger } from '../types.js';
+import { assertHandlerName, optionalNonNegative, optionalPositive } from './input.js';
+import { toError } from './outcome.js';
+import type { RunningJob } from './running-job.js';
+
+/** Options of `register`. */
+export interface HandlerOptions {
+  /** Most jobs of this handler this instance runs at once (default: no own limit). */
+  concurrency?: number;
+  /** Per-attempt timeout in ms for triggers that set none. */
+  timeoutMs?: number;
+  /** Retry policy for triggers that set none. */
+  retry?: RetryPolicy;
+  /** Whether a failed attempt may be retried (default: always, except `PermanentJobError`). */
+  retryOn?: (error: unknown, attempt: number) => boolean;
+  /** Re-runs of a job whose instance died while running it, for triggers that set none (see `TriggerInput.maxStalls`). */
+  maxStalls?: number;
+}
+
+/** A registered handler, with what it runs on and how many of its jobs run here now. */
+export interface HandlerRegistration {
+  name: string;
+  handler: HandlerFunction | ModuleHandler;
+  runner: JobRunner;
+  concurrency: number | null;
+  timeoutMs: number | null;
+  retry: RetryPolicy | null;
+  retryOn: ((error: unknown, attempt: number) => boolean) | null;
+  maxStalls: number | null;
+  running: number;
+  /** Why its module cannot be used (set when the runner's validation fails). */
+  invalid: Error | null;
+  validation: Promise<void> | null;
+}
+
+/** An attempt as the engine holds it. */
+export type Run = RunningJob<HandlerRegistration>;
+
+/** The registry of handlers and the count of places taken. */
+export class Handlers {
+  readonly #byName = new Map<string, HandlerRegistration>();
+  readonly #concurrency: number;
+  readonly #customRunner: JobRunner | null;
+  readonly #inline: JobRunner;
+  readonly #onInvalid: (error: Error) => void;
+  /** Places taken on this instance: attempts running or being started here. */
+  running = 0;
+
+  /** @param onInvalid called when a module registered earlier turns out unusable */
+  constructor(concurrency: number, customRunner: JobRunner | null, inline: JobRunner, onInvalid: (error: Error) => void) {
+    this.#concurrency = concurrency;
+    this.#customRunner = customRunner;
+    this.#inline = inline;
+    this.#onInvalid = onInvalid;
+  }
+
+  /** Validate and add a registration (see `Scheduler.register`). */
+  register(name: string, handler: HandlerFunction | ModuleHandler, options: HandlerOptions): void {
+    assertHandlerName(name);
+    if (this.#byName.has(name)) throw new InvalidTriggerConfigError('name', `a handler named "${name}" is already registered`);
+    const isFunction = typeof handler === 'function';
+    if (!isFunction && !isModuleHandler(handler)) {
+      throw new InvalidTriggerConfigError('handler', 'must be a function or { module, exportName }');
+    }
+    const custom = this.#customRunner;
+    const runner = !isFunction && custom?.supports(handler) ? custom : this.#inline;
+    const registration: HandlerRegistration = {
+      name,
+      handler,
+      runner,
+      concurrency: optionalPositive(options.concurrency, 'options.concurrency'),
+      timeoutMs: optionalPositive(options.timeoutMs, 'options.timeoutMs'),
+      retry: options.retry === undefined ? null : normalizeRetry(options.retry, 'options.retry'),
+      retryOn: options.retryOn ?? null,
+      maxStalls: optionalNonNegative(options.maxStalls, 'options.maxStalls'),
+      running: 0,
+      invalid: null,
+      validation: null,
+    };
+    if (options.retryOn !== undefined && typeof options.retryOn !== 'function') {
+      throw new InvalidTriggerConfigError('options.retryOn', 'must be a function');
+    }
+    if (!isFunction && runner.validate) {
+      registration.validation = runner.validate(handler).catch((error: unknown) => {
+        registration.invalid = toError(error);
+        this.#onInvalid(registration.invalid);
+      });
+    }
+    this.#byName.set(name, registration);
+  }
+
+  get(name: string): HandlerRegistration | undefined {
+    return this.#byName.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  /** Settles once every module registered so far was validated; then the first unusable one's error, if any. */
+  async validated(): Promise<Error | null> {
+    const registrations = [...this.#byName.values()];
+    await Promise.all(registrations.map((h) => h.validation));
+    return registrations.find((h) => h.invalid)?.invalid ?? null;
+  }
+
+  /** The runners other than the inline one, to close at a stop. */
+  customRunners(): Set<JobRunner> {
+    const runners = new Set<JobRunner>([...this.#byName.values()].map((h) => h.runner));
+    runners.delete(this.#inline);
+    return runners;
+  }
+
+  /** The usable registration of a trigger's handler, if this instance has one. */
+  usable(trigger: Trigger): HandlerRegistration | undefined {
+    const registration = this.#byName.get(trigger.handler);
+    return registration !== undefined && registration.invalid === null ? registration : undefined;
+  }
+
+  /** Whether the instance as a whole has `extra` places free beyond those taken. */
+  hasRoom(extra = 0): boolean {
+    return this.running + extra < this.#concurrency;
+  }
+
+  /** Take a place for one attempt of this handler; `false` when the instance or the handler is full. */
+  reserve(registration: HandlerRegistration): boolean {
+    if (this.running >= this.#concurrency) return false;
+    if (registration.concurrency !== null && registration.running >= registration.concurrency) return false;
+    this.running += 1;
+    registration.running += 1;
+    return true;
+  }
+
+  unreserve(registration: HandlerRegistration): void {
+    this.running -= 1;
+    registration.running -= 1;
+  }
+
+  /**
+   * Hold a place for every candidate handler while a claim of a pending job is in flight, so no
+   * other path can fill them up meanwhile; `settleHold` gives back all but the one used.
+   */
+  hold(candidates: HandlerRegistration[]): void {
+    this.running += 1;
+    for (const c of candidates) c.running += 1;
+  }
+
+  settleHold(candidates: HandlerRegistration[], used: string | null): void {
+    for (const c of candidates) if (c.name !== used) c.running -= 1;
+    if (used === null) this.running -= 1;
+  }
+
+  /** Names of the handlers this instance can run (the usable ones). */
+  usableNames(): string[] {
+    const names: string[] = [];
+    for (const registration of this.#byName.values()) if (!registration.invalid) names.push(registration.name);
+    return names;
+  }
+
+  /** The usable handlers below their own limit. */
+  withRoom(): HandlerRegistration[] {
+    const out: HandlerRegistration[] = [];
+    for (const registration of this.#byName.values()) {
+      if (registration.invalid) continue;
+      if (registration.concurrency !== null && registration.running >= registration.concurrency) continue;
+      out.push(registration);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The poll loop: every `pollIntervalMs` (backing off while the store fails) it renews this
+ * instance's membership, loads the slots due within the look-ahead window into the timeline
+ * (most polls only the part of the window that is new, a full read once per window length),
+ * takes over slots their owner left unclaimed, refreshes the dependency index, starts jobs that
+ * wait for a permit, runs the maintenance chores, and wakes dispatch for pending jobs.
+ */
+import type { TimerHandle } from '../clock.js';
+import { StoreError } from '../errors.js';
+import type { EngineContext } from './context.js';
+import type { Dependents } from './dependents.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { Handlers } from './handlers.js';
+import type { Maintenance } from './maintenance.js';
+import type { Membership } from './membership.js';
+import { toError } from './outcome.js';
+import type { Timeline } from './timeline.js';
+
+const MAX_POLL_BACKOFF_MS = 30_000;
+/** Poll answers are queued this many triggers per event-loop turn. */
+const ENQUEUE_CHUNK = 1000;
+
+/** The collaborators a poll feeds. */
+export interface PollerParts {
+  handlers: Handlers;
+  membership: Membership;
+  timeline: Timeline;
+  dispatcher: Dispatcher;
+  dependents: Dependents;
+  maintenance: Maintenance;
+}
+
+/** Polls the store. */
+export class Poller {
+  readonly #ctx: EngineContext;
+  readonly #p: PollerParts;
+  #timer: TimerHandle | null = null;
+  #polling = false;
+  #failures = 0;
+  /** Up to where the window was read (`null`: next poll reads it all). */
+  #polledUntil: number | null = null;
+  #pollsSinceFull = 0;
+  /** Last successful poll. */
+  lastPollAt: Date | null = null;
+  /** Message of the last poll error, cleared by a successful poll. */
+  lastPollError: string | null = null;
+
+  constructor(ctx: EngineContext, parts: PollerParts) {
+    this.#ctx = ctx;
+    this.#p = parts;
+  }
+
+  /** Poll now, and from then on every period; the next poll reads the whole window. */
+  async start(): Promise<void> {
+    this.#polledUntil = null;
+    await this.poll();
+  }
+
+  stop(): void {
+    this.#timer?.cancel();
+    this.#timer = null;
+  }
+
+  async poll(): Promise<void> {
+    if (this.#polling || this.#ctx.state !== 'running') return;
+    const { o } = this.#ctx;
+    const { membership, dispatcher, dependents, maintenance, timeline } = this.#p;
+    this.#polling = true;
+    try {
+      const now = o.clock.now();
+      const handlers = this.#p.handlers.usableNames();
+      await maintenance.measureClock(now);
+      // The members changed: another instance's triggers may be ours now (or ours theirs), and
+      // slots skipped as someone else's sit inside the window a delta poll would not read again.
+      if (o.ownership === 'rendezvous' && (await membership.refresh(this.#ctx.storeNow()))) this.#polledUntil = null;
+      const full = await this.#loadDue(now, handlers);
+      // A full poll read the overdue slots already; a delta poll does not look behind its window.
+      if (!full && membership.members.length > 1) await this.#takeOverOverdue(now, handlers);
+      await dependents.refresh();
+      await dispatcher.dispatchGated(now, handlers);
+      await maintenance.maybeRun(now);
+      this.lastPollAt = new Date(now);
+      this.lastPollError = null;
+      this.#failures = 0;
+      // Pending jobs (of other instances too) are looked for only when one is due or falls due
+      // before the next poll: a poll with nothing pending costs no claim attempt.
+      const nextPending = (await o.jobStore.nextPendingAt(handlers))?.getTime() ?? null;
+      if (nextPending !== null && nextPending <= now) dispatcher.pendingNow();
+      else if (nextPending !== null && nextPending < now + o.pollIntervalMs) timeline.wakeAt(nextPending);
+    } catch (error) {
+      this.#failures += 1;
+      this.lastPollError = toError(error).message;
+      this.#ctx.fail(new StoreError(`poll failed: ${toError(error).message}`, { cause: error }));
+    } finally {
+      this.#polling = false;
+      const backoff = Math.min(MAX_POLL_BACKOFF_MS, o.pollIntervalMs * 2 ** this.#failures);
+      this.#schedule(this.#failures === 0 ? o.pollIntervalMs : backoff);
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#ctx.state !== 'running') return;
+    this.#timer?.cancel();
+    this.#timer = this.#ctx.o.clock.setTimer(() => void this.poll(), delayMs);
+  }
+
+  /**
+   * Load due slots into the timeline. Most polls fetch only the part of the look-ahead window that
+   * is new since the last poll; once per window length a full fetch also picks up what changed
+   * elsewhere inside the window (another instance's update) and anything left unclaimed.
+   * Returns whether this was a full fetch.
+   */
+  async #loadDue(now: number, handlers: string[]): Promise<boolean> {
+    const { o } = this.#ctx;
+    const { timeline } = this.#p;
+    const until = now + o.lookaheadMs;
+    const fullEvery = Math.max(1, Math.ceil(o.lookaheadMs / o.pollIntervalMs));
+    const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery;
+    const after = full || this.#polledUntil === null ? undefined : new Date(this.#polledUntil);
+    const due = await o.triggerStore.findDue(new Date(until), o.pollBatchSize, handlers, after, timeline.holds);
+    for (let i = 0; i < due.length; i++) {
+      // A big answer is queued in chunks, letting due timers fire in between.
+      if (i > 0 && i % ENQUEUE_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      timeline.enqueue(due[i]!, 'poll');
+    }
+    this.#pollsSinceFull = full ? 1 : this.#pollsSinceFull + 1;
+    // A full batch may have left triggers due at the last instant it returned: look there again.
+    const last = due.length >= o.pollBatchSize ? due[due.length - 1]?.nextRunAt : undefined;
+    this.#polledUntil = last ? last.getTime() - 1 : until;
+    return full;
+  }
+
+  /**
+   * Slots still unclaimed `takeoverMs` after their time, whoever owns them: their instance died
+   * (before its membership ran out), stalls, or is full. One query per delta poll, usually empty.
+   */
+  async #takeOverOverdue(now: number, handlers: string[]): Promise<void> {
+    const { o } = this.#ctx;
+    const { timeline } = this.#p;
+    const overdue = await o.triggerStore.findDue(new Date(now - o.takeoverMs), o.pollBatchSize, handlers, undefined, timeline.holds);
+    for (const trigger of overdue) timeline.enqueue(trigger, 'poll');
+  }
+}

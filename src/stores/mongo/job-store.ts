@@ -47,6 +47,8 @@ export interface MongoJobStoreOptions {
 /** Name of the unique index on `key` (shared with `ensureIndexes`). */
 export const JOB_KEY_INDEX = 'key_unique';
 
+/** MongoDB's (and FerretDB's) code for a `$set` into a path that cannot hold the field (e.g. inside `null`). */
+const PATH_NOT_VIABLE = 28;
 const FINAL_STATUSES: JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
 const JOB_STATUSES: ReadonlySet<string> = new Set(['pending', 'running', ...FINAL_STATUSES]);
 
@@ -205,7 +207,7 @@ export class MongoJobStore implements JobStore {
 
   /**
    * `findOneAndUpdate(filter, update)`, where `filter` is `{ _id, ...conditions }`, for `update()`
-   * (above all a job's completion). FerretDB (the
+   * (above all a job's completion) and `renewLease()`. FerretDB (the
    * claim-marker mode) uses an index only for a bare `{ _id }` filter and reads the whole collection
    * for any other, and its conditional writes are not atomic anyway: there the condition is checked
    * on the document read by `_id` and the write is by `_id` alone. Two cheap round trips instead of
@@ -279,14 +281,21 @@ export class MongoJobStore implements JobStore {
 
   /** @inheritdoc */
   async renewLease(id: string, token: number, expiresAt: Date): Promise<Job | null> {
-    // Always one conditional write, also on FerretDB: renewals are rare next to fires, and a
-    // read-then-write there could set `lease.expiresAt` on a lease cleared in between.
-    const doc = await this.#jobs.findOneAndUpdate(
-      conditionFilter(str(id, 'id'), { status: ['running'], leaseToken: num(token, 'token') }),
-      { $set: { 'lease.expiresAt': date(expiresAt, 'expiresAt') } },
-      { returnDocument: 'after' },
-    );
-    return doc ? documentToJob(doc) : null;
+    const condition: JobCondition = { status: ['running'], leaseToken: num(token, 'token') };
+    try {
+      const doc = await this.#conditionalUpdate(
+        conditionFilter(str(id, 'id'), condition),
+        (current) => conditionHolds(current, condition),
+        { $set: { 'lease.expiresAt': date(expiresAt, 'expiresAt') } },
+      );
+      return doc ? documentToJob(doc) : null;
+    } catch (error) {
+      // Only on FerretDB's read-then-write path: the lease was cleared (the job ended or was
+      // recovered) between the read and the write, so the server refused to set a field inside
+      // `lease: null` (code 28) and wrote nothing. The lease is not this holder's any more.
+      if ((error as { code?: unknown }).code === PATH_NOT_VIABLE) return null;
+      throw error;
+    }
   }
 
   /** @inheritdoc */

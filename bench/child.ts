@@ -21,19 +21,21 @@ export function canPin(): boolean {
 
 /**
  * Run `node [flags] bench/<file> [...args]`, streaming its output when `echo` is set; with `core`,
- * pinned to that one CPU (`taskset -c`), garbage-collector threads included.
+ * pinned to that one CPU (`taskset -c`), garbage-collector threads included. `env` replaces the
+ * child's environment (default: this process's), which is how bench/compare.ts points a run at
+ * another build (`BENCH_DIST`); a benchmark's own children inherit it from there.
  */
 export function runNode(
   file: string,
   args: string[] = [],
-  options: { flags?: string[]; echo?: boolean; timeoutMs?: number; core?: number } = {},
+  options: { flags?: string[]; echo?: boolean; timeoutMs?: number; core?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ChildOutput> {
   const script = fileURLToPath(new URL(file, import.meta.url));
   const flags = [...CHILD_FLAGS, ...(options.flags ?? [])];
   const command = [process.execPath, ...flags, script, ...args];
   if (options.core !== undefined) command.unshift('taskset', '-c', String(options.core));
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
     let stdout = '';
     let stderr = '';
     const timer = options.timeoutMs

@@ -18,23 +18,9 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BENCHES } from './benches.js';
 import { runNode } from './child.js';
 import { OUT_DIR, arg, r, type SummaryRow } from './lib.js';
-
-const BENCHES: Array<{ name: string; args: string[]; timeoutMinutes?: number; skip?: () => string | null }> = [
-  { name: 'lateness', args: [] },
-  { name: 'throughput', args: ['--profile'] },
-  { name: 'cron-herd', args: [] },
-  { name: 'memory', args: [] },
-  { name: 'scale', args: [] },
-  { name: 'worker-pool', args: [] },
-  {
-    name: 'mongo',
-    args: [],
-    timeoutMinutes: 8,
-    skip: () => (process.env['MONGODB_URI']?.trim() ? null : 'MONGODB_URI is not set (e.g. eval "$(bash .ci/ferretdb.sh start)")'),
-  },
-];
 
 function table(rows: SummaryRow[]): string {
   const header = ['benchmark', 'metric', 'scheduler', 'baseline (same run)', 'ratio', 'target', 'met'];
@@ -73,7 +59,7 @@ async function main(): Promise<void> {
       continue;
     }
     const t0 = performance.now();
-    const out = await runNode(`${bench.name}.ts`, bench.args, { echo: true, timeoutMs: (bench.timeoutMinutes ?? 5) * 60_000 });
+    const out = await runNode(`${bench.name}.ts`, [...bench.args, ...(bench.diagnosticArgs ?? [])], { echo: true, timeoutMs: (bench.timeoutMinutes ?? 5) * 60_000 });
     durations[bench.name] = (performance.now() - t0) / 1000;
     const line = out.stdout.split('\n').find((l) => l.startsWith('BENCH_SUMMARY '));
     if (out.code !== 0 || !line) {

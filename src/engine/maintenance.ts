@@ -45,13 +45,22 @@ export class Maintenance {
     }
   }
 
-  /** Do the chores if a third of a lease has passed since the last time (and this instance gets the lock). */
+  /**
+   * Do the chores if a third of a lease has passed since the last time and this instance gets the
+   * lock. The lock is then kept until that third of a lease is over (renewed to the rest of it
+   * rather than released), so the chores run once per period in the whole cluster, not once per
+   * instance: each run is several collection-wide queries, which on a server without index use
+   * (FerretDB) cost more than all the jobs' own writes. Released at once after a failure, so that
+   * another instance tries again soon.
+   */
   async maybeRun(now: number): Promise<void> {
     const { o } = this.#ctx;
-    if (now - this.#lastRunAt < o.leaseMs / 3) return;
+    const period = Math.ceil(o.leaseMs / 3);
+    if (now - this.#lastRunAt < period) return;
     this.#lastRunAt = now;
     const lease = await o.lockManager.acquire('maintenance', o.instanceId, o.leaseMs, this.#ctx.storeNow());
     if (!lease) return;
+    let done = false;
     try {
       await this.#recoverExpiredLeases();
       await this.#dependents.fireUnfired(now);
@@ -60,8 +69,11 @@ export class Maintenance {
         const removed = await o.jobStore.purge(new Date(now - o.jobRetentionMs));
         if (removed > 0) o.logger.info({ removed }, 'purged jobs past retention');
       }
+      done = true;
     } finally {
-      await o.lockManager.release(lease);
+      const rest = period - (o.clock.now() - now);
+      if (done && rest > 0) await o.lockManager.renew(lease, rest, this.#ctx.storeNow());
+      else await o.lockManager.release(lease);
     }
   }
 

@@ -21,7 +21,7 @@ export class ClaimMarkers {
   readonly #db: Db;
   readonly #markers: Collection<ClaimMarkerDocument>;
   readonly #mode: ClaimMarkerMode;
-  #enabled: Promise<boolean> | null = null;
+  #probe: Promise<boolean> | null = null;
 
   /** Markers in `collection`; `mode` `'auto'` asks the server who it is on first use. */
   constructor(db: Db, collection: Collection<ClaimMarkerDocument>, mode: ClaimMarkerMode) {
@@ -33,14 +33,19 @@ export class ClaimMarkers {
   /** Whether markers are written (resolved on first call, retried after a failed probe). */
   async enabled(): Promise<boolean> {
     if (typeof this.#mode === 'boolean') return this.#mode;
-    if (this.#enabled === null) {
+    return this.isFerretDb();
+  }
+
+  /** Whether the server is FerretDB, whatever the mode (probed once, again after a failed probe). */
+  isFerretDb(): Promise<boolean> {
+    if (this.#probe === null) {
       const probing = isFerretDb(this.#db);
-      this.#enabled = probing;
+      this.#probe = probing;
       probing.catch(() => {
-        if (this.#enabled === probing) this.#enabled = null;
+        if (this.#probe === probing) this.#probe = null;
       });
     }
-    return this.#enabled;
+    return this.#probe;
   }
 
   /** Record a claim; `false` when another racer recorded the same claim first. */

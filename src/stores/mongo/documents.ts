@@ -55,6 +55,20 @@ export interface ClaimMarkerDocument {
   at: Date;
 }
 
+/**
+ * A signal in `<prefix>signals`, written only where pending hints are on (FerretDB v1): `_id`
+ * `pending` is stamped with a fresh token by every job write that can change what the pending
+ * queries answer (see `pending-hints.ts`).
+ */
+export interface SignalDocument {
+  /** Which signal (`pending`). */
+  _id: string;
+  /** Random, new on every stamp. */
+  token: string;
+  /** When it was last stamped (for people reading the collection). */
+  at: Date;
+}
+
 /** Collection names derived from a prefix. */
 export interface CollectionNames {
   /** Triggers. */
@@ -67,12 +81,14 @@ export interface CollectionNames {
   counters: string;
   /** Claim markers (only used on servers without atomic updates). */
   claims: string;
+  /** Signals of pending hints (only used on servers that scan for filtered queries). */
+  signals: string;
 }
 
 /** Default prefix of every collection name. */
 export const DEFAULT_COLLECTION_PREFIX = 'scheduler_';
 
-/** Names of the four collections for a prefix (validated: MongoDB refuses `$` and NUL in names). */
+/** Names of the backend's collections for a prefix (validated: MongoDB refuses `$` and NUL in names). */
 export function collectionNames(prefix: string = DEFAULT_COLLECTION_PREFIX): CollectionNames {
   if (typeof prefix !== 'string' || prefix.includes('$') || prefix.includes('\0') || prefix.startsWith('system.')) {
     throw new TypeError('collectionPrefix must be a string without "$" or NUL that does not start with "system."');
@@ -83,6 +99,7 @@ export function collectionNames(prefix: string = DEFAULT_COLLECTION_PREFIX): Col
     locks: `${prefix}locks`,
     counters: `${prefix}counters`,
     claims: `${prefix}claims`,
+    signals: `${prefix}signals`,
   };
 }
 

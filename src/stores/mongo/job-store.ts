@@ -13,9 +13,11 @@
  * `{ fence: token, lease: { $ne: null } }`, which is exactly "the lease with this token is held".
  *
  * On FerretDB, where a conditional update can have several winners, `claimPending` also records a
- * claim marker (`claims.ts`) so that only one of them runs the job.
+ * claim marker (`claims.ts`) so that only one of them runs the job. And since FerretDB scans the
+ * whole collection for every filtered query, the per-poll pending queries are answered from a
+ * cache there that every pending-affecting write invalidates (`pending-hints.ts`).
  */
-import type { Collection, Db, Document, Filter, MatchKeysAndValues, UpdateFilter } from 'mongodb';
+import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
@@ -23,9 +25,11 @@ import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
-import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument } from './documents.js';
+import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
 import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
+import { conditionFilter, conditionHolds, historyEntry, JOB_STATUSES, mayChangePending, patchToSet } from './job-writes.js';
 import { documentToJob, jobToDocument } from './mapping.js';
+import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
 /** Options of `new MongoJobStore()`. */
 export interface MongoJobStoreOptions {
@@ -42,6 +46,14 @@ export interface MongoJobStoreOptions {
    * whose updates are not atomic). Not needed on MongoDB.
    */
   claimMarkers?: ClaimMarkerMode;
+  /**
+   * Answer the per-poll pending queries (`nextPendingAt`, `gatedTriggerIds`) from a cache that
+   * every write able to change them invalidates through a signal document in `<prefix>signals`
+   * (default `'auto'`: only on FerretDB, which scans the whole collection for those queries).
+   */
+  pendingHints?: PendingHintMode;
+  /** Longest use of a cached pending answer, in ms (default 5000): covers a writer that died before stamping the signal. */
+  pendingHintMaxAgeMs?: number;
 }
 
 /** Name of the unique index on `key` (shared with `ensureIndexes`). */
@@ -50,41 +62,7 @@ export const JOB_KEY_INDEX = 'key_unique';
 /** MongoDB's (and FerretDB's) code for a `$set` into a path that cannot hold the field (e.g. inside `null`). */
 const PATH_NOT_VIABLE = 28;
 const FINAL_STATUSES: JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
-const JOB_STATUSES: ReadonlySet<string> = new Set(['pending', 'running', ...FINAL_STATUSES]);
 
-/**
- * Fields a patch may set, checked at runtime too: a patch key is written into `$set` verbatim, so
- * an unexpected one (say `$where` or `history`) must never get that far. `satisfies` keeps this
- * list in step with `JobPatch` when the record grows.
- */
-const PATCHABLE = {
-  payload: true,
-  scheduledFor: true,
-  runAt: true,
-  status: true,
-  priority: true,
-  attempts: true,
-  maxAttempts: true,
-  stalls: true,
-  maxStalls: true,
-  timeoutMs: true,
-  backoff: true,
-  permitLimit: true,
-  nextAttemptAt: true,
-  result: true,
-  error: true,
-  metrics: true,
-  instanceId: true,
-  lease: true,
-  fence: true,
-  event: true,
-  upstream: true,
-  gate: true,
-  cancelRequested: true,
-  dependentsFired: true,
-  startedAt: true,
-  finishedAt: true,
-} as const satisfies Record<keyof JobPatch, true>;
 
 /** Jobs in a MongoDB collection. */
 export class MongoJobStore implements JobStore {
@@ -92,6 +70,7 @@ export class MongoJobStore implements JobStore {
   readonly #jobs: Collection<JobDocument>;
   readonly #sampleSize: number;
   readonly #markers: ClaimMarkers;
+  readonly #hints: PendingHints;
   #keyIndex: Promise<unknown> | null = null;
 
   /** Use `<prefix>jobs` in `db`. Call the backend's `ensureIndexes()` once for the query indexes. */
@@ -100,6 +79,10 @@ export class MongoJobStore implements JobStore {
     const names = collectionNames(options.collectionPrefix);
     this.#jobs = openCollection<JobDocument>(db, names.jobs);
     this.#markers = new ClaimMarkers(db, openCollection<ClaimMarkerDocument>(db, names.claims), options.claimMarkers ?? 'auto');
+    const hintMode = options.pendingHints ?? 'auto';
+    // 'auto' follows the server probe the claim markers make (FerretDB or not), not their own setting.
+    const hintsEnabled = typeof hintMode === 'boolean' ? () => Promise.resolve(hintMode) : () => this.#markers.isFerretDb();
+    this.#hints = new PendingHints(openCollection<SignalDocument>(db, names.signals), hintsEnabled, options.pendingHintMaxAgeMs);
     const sample = options.statsSampleSize ?? 10_000;
     if (!Number.isInteger(sample) || sample < 1) throw new TypeError('statsSampleSize must be a positive integer');
     this.#sampleSize = sample;
@@ -124,6 +107,7 @@ export class MongoJobStore implements JobStore {
       if (isDuplicateKeyError(error)) return null;
       throw error;
     }
+    if (doc.status === 'pending') await this.#hints.changed();
     // What was written is exactly `doc`; rebuild from a copy rather than read it back.
     return documentToJob(structuredClone(doc));
   }
@@ -149,6 +133,7 @@ export class MongoJobStore implements JobStore {
       if (!positions) throw error;
       taken = positions;
     }
+    if (docs.some((doc, i) => doc.status === 'pending' && !taken.has(i))) await this.#hints.changed();
     return docs.map((doc, i) => (taken.has(i) ? null : documentToJob(structuredClone(doc))));
   }
 
@@ -202,6 +187,7 @@ export class MongoJobStore implements JobStore {
       return doc ? documentToJob(doc) : null;
     }
     const doc = await this.#conditionalUpdate(filter, (current) => conditionHolds(current, condition), update);
+    if (doc && mayChangePending(condition, patch)) await this.#hints.changed();
     return doc ? documentToJob(doc) : null;
   }
 
@@ -245,7 +231,13 @@ export class MongoJobStore implements JobStore {
       // Earliest due first, then highest priority, as the memory store orders its heap.
       { sort: { runAt: 1, priority: -1 }, returnDocument: 'after' },
     );
-    if (!doc) return null;
+    if (!doc) {
+      // Whatever a cached answer said was due is not (claimed elsewhere): ask the server next time.
+      this.#hints.forget();
+      return null;
+    }
+    // It left `pending`: the other instances' cached answers may point at it.
+    await this.#hints.changed();
     // Racers that all "won" computed the same new fence, so they collide on this marker. A losing
     // racer's write may still be the one stored (its owner name in `lease.owner`); the token is the
     // same, so fencing holds, and the winner's start write sets `instanceId`. Undoing it would take
@@ -259,11 +251,22 @@ export class MongoJobStore implements JobStore {
     const wanted = strings(handlers, 'handlers');
     const max = num(limit, 'limit');
     if (wanted.length === 0 || max < 1) return [];
+    const at = date(now, 'now');
+    if (await this.#hints.enabled()) {
+      // Cached is every gated job's trigger and due time (not only those due now): `now` moves on
+      // between polls, the set of gated jobs only changes with a write that stamps the signal.
+      const gated = await this.#hints.answer(`gated:${wanted.join('\0')}`, () =>
+        this.#jobs.find({ status: 'pending', gate: { $ne: null }, handler: { $in: wanted } }, { projection: { _id: 0, triggerId: 1, runAt: 1 } }).toArray(),
+      );
+      const due = new Set<string>();
+      for (const job of gated) if (job.runAt instanceof Date && job.runAt <= at && typeof job.triggerId === 'string') due.add(job.triggerId);
+      return [...due].slice(0, Math.floor(max));
+    }
     const ids = await this.#jobs.distinct('triggerId', {
       status: 'pending',
       gate: { $ne: null },
       handler: { $in: wanted },
-      runAt: { $lte: date(now, 'now') },
+      runAt: { $lte: at },
     });
     return ids.filter((id): id is string => typeof id === 'string').slice(0, Math.floor(max));
   }
@@ -272,11 +275,11 @@ export class MongoJobStore implements JobStore {
   async nextPendingAt(handlers: string[]): Promise<Date | null> {
     const wanted = strings(handlers, 'handlers');
     if (wanted.length === 0) return null;
-    const doc = await this.#jobs.findOne(
-      { status: 'pending', gate: null, handler: { $in: wanted } },
-      { sort: { runAt: 1 }, projection: { runAt: 1 } },
-    );
-    return doc?.runAt instanceof Date ? doc.runAt : null;
+    const runAt = await this.#hints.answer(`next:${wanted.join('\0')}`, async () => {
+      const doc = await this.#jobs.findOne({ status: 'pending', gate: null, handler: { $in: wanted } }, { sort: { runAt: 1 }, projection: { runAt: 1 } });
+      return doc?.runAt instanceof Date ? doc.runAt : null;
+    });
+    return runAt === null ? null : new Date(runAt);
   }
 
   /** @inheritdoc */
@@ -424,59 +427,6 @@ export class MongoJobStore implements JobStore {
     }
     await this.#keyIndex;
   }
-}
-
-/** The same test as `conditionFilter`, on a document in hand. */
-function conditionHolds(doc: JobDocument, condition: JobCondition): boolean {
-  if (condition.status !== undefined && !condition.status.includes(doc.status)) return false;
-  if (condition.leaseToken !== undefined && (doc.fence !== condition.leaseToken || doc.lease === null || doc.lease === undefined)) return false;
-  return true;
-}
-
-function conditionFilter(id: string, condition: JobCondition): Filter<JobDocument> & { _id: string } {
-  const filter: Filter<JobDocument> & { _id: string } = { _id: id };
-  if (condition.status !== undefined) filter.status = { $in: strings(condition.status, 'condition.status') as JobStatus[] };
-  if (condition.leaseToken !== undefined) {
-    filter.fence = num(condition.leaseToken, 'condition.leaseToken');
-    filter.lease = { $ne: null };
-  }
-  return filter;
-}
-
-/**
- * A patch as a `$set` document. A lease is stored without its token, and its token becomes the
- * fence, since the two are one stored number here; a patch that also gives a different fence
- * cannot be represented and is refused.
- */
-function patchToSet(patch: JobPatch): MatchKeysAndValues<JobDocument> {
-  const set: Document = {};
-  for (const [field, value] of Object.entries(patch) as Array<[string, unknown]>) {
-    if (!Object.hasOwn(PATCHABLE, field)) throw new StoreError(`a job patch cannot set "${field}"`);
-    // An absent optional field: nothing to write (the memory store would copy `undefined` in).
-    if (value === undefined) continue;
-    if (field === 'lease') continue;
-    set[field] = value;
-  }
-  const lease = patch.lease;
-  if (lease === null) set['lease'] = null;
-  else if (lease !== undefined) {
-    if (patch.fence !== undefined && patch.fence !== lease.token) {
-      throw new StoreError(`a job patch's lease.token (${lease.token}) must equal its fence (${patch.fence}): the MongoDB backend stores them as one number`);
-    }
-    set['lease'] = { owner: str(lease.owner, 'lease.owner'), expiresAt: date(lease.expiresAt, 'lease.expiresAt') };
-    set['fence'] = num(lease.token, 'lease.token');
-  }
-  if (patch.status !== undefined && !JOB_STATUSES.has(patch.status)) throw new StoreError(`unknown job status "${String(patch.status)}"`);
-  return set as MatchKeysAndValues<JobDocument>;
-}
-
-function historyEntry(entry: JobHistoryEntry): JobHistoryEntry {
-  return {
-    status: entry.status,
-    at: date(entry.at, 'history.at'),
-    instanceId: entry.instanceId ?? null,
-    reason: entry.reason ?? null,
-  };
 }
 
 // `from`/`to` are `DateInput`s; an unparseable one is refused rather than sent as an invalid date.

@@ -1,0 +1,104 @@
+/**
+ * Pending hints: cached answers to "is any pending job waiting?" for servers that scan a whole
+ * collection for every filtered query (FerretDB v1 pushes down only a bare `{ _id }` filter).
+ *
+ * Each poll of each instance asks `nextPendingAt` and `gatedTriggerIds`. On MongoDB these are
+ * index lookups; on FerretDB each reads every job document ever kept (history included), which at
+ * a few hundred jobs costs more server CPU than all the by-`_id` writes of the jobs themselves. Yet
+ * their answers change only when a job enters or leaves `pending`, or a pending job's `runAt` or
+ * gate changes, and every such write goes through this store. So each such write also stamps one
+ * signal document (by `_id`: cheap everywhere) with a fresh random token, and a query is answered
+ * from the cache while the token read *before* the cached scan is still the stored one.
+ *
+ * Why a fresh token rather than a counter: FerretDB's `$inc` is a read-modify-write without a
+ * transaction, so two concurrent bumps can store the same number and a reader would miss the
+ * second one. Two different random tokens never collide, and whichever lands last differs from
+ * every token read before either write. A writer that dies between its job write and its stamp (or
+ * a writer of an older version that never stamps) is covered by the age limit: a cached answer is
+ * never older than `maxAgeMs`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Collection } from 'mongodb';
+import type { SignalDocument } from './documents.js';
+import { isDuplicateKeyError } from './guards.js';
+
+/** `_id` of the signal document that pending-affecting job writes stamp. */
+const PENDING_SIGNAL = 'pending';
+
+/** Whether to use pending hints: always, never, or when the server scans for filtered queries (`'auto'`: FerretDB). */
+export type PendingHintMode = boolean | 'auto';
+
+/** Default longest time a cached answer is used without a new scan (ms). */
+export const DEFAULT_PENDING_HINT_MAX_AGE_MS = 5000;
+
+interface CachedAnswer {
+  token: string | null;
+  at: number;
+  value: unknown;
+}
+
+/** The signal document and the answers cached against it. */
+export class PendingHints {
+  readonly #signals: Collection<SignalDocument>;
+  readonly #enabled: () => Promise<boolean>;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, CachedAnswer>();
+
+  /**
+   * @param enabled resolves whether hints are on (asked on every use; the caller caches the probe)
+   * @param maxAgeMs longest use of a cached answer
+   * @param now the time source of the age limit (the system clock: stores run on real time)
+   */
+  constructor(signals: Collection<SignalDocument>, enabled: () => Promise<boolean>, maxAgeMs = DEFAULT_PENDING_HINT_MAX_AGE_MS, now: () => number = Date.now) {
+    if (!Number.isInteger(maxAgeMs) || maxAgeMs < 0) throw new TypeError('pendingHintMaxAgeMs must be a non-negative integer');
+    this.#signals = signals;
+    this.#enabled = enabled;
+    this.#maxAgeMs = maxAgeMs;
+    this.#now = now;
+  }
+
+  /** Whether answers are cached (and writes stamp the signal). */
+  enabled(): Promise<boolean> {
+    return this.#enabled();
+  }
+
+  /**
+   * A job write that may change what the pending queries answer has landed: stamp the signal.
+   * Called after the write, so a reader that sees the new token scans a collection that holds it.
+   */
+  async changed(): Promise<void> {
+    if (!(await this.#enabled())) return;
+    // This instance's own answers are stale at once, whatever the stamp's fate.
+    this.#cache.clear();
+    const stamp = { token: randomBytes(8).toString('hex'), at: new Date() };
+    try {
+      await this.#signals.updateOne({ _id: PENDING_SIGNAL }, { $set: stamp }, { upsert: true });
+    } catch (error) {
+      // Two first stamps raced to create the document: it exists now, so write ours over it.
+      if (!isDuplicateKeyError(error)) throw error;
+      await this.#signals.updateOne({ _id: PENDING_SIGNAL }, { $set: stamp });
+    }
+  }
+
+  /** Forget cached answers (a claim found nothing where the cache said work was due). */
+  forget(): void {
+    this.#cache.clear();
+  }
+
+  /**
+   * The answer of `query` under `key`: from the cache while the signal still holds the token read
+   * before that answer's scan and the answer is younger than the age limit, else from `query`.
+   */
+  async answer<T>(key: string, query: () => Promise<T>): Promise<T> {
+    if (!(await this.#enabled())) return query();
+    const signal = await this.#signals.findOne({ _id: PENDING_SIGNAL });
+    const token = typeof signal?.token === 'string' ? signal.token : null;
+    const now = this.#now();
+    const hit = this.#cache.get(key);
+    if (hit && hit.token === token && now - hit.at < this.#maxAgeMs) return hit.value as T;
+    const value = await query();
+    this.#cache.set(key, { token, at: now, value });
+    return value;
+  }
+}

@@ -21,6 +21,8 @@ export class EngineContext {
   state: LifecycleState = 'idle';
   /** Measured offset of the store's clock to this instance's (see `Maintenance`). */
   clockOffsetMs = 0;
+  /** The slowest of the latest lease renewal round trips, in ms (see `LeaseKeeper`): how slow the store answers now. */
+  storeRoundTripMs = 0;
   readonly #emitter: EventEmitter<SchedulerEvents>;
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -44,6 +46,17 @@ export class EngineContext {
    */
   storeNow(): Date {
     return new Date(this.o.clock.now() + this.clockOffsetMs);
+  }
+
+  /**
+   * How long after its time a slot its owner left unclaimed is taken by any instance:
+   * `takeoverMs`, plus three of the store's current round trips. The owner needs two (insert the
+   * job, advance the trigger) after its timer fired, and a store that answers this instance slowly
+   * answers the owner as slowly: taking its slots any earlier would race a live owner on every
+   * slot, and each such race costs both more store calls, slowing the store further.
+   */
+  takeoverAfterMs(): number {
+    return this.o.takeoverMs + 3 * Math.ceil(this.storeRoundTripMs);
   }
 
   /** When a lease granted now runs out, on the store's clock. */

@@ -118,6 +118,7 @@ export class LeaseKeeper {
   #noteRenewal(roundTripMs: number): void {
     const { o } = this.#ctx;
     this.#renewalTimes.record(roundTripMs);
+    this.#ctx.storeRoundTripMs = this.#renewalTimes.recentMax();
     const now = o.clock.now();
     if (roundTripMs * 2 > o.leaseMs && now - this.#lastSlowRenewalAt >= o.leaseMs) {
       this.#lastSlowRenewalAt = now;

@@ -13,6 +13,12 @@ import type { LeaseKeeper } from './lease-keeper.js';
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 const CLOCK_CHECK_EVERY_MS = 60 * 1000;
+/**
+ * Most share of the time between two passes the chores may take: their queries read whole
+ * collections on a server without index use (FerretDB), so a slow pass spaces the next one out
+ * (up to one `leaseMs` apart) rather than keep the store busy with them.
+ */
+const CHORES_SHARE = 0.1;
 
 /** Recovery, purge and the clock check. */
 export class Maintenance {
@@ -23,6 +29,8 @@ export class Maintenance {
   #lastRunAt = Number.NEGATIVE_INFINITY;
   #lastPurgeAt = Number.NEGATIVE_INFINITY;
   #lastClockCheckAt = Number.NEGATIVE_INFINITY;
+  /** How long the last pass took here (local clock, ms). */
+  #lastPassMs = 0;
 
   constructor(ctx: EngineContext, leases: LeaseKeeper, dependents: Dependents, dispatcher: Dispatcher) {
     this.#ctx = ctx;
@@ -46,17 +54,25 @@ export class Maintenance {
   }
 
   /**
-   * Do the chores if a third of a lease has passed since the last time and this instance gets the
-   * lock. The lock is then kept until that third of a lease is over (renewed to the rest of it
-   * rather than released), so the chores run once per period in the whole cluster, not once per
-   * instance: each run is several collection-wide queries, which on a server without index use
-   * (FerretDB) cost more than all the jobs' own writes. Released at once after a failure, so that
-   * another instance tries again soon.
+   * Time between two passes: a third of a lease, longer (up to a whole lease) when the last pass
+   * here took more than a tenth of that.
+   */
+  periodMs(): number {
+    const { leaseMs } = this.#ctx.o;
+    const base = Math.ceil(leaseMs / 3);
+    return Math.max(base, Math.min(leaseMs, Math.ceil(this.#lastPassMs / CHORES_SHARE)));
+  }
+
+  /**
+   * Do the chores if a period has passed since the last time and this instance gets the lock. The
+   * lock is then kept until the period is over (renewed to the rest of it rather than released),
+   * so the chores run once per period in the whole cluster, not once per instance: each run is
+   * collection-wide queries, which on a server without index use (FerretDB) cost more than all the
+   * jobs' own writes. Released at once after a failure, so that another instance tries again soon.
    */
   async maybeRun(now: number): Promise<void> {
     const { o } = this.#ctx;
-    const period = Math.ceil(o.leaseMs / 3);
-    if (now - this.#lastRunAt < period) return;
+    if (now - this.#lastRunAt < this.periodMs()) return;
     this.#lastRunAt = now;
     const lease = await o.lockManager.acquire('maintenance', o.instanceId, o.leaseMs, this.#ctx.storeNow());
     if (!lease) return;
@@ -71,7 +87,8 @@ export class Maintenance {
       }
       done = true;
     } finally {
-      const rest = period - (o.clock.now() - now);
+      this.#lastPassMs = o.clock.now() - now;
+      const rest = this.periodMs() - this.#lastPassMs;
       if (done && rest > 0) await o.lockManager.renew(lease, rest, this.#ctx.storeNow());
       else await o.lockManager.release(lease);
     }

@@ -131,13 +131,13 @@ export class Poller {
   }
 
   /**
-   * Slots still unclaimed `takeoverMs` after their time, whoever owns them: their instance died
+   * Slots still unclaimed `takeoverMs` (plus a few store round trips) after their time, whoever owns them: their instance died
    * (before its membership ran out), stalls, or is full. One query per delta poll, usually empty.
    */
   async #takeOverOverdue(now: number, handlers: string[]): Promise<void> {
     const { o } = this.#ctx;
     const { timeline } = this.#p;
-    const overdue = await o.triggerStore.findDue(new Date(now - o.takeoverMs), o.pollBatchSize, handlers, undefined, timeline.holds);
+    const overdue = await o.triggerStore.findDue(new Date(now - this.#ctx.takeoverAfterMs()), o.pollBatchSize, handlers, undefined, timeline.holds);
     for (const trigger of overdue) timeline.enqueue(trigger, 'poll');
   }
 }

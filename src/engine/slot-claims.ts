@@ -125,8 +125,9 @@ export class SlotClaims {
   /**
    * Another instance holds this slot's job: advance the trigger past the slot for it, in case it
    * died before doing so (its job is recovered as a stall). A refused advance means it did.
+   * `existing` is that job, or what is known of it without reading it (its id unknown).
    */
-  async advanceForOther(trigger: Trigger, claim: SlotClaim, existing: Job): Promise<void> {
+  async advanceForOther(trigger: Trigger, claim: SlotClaim, existing: Pick<Job, 'scheduledFor'> & { id: string | null }): Promise<void> {
     const { logger, triggerStore } = this.#ctx.o;
     const repair: SlotClaim = { ...claim, update: { ...claim.update, lastRunAt: existing.scheduledFor } };
     try {

@@ -126,8 +126,12 @@ export class SlotFirer {
     if (runs.length === 0) return;
     const { claims } = this.#p;
     let stored: Array<Job | null>;
+    let tries = 0;
     try {
-      stored = await this.#ctx.retryStore(() => claims.insertJobs(runs.map((run) => run.job)));
+      stored = await this.#ctx.retryStore(() => {
+        tries += 1;
+        return claims.insertJobs(runs.map((run) => run.job));
+      });
     } catch (error) {
       // Nothing is known to be written: the triggers still stand at their slots for the next poll.
       for (const run of runs) this.#dropUnclaimed(run);
@@ -139,7 +143,7 @@ export class SlotFirer {
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
       if (stored[i]) held.push(run);
-      else taken.push(this.#keyTaken(run, held));
+      else taken.push(tries === 1 ? this.#takenByOther(run) : this.#keyTaken(run, held));
     }
     if (taken.length > 0) await Promise.all(taken);
     if (held.length === 0) return;
@@ -177,6 +181,17 @@ export class SlotFirer {
       this.#dropUnclaimed(run);
       this.#ctx.fail(new StoreError(`reading job ${run.job.key} failed: ${toError(error).message}`, { cause: error }));
     }
+  }
+
+  /**
+   * A key taken at the first try of the insert: no earlier try of ours exists, so the job stored
+   * under it is another instance's, for the same slot. Its trigger is advanced for it without
+   * reading that job first (a read by key is a scan of the whole collection on FerretDB, and
+   * under load every slot a late owner and a taker both fire costs one).
+   */
+  async #takenByOther(run: Run): Promise<void> {
+    this.#p.handlers.unreserve(run.registration);
+    await this.#p.claims.advanceForOther(run.trigger!, run.claim!, { id: null, scheduledFor: run.job.scheduledFor });
   }
 
   /** An attempt whose slot was not taken after all: its capacity back, its trigger left for the next poll. */

@@ -90,7 +90,7 @@ export class Timeline {
    * Put a trigger's next slot in the heap if it is due within the look-ahead window.
    *
    * With several members (`ownership: 'rendezvous'`): a poll brings only the triggers this
-   * instance owns, or slots overdue by `takeoverMs` (their owner died, stalls or is full). A
+   * instance owns, or slots overdue by `takeoverMs` and a few store round trips (their owner died, stalls or is full). A
    * trigger added or changed here is queued here whoever owns it (the others see it only at their
    * next full poll), and so is the successor of a slot claimed here: an instance that fired a
    * trigger keeps firing it until it loses a claim, so no slot waits for the owner to learn of
@@ -105,7 +105,7 @@ export class Timeline {
     const now = o.clock.now();
     if (slot > now + o.lookaheadMs) return;
     const owned = origin === 'local' || this.#membership.owns(trigger.id, trigger.handler);
-    if (!owned && origin === 'poll' && slot > now - o.takeoverMs) return;
+    if (!owned && origin === 'poll' && slot > now - this.#ctx.takeoverAfterMs()) return;
     const queued = this.#queued.get(trigger.id);
     if (queued && (trigger.version < queued.version || (queued.slot === slot && queued.version >= trigger.version))) return;
     const seq = this.#seq++;

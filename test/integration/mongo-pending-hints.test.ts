@@ -89,6 +89,26 @@ describe('MongoJobStore pending hints', () => {
     expect(await a.gatedTriggerIds(at(250), ['h'], 10)).toEqual(['t2']);
   });
 
+  it("unfired dependents: another instance's end with dependents to fire, and their firing, reach a cached answer", async () => {
+    const { a, b } = pair();
+    const running = (id: string): Job => job({ id, key: id, status: 'running', fence: 1, lease: { owner: 'b', token: 1, expiresAt: at(5000) } });
+    await b.insert(running('u1'));
+    await b.insert(running('u2'));
+    expect(await a.findUnfiredDependents(at(10_000), 10)).toEqual([]);
+    await b.update('u1', { status: ['running'], leaseToken: 1 }, { status: 'succeeded', lease: null, finishedAt: at(100), dependentsFired: false });
+    // Without dependents (`dependentsFired: true` with the end): never in the set.
+    await b.update('u2', { status: ['running'], leaseToken: 1 }, { status: 'succeeded', lease: null, finishedAt: at(100), dependentsFired: true });
+    expect((await a.findUnfiredDependents(at(10_000), 10)).map((j) => j.id)).toEqual(['u1']);
+    // `finishedBefore` is applied to the cached set on every call.
+    expect(await a.findUnfiredDependents(at(100), 10)).toEqual([]);
+    // Copies: changing an answer does not change the next one.
+    const [first] = await a.findUnfiredDependents(at(10_000), 10);
+    first!.payload = { changed: true };
+    expect((await a.findUnfiredDependents(at(10_000), 10))[0]?.payload).toEqual({ n: 1 });
+    await b.update('u1', {}, { dependentsFired: true });
+    expect(await a.findUnfiredDependents(at(10_000), 10)).toEqual([]);
+  });
+
   it('a completion does not stamp the signal: the hot path costs no extra write', async () => {
     const { a, b, prefix } = pair();
     const signals = t.db.collection<{ _id: string; token: string }>(`${prefix}signals`);
@@ -110,18 +130,18 @@ describe('MongoJobStore pending hints', () => {
     const hints = new PendingHints(t.db.collection(`h${prefixes}_signals`), () => Promise.resolve(true), 300, () => now);
     let scans = 0;
     const query = (): Promise<number> => Promise.resolve(++scans);
-    expect(await hints.answer('k', query)).toBe(1);
+    expect(await hints.answer('pending', 'k', query)).toBe(1);
     now += 299;
-    expect(await hints.answer('k', query)).toBe(1);
+    expect(await hints.answer('pending', 'k', query)).toBe(1);
     now += 1;
-    expect(await hints.answer('k', query)).toBe(2);
+    expect(await hints.answer('pending', 'k', query)).toBe(2);
     // Another key has its own answer; a stamp (from anyone) ends every cached one.
-    expect(await hints.answer('other', query)).toBe(3);
-    await new PendingHints(t.db.collection(`h${prefixes}_signals`), () => Promise.resolve(true)).changed();
-    expect(await hints.answer('k', query)).toBe(4);
-    expect(await hints.answer('k', query)).toBe(4);
-    hints.forget();
-    expect(await hints.answer('k', query)).toBe(5);
+    expect(await hints.answer('pending', 'other', query)).toBe(3);
+    await new PendingHints(t.db.collection(`h${prefixes}_signals`), () => Promise.resolve(true)).changed('pending');
+    expect(await hints.answer('pending', 'k', query)).toBe(4);
+    expect(await hints.answer('pending', 'k', query)).toBe(4);
+    hints.forget('pending');
+    expect(await hints.answer('pending', 'k', query)).toBe(5);
   });
 
   it('off (`pendingHints: false`): every call asks the server, nothing is written to signals', async () => {

@@ -27,7 +27,7 @@ import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
 import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
-import { conditionFilter, conditionHolds, historyEntry, JOB_STATUSES, mayChangePending, patchToSet } from './job-writes.js';
+import { conditionFilter, conditionHolds, historyEntry, JOB_STATUSES, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
 import { documentToJob, jobToDocument } from './mapping.js';
 import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
@@ -62,6 +62,8 @@ export const JOB_KEY_INDEX = 'key_unique';
 /** MongoDB's (and FerretDB's) code for a `$set` into a path that cannot hold the field (e.g. inside `null`). */
 const PATH_NOT_VIABLE = 28;
 const FINAL_STATUSES: JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+/** Most unfired-dependent jobs a pending-hints cache keeps (a bigger answer is asked for again each time). */
+const UNFIRED_CACHE_MAX = 1000;
 
 
 /** Jobs in a MongoDB collection. */
@@ -107,7 +109,7 @@ export class MongoJobStore implements JobStore {
       if (isDuplicateKeyError(error)) return null;
       throw error;
     }
-    if (doc.status === 'pending') await this.#hints.changed();
+    await this.#stampInserted([doc]);
     // What was written is exactly `doc`; rebuild from a copy rather than read it back.
     return documentToJob(structuredClone(doc));
   }
@@ -133,7 +135,7 @@ export class MongoJobStore implements JobStore {
       if (!positions) throw error;
       taken = positions;
     }
-    if (docs.some((doc, i) => doc.status === 'pending' && !taken.has(i))) await this.#hints.changed();
+    await this.#stampInserted(docs.filter((_, i) => !taken.has(i)));
     return docs.map((doc, i) => (taken.has(i) ? null : documentToJob(structuredClone(doc))));
   }
 
@@ -187,7 +189,8 @@ export class MongoJobStore implements JobStore {
       return doc ? documentToJob(doc) : null;
     }
     const doc = await this.#conditionalUpdate(filter, (current) => conditionHolds(current, condition), update);
-    if (doc && mayChangePending(condition, patch)) await this.#hints.changed();
+    if (doc && mayChangePending(condition, patch)) await this.#hints.changed('pending');
+    if (doc && mayChangeUnfired(patch)) await this.#hints.changed('unfired');
     return doc ? documentToJob(doc) : null;
   }
 
@@ -233,11 +236,11 @@ export class MongoJobStore implements JobStore {
     );
     if (!doc) {
       // Whatever a cached answer said was due is not (claimed elsewhere): ask the server next time.
-      this.#hints.forget();
+      this.#hints.forget('pending');
       return null;
     }
     // It left `pending`: the other instances' cached answers may point at it.
-    await this.#hints.changed();
+    await this.#hints.changed('pending');
     // Racers that all "won" computed the same new fence, so they collide on this marker. A losing
     // racer's write may still be the one stored (its owner name in `lease.owner`); the token is the
     // same, so fencing holds, and the winner's start write sets `instanceId`. Undoing it would take
@@ -255,7 +258,7 @@ export class MongoJobStore implements JobStore {
     if (await this.#hints.enabled()) {
       // Cached is every gated job's trigger and due time (not only those due now): `now` moves on
       // between polls, the set of gated jobs only changes with a write that stamps the signal.
-      const gated = await this.#hints.answer(`gated:${wanted.join('\0')}`, () =>
+      const gated = await this.#hints.answer('pending', `gated:${wanted.join('\0')}`, () =>
         this.#jobs.find({ status: 'pending', gate: { $ne: null }, handler: { $in: wanted } }, { projection: { _id: 0, triggerId: 1, runAt: 1 } }).toArray(),
       );
       const due = new Set<string>();
@@ -275,7 +278,7 @@ export class MongoJobStore implements JobStore {
   async nextPendingAt(handlers: string[]): Promise<Date | null> {
     const wanted = strings(handlers, 'handlers');
     if (wanted.length === 0) return null;
-    const runAt = await this.#hints.answer(`next:${wanted.join('\0')}`, async () => {
+    const runAt = await this.#hints.answer('pending', `next:${wanted.join('\0')}`, async () => {
       const doc = await this.#jobs.findOne({ status: 'pending', gate: null, handler: { $in: wanted } }, { sort: { runAt: 1 }, projection: { runAt: 1 } });
       return doc?.runAt instanceof Date ? doc.runAt : null;
     });
@@ -330,12 +333,27 @@ export class MongoJobStore implements JobStore {
   async findUnfiredDependents(finishedBefore: Date, limit: number): Promise<Job[]> {
     const max = num(limit, 'limit');
     if (max < 1) return [];
-    const docs = await this.#jobs
-      .find({ status: { $in: FINAL_STATUSES }, dependentsFired: false, finishedAt: { $lt: date(finishedBefore, 'finishedBefore') } })
-      .sort({ finishedAt: 1 })
-      .limit(Math.floor(max))
-      .toArray();
+    const before = date(finishedBefore, 'finishedBefore');
+    const unfired = { status: { $in: FINAL_STATUSES }, dependentsFired: false } as const;
+    if (await this.#hints.enabled()) {
+      // Cached is every such job (up to a bound), not only those finished before `finishedBefore`:
+      // that instant moves on between passes, the set only changes with a write that stamps.
+      const all = await this.#hints.answer(
+        'unfired',
+        'unfired',
+        () => this.#jobs.find(unfired).sort({ finishedAt: 1 }).limit(UNFIRED_CACHE_MAX).toArray(),
+        (docs) => docs.length < UNFIRED_CACHE_MAX,
+      );
+      return all.filter((doc) => doc.finishedAt instanceof Date && doc.finishedAt < before).slice(0, Math.floor(max)).map((doc) => documentToJob(structuredClone(doc)));
+    }
+    const docs = await this.#jobs.find({ ...unfired, finishedAt: { $lt: before } }).sort({ finishedAt: 1 }).limit(Math.floor(max)).toArray();
     return docs.map(documentToJob);
+  }
+
+  /** Stamp the signals an insert of these (stored) documents concerns. */
+  async #stampInserted(docs: JobDocument[]): Promise<void> {
+    if (docs.some((doc) => doc.status === 'pending')) await this.#hints.changed('pending');
+    if (docs.some(owesDependents)) await this.#hints.changed('unfired');
   }
 
   /**

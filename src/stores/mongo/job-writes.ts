@@ -10,6 +10,8 @@ import type { JobHistoryEntry, JobStatus } from '../../types.js';
 import type { JobDocument } from './documents.js';
 import { date, num, str, strings } from './guards.js';
 
+const FINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
+
 /** Every status a job can have. */
 export const JOB_STATUSES: ReadonlySet<string> = new Set(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
 
@@ -58,6 +60,22 @@ export function mayChangePending(condition: JobCondition, patch: JobPatch): bool
   const mayBePending = condition.status === undefined || condition.status.includes('pending');
   if (patch.status !== undefined) return mayBePending;
   return mayBePending && (patch.runAt !== undefined || patch.gate !== undefined);
+}
+
+/**
+ * Whether an update can change which final jobs still owe their dependents a run: a job ending
+ * with dependents to fire (`dependentsFired: false` with a final status), or one whose dependents
+ * were fired (`dependentsFired: true`, status untouched). A completion of a job without dependents
+ * sets `dependentsFired: true` together with its final status: it was never in the set.
+ */
+export function mayChangeUnfired(patch: JobPatch): boolean {
+  if (patch.dependentsFired === false) return patch.status !== undefined && FINAL.has(patch.status);
+  return patch.dependentsFired === true && patch.status === undefined;
+}
+
+/** Whether a stored job is final and still owes its dependents a run. */
+export function owesDependents(doc: JobDocument): boolean {
+  return FINAL.has(doc.status) && doc.dependentsFired === false;
 }
 
 /** The same test as `conditionFilter`, on a document in hand. */

@@ -1,14 +1,16 @@
 /**
- * Pending hints: cached answers to "is any pending job waiting?" for servers that scan a whole
- * collection for every filtered query (FerretDB v1 pushes down only a bare `{ _id }` filter).
+ * Pending hints: cached answers to "is any pending job waiting?" (and "does any finished job still
+ * owe its dependents a run?") for servers that scan a whole collection for every filtered query
+ * (FerretDB v1 pushes down only a bare `{ _id }` filter).
  *
  * Each poll of each instance asks `nextPendingAt` and `gatedTriggerIds`. On MongoDB these are
  * index lookups; on FerretDB each reads every job document ever kept (history included), which at
  * a few hundred jobs costs more server CPU than all the by-`_id` writes of the jobs themselves. Yet
  * their answers change only when a job enters or leaves `pending`, or a pending job's `runAt` or
- * gate changes, and every such write goes through this store. So each such write also stamps one
+ * gate changes, and every such write goes through this store. So each such write also stamps a
  * signal document (by `_id`: cheap everywhere) with a fresh random token, and a query is answered
- * from the cache while the token read *before* the cached scan is still the stored one.
+ * from the cache while the token read *before* the cached scan is still the stored one. The
+ * maintenance pass's `findUnfiredDependents` works the same way on a signal of its own.
  *
  * Why a fresh token rather than a counter: FerretDB's `$inc` is a read-modify-write without a
  * transaction, so two concurrent bumps can store the same number and a reader would miss the
@@ -22,8 +24,11 @@ import type { Collection } from 'mongodb';
 import type { SignalDocument } from './documents.js';
 import { isDuplicateKeyError } from './guards.js';
 
-/** `_id` of the signal document that pending-affecting job writes stamp. */
-const PENDING_SIGNAL = 'pending';
+/**
+ * The signals (`_id`s of their documents): `pending` for writes that change the pending queries'
+ * answers, `unfired` for those that change which final jobs still owe their dependents a run.
+ */
+export type HintSignal = 'pending' | 'unfired';
 
 /** Whether to use pending hints: always, never, or when the server scans for filtered queries (`'auto'`: FerretDB). */
 export type PendingHintMode = boolean | 'auto';
@@ -32,6 +37,7 @@ export type PendingHintMode = boolean | 'auto';
 export const DEFAULT_PENDING_HINT_MAX_AGE_MS = 5000;
 
 interface CachedAnswer {
+  signal: HintSignal;
   token: string | null;
   at: number;
   value: unknown;
@@ -64,41 +70,43 @@ export class PendingHints {
   }
 
   /**
-   * A job write that may change what the pending queries answer has landed: stamp the signal.
+   * A job write that may change what the signal's queries answer has landed: stamp the signal.
    * Called after the write, so a reader that sees the new token scans a collection that holds it.
    */
-  async changed(): Promise<void> {
+  async changed(signal: HintSignal): Promise<void> {
     if (!(await this.#enabled())) return;
     // This instance's own answers are stale at once, whatever the stamp's fate.
-    this.#cache.clear();
+    for (const [key, hit] of this.#cache) if (hit.signal === signal) this.#cache.delete(key);
     const stamp = { token: randomBytes(8).toString('hex'), at: new Date() };
     try {
-      await this.#signals.updateOne({ _id: PENDING_SIGNAL }, { $set: stamp }, { upsert: true });
+      await this.#signals.updateOne({ _id: signal }, { $set: stamp }, { upsert: true });
     } catch (error) {
       // Two first stamps raced to create the document: it exists now, so write ours over it.
       if (!isDuplicateKeyError(error)) throw error;
-      await this.#signals.updateOne({ _id: PENDING_SIGNAL }, { $set: stamp });
+      await this.#signals.updateOne({ _id: signal }, { $set: stamp });
     }
   }
 
-  /** Forget cached answers (a claim found nothing where the cache said work was due). */
-  forget(): void {
-    this.#cache.clear();
+  /** Forget the cached answers of a signal (a claim found nothing where the cache said work was due). */
+  forget(signal: HintSignal): void {
+    for (const [key, hit] of this.#cache) if (hit.signal === signal) this.#cache.delete(key);
   }
 
   /**
-   * The answer of `query` under `key`: from the cache while the signal still holds the token read
+   * The answer of `query` under `key`: from the cache while `signal` still holds the token read
    * before that answer's scan and the answer is younger than the age limit, else from `query`.
+   * `cacheable` may refuse to keep an answer (say one cut off by its limit).
    */
-  async answer<T>(key: string, query: () => Promise<T>): Promise<T> {
+  async answer<T>(signal: HintSignal, key: string, query: () => Promise<T>, cacheable: (value: T) => boolean = () => true): Promise<T> {
     if (!(await this.#enabled())) return query();
-    const signal = await this.#signals.findOne({ _id: PENDING_SIGNAL });
-    const token = typeof signal?.token === 'string' ? signal.token : null;
+    const stored = await this.#signals.findOne({ _id: signal });
+    const token = typeof stored?.token === 'string' ? stored.token : null;
     const now = this.#now();
     const hit = this.#cache.get(key);
-    if (hit && hit.token === token && now - hit.at < this.#maxAgeMs) return hit.value as T;
+    if (hit && hit.signal === signal && hit.token === token && now - hit.at < this.#maxAgeMs) return hit.value as T;
     const value = await query();
-    this.#cache.set(key, { token, at: now, value });
+    if (cacheable(value)) this.#cache.set(key, { signal, token, at: now, value });
+    else this.#cache.delete(key);
     return value;
   }
 }

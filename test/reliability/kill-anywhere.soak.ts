@@ -12,83 +12,18 @@
  * three fixed ones and one random call number; more points are random, before or after).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
+import { stopSharedMongo } from '../helpers/mongo.js';
+import { assertAudit, finish, killAtRandomInstant, openCluster } from './kill-checks.js';
 import { delay, useWorkerTeardown, type KillPoint } from './processes.js';
-import { Cluster, figures, prng, seedFromEnv, type Audit } from './scenario.js';
+import { figures, prng, seedFromEnv } from './scenario.js';
 
 const cleanups = useWorkerTeardown({ afterEach, afterAll, stopSharedMongo });
-
-async function openCluster(tag: string): Promise<Cluster> {
-  const testDb: TestDb = await withTestDb(`reliab_${tag}`);
-  cleanups.push(() => testDb.close());
-  const uri = process.env['MONGODB_URI']?.trim() || `mongodb://${testDb.client.options.hosts.map(String).join(',')}/`;
-  return new Cluster({ uri, db: testDb.db, dbName: testDb.dbName, tag });
-}
-
-/** Pause all, check the pause sticks for 3 s, let the jobs finish, audit. */
-async function finish(cluster: Cluster): Promise<{ audit: Audit; unfinished: number }> {
-  await cluster.pauseAll();
-  await delay(3000);
-  const open = await cluster.settle(8000);
-  const audit = await cluster.audit();
-  return { audit, unfinished: open.length };
-}
-
-function assertAudit(audit: Audit, unfinished: number, context: string): void {
-  const m = (what: string): string => `${what}\n${context}`;
-  expect(audit.lost, m('slots without a job before a later job of the trigger (lost)')).toEqual([]);
-  expect(audit.unfired, m('slots due 2 s before the pause still without a job (backlog or lost at the end)')).toEqual([]);
-  expect(audit.duplicates, m('slots with more than one job')).toEqual([]);
-  expect(audit.offGrid, m('jobs for instants that are not slots')).toEqual([]);
-  expect(unfinished, m('jobs still not final 11 s after the pause')).toBe(0);
-  expect(audit.liveWronglyFailed, m('jobs of live instances that failed (e.g. ERR_LEASE_EXPIRED)')).toEqual([]);
-  expect(audit.notSucceeded, m('jobs that did not succeed')).toEqual([]);
-  expect(audit.withoutRun, m('jobs without a row in `runs`')).toEqual([]);
-  expect(audit.pause.errors, m('pauseTrigger calls that failed or resolved not paused')).toEqual([]);
-  expect(audit.notPaused, m('triggers not `paused` in the store 3 s after pause-all')).toEqual([]);
-  expect(audit.afterPause, m('jobs for slots after the pause was confirmed')).toEqual([]);
-  expect(audit.crashed, m('no job was running on the killed process(es): the scenario tested nothing')).toBeGreaterThan(0);
-  expect(audit.crashedProblems, m('jobs of the killed process(es) not re-run elsewhere')).toEqual([]);
-}
 
 describe('issue 10: a process dies anywhere, nothing is lost', () => {
   it('SIGKILL at a random instant, then pause-all: every slot once, every job succeeded, crashed jobs re-run', async () => {
     const seed = seedFromEnv();
-    const random = prng(seed);
-    const began = Date.now();
-    const cluster = await openCluster('rand');
-    const workers = [cluster.spawn(), cluster.spawn(), cluster.spawn()];
-    await Promise.all(workers.map((w) => w.ready));
-    await cluster.addTriggers(workers.map((w) => w.instanceId));
-    await cluster.flowing();
-    // A random instant within the next 3 s, on a random process among those running a job then
-    // (a process with nothing running would test nothing: the next instant that one runs counts).
-    let victim = workers[Math.floor(random() * workers.length)]!;
-    const waitMs = Math.floor(random() * 3000);
-    await delay(waitMs);
-    for (let look = 0; look < 100; look++) {
-      const owners = new Set((await cluster.jobs.find({ status: 'running' }).toArray()).map((job) => job.lease?.owner));
-      const busy = workers.filter((w) => owners.has(w.instanceId));
-      if (busy.length > 0) {
-        if (!busy.includes(victim)) victim = busy[Math.floor(random() * busy.length)]!;
-        break;
-      }
-      await delay(20);
-    }
-    const dead = await cluster.killNow(victim);
-    // Long enough for the lease (1.5 s) to run out and the jobs to be recovered and re-run.
-    await delay(6000);
-    const { audit, unfinished } = await finish(cluster);
-    const summary = {
-      seed,
-      victim: dead.instanceId,
-      killedMsAfterStart: dead.killedAt - cluster.startAt,
-      killedMsIntoSecond: (dead.killedAt - cluster.startAt) % 1000,
-      orphans: dead.orphans.length,
-      unfinished,
-      ...figures(audit),
-      seconds: (Date.now() - began) / 1000,
-    };
+    const cluster = await openCluster(cleanups, 'rand');
+    const { audit, unfinished, summary } = await killAtRandomInstant(cluster, seed);
     console.log('[reliability:kill-random]', JSON.stringify(summary));
     assertAudit(audit, unfinished, `seed ${seed} (RELIABILITY_SEED=${seed} replays it): ${JSON.stringify(summary)}\nworkers:\n${cluster.describeWorkers()}`);
   }, 60_000);
@@ -110,7 +45,7 @@ describe('issue 10: a process dies anywhere, nothing is lost', () => {
     for (let i = 0; i < count; i++) {
       points.push(fixed[i] ?? { atCall: 20 + Math.floor(random() * 100), when: random() < 0.5 ? 'before' : 'after' });
     }
-    const cluster = await openCluster('calls');
+    const cluster = await openCluster(cleanups, 'calls');
     const steady = [cluster.spawn(), cluster.spawn()];
     await Promise.all(steady.map((w) => w.ready));
     const firstId = cluster.nextInstanceId();

@@ -16,6 +16,8 @@
 #                        (default: under $TMPDIR, keyed by this checkout's path; never inside the repo)
 #   FERRETDB_PARENT_PID  if set, a watchdog stops the server when this process exits
 #   FERRETDB_LOG_LEVEL   FerretDB log level (default info)
+#   FERRETDB_HANDLER     `sqlite` (default) or `postgresql`
+#   FERRETDB_POSTGRESQL_URL  the PostgreSQL database for the postgresql handler (.ci/postgres.sh start)
 #
 # Only `start` writes to stdout (the export line); everything else goes to stderr.
 set -euo pipefail
@@ -50,8 +52,9 @@ find_go() {
   fi
 }
 
+# A cached binary counts only if it has both handlers (older caches were built without PostgreSQL).
 binary_ok() {
-  [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1
+  [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1 && "$BIN" --help 2>&1 | grep -q "'postgresql'"
 }
 
 # FerretDB's cmd/ferretdb refuses to run (panics in build/version) unless
@@ -91,8 +94,8 @@ do_build() {
 
   local src
   src="$(mktemp -d "$TMP_BASE/ferretdb-src.XXXXXX")"
-  # SQLite handler (modernc.org/sqlite, pure Go, no cgo needed); the PostgreSQL
-  # handler is left out to shorten the build.
+  # Both handlers: SQLite (modernc.org/sqlite, pure Go, no cgo needed) for the suite, and
+  # PostgreSQL for the reliability tests (see .ci/postgres.sh).
   (
     trap 'rm -rf -- "$src"' EXIT
     cp -R "$mod_dir/." "$src/"
@@ -100,7 +103,7 @@ do_build() {
     printf '%s\n' "$FERRETDB_VERSION" >"$src/build/version/version.txt"
     printf '%s\n' "intellibrowse-scheduler-ci" >"$src/build/version/package.txt"
     cd "$src"
-    CGO_ENABLED=0 "$go" build -trimpath -buildvcs=false -tags ferretdb_no_postgresql \
+    CGO_ENABLED=0 "$go" build -trimpath -buildvcs=false \
       -o "$CACHE_DIR/ferretdb.tmp.$$" ./cmd/ferretdb
   ) >&2 || { rm -f "$CACHE_DIR/ferretdb.tmp.$$"; die "go build failed"; }
   mv -f "$CACHE_DIR/ferretdb.tmp.$$" "$BIN"
@@ -202,11 +205,20 @@ do_start() {
   mkdir -p "$data_dir/sqlite"
   local logfile="$data_dir/ferretdb.log"
 
+  local handler="${FERRETDB_HANDLER:-sqlite}" backend_flag
+  case "$handler" in
+    sqlite) backend_flag="--sqlite-url=file:$data_dir/sqlite/" ;;
+    postgresql)
+      [[ -n "${FERRETDB_POSTGRESQL_URL:-}" ]] || die "FERRETDB_HANDLER=postgresql needs FERRETDB_POSTGRESQL_URL (bash .ci/postgres.sh start)"
+      backend_flag="--postgresql-url=$FERRETDB_POSTGRESQL_URL" ;;
+    *) die "FERRETDB_HANDLER must be sqlite or postgresql, not '$handler'" ;;
+  esac
+
   # setsid: own session, so it does not receive the caller's terminal signals;
   # all fds redirected so `$(... start)` returns as soon as this script exits.
   DO_NOT_TRACK=1 setsid "$BIN" \
-    --handler=sqlite \
-    --sqlite-url="file:$data_dir/sqlite/" \
+    --handler="$handler" \
+    "$backend_flag" \
     --listen-addr="127.0.0.1:$port" \
     --state-dir="$data_dir" \
     --debug-addr=- \
@@ -250,7 +262,7 @@ do_start() {
     sleep 0.2
   done
 
-  log "FerretDB $FERRETDB_VERSION (sqlite) listening on 127.0.0.1:$port, pid $pid, data $data_dir"
+  log "FerretDB $FERRETDB_VERSION ($handler) listening on 127.0.0.1:$port, pid $pid, data $data_dir"
   echo "export MONGODB_URI=mongodb://127.0.0.1:$port/"
 }
 

@@ -36,6 +36,12 @@ export interface MongoCapabilities {
   serverTimeInHello: boolean;
   /** `buildInfo` identifies the server as FerretDB. */
   isFerret: boolean;
+  /**
+   * The server filters on fields other than `_id` itself (MongoDB; FerretDB v1 on PostgreSQL)
+   * rather than reading and testing every document (FerretDB v1 on SQLite: its `explain()` says
+   * `filterPushdown: false`). What decides whether it keeps up with issue 10's load.
+   */
+  filterPushdown: boolean;
 }
 
 const DB_PREFIX = 'sched_test_';
@@ -100,8 +106,12 @@ function uniqueDbName(name?: string): string {
   return trimmed === '' ? `${DB_PREFIX}${suffix}` : `${DB_PREFIX}${trimmed}_${suffix}`;
 }
 
-export async function withTestDb(name?: string): Promise<TestDb> {
-  const { uri } = await sharedMongo();
+/**
+ * A fresh database on the shared test server (`MONGODB_URI`, else mongodb-memory-server), or on
+ * `options.uri` when given (a second server, e.g. `RELIABILITY_MONGODB_URI`).
+ */
+export async function withTestDb(name?: string, options: { uri?: string } = {}): Promise<TestDb> {
+  const uri = options.uri ?? (await sharedMongo()).uri;
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
   await client.connect();
   const dbName = uniqueDbName(name);
@@ -176,6 +186,19 @@ async function probeExplain(db: Db, collection: string): Promise<boolean> {
   }
 }
 
+async function probeFilterPushdown(db: Db, collection: string): Promise<boolean> {
+  try {
+    await db.collection(collection).insertOne({ probe: 1 });
+    const plan: Document = await db.collection(collection).find({ probe: 1 }).explain();
+    // MongoDB's plans have no such field (it always filters in the server); FerretDB says.
+    return plan['filterPushdown'] !== false;
+  } catch {
+    return false;
+  } finally {
+    await dropQuietly(db, collection);
+  }
+}
+
 async function probeHelloTime(db: Db): Promise<boolean> {
   try {
     const hello = await db.admin().command({ hello: 1 });
@@ -205,5 +228,6 @@ export async function detectCapabilities(db: Db): Promise<MongoCapabilities> {
   const explain = await probeExplain(db, `__caps_explain_${tag}`);
   const serverTimeInHello = await probeHelloTime(db);
   const isFerret = await probeFerret(db);
-  return { ttlIndexes, changeStreams, explain, serverTimeInHello, isFerret };
+  const filterPushdown = await probeFilterPushdown(db, `__caps_pushdown_${tag}`);
+  return { ttlIndexes, changeStreams, explain, serverTimeInHello, isFerret, filterPushdown };
 }

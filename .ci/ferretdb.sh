@@ -54,7 +54,12 @@ find_go() {
 
 # A cached binary counts only if it has both handlers (older caches were built without PostgreSQL).
 binary_ok() {
-  [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1 && "$BIN" --help 2>&1 | grep -q "'postgresql'"
+  [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1 || return 1
+  # Read the whole help first: `| grep -q` would stop reading early, and under pipefail the
+  # writer's SIGPIPE would fail the check.
+  local help
+  help="$("$BIN" --help 2>&1 || true)"
+  [[ "$help" == *"'postgresql'"* ]]
 }
 
 # FerretDB's cmd/ferretdb refuses to run (panics in build/version) unless

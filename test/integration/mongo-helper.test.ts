@@ -75,7 +75,7 @@ describe('test/helpers/mongo', () => {
     const after = (await t.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
 
     expect(Object.keys(caps).sort()).toEqual(
-      ['changeStreams', 'explain', 'isFerret', 'serverTimeInHello', 'ttlIndexes'].sort(),
+      ['changeStreams', 'explain', 'filterPushdown', 'isFerret', 'serverTimeInHello', 'ttlIndexes'].sort(),
     );
     for (const value of Object.values(caps)) expect(typeof value).toBe('boolean');
     expect(after.sort()).toEqual(before.sort());
@@ -89,6 +89,8 @@ describe('test/helpers/mongo', () => {
       expect(caps.changeStreams).toBe(false);
     } else {
       expect(caps.ttlIndexes).toBe(true);
+      // MongoDB always filters in the server.
+      expect(caps.filterPushdown).toBe(true);
     }
   });
 

@@ -131,8 +131,9 @@ export class Poller {
   }
 
   /**
-   * Slots still unclaimed `takeoverMs` (plus a few store round trips) after their time, whoever owns them: their instance died
-   * (before its membership ran out), stalls, or is full. One query per delta poll, usually empty.
+   * Slots still unclaimed `takeoverMs` (plus a few store round trips) after their time, whoever
+   * owns them: their instance died (before its membership ran out), stalls, or is full. One query
+   * per delta poll, usually empty.
    */
   async #takeOverOverdue(now: number, handlers: string[]): Promise<void> {
     const { o } = this.#ctx;

@@ -39,6 +39,9 @@ TMP_BASE="${TMPDIR:-/tmp}"
 TMP_BASE="${TMP_BASE%/}"
 STATE_FILE="${FERRETDB_STATE_FILE:-$TMP_BASE/intellibrowse-ferretdb-${REPO_KEY}.state}"
 
+# shellcheck source=server-state.sh
+source "$REPO_DIR/.ci/server-state.sh"
+
 log() { printf '[ferretdb.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -122,16 +125,9 @@ do_build() {
 pick_port() {
   if [[ -n "${FERRETDB_PORT:-}" ]]; then
     echo "$FERRETDB_PORT"
-    return
+  else
+    free_port
   fi
-  local p=""
-  if command -v node >/dev/null 2>&1; then
-    p="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});" 2>/dev/null || true)"
-  fi
-  if [[ -z "$p" ]] && command -v python3 >/dev/null 2>&1; then
-    p="$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1]);s.close()" 2>/dev/null || true)"
-  fi
-  echo "${p:-27018}"
 }
 
 port_open() {
@@ -140,21 +136,6 @@ port_open() {
 
 alive() {
   [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null
-}
-
-# Reads the state file into PID, DATA_DIR, PORT, WATCHDOG_PID.
-read_state() {
-  PID="" DATA_DIR="" PORT="" WATCHDOG_PID=""
-  [[ -f "$STATE_FILE" ]] || return 1
-  local key value
-  while IFS='=' read -r key value; do
-    case "$key" in
-      PID) PID="$value" ;;
-      DATA_DIR) DATA_DIR="$value" ;;
-      PORT) PORT="$value" ;;
-      WATCHDOG_PID) WATCHDOG_PID="$value" ;;
-    esac
-  done <"$STATE_FILE"
 }
 
 kill_and_wait() {
@@ -249,12 +230,7 @@ do_start() {
     watchdog_pid=$!
   fi
 
-  {
-    echo "PID=$pid"
-    echo "DATA_DIR=$data_dir"
-    echo "PORT=$port"
-    echo "WATCHDOG_PID=$watchdog_pid"
-  } >"$STATE_FILE"
+  write_state "$pid" "$data_dir" "$port" "$watchdog_pid"
 
   local deadline=$((SECONDS + ${FERRETDB_START_TIMEOUT:-30}))
   until port_open "$port"; do

@@ -20,6 +20,9 @@ TMP_BASE="${TMPDIR:-/tmp}"
 TMP_BASE="${TMP_BASE%/}"
 STATE_FILE="${POSTGRES_STATE_FILE:-$TMP_BASE/intellibrowse-postgres-$(id -u).state}"
 
+# shellcheck source=server-state.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/server-state.sh"
+
 log() { printf '[postgres.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -39,24 +42,6 @@ as_server_user() {
   fi
 }
 
-pick_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});"
-}
-
-read_state() {
-  PID="" DATA_DIR="" PORT="" WATCHDOG_PID=""
-  [[ -f "$STATE_FILE" ]] || return 1
-  local key value
-  while IFS='=' read -r key value; do
-    case "$key" in
-      PID) PID="$value" ;;
-      DATA_DIR) DATA_DIR="$value" ;;
-      PORT) PORT="$value" ;;
-      WATCHDOG_PID) WATCHDOG_PID="$value" ;;
-    esac
-  done <"$STATE_FILE"
-}
-
 do_stop() {
   read_state || { log "not running (no state file $STATE_FILE)"; return 0; }
   if [[ -n "$WATCHDOG_PID" ]] && kill -0 "$WATCHDOG_PID" 2>/dev/null; then kill -TERM "$WATCHDOG_PID" 2>/dev/null || true; fi
@@ -72,7 +57,7 @@ do_start() {
   read_state && do_stop
   local bin port dir
   bin="$(pg_bin)"
-  port="$(pick_port)"
+  port="$(free_port)"
   dir="$(mktemp -d "$TMP_BASE/postgres-data.XXXXXX")"
   [[ "$(id -u)" == 0 ]] && chown postgres "$dir"
   as_server_user "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 \
@@ -101,7 +86,7 @@ do_start() {
     ' postgres-watchdog "$POSTGRES_PARENT_PID" "$pid" "$dir" "$STATE_FILE" </dev/null >/dev/null 2>&1 &
     watchdog_pid=$!
   fi
-  printf 'PID=%s\nDATA_DIR=%s\nPORT=%s\nWATCHDOG_PID=%s\n' "$pid" "$dir" "$port" "$watchdog_pid" >"$STATE_FILE"
+  write_state "$pid" "$dir" "$port" "$watchdog_pid"
   log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') listening on 127.0.0.1:$port, data $dir"
   echo "export POSTGRES_URL=postgres://postgres@127.0.0.1:$port/ferretdb"
 }

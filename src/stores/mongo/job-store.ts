@@ -27,7 +27,7 @@ import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
 import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
-import { conditionFilter, conditionHolds, historyEntry, JOB_STATUSES, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
+import { conditionFilter, conditionHolds, FINAL_STATUSES, historyEntry, JOB_STATUSES, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
 import { documentToJob, jobToDocument } from './mapping.js';
 import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
@@ -61,7 +61,6 @@ export const JOB_KEY_INDEX = 'key_unique';
 
 /** MongoDB's (and FerretDB's) code for a `$set` into a path that cannot hold the field (e.g. inside `null`). */
 const PATH_NOT_VIABLE = 28;
-const FINAL_STATUSES: JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
 /** Most unfired-dependent jobs a pending-hints cache keeps (a bigger answer is asked for again each time). */
 const UNFIRED_CACHE_MAX = 1000;
 

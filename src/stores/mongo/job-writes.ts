@@ -10,10 +10,12 @@ import type { JobHistoryEntry, JobStatus } from '../../types.js';
 import type { JobDocument } from './documents.js';
 import { date, num, str, strings } from './guards.js';
 
-const FINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
+/** Statuses a job never leaves. */
+export const FINAL_STATUSES: JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 /** Every status a job can have. */
-export const JOB_STATUSES: ReadonlySet<string> = new Set(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
+export const JOB_STATUSES: ReadonlySet<string> = new Set(['pending', 'running', ...FINAL_STATUSES]);
 
 /**
  * Fields a patch may set, checked at runtime too: a patch key is written into `$set` verbatim, so

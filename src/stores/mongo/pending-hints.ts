@@ -76,7 +76,7 @@ export class PendingHints {
   async changed(signal: HintSignal): Promise<void> {
     if (!(await this.#enabled())) return;
     // This instance's own answers are stale at once, whatever the stamp's fate.
-    for (const [key, hit] of this.#cache) if (hit.signal === signal) this.#cache.delete(key);
+    this.forget(signal);
     const stamp = { token: randomBytes(8).toString('hex'), at: new Date() };
     try {
       await this.#signals.updateOne({ _id: signal }, { $set: stamp }, { upsert: true });

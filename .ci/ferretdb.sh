@@ -215,19 +215,7 @@ do_start() {
 
   local watchdog_pid=""
   if [[ -n "${FERRETDB_PARENT_PID:-}" ]]; then
-    local parent="$FERRETDB_PARENT_PID"
-    setsid bash -c '
-      parent=$1 pid=$2 dir=$3 state=$4
-      while kill -0 "$parent" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 2; done
-      if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        sleep 3
-        kill -KILL "$pid" 2>/dev/null
-        case "$dir" in */ferretdb-data.*) rm -rf -- "$dir" ;; esac
-        rm -f -- "$state"
-      fi
-    ' ferretdb-watchdog "$parent" "$pid" "$data_dir" "$STATE_FILE" </dev/null >/dev/null 2>&1 &
-    watchdog_pid=$!
+    watchdog_pid="$(start_watchdog ferretdb-watchdog "$FERRETDB_PARENT_PID" "$pid" TERM "$data_dir" '*/ferretdb-data.*')"
   fi
 
   write_state "$pid" "$data_dir" "$port" "$watchdog_pid"

@@ -73,18 +73,8 @@ do_start() {
 
   local watchdog_pid=""
   if [[ -n "${POSTGRES_PARENT_PID:-}" ]]; then
-    setsid bash -c '
-      parent=$1 pid=$2 dir=$3 state=$4
-      while kill -0 "$parent" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 2; done
-      if kill -0 "$pid" 2>/dev/null; then
-        kill -QUIT "$pid" 2>/dev/null   # immediate shutdown
-        sleep 3
-        kill -KILL "$pid" 2>/dev/null
-      fi
-      case "$dir" in */postgres-data.*) rm -rf -- "$dir" ;; esac
-      rm -f -- "$state"
-    ' postgres-watchdog "$POSTGRES_PARENT_PID" "$pid" "$dir" "$STATE_FILE" </dev/null >/dev/null 2>&1 &
-    watchdog_pid=$!
+    # SIGQUIT: PostgreSQL's immediate shutdown.
+    watchdog_pid="$(start_watchdog postgres-watchdog "$POSTGRES_PARENT_PID" "$pid" QUIT "$dir" '*/postgres-data.*')"
   fi
   write_state "$pid" "$dir" "$port" "$watchdog_pid"
   log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') listening on 127.0.0.1:$port, data $dir"

@@ -32,3 +32,22 @@ free_port() {
   fi
   echo "${p:-27018}"
 }
+
+# Starts a watchdog that stops server PID with SIGNAL (then SIGKILL) once PARENT exits, and then
+# removes DIR (if it matches DIR_GLOB) and the state file. Prints the watchdog's pid.
+#   start_watchdog NAME PARENT PID SIGNAL DIR DIR_GLOB
+start_watchdog() {
+  setsid bash -c '
+    parent=$1 pid=$2 signal=$3 dir=$4 glob=$5 state=$6
+    while kill -0 "$parent" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 2; done
+    if kill -0 "$parent" 2>/dev/null; then exit 0; fi   # the server went first: stop cleans up
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "-$signal" "$pid" 2>/dev/null
+      sleep 3
+      kill -KILL "$pid" 2>/dev/null
+    fi
+    case "$dir" in $glob) rm -rf -- "$dir" ;; esac
+    rm -f -- "$state"
+  ' "$1" "$2" "$3" "$4" "$5" "$6" "$STATE_FILE" </dev/null >/dev/null 2>&1 &
+  echo $!
+}

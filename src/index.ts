@@ -9,7 +9,7 @@ export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, Trigger
 export type { SchedulerOptions } from './engine/options.js';
 export type { RenewalSummary } from './engine/renewal-times.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';
-export { nextFireTimes } from './schedule/index.js';
+export { nextFireTimes, MIN_EVERY_MS } from './schedule/index.js';
 export { retryOfKey } from './util/retry-key.js';
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';

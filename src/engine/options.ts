@@ -9,6 +9,7 @@ import { InvalidTriggerConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { JobRunner, JobStore, LockManager, TriggerStore } from '../ports.js';
+import type { MongoBackend } from '../stores/mongo/backend.js';
 import { normalizeRetry } from '../schedule/index.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
 import type { RetryPolicy } from '../types.js';
@@ -80,6 +81,15 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Logger (default: silent). */
   logger?: Logger;
+  /**
+   * Whether a started scheduler keeps the Node process alive until `stop()`, as a worker of
+   * BullMQ, Agenda or pg-boss does: it holds one ref'd handle from `start()` to the end of
+   * `stop()` (every other timer of the engine is unref'd). `false` for hosts that manage their
+   * process's lifetime themselves (a CLI that exits when its own work is done, a test runner).
+   *
+   * @default true
+   */
+  keepAlive?: boolean;
   /** Defaults for triggers and handlers that do not set their own. */
   defaults?: {
     /** Retry policy (default: 1 attempt, no retry). */
@@ -90,6 +100,43 @@ export interface SchedulerOptions {
     maxStalls?: number;
   };
 }
+
+/**
+ * Every option `new Scheduler()` knows, and the keys of `defaults`: anything else is refused, so
+ * a typo (`concurency`) fails at once instead of silently leaving the default in place. Typed as
+ * a record of the interface's keys so that a new option cannot be forgotten here.
+ */
+const OPTION_KEYS: Readonly<Record<keyof SchedulerOptions, true>> = {
+  triggerStore: true,
+  jobStore: true,
+  lockManager: true,
+  jobRunner: true,
+  instanceId: true,
+  concurrency: true,
+  pollIntervalMs: true,
+  lookaheadMs: true,
+  leadMs: true,
+  pollBatchSize: true,
+  leaseMs: true,
+  leaseGraceMs: true,
+  ownership: true,
+  takeoverMs: true,
+  misfireGraceMs: true,
+  maxMisfireRuns: true,
+  jobRetentionDays: true,
+  clockSkewToleranceMs: true,
+  maxPayloadBytes: true,
+  clock: true,
+  logger: true,
+  keepAlive: true,
+  defaults: true,
+};
+/**
+ * The parts of a spread `createMongoBackend()` result that are not options (`new Scheduler({
+ * ...backend })` is the documented way to use it): let through when they are functions.
+ */
+const BACKEND_EXTRAS: Readonly<Record<Exclude<keyof MongoBackend, keyof SchedulerOptions>, true>> = { ensureIndexes: true, clockOffset: true };
+const DEFAULTS_KEYS: Readonly<Record<keyof NonNullable<SchedulerOptions['defaults']>, true>> = { retry: true, timeoutMs: true, maxStalls: true };
 
 /** Options with defaults applied. */
 export interface ResolvedOptions {
@@ -114,6 +161,7 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   clock: Clock;
   logger: Logger;
+  keepAlive: boolean;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -124,6 +172,19 @@ const DEFAULT_LEAD_MS = 250;
 
 /** Validate options and apply defaults; throws `InvalidTriggerConfigError` naming the option. */
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidTriggerConfigError('options', 'must be an object');
+  }
+  rejectUnknown(options, OPTION_KEYS, '', 'a Scheduler option', BACKEND_EXTRAS);
+  if (options.defaults !== undefined) {
+    if (typeof options.defaults !== 'object' || options.defaults === null || Array.isArray(options.defaults)) {
+      throw new InvalidTriggerConfigError('defaults', 'must be an object');
+    }
+    rejectUnknown(options.defaults, DEFAULTS_KEYS, 'defaults.', 'a key of defaults');
+  }
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
+    throw new InvalidTriggerConfigError('keepAlive', 'must be true or false');
+  }
   const pollIntervalMs = positiveInt(options.pollIntervalMs, 'pollIntervalMs', 1000);
   const lookaheadMs = positiveInt(options.lookaheadMs, 'lookaheadMs', Math.max(5000, pollIntervalMs));
   if (lookaheadMs < pollIntervalMs) throw new InvalidTriggerConfigError('lookaheadMs', 'must be at least pollIntervalMs');
@@ -157,11 +218,35 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     maxPayloadBytes: Math.min(positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', MAX_PAYLOAD_BYTES), MAX_PAYLOAD_BYTES),
     clock: options.clock ?? new SystemClock(),
     logger: options.logger ?? silentLogger,
+    keepAlive: options.keepAlive ?? true,
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
     defaultMaxStalls: nonNegativeInt(options.defaults?.maxStalls, 'defaults.maxStalls', 1),
   };
+}
+
+/** Refuse keys not in `known`, naming the first one (and the option it is probably a typo of). */
+function rejectUnknown(value: object, known: Readonly<Record<string, true>>, prefix: string, what: string, extras: Readonly<Record<string, true>> = {}): void {
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(known, key)) continue;
+    if (Object.hasOwn(extras, key) && typeof (value as Record<string, unknown>)[key] === 'function') continue;
+    const near = Object.keys(known).find((name) => editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
+    throw new InvalidTriggerConfigError(`${prefix}${key}`, `is not ${what}${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
+}
+
+/** Levenshtein distance of two short strings (option names). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function ownershipOption(value: unknown): 'rendezvous' | 'race' {

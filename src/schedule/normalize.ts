@@ -25,6 +25,15 @@ type Kind = keyof typeof KIND_KEYS;
 const KINDS = Object.keys(KIND_KEYS) as Kind[];
 
 const MAX_NAME_LENGTH = 200;
+
+/**
+ * Shortest `every` interval, in ms. Each slot costs a few store writes (the job's insert, the
+ * trigger's advance, the end) on every backend, and cron's own resolution is one second: an
+ * interval below it turns one trigger into hundreds of jobs a second (`every: 1` made about 660),
+ * which is a typo far more often than a wish. Work that must run more often belongs in the
+ * handler (a loop), not in the schedule.
+ */
+export const MIN_EVERY_MS = 1000;
 const CONDITIONS: readonly DependencyCondition[] = ['success', 'failure', 'completion'];
 const ISO_DATE = /^[+-]?\d{4,6}-\d{2}-\d{2}(?:T\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
@@ -118,6 +127,9 @@ function everySchedule(input: Record<string, unknown>, now: Date, field: string)
     throw new InvalidTriggerConfigError(`${field}.every`, `expected milliseconds or a duration such as '30s', got ${describe(every)}`);
   }
   const ms = parseDuration(every, `${field}.every`);
+  if (ms < MIN_EVERY_MS) {
+    throw new InvalidTriggerConfigError(`${field}.every`, `is ${ms} ms, below the minimum interval of ${MIN_EVERY_MS} ms ('1s')`);
+  }
   const startAt =
     input.startAt === undefined || input.startAt === null
       ? new Date(now.getTime())

@@ -233,7 +233,7 @@ describe('dashboard in Chromium (memory backend)', () => {
     // A window that excludes today and tomorrow (UTC): every slot is recorded as a skipped job.
     const today = new Date().getUTCDay();
     const days = [0, 1, 2, 3, 4, 5, 6].filter((d) => d !== today && d !== (today + 1) % 7) as Weekday[];
-    await scheduler.addTrigger({ id: 'tick-window', name: 'Tick (window)', handler: 'report', schedule: { every: '500ms' }, window: { days, timezone: 'UTC' } });
+    await scheduler.addTrigger({ id: 'tick-window', name: 'Tick (window)', handler: 'report', schedule: { every: '1s' }, window: { days, timezone: 'UTC' } });
     await new Promise((resolve) => setTimeout(resolve, 2200));
     // Down for a while: the slots in between are missed (skip) or folded into one run (run-once).
     await scheduler.stop({ graceful: true, timeoutMs: 3000 });

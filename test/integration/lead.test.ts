@@ -54,20 +54,20 @@ describe('slots claimed ahead (leadMs)', () => {
   });
 
   it('claims one slot ahead at a time when the period is shorter than the lead', async () => {
-    rig = setup({ leadMs: 300 });
+    rig = setup({ leadMs: 3000 });
     const { scheduler, clock } = rig;
     const starts: number[] = [];
     scheduler.register('h', () => void starts.push(clock.now()));
-    await scheduler.addTrigger({ id: 't', handler: 'h', schedule: { every: 100, startAt: new Date(T0 + 500) } });
+    await scheduler.addTrigger({ id: 't', handler: 'h', schedule: { every: 1000, startAt: new Date(T0 + 5000) } });
     await scheduler.start();
     let mostAhead = 0;
-    for (let t = T0; t <= T0 + 1500; t += 10) {
+    for (let t = T0; t <= T0 + 15_000; t += 100) {
       await clock.advanceTo(t);
       const ahead = (await rig.jobsOf('t')).filter((job) => job.status === 'running' && job.startedAt!.getTime() > clock.now());
       mostAhead = Math.max(mostAhead, ahead.length);
     }
     expect(mostAhead).toBe(1);
-    expect(starts).toEqual(Array.from({ length: 11 }, (_, i) => T0 + 500 + i * 100));
+    expect(starts).toEqual(Array.from({ length: 11 }, (_, i) => T0 + 5000 + i * 1000));
   });
 
   it('a stop within the lead hands the job back as pending for its own time, and it runs then', async () => {

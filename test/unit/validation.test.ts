@@ -156,10 +156,42 @@ describe('other methods validate too', () => {
     expect(() => new Scheduler({ lookaheadMs: 2000, leadMs: 2000 })).toThrow(expect.objectContaining({ field: 'leadMs', message: expect.stringContaining('lookaheadMs') }));
     expect(() => new Scheduler({ leaseMs: 600, leadMs: 300 })).toThrow(expect.objectContaining({ field: 'leadMs', message: expect.stringContaining('leaseMs') }));
     expect(() => new Scheduler({ leadMs: 0 })).not.toThrow();
+    expect(() => new Scheduler({ keepAlive: 'no' as never })).toThrow(expect.objectContaining({ field: 'keepAlive' }));
     expect(() => rig.scheduler.register('h', () => undefined)).toThrow(expect.objectContaining({ field: 'name' }));
     expect(() => rig.scheduler.register('x', 42 as never)).toThrow(expect.objectContaining({ field: 'handler' }));
     expect(() => rig.scheduler.register('y', () => undefined, { concurrency: -1 })).toThrow(
       expect.objectContaining({ field: 'options.concurrency' }),
     );
+  });
+});
+
+describe('unknown Scheduler options are refused, naming the option', () => {
+  it('a typo of an option names it and the option it resembles', () => {
+    const attempt = (): Scheduler => new Scheduler({ concurency: 5 } as never);
+    expect(attempt).toThrow(InvalidTriggerConfigError);
+    expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRIGGER_CONFIG', field: 'concurency', message: 'concurency: is not a Scheduler option (did you mean "concurrency"?)' }));
+  });
+
+  it('an option that resembles none is named alone', () => {
+    expect(() => new Scheduler({ telemetryExporter: {} } as never)).toThrow(
+      expect.objectContaining({ field: 'telemetryExporter', message: 'telemetryExporter: is not a Scheduler option' }),
+    );
+  });
+
+  it('unknown keys of defaults are refused too', () => {
+    expect(() => new Scheduler({ defaults: { retries: 3 } } as never)).toThrow(
+      expect.objectContaining({ field: 'defaults.retries', message: expect.stringContaining('is not a key of defaults') }),
+    );
+    expect(() => new Scheduler({ defaults: 5 } as never)).toThrow(expect.objectContaining({ field: 'defaults' }));
+  });
+
+  it('a spread MongoDB backend passes (its ensureIndexes and clockOffset are not options)', () => {
+    const extras = { ensureIndexes: async () => ({}), clockOffset: async () => 0 };
+    expect(() => new Scheduler({ ...extras } as never)).not.toThrow();
+    expect(() => new Scheduler({ ensureIndexes: true } as never)).toThrow(expect.objectContaining({ field: 'ensureIndexes' }));
+  });
+
+  it('an interval below the minimum names schedule.every and writes nothing', async () => {
+    await rejects({ id: 'fast', handler: 'h', schedule: { every: 1 } }, 'schedule.every', 'below the minimum interval of 1000 ms');
   });
 });

@@ -32,6 +32,11 @@ describe('normalizeSchedule', () => {
     ).toEqual({ kind: 'every', every: 5_000, startAt: new Date('2026-06-01T00:00:00Z'), endAt: new Date(1_790_000_000_000) });
   });
 
+  it('every: the minimum interval, 1 s, is accepted', () => {
+    expect(normalizeSchedule({ every: 1000 }, now)).toMatchObject({ kind: 'every', every: 1000 });
+    expect(normalizeSchedule({ every: '1s' }, now)).toMatchObject({ kind: 'every', every: 1000 });
+  });
+
   it('every: the default startAt is a copy of now', () => {
     const s = normalizeSchedule({ every: '1m' }, now);
     expect(s.kind === 'every' && s.startAt).not.toBe(now);
@@ -42,6 +47,9 @@ describe('normalizeSchedule', () => {
     [{ every: -1 }, 'schedule.every', /greater than 0/],
     [{ every: '5 parsecs' }, 'schedule.every', /not a duration/],
     [{ every: true }, 'schedule.every', /expected milliseconds/],
+    [{ every: 1 }, 'schedule.every', /below the minimum interval of 1000 ms/],
+    [{ every: 999 }, 'schedule.every', /below the minimum interval of 1000 ms/],
+    [{ every: '500ms' }, 'schedule.every', /is 500 ms, below the minimum/],
     [{ every: '1m', startAt: 'yesterday' }, 'schedule.startAt', /not a valid date/],
     [{ every: '1m', startAt: '2026-06-02T00:00:00Z', endAt: '2026-06-02T00:00:00Z' }, 'schedule.endAt', /must be after startAt/],
     [{ every: '1m', endAt: '2026-06-01T11:00:00Z' }, 'schedule.endAt', /must be after startAt/],

@@ -10,7 +10,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
-import type { TimerHandle } from './clock.js';
+import { MAX_TIMER_DELAY_MS, type TimerHandle } from './clock.js';
 import { SchedulerStoppedError } from './errors.js';
 import type { SchedulerEvents } from './events.js';
 import { Admission } from './engine/admission.js';
@@ -43,6 +43,8 @@ import type { Job, JobQuery, JsonValue, Page, Trigger, TriggerInput, TriggerPatc
 import { newId } from './util/id.js';
 
 export type { HandlerOptions } from './engine/handlers.js';
+
+const noop = (): void => undefined;
 export type { HealthReport, SchedulerStats, TriggerStats } from './engine/reports.js';
 
 /** Options of `stop`. */
@@ -68,6 +70,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #triggers: TriggerWriter;
   readonly #jobs: JobCommands;
   #lag: IntervalHistogram | null = null;
+  /** The one ref'd handle that keeps the process alive while started (`keepAlive`); all other timers are unref'd. */
+  #keepAlive: NodeJS.Timeout | null = null;
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
 
@@ -148,18 +152,37 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   async #doStart(): Promise<void> {
     const ctx = this.#ctx;
-    const invalid = await this.#handlers.validated();
-    if (invalid) {
-      ctx.state = 'idle';
-      throw invalid;
+    // Held from here to the end of stop(), or given back at once when the start fails: a
+    // process whose only work is this scheduler must not exit while it runs.
+    this.#holdProcess();
+    try {
+      const invalid = await this.#handlers.validated();
+      if (invalid) {
+        ctx.state = 'idle';
+        throw invalid;
+      }
+      this.#stopPromise = null;
+      this.#timeline.reset();
+      this.#lag = monitorEventLoopDelay({ resolution: 10 });
+      this.#lag.enable();
+      ctx.state = 'running';
+      await this.#poller.start();
+      ctx.emit('scheduler:started', { instanceId: ctx.o.instanceId, at: ctx.now() });
+    } catch (error) {
+      this.#releaseProcess();
+      throw error;
     }
-    this.#stopPromise = null;
-    this.#timeline.reset();
-    this.#lag = monitorEventLoopDelay({ resolution: 10 });
-    this.#lag.enable();
-    ctx.state = 'running';
-    await this.#poller.start();
-    ctx.emit('scheduler:started', { instanceId: ctx.o.instanceId, at: ctx.now() });
+  }
+
+  #holdProcess(): void {
+    if (!this.#ctx.o.keepAlive || this.#keepAlive) return;
+    // The longest delay Node takes; the callback never does anything, the handle is what counts.
+    this.#keepAlive = setInterval(noop, MAX_TIMER_DELAY_MS);
+  }
+
+  #releaseProcess(): void {
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    this.#keepAlive = null;
   }
 
   /**
@@ -171,7 +194,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (this.#ctx.state === 'idle' || this.#ctx.state === 'stopped') return;
     if (this.#stopPromise) return this.#stopPromise;
     if (this.#startPromise) await this.#startPromise.catch(() => undefined);
-    this.#stopPromise = this.#doStop(options.graceful ?? true, options.timeoutMs ?? 10_000);
+    this.#stopPromise = this.#doStop(options.graceful ?? true, options.timeoutMs ?? 10_000).finally(() => this.#releaseProcess());
     return this.#stopPromise;
   }
 

@@ -306,7 +306,14 @@ export interface RunMetrics {
 
 /** Outcome of one attempt. */
 export type RunOutcome =
-  | { ok: true; result: JsonValue | null; metrics: RunMetrics }
+  | {
+      ok: true;
+      /** What the handler returned; stored as `JSON.stringify` would write it (see `Job.result`). */
+      result: JsonValue | null;
+      metrics: RunMetrics;
+      /** Why the runner could not hand the result over (it is then `null`); the job still succeeds. */
+      droppedResult?: string;
+    }
   | { ok: false; error: unknown; metrics: RunMetrics };
 
 /** One attempt to execute. */

@@ -12,7 +12,7 @@ import type { Handlers, Run } from './handlers.js';
 import { runningCondition } from './job-records.js';
 import { assertTransition, historyEntry } from './job-state.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import { checkResult, errorInfo, toError } from './outcome.js';
+import { errorInfo, storableResult, toError } from './outcome.js';
 
 /** How an attempt ended, waiting for its write. */
 export interface RunEnd {
@@ -78,26 +78,26 @@ export class EndPlanner {
     };
     const condition = runningCondition(run.token);
     if (outcome?.ok && reason === null) {
-      const result = checkResult(outcome.result);
-      if (result.ok) {
-        // The usual end, spelled out in one literal: this runs for every job.
-        const hasDependents = this.#dependents.has(job.triggerId);
-        const patch: JobPatch = {
-          status: 'succeeded',
-          metrics,
-          lease: null,
-          cancelRequested: false,
-          finishedAt: now,
-          dependentsFired: !hasDependents,
-          gate: null,
-          result: result.value,
-          error: null,
-        };
-        const history = [historyEntry('succeeded', now, this.#ctx.o.instanceId, succeededNote(job.attempts))];
-        if (prepared) this.#notePreparedStart(run, patch);
-        return { run, status: 'succeeded', write: { id: job.id, condition, patch, history }, timedOut: false, hasDependents };
-      }
-      return this.#endWith(run, this.#failure(job, result.error, now), metrics, now, condition);
+      const result = storableResult(outcome.result);
+      // The usual end, spelled out in one literal: this runs for every job.
+      const hasDependents = this.#dependents.has(job.triggerId);
+      const patch: JobPatch = {
+        status: 'succeeded',
+        metrics,
+        lease: null,
+        cancelRequested: false,
+        finishedAt: now,
+        dependentsFired: !hasDependents,
+        gate: null,
+        result: result.value,
+        error: null,
+      };
+      const dropped = result.dropped ?? outcome.droppedResult ?? null;
+      const note = dropped === null ? succeededNote(job.attempts) : `${succeededNote(job.attempts)}; its result was not stored: ${dropped}`;
+      if (dropped !== null) this.#ctx.o.logger.warn({ jobId: job.id, reason: dropped }, 'a handler result was dropped');
+      const history = [historyEntry('succeeded', now, this.#ctx.o.instanceId, note)];
+      if (prepared) this.#notePreparedStart(run, patch);
+      return { run, status: 'succeeded', write: { id: job.id, condition, patch, history }, timedOut: false, hasDependents };
     }
     if (reason?.kind === 'cancel') {
       return this.#endWith(

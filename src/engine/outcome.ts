@@ -1,7 +1,6 @@
 /**
  * Small pure helpers of the engine: policy lookups, outcome classification and error shaping.
  */
-import { PermanentJobError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunMetrics } from '../ports.js';
 import type { JobErrorInfo, JobMetrics, JobSource, JobStatus, JsonValue, Trigger } from '../types.js';
@@ -42,15 +41,40 @@ export function matchesFilter(filter: Record<string, JsonValue>, payload: JsonVa
   return keys.every((key) => Object.hasOwn(payload, key) && payload[key] === filter[key]);
 }
 
-const NO_RESULT = Object.freeze({ ok: true, value: null } as const);
+/** What a handler's return value is stored as, and, when it could not be stored at all, why. */
+export interface StorableResult {
+  value: JsonValue | null;
+  /** Why the result was dropped (stored as `null`), or `null` when it was stored. */
+  dropped: string | null;
+}
 
-/** A handler's return value as storable JSON, or the permanent error it causes. */
-export function checkResult(result: JsonValue | null | undefined): { ok: true; value: JsonValue | null } | { ok: false; error: Error } {
+const NO_RESULT: StorableResult = Object.freeze({ value: null, dropped: null });
+
+/**
+ * A handler's return value as it is stored: what `JSON.stringify` makes of it (a `Date` becomes
+ * its ISO string, `undefined` and functions are dropped, `toJSON` is called). A value that JSON
+ * cannot hold at all (a `BigInt`, a cycle, more than `MAX_PAYLOAD_BYTES`, a key starting with
+ * `$`) is dropped, with the reason: the handler's work is done, and a success stays one. Plain
+ * JSON, the usual result, is taken as it is, without the round trip.
+ */
+export function storableResult(result: unknown): StorableResult {
   if (result === undefined || result === null) return NO_RESULT;
   try {
-    return { ok: true, value: assertJsonPayload(result, 'result') };
+    return { value: assertJsonPayload(result, 'result'), dropped: null };
+  } catch {
+    // Not plain JSON as it stands: stored as JSON.stringify would write it, below.
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(result);
   } catch (error) {
-    return { ok: false, error: new PermanentJobError(`handler returned a value that cannot be stored: ${toError(error).message}`) };
+    return { value: null, dropped: `it cannot be written as JSON (${toError(error).message})` };
+  }
+  if (text === undefined) return NO_RESULT;
+  try {
+    return { value: assertJsonPayload(JSON.parse(text) as unknown, 'result'), dropped: null };
+  } catch (error) {
+    return { value: null, dropped: toError(error).message };
   }
 }
 

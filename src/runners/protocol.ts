@@ -92,7 +92,7 @@ export interface WorkerRunMetrics {
 
 /** Reply to a `RunTask`. */
 export type RunReply =
-  | { kind: 'run'; status: 'ok'; result: unknown; metrics: WorkerRunMetrics }
+  | { kind: 'run'; status: 'ok'; result: unknown; metrics: WorkerRunMetrics; droppedResult?: string }
   | { kind: 'run'; status: 'error'; error: SerializedError; metrics: WorkerRunMetrics }
   | { kind: 'run'; status: 'load-failed'; failure: SerializedLoadFailure; metrics: WorkerRunMetrics };
 

@@ -117,19 +117,15 @@ async function run(task: RunTask): Promise<RunReply> {
       // inside tinypool, crash this thread and reach the main thread as an opaque DataCloneError.
       structuredClone(result);
     } catch (error) {
+      // The result is stored as JSON.stringify writes it anyway (a function is dropped): sent
+      // that way. One that JSON cannot hold either is dropped; the handler's work is done.
       const reason = error instanceof Error ? error.message : String(error);
-      return {
-        kind: 'run',
-        status: 'error',
-        error: {
-          name: 'DataCloneError',
-          message: `the handler's result cannot be sent back from the worker thread (${reason}); return JSON-like data`,
-          code: 'ERR_RESULT_NOT_CLONEABLE',
-          stack: null,
-          cause: null,
-        },
-        metrics: measured,
-      };
+      try {
+        const text = JSON.stringify(result);
+        return { kind: 'run', status: 'ok', result: text === undefined ? null : (JSON.parse(text) as unknown), metrics: measured };
+      } catch {
+        return { kind: 'run', status: 'ok', result: null, metrics: measured, droppedResult: `it cannot be sent back from the worker thread (${reason})` };
+      }
     }
     return { kind: 'run', status: 'ok', result, metrics: measured };
   } finally {

@@ -457,7 +457,8 @@ function outcomeFromReply(reply: RunReply): RunOutcome {
     waitMs: m.waitMs,
   };
   if (reply.status === 'ok') {
-    // Structured-clone-safe is all the worker guarantees; the engine checks that it is JSON.
+    // Structured-clone-safe is all the worker guarantees; the engine stores it as JSON would.
+    if (typeof reply.droppedResult === 'string') return { ok: true, result: null, metrics, droppedResult: reply.droppedResult };
     return { ok: true, result: reply.result as JsonValue | null, metrics };
   }
   if (reply.status === 'error') return { ok: false, error: reviveError(reply.error), metrics };

@@ -275,6 +275,40 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       await worker.stop();
     });
 
+    it('stores results as JSON.stringify writes them, and a result JSON cannot hold does not fail the job', async () => {
+      const backend = await fresh();
+      const clock = new ManualClock(START);
+      const scheduler = make(backend, clock, 'results');
+      const cyclic: Record<string, unknown> = { name: 'loop' };
+      cyclic.self = cyclic;
+      const returns: Record<string, () => unknown> = {
+        dated: () => ({ at: new Date(START), skipped: undefined, list: [1, undefined], nested: { when: new Date(0) } }),
+        big: () => ({ count: 10n }),
+        cyclic: () => cyclic,
+        dollar: () => ({ $set: 1 }),
+      };
+      const jobs: Record<string, Job> = {};
+      for (const [id, value] of Object.entries(returns)) {
+        scheduler.register(id, () => value() as never);
+        await scheduler.addTrigger({ id, handler: id, schedule: { manual: true } });
+      }
+      await scheduler.start();
+      for (const id of Object.keys(returns)) jobs[id] = await scheduler.runTrigger(id);
+      await eventually(async () => {
+        for (const id of Object.keys(returns)) jobs[id] = (await scheduler.getJob(jobs[id]!.id))!;
+        return Object.values(jobs).every((job) => job.status === 'succeeded');
+      }, 30_000, 'every job to succeed', [clock]);
+      expect(jobs.dated!.result).toEqual({ at: new Date(START).toISOString(), list: [1, null], nested: { when: '1970-01-01T00:00:00.000Z' } });
+      expect(jobs.dated!.history.at(-1)!.reason).toBe('attempt 1 succeeded');
+      for (const [id, why] of [['big', /BigInt/], ['cyclic', /circular/i], ['dollar', /must not start with "\$"/]] as const) {
+        const job = jobs[id]!;
+        expect(job, id).toMatchObject({ status: 'succeeded', result: null, error: null, attempts: 1 });
+        expect(job.history.at(-1)!.reason, id).toMatch(/^attempt 1 succeeded; its result was not stored: /);
+        expect(job.history.at(-1)!.reason, id).toMatch(why);
+      }
+      await scheduler.stop();
+    });
+
     it('an event published twice with the same eventId fires each matching trigger once', async () => {
       const backend = await fresh();
       const clock = new ManualClock(START);

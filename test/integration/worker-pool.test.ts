@@ -272,10 +272,15 @@ describe('WorkerPoolJobRunner', () => {
       expect(resultOf(await pair.run({ handler: fixture('noop'), context: makeContext() }))).toBeNull();
     });
 
-    it('fails the job when the result cannot be sent back', async () => {
-      const error = errorOf(await pair.run({ handler: fixture('bad-result'), context: makeContext() }));
-      expect(error.code).toBe('ERR_RESULT_NOT_CLONEABLE');
-      expect(error.message).toMatch(/cannot be sent back/);
+    it('sends back a result structured clone cannot copy as JSON.stringify writes it', async () => {
+      const outcome = await pair.run({ handler: fixture('bad-result'), context: makeContext() });
+      expect(outcome).toMatchObject({ ok: true, result: { at: '1970-01-01T00:00:00.000Z' } });
+      expect(outcome.ok && outcome.droppedResult).toBeUndefined();
+    });
+
+    it('drops a result neither structured clone nor JSON can copy, and still succeeds', async () => {
+      const outcome = await pair.run({ handler: fixture('bad-result', 'cyclic'), context: makeContext() });
+      expect(outcome).toMatchObject({ ok: true, result: null, droppedResult: expect.stringMatching(/cannot be sent back from the worker thread/) });
     });
   });
 

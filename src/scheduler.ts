@@ -237,6 +237,27 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return this.#triggers.add(input);
   }
 
+  /**
+   * Declare a trigger from code, on every start of every instance: adds it when its `id` is new,
+   * else brings the stored trigger to the declaration. Idempotent, and safe when instances declare
+   * it at once (one of them writes, none fails).
+   *
+   * The declaration owns the definition: every field `addTrigger` takes (a field left out goes
+   * back to its default). The store keeps the run state (`nextRunAt`, `lastRunAt`, `createdAt`)
+   * and the status operators set (`pauseTrigger`, the CLI, the dashboard), unless the declaration
+   * gives `paused` (`true` pauses, `false` resumes). A changed schedule, `startAt` or `endAt`
+   * recomputes `nextRunAt`; an unchanged declaration writes nothing and emits nothing
+   * (`trigger:added` / `trigger:updated` only when something changed). An `every` schedule
+   * without `startAt` keeps the stored trigger's anchor. A trigger that code stops declaring stays
+   * in the store: remove it with `removeTrigger`.
+   *
+   * @throws InvalidTriggerConfigError naming the field (`id` is required), as `addTrigger`
+   * @returns the trigger as stored
+   */
+  upsertTrigger(input: TriggerInput): Promise<Trigger> {
+    return this.#triggers.upsert(input);
+  }
+
   /** Change a trigger. The next slot is recomputed when the schedule or its bounds change. */
   async updateTrigger(id: string, patch: TriggerPatch): Promise<Trigger> {
     assertId(id, 'id');

@@ -46,8 +46,11 @@ export type Command =
   | { name: 'jobs show' | 'jobs retry' | 'jobs cancel'; id: string }
   | { name: 'next'; target: { triggerId: string } | { cron: string }; tz?: string; count: number; from?: Date };
 
-/** What to do. */
-export type Invocation = { help: true } | { help: false; json: boolean; command: Command; connection: Connection | null };
+/** What to do: print the usage, print the version, or run a command. */
+export type Invocation =
+  | { help: true; version: false }
+  | { help: false; version: true }
+  | { help: false; version: false; json: boolean; command: Command; connection: Connection | null };
 
 /** The `--help` text. */
 export const USAGE = `Usage: intellibrowse-scheduler <command> [options]
@@ -71,6 +74,9 @@ Options:
   --prefix P          collection prefix (default: scheduler_)
   --json              print JSON instead of tables
   -h, --help          show this help
+  -v, --version       print the package version
+
+Needs the MongoDB driver (npm install mongodb) for every command but "next <cron>".
 
 Exit codes: 0 ok, 1 error (the message names the bad flag), 2 usage.`;
 
@@ -124,7 +130,8 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const { values, positionals } = parsed;
-  if (values.help === true) return { help: true };
+  if (values.help === true) return { help: true, version: false };
+  if (values.version === true) return { help: false, version: true };
   const [group, verb, operand, ...extra] = positionals;
   if (group === undefined) throw new UsageError('missing command');
   const name = group === 'next' ? 'next' : `${group} ${verb ?? ''}`.trim();
@@ -218,7 +225,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
     if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new FlagError('--mongodb-uri', 'must start with mongodb:// or mongodb+srv://');
     connection = { uri, db: nonEmpty(values.db, '--db'), prefix: nonEmpty(values.prefix, '--prefix') };
   }
-  return { help: false, json: values.json === true, command, connection };
+  return { help: false, version: false, json: values.json === true, command, connection };
 }
 
 function parseFlags(argv: readonly string[]) {
@@ -228,6 +235,7 @@ function parseFlags(argv: readonly string[]) {
     strict: true,
     options: {
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
       json: { type: 'boolean' },
       'mongodb-uri': { type: 'string' },
       db: { type: 'string' },

@@ -9,6 +9,7 @@ import { nextFireTimes } from '../schedule/index.js';
 import { JobNotFoundError, TriggerNotFoundError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import { retryOfKey } from '../util/retry-key.js';
+import type { JobStatus } from '../types.js';
 import type { Command } from './args.js';
 import { jobDetail, jobTable, previewTable, triggerDetail, triggerTable } from './format.js';
 
@@ -22,7 +23,6 @@ export interface Output {
 
 const SHOW_NEXT = 5;
 
-
 /** Run the one command that needs no store: `next "<cron>"`. */
 export function runWithoutStore(command: Command, now: Date): Output {
   if (command.name !== 'next' || !('cron' in command.target)) throw new Error(`"${command.name}" needs the store`);
@@ -35,14 +35,32 @@ function previewCron(cron: string, tz: string | undefined, count: number, now: D
   return { json: { items }, text: previewTable(items) };
 }
 
-/** Run `command` against `scheduler` (constructed on the store, not started). */
-export async function runCommand(command: Command, scheduler: Scheduler, now: Date): Promise<Output> {
+/** A job that is over: `jobs cancel` refuses it rather than report success. */
+const FINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
+
+/** `jobs cancel` on a job that is over (exit code 1). */
+export class JobNotCancellableError extends Error {
+  constructor(id: string, status: JobStatus, already: boolean) {
+    super(
+      already
+        ? `job "${id}" is already ${status}: only a pending or running job can be cancelled`
+        : `job "${id}" ended ${status} before it could be cancelled`,
+    );
+    this.name = 'JobNotCancellableError';
+  }
+}
+
+/**
+ * Run `command` against `scheduler` (constructed on the store, not started). `where` names the
+ * database and collections read, for an empty list (a wrong `--db` or `--prefix` reads nothing).
+ */
+export async function runCommand(command: Command, scheduler: Scheduler, now: Date, where: string): Promise<Output> {
   switch (command.name) {
     case 'triggers ls': {
       const { name: _name, ...query } = command;
       const page = await scheduler.listTriggers(query);
       const more = page.nextCursor === null ? '' : `\n(more: raise --limit, at most 1000)`;
-      return { json: page, text: `${page.items.length === 0 ? '(no triggers)' : triggerTable(page.items)}${more}` };
+      return { json: page, text: `${page.items.length === 0 ? `(no triggers in ${where})` : triggerTable(page.items)}${more}` };
     }
     case 'triggers show': {
       const trigger = await scheduler.getTrigger(command.id);
@@ -71,7 +89,7 @@ export async function runCommand(command: Command, scheduler: Scheduler, now: Da
       const { name: _name, ...query } = command;
       const page = await scheduler.listJobs(query);
       const more = page.nextCursor === null ? '' : `\n(more: raise --limit, at most 1000)`;
-      return { json: page, text: `${page.items.length === 0 ? '(no jobs)' : jobTable(page.items)}${more}` };
+      return { json: page, text: `${page.items.length === 0 ? `(no jobs in ${where})` : jobTable(page.items)}${more}` };
     }
     case 'jobs show': {
       const job = await scheduler.getJob(command.id);
@@ -83,7 +101,13 @@ export async function runCommand(command: Command, scheduler: Scheduler, now: Da
       return { json: { job }, text: `job ${job.id} queued as a retry of job ${retryOfKey(job.key) ?? command.id} (${job.status})` };
     }
     case 'jobs cancel': {
+      // cancelJob answers a job that is over with the job as it stands; from a shell that reads as
+      // success, so it is refused here. A job that ends cancelled meanwhile (by anyone) is fine.
+      const before = await scheduler.getJob(command.id);
+      if (!before) throw new JobNotFoundError(command.id);
+      if (FINAL.has(before.status)) throw new JobNotCancellableError(command.id, before.status, true);
       const job = await scheduler.cancelJob(command.id);
+      if (FINAL.has(job.status) && job.status !== 'cancelled') throw new JobNotCancellableError(command.id, job.status, false);
       const text =
         job.status === 'running' && job.cancelRequested
           ? `job ${job.id} is running on ${job.instanceId ?? 'another instance'}: cancel requested, it stops at its next lease renewal`

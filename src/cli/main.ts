@@ -3,14 +3,20 @@
  * `intellibrowse-scheduler`: inspect and steer the triggers and jobs of a MongoDB-backed scheduler
  * from a shell. It builds a `Scheduler` on `createMongoBackend` without starting it (so it never
  * claims slots or runs jobs), runs one command, closes the MongoClient and exits.
+ *
+ * `mongodb` is an optional peer dependency, so the driver is imported only by the commands that
+ * read the store: `--help`, `--version` and `next "<cron>"` work without it.
  */
 import { hostname } from 'node:os';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import { silentLogger } from '../logger.js';
 import { Scheduler } from '../scheduler.js';
 import { createMongoBackend } from '../stores/mongo/backend.js';
+import { DEFAULT_COLLECTION_PREFIX } from '../stores/mongo/documents.js';
 import { FlagError, USAGE, UsageError, parseInvocation, type Command } from './args.js';
 import { runCommand, runWithoutStore, type Output } from './commands.js';
+import { loadDriver } from './driver.js';
+import { packageVersion } from './version.js';
 
 /** Where the CLI writes; injectable so the exit-code logic is one function. */
 interface Io {
@@ -49,6 +55,7 @@ function describeError(err: unknown, command: Command | null): string {
 }
 
 async function execute(command: Command, connection: { uri: string; db: string | undefined; prefix: string | undefined }): Promise<Output> {
+  const { MongoClient } = await loadDriver();
   let client: MongoClient;
   try {
     client = await MongoClient.connect(connection.uri, { serverSelectionTimeoutMS: 10_000, appName: 'intellibrowse-scheduler-cli' });
@@ -56,12 +63,14 @@ async function execute(command: Command, connection: { uri: string; db: string |
     throw new FlagError('--mongodb-uri', `cannot connect to ${redact(connection.uri)}: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
+    const db = client.db(connection.db);
     const backend = createMongoBackend({
-      db: client.db(connection.db),
+      db,
       ...(connection.prefix === undefined ? {} : { collectionPrefix: connection.prefix }),
     });
     const scheduler = new Scheduler({ ...backend, logger: silentLogger, instanceId: `cli-${hostname()}-${process.pid}` });
-    return await runCommand(command, scheduler, new Date());
+    const where = `database "${db.databaseName}", collection prefix "${connection.prefix ?? DEFAULT_COLLECTION_PREFIX}"`;
+    return await runCommand(command, scheduler, new Date(), where);
   } finally {
     await client.close();
   }
@@ -86,6 +95,15 @@ export async function cli(argv: readonly string[], env: NodeJS.ProcessEnv, io: I
   if (invocation.help) {
     io.out(`${USAGE}\n`);
     return 0;
+  }
+  if (invocation.version) {
+    try {
+      io.out(`${packageVersion()}\n`);
+      return 0;
+    } catch (err) {
+      io.err(`error: ${describeError(err, null)}\n`);
+      return 1;
+    }
   }
   const { command, connection, json } = invocation;
   try {

@@ -5,7 +5,8 @@
  */
 import { newId } from '../util/id.js';
 import { HandlerNotFoundError, InvalidTriggerConfigError } from '../errors.js';
-import { assertId, normalizeRetry, normalizeSchedule, normalizeWindow, parseDate, firstSlot } from '../schedule/index.js';
+import { assertId, normalizeRetry, normalizeWindow, parseDate, firstSlot } from '../schedule/index.js';
+import { normalizeScheduleWith } from '../schedule/normalize.js';
 import type { MisfirePolicy, NormalizedSchedule, OverlapPolicy, Trigger } from '../types.js';
 import { assertJsonPayload } from './json.js';
 
@@ -24,6 +25,11 @@ export interface TriggerInputContext {
   hasHandler(name: string): boolean;
   /** Payload size limit in bytes. */
   maxPayloadBytes: number;
+  /**
+   * Accept an `at` schedule before `now` (default `false`): `upsertTrigger` checks that itself,
+   * as re-declaring a one-shot that already fired is no mistake.
+   */
+  allowPastAt?: boolean;
 }
 
 /**
@@ -102,7 +108,7 @@ function applyFields(base: Trigger, raw: Record<string, unknown>, context: Trigg
     if (!context.hasHandler(out.handler)) throw new HandlerNotFoundError(out.handler);
   }
   if ('payload' in raw) out.payload = raw.payload === undefined ? null : assertJsonPayload(raw.payload, 'payload', context.maxPayloadBytes);
-  if ('schedule' in raw) out.schedule = normalizeSchedule(raw.schedule, context.now, 'schedule');
+  if ('schedule' in raw) out.schedule = normalizeScheduleWith(raw.schedule, context.now, 'schedule', { allowPastAt: context.allowPastAt === true });
   if ('retry' in raw) out.retry = raw.retry === undefined || raw.retry === null ? null : normalizeRetry(raw.retry, 'retry');
   if ('timeoutMs' in raw) out.timeoutMs = optionalPositiveInt(raw.timeoutMs, 'timeoutMs');
   if ('maxStalls' in raw) out.maxStalls = optionalNonNegativeInt(raw.maxStalls, 'maxStalls');

@@ -5,13 +5,14 @@
  * lost race is tried again on the new version. A change takes effect here at once (the timeline
  * and the dependency index), and elsewhere at the other instances' next full poll.
  */
-import { StoreError, TriggerNotFoundError } from '../errors.js';
+import { InvalidTriggerConfigError, StoreError, TriggerNotFoundError } from '../errors.js';
 import type { TriggerFields } from '../ports.js';
 import type { Trigger, TriggerInput, TriggerPatch } from '../types.js';
 import type { EngineContext } from './context.js';
 import type { Dependents } from './dependents.js';
 import type { Handlers } from './handlers.js';
 import type { Timeline } from './timeline.js';
+import { redeclare, sameData } from './trigger-declaration.js';
 import { buildTrigger, initialNextRunAt, patchTrigger, type TriggerInputContext } from './trigger-input.js';
 
 type ChangeEvent = 'trigger:updated' | 'trigger:paused' | 'trigger:resumed';
@@ -39,6 +40,48 @@ export class TriggerWriter {
     this.#note(trigger);
     this.#ctx.emit('trigger:added', trigger);
     return trigger;
+  }
+
+  /**
+   * Declare a trigger from code: add it, or bring the stored one to the declaration (see
+   * `redeclare` for what a declaration owns). Instances declaring the same trigger at once meet on
+   * the store's unique id (one insert wins; the others find it and compare) and on the versioned
+   * write (one write wins; the others re-read, find it as declared, and write nothing).
+   */
+  async upsert(input: TriggerInput): Promise<Trigger> {
+    const raw = input as unknown as Record<string, unknown> | null;
+    if (typeof raw !== 'object' || raw === null || raw.id === undefined) {
+      throw new InvalidTriggerConfigError('id', 'is required: a declared trigger is found again by its id');
+    }
+    // Validated in full before anything is read or written; a past `at` is checked below, as
+    // re-declaring a one-shot that already fired is no mistake.
+    const declared = buildTrigger(input, { ...this.#inputContext(), allowPastAt: true });
+    const schedule = raw.schedule as Record<string, unknown>;
+    const options = { pausedGiven: raw.paused !== undefined, everyAnchorGiven: schedule.startAt !== undefined && schedule.startAt !== null };
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.#ctx.store(() => this.#ctx.o.triggerStore.get(declared.id), 'get trigger');
+      if (!current) {
+        if (declared.schedule.kind === 'at' && declared.schedule.at.getTime() < this.#ctx.now().getTime()) {
+          buildTrigger(input, this.#inputContext()); // throws the same error as addTrigger
+        }
+        if (declared.schedule.kind === 'after') await this.#dependents.assertValid(declared);
+        try {
+          await this.#ctx.store(() => this.#ctx.o.triggerStore.insert(declared), 'insert trigger');
+        } catch (error) {
+          // Another instance inserted it first: compare with what it stored.
+          if (error instanceof InvalidTriggerConfigError && error.field === 'id') continue;
+          throw error;
+        }
+        this.#note(declared);
+        this.#ctx.emit('trigger:added', declared);
+        return declared;
+      }
+      const next = redeclare(current, declared, { ...options, now: this.#ctx.now() });
+      if (next === null) return current;
+      const stored = await this.#commit(current, next, 'trigger:updated');
+      if (stored) return stored;
+    }
+    throw new StoreError(`trigger "${declared.id}" kept changing while being declared; the declaration may not have been written`);
   }
 
   update(id: string, patch: TriggerPatch): Promise<Trigger> {
@@ -93,31 +136,41 @@ export class TriggerWriter {
   }
 
   async #rewrite(id: string, event: ChangeEvent, change: (current: Trigger) => Trigger): Promise<Trigger> {
-    const store = this.#ctx.o.triggerStore;
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.require(id);
       const next = change(current);
       if (next.version === current.version) return next;
-      if (next.schedule.kind === 'after') await this.#dependents.assertValid(next);
-      const fields = changedFields(current, next);
-      const written = store.update
-        ? await this.#ctx.store(() => store.update!(id, current.version, fields), 'update trigger')
-        : (await this.#ctx.store(() => store.replace(next, current.version), 'replace trigger'))
-          ? next
-          : null;
-      if (!written) continue;
-      // Read back: on a server whose updates are not atomic (FerretDB) a racing write can undo it.
-      const stored = await this.require(id);
-      if (!holdsFields(stored, fields, written.version)) {
-        this.#ctx.o.logger.warn({ triggerId: id, fields: Object.keys(fields) }, 'a trigger change was overwritten by a racing write; writing it again');
-        continue;
-      }
-      this.#dependents.forget(current);
-      this.#note(stored);
-      this.#ctx.emit(event, stored);
-      return stored;
+      const stored = await this.#commit(current, next, event);
+      if (stored) return stored;
     }
     throw new StoreError(`trigger "${id}" kept changing while being updated; the change may not have been written`);
+  }
+
+  /**
+   * Write `next` over `current`, conditional on `current`'s version, read it back, and act on it
+   * here (timeline, dependency index, event). `null`: a racing write won; the caller reads again.
+   */
+  async #commit(current: Trigger, next: Trigger, event: ChangeEvent): Promise<Trigger | null> {
+    const store = this.#ctx.o.triggerStore;
+    const id = current.id;
+    if (next.schedule.kind === 'after') await this.#dependents.assertValid(next);
+    const fields = changedFields(current, next);
+    const written = store.update
+      ? await this.#ctx.store(() => store.update!(id, current.version, fields), 'update trigger')
+      : (await this.#ctx.store(() => store.replace(next, current.version), 'replace trigger'))
+        ? next
+        : null;
+    if (!written) return null;
+    // Read back: on a server whose updates are not atomic (FerretDB) a racing write can undo it.
+    const stored = await this.require(id);
+    if (!holdsFields(stored, fields, written.version)) {
+      this.#ctx.o.logger.warn({ triggerId: id, fields: Object.keys(fields) }, 'a trigger change was overwritten by a racing write; writing it again');
+      return null;
+    }
+    this.#dependents.forget(current);
+    this.#note(stored);
+    this.#ctx.emit(event, stored);
+    return stored;
   }
 }
 
@@ -126,7 +179,7 @@ function changedFields(current: Trigger, next: Trigger): TriggerFields {
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(next) as Array<keyof Trigger>) {
     if (key === 'id' || key === 'version') continue;
-    if (!sameValue(current[key], next[key])) fields[key] = next[key];
+    if (!sameData(current[key], next[key])) fields[key] = next[key];
   }
   return fields as TriggerFields;
 }
@@ -142,14 +195,8 @@ function holdsFields(stored: Trigger, fields: TriggerFields, writtenVersion: num
   const claimedSince = stored.version > writtenVersion;
   for (const [key, value] of Object.entries(fields)) {
     if (claimedSince && CLAIMED_FIELDS.has(key)) continue;
-    if (!sameValue(stored[key as keyof Trigger], value)) return false;
+    if (!sameData(stored[key as keyof Trigger], value)) return false;
   }
   return true;
 }
 
-/** Equality of record values: instants by time, JSON data by content. */
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) return JSON.stringify(a) === JSON.stringify(b);
-  return a === b;
-}

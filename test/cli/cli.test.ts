@@ -4,7 +4,10 @@
  * never what is tested), and every command's output and its effect on the store are checked.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentJobError } from '../../src/errors.js';
@@ -16,7 +19,7 @@ import { eventually } from '../helpers/time.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = `.test-cli/build-${process.pid}`;
-const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string; bin: Record<string, string>; dependencies: Record<string, string> };
 const binPath = `${root}${outDir}/${pkg.bin['intellibrowse-scheduler']!.replace(/^\.\/dist\//, '')}`;
 const PREFIX = 'cli_';
 
@@ -30,11 +33,11 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+function run(args: string[], env: Record<string, string | undefined> = {}, bin = binPath): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [binPath, ...args],
+      [bin, ...args],
       { cwd: root, timeout: 30_000, env: { ...process.env, MONGODB_URI: mongo.uri, ...env } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
@@ -95,6 +98,12 @@ describe('usage and errors', () => {
     expect(help.stdout).toContain('jobs retry <id>');
   });
 
+  it('--version prints the version of the package.json it ships with', async () => {
+    const version = await run(['--version'], { MONGODB_URI: '' });
+    expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    expect((await run(['-v'])).stdout).toBe(`${pkg.version}\n`);
+  });
+
   it('exits 2 with the usage for a wrong command shape', async () => {
     for (const args of [[], ['bogus'], ['triggers', 'frob'], ['triggers', 'ls', '--frob'], ['jobs', 'show'], ['triggers', 'ls', '--payload', '{}'], ['jobs', 'ls', 'extra']]) {
       const result = await run(args);
@@ -133,6 +142,68 @@ describe('usage and errors', () => {
     const job = await cli('jobs', 'retry', 'nope');
     expect(job.code).toBe(1);
     expect(job.stderr).toContain('job "nope" not found');
+    const cancel = await cli('jobs', 'cancel', 'nope');
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toContain('job "nope" not found');
+  });
+
+  it('an empty list names the database and collection prefix it read', async () => {
+    const jobs = await cli('jobs', 'ls', '--trigger', 'no-such-trigger');
+    expect(jobs).toEqual({ code: 0, stdout: `(no jobs in database "${t.dbName}", collection prefix "${PREFIX}")\n`, stderr: '' });
+    // A wrong prefix (or --db) is the usual reason for an empty list: the answer says where it looked.
+    const triggers = await run(['triggers', 'ls', '--db', t.dbName]);
+    expect(triggers.stdout).toBe(`(no triggers in database "${t.dbName}", collection prefix "scheduler_")\n`);
+  });
+});
+
+describe('without the mongodb driver installed', () => {
+  /**
+   * The published layout (`package.json` and `dist/cli/main.js`) in a fresh directory whose
+   * `node_modules` has the package's dependencies but not its optional peer `mongodb`, as in an
+   * app that uses only the memory backend.
+   */
+  let app: string;
+  let bin: string;
+
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), 'scheduler-cli-nodriver-'));
+    mkdirSync(join(app, 'dist', 'cli'), { recursive: true });
+    bin = join(app, pkg.bin['intellibrowse-scheduler']!);
+    copyFileSync(binPath, bin);
+    copyFileSync(`${root}package.json`, join(app, 'package.json'));
+    mkdirSync(join(app, 'node_modules'));
+    for (const name of Object.keys(pkg.dependencies)) {
+      mkdirSync(join(app, 'node_modules', name, '..'), { recursive: true });
+      symlinkSync(`${root}node_modules/${name}`, join(app, 'node_modules', name), 'dir');
+    }
+    // Nothing above the directory may lend the driver either.
+    expect(() => createRequire(join(app, 'dist', 'cli', 'x.js')).resolve('mongodb')).toThrow(/Cannot find module/);
+  });
+
+  afterAll(() => {
+    if (app) rmSync(app, { recursive: true, force: true });
+  });
+
+  it('--help, --version and next "<cron>" work', async () => {
+    const help = await run(['--help'], {}, bin);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: intellibrowse-scheduler');
+    expect(await run(['--version'], {}, bin)).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    const next = await run(['next', '0 12 * * *', '--count', '2', '--from', '2026-01-01'], { MONGODB_URI: '' }, bin);
+    expect(next.stderr).toBe('');
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain('2026-01-01T12:00:00.000Z');
+  });
+
+  it('a store command says in one line what to install, with no stack trace', async () => {
+    for (const args of [['triggers', 'ls'], ['jobs', 'cancel', 'some-id']]) {
+      const result = await run(args, {}, bin);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        'error: this command reads a MongoDB store and needs the MongoDB driver: run "npm install mongodb" (version 7 or later) in your app\n',
+      );
+    }
   });
 });
 
@@ -226,6 +297,15 @@ describe('jobs', () => {
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toBe(`job ${retried.job.id} is cancelled\n`);
     expect((await worker.getJob(retried.job.id))?.status).toBe('cancelled');
+
+    // A job that is over cannot be cancelled: exit 1, not a success that changed nothing.
+    for (const [id, status] of [[retried.job.id, 'cancelled'], [failed.id, 'failed']] as const) {
+      const again = await cli('jobs', 'cancel', id);
+      expect(again.code).toBe(1);
+      expect(again.stdout).toBe('');
+      expect(again.stderr).toBe(`error: job "${id}" is already ${status}: only a pending or running job can be cancelled\n`);
+    }
+    expect((await worker.getJob(failed.id))?.status).toBe('failed');
   });
 });
 

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManagementApi } from '../../src/management/index.js';
 import { Scheduler } from '../../src/scheduler.js';
+import { cloneJson } from '../../src/util/clone.js';
 import { closeAll, errorOf, send, serve } from './helpers.js';
 
 afterEach(closeAll);
@@ -72,5 +73,30 @@ describe('cross-site writes and DNS rebinding (auth none)', () => {
     const scheduler = new Scheduler({ instanceId: 'hosts' });
     expect(() => createManagementApi(scheduler, { auth: { none: true }, allowedHosts: [] })).toThrow(/allowedHosts/);
     expect(() => createManagementApi(scheduler, { auth: { none: true }, allowedHosts: ['host:80'] })).toThrow(/allowedHosts\.0/);
+  });
+});
+
+describe('prototype keys and unsafe names', () => {
+  it('refuses __proto__, constructor, prototype, control and bidi characters as ids, handler and event names', async () => {
+    const scheduler = await rig();
+    for (const bad of ['__proto__', 'constructor', 'prototype', 'a\u0007b', 'a\u009bb', 'invoice\u202egnp.exe', 'x\u2066y']) {
+      await expect(scheduler.addTrigger({ id: bad, handler: 'noop', schedule: { manual: true } })).rejects.toMatchObject({ field: 'id' });
+      expect(() => scheduler.register(bad, async () => null)).toThrow(expect.objectContaining({ field: 'name' }));
+      await expect(scheduler.publish(bad)).rejects.toMatchObject({ field: 'event' });
+      await expect(scheduler.addTrigger({ id: 'ok', handler: 'noop', schedule: { event: bad } })).rejects.toMatchObject({ field: 'schedule.event' });
+    }
+    expect((await scheduler.listTriggers()).items.map((t) => t.id)).toEqual(['spy']);
+    const http = await serve(scheduler);
+    const reply = await send(http.port, { path: '/stats?triggerId=__proto__' });
+    expect(reply.status).toBe(400);
+    expect(errorOf(reply).field).toBe('triggerId');
+  });
+
+  it('copies keep a "__proto__" payload key as data and never change a prototype', () => {
+    const payload = JSON.parse('{"__proto__":{"polluted":true},"n":1}') as Record<string, unknown>;
+    const copy = cloneJson(payload as never) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(copy, '__proto__')?.value).toEqual({ polluted: true });
   });
 });

@@ -5,6 +5,7 @@
 import { InvalidTriggerConfigError } from '../errors.js';
 import { assertId } from '../schedule/index.js';
 import type { JobQuery, JobStatus, TriggerQuery, TriggerStatus } from '../types.js';
+import { nameProblem } from '../util/names.js';
 
 /** A positive integer option, or `null` when absent. */
 export function optionalPositive(value: unknown, field: string): number | null {
@@ -30,6 +31,8 @@ export function assertHandlerName(name: unknown): asserts name is string {
     throw new InvalidTriggerConfigError('name', 'must be a non-empty string of at most 200 characters');
   }
   if (name.startsWith('$')) throw new InvalidTriggerConfigError('name', 'must not start with "$"');
+  const problem = nameProblem(name);
+  if (problem !== null) throw new InvalidTriggerConfigError('name', problem);
 }
 
 /** An event name or id: a non-empty string of at most 200 characters, not starting with `$`. */
@@ -38,6 +41,8 @@ export function assertEventName(value: unknown, field: string): string {
     throw new InvalidTriggerConfigError(field, 'must be a non-empty string of at most 200 characters');
   }
   if (value.startsWith('$')) throw new InvalidTriggerConfigError(field, 'must not start with "$"');
+  const problem = nameProblem(value);
+  if (problem !== null) throw new InvalidTriggerConfigError(field, problem);
   return value;
 }
 

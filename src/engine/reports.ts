@@ -79,7 +79,8 @@ export async function collectStats(ctx: EngineContext, filter: { triggerId?: str
   const summary = await ctx.store(() => jobStore.stats(filter), 'job stats');
   const ids = new Set(Object.keys(summary.byTrigger));
   if (filter.triggerId !== undefined) ids.add(filter.triggerId);
-  const triggers: Record<string, TriggerStats> = {};
+  // Keyed by user ids: a null prototype keeps `__proto__` an ordinary key.
+  const triggers = Object.create(null) as Record<string, TriggerStats>;
   for (const id of ids) {
     const figures = summary.byTrigger[id];
     const trigger = await ctx.store(() => triggerStore.get(id), 'get trigger');

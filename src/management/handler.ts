@@ -4,8 +4,8 @@
  *
  * Order of work for a request, cheapest refusal first, nothing read from a caller who does not
  * have to be read from:
- *   route (404) → method (405) → credentials (401/403; HMAC: header and freshness only)
- *   → read-only (403) → media type (415) → body, bounded (413) → HMAC MAC (401)
+ *   host and origin (403) → route (404) → method (405) → credentials (401/403; HMAC: header and freshness only)
+ *   → read-only (403) → media type, on every write (415) → body, bounded (413) → HMAC MAC (401)
  *   → path parameters, query, JSON body (400) → scheduler call (200/201/204, or a mapped error).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,6 +18,7 @@ import { RequestAbortedError, declaresBody, isJsonContentType, mustClose, parseJ
 import { verifyHmacSignature, type ParsedSignature } from '../webhook/hmac.js';
 import { sendJson } from '../webhook/http.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../webhook/options.js';
+import { checkOrigin } from '../webhook/origin.js';
 import { segmentsUnder } from '../webhook/routes.js';
 import { isRecord, rejectUnknownKeys, requireString } from '../webhook/validate.js';
 import { ManagementHttpError, sendHttpError, toHttpError } from './errors.js';
@@ -73,7 +74,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
   rejectUnknownKeys(
     options,
-    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs'],
+    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts'],
     '',
   );
   const auth = options['auth'];
@@ -124,6 +125,7 @@ async function authenticate(cfg: ResolvedOptions, req: IncomingMessage, route: R
 }
 
 async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  checkOrigin(req, cfg.allowedHosts);
   const url = req.url ?? '/';
   const segments = segmentsUnder(url, cfg.basePath);
   const method = (req.method ?? 'GET').toUpperCase();
@@ -141,13 +143,15 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     throw new ManagementHttpError(403, 'ERR_READ_ONLY', 'this API is read-only');
   }
 
-  // Bodies are read on writes only; a body on GET is ignored (and drained by Node).
+  // Bodies are read on writes only; a body on GET is ignored (and drained by Node). Every write must
+  // say JSON, even without a body: an HTML form on another site cannot send that media type, and a
+  // script there cannot without a CORS preflight, which this API never grants.
   let raw: Buffer = Buffer.alloc(0);
-  if (method !== 'GET' && declaresBody(req)) {
+  if (method !== 'GET') {
     if (!isJsonContentType(header(req, 'content-type'))) {
-      throw new ManagementHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+      throw new ManagementHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json, even without a body');
     }
-    raw = await readBody(req, cfg.maxBodyBytes);
+    if (declaresBody(req)) raw = await readBody(req, cfg.maxBodyBytes);
   }
   if (signature !== null) {
     if (cfg.auth.kind !== 'hmac') throw new Error('unreachable: an HMAC signature without HMAC config');

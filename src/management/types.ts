@@ -37,6 +37,12 @@ export interface ManagementApiOptions {
   eventsPollMs?: number;
   /** How often `GET /events` sends a `: ping` comment (default 15000 ms). */
   eventsPingMs?: number;
+  /**
+   * Host names (no port) the `Host` header may carry; other requests get 403, which stops DNS
+   * rebinding. `'any'` turns the check off.
+   * @default ['localhost', '127.0.0.1', '[::1]'] with `auth: { none: true }`, else `'any'`
+   */
+  allowedHosts?: readonly string[] | 'any';
 }
 
 /**

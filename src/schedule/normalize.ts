@@ -10,6 +10,7 @@ import { InvalidTriggerConfigError } from '../errors.js';
 import type { DependencyCondition, JsonPrimitive, NormalizedSchedule } from '../types.js';
 import { compileCron } from './cron.js';
 import { describe } from './describe.js';
+import { nameProblem } from '../util/names.js';
 import { parseDuration } from './duration.js';
 import { assertTimeZone } from './timezone.js';
 
@@ -147,6 +148,8 @@ function assertEventName(value: unknown, field: string): string {
   }
   if (value.length > MAX_NAME_LENGTH) throw new InvalidTriggerConfigError(field, `must be at most ${MAX_NAME_LENGTH} characters`);
   if (value.startsWith('$')) throw new InvalidTriggerConfigError(field, 'must not start with "$"');
+  const problem = nameProblem(value);
+  if (problem !== null) throw new InvalidTriggerConfigError(field, problem);
   return value;
 }
 
@@ -191,6 +194,8 @@ export function assertId(value: unknown, field: string): string {
   if (value === '') throw new InvalidTriggerConfigError(field, 'must not be empty');
   if (value.length > MAX_NAME_LENGTH) throw new InvalidTriggerConfigError(field, `must be at most ${MAX_NAME_LENGTH} characters`);
   if (value.includes('$') || value.includes('.')) throw new InvalidTriggerConfigError(field, 'must not contain "$" or "."');
+  const problem = nameProblem(value);
+  if (problem !== null) throw new InvalidTriggerConfigError(field, problem);
   return value;
 }
 

@@ -14,6 +14,15 @@ export function emptyTriggerStats(): JobStatsSummary['byTrigger'][string] {
   return { runs: 0, succeeded: 0, failed: 0, lastFinishedAt: null, p50DurationMs: null, p95DurationMs: null };
 }
 
+/**
+ * An empty `stats().byTrigger`. Keyed by trigger ids, which are the user's strings: a null
+ * prototype makes `__proto__` or `constructor` ordinary keys, so `byTrigger[id] ??= ...` can never
+ * reach (and rewrite) `Object.prototype`.
+ */
+export function emptyByTrigger(): JobStatsSummary['byTrigger'] {
+  return Object.create(null) as JobStatsSummary['byTrigger'];
+}
+
 /** Nearest-rank percentile of an ascending list; `null` for an empty one. */
 export function percentile(sortedAscending: readonly number[], fraction: number): number | null {
   if (sortedAscending.length === 0) return null;

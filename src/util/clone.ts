@@ -11,7 +11,7 @@ export function cloneJson<T extends JsonValue>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as unknown as T;
   if (Array.isArray(value)) return value.map((item) => cloneJson(item)) as T;
   const out: { [key: string]: JsonValue } = {};
-  for (const key of Object.keys(value)) out[key] = cloneJson((value as { [key: string]: JsonValue })[key]!);
+  for (const key of Object.keys(value)) setOwn(out, key, cloneJson((value as { [key: string]: JsonValue })[key]!));
   return out as T;
 }
 
@@ -21,8 +21,17 @@ export function copyData<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (Array.isArray(value)) return value.map((item: unknown) => copyData(item)) as T;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = copyData((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) setOwn(out, key, copyData((value as Record<string, unknown>)[key]));
   return out as T;
+}
+
+/**
+ * `out[key] = value`, except that a `__proto__` key (an own property `JSON.parse` may create) is
+ * defined as data rather than assigned, which would replace the copy's prototype.
+ */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 /** An optional instant as epoch ms (how the memory stores keep instants). */

@@ -3,7 +3,7 @@
  *
  * Order of work for a request, chosen so that the cheapest refusal comes first and nothing is read
  * from an unauthenticated caller that does not have to be:
- *   route (404) → method (405) → credentials (401/403; HMAC: header and freshness only)
+ *   host and origin (403) → route (404) → method (405) → credentials (401/403; HMAC: header and freshness only)
  *   → media type (415) → body, bounded (413) → HMAC MAC over the raw body (401)
  *   → JSON (400) → names and idempotency key (400) → scheduler call (202/200, or a mapped error).
  */
@@ -19,6 +19,7 @@ import {
   readBody,
 } from './body.js';
 import { freshSignature, header, hmacUnauthorized, requireScope, verifyBearer } from './auth.js';
+import { checkOrigin } from './origin.js';
 import { verifyHmacSignature, type ParsedSignature } from './hmac.js';
 import { WebhookHttpError, sendError, sendJson } from './http.js';
 import type { JwtAuthenticator } from './jwt.js';
@@ -52,7 +53,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     throw new InvalidTriggerConfigError('scheduler', 'must have publish, runTrigger and health methods');
   }
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
-  rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger'], '');
+  rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger', 'allowedHosts'], '');
 
   const common = resolveHttpOptions(options);
 
@@ -123,6 +124,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  checkOrigin(req, cfg.allowedHosts);
   const route = matchRoute(req.url ?? '/', cfg.basePath);
   if (route === null) throw new WebhookHttpError(404, 'ERR_ROUTE_NOT_FOUND', 'no such route');
   const method = (req.method ?? 'GET').toUpperCase();
@@ -135,9 +137,10 @@ async function handle(
 
   const pre = await authenticateBeforeBody(cfg, req, route);
 
-  // Only POST bodies are read; a body on GET is ignored (and drained by Node).
+  // Only POST bodies are read; a body on GET is ignored (and drained by Node). Without credentials,
+  // a bodiless POST must still say JSON: a cross-site HTML form cannot send that media type.
   let raw: Buffer = Buffer.alloc(0);
-  if (method === 'POST' && declaresBody(req)) {
+  if (method === 'POST' && (declaresBody(req) || cfg.auth.kind === 'none')) {
     if (!isJsonContentType(header(req, 'content-type'))) {
       throw new WebhookHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     }

@@ -1,11 +1,12 @@
 /**
  * Options every HTTP front end of the scheduler shares (the webhook and the management API):
- * `auth`, `clock`, `basePath`, `maxBodyBytes` and `logger`, validated once at creation so a
+ * `auth`, `clock`, `basePath`, `maxBodyBytes`, `logger` and `allowedHosts`, validated once at creation so a
  * misconfigured listener fails there, not on its first request.
  */
 import { InvalidTriggerConfigError } from '../errors.js';
 import { resolveAuth, type ResolvedAuth } from './auth.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { resolveAllowedHosts, type AllowedHosts } from './origin.js';
 import { normalizeBasePath } from './routes.js';
 import type { WebhookLogger } from './types.js';
 import { isRecord } from './validate.js';
@@ -22,6 +23,8 @@ export interface ResolvedHttpOptions {
   now: () => number;
   /** Where failures go, or `null`. */
   logger: WebhookLogger | null;
+  /** Host names answered to, or `null` for any. */
+  allowedHosts: AllowedHosts;
 }
 
 /** Validate the shared options of `options` (other keys are the caller's to check). */
@@ -57,5 +60,6 @@ export function resolveHttpOptions(options: Record<string, unknown>): ResolvedHt
     throw new InvalidTriggerConfigError('logger', 'must have an error(fields, message) method');
   }
 
-  return { auth, basePath, maxBodyBytes, now, logger: (logger as WebhookLogger | undefined) ?? null };
+  const allowedHosts = resolveAllowedHosts(options['allowedHosts'], auth.kind === 'none');
+  return { auth, basePath, maxBodyBytes, now, logger: (logger as WebhookLogger | undefined) ?? null, allowedHosts };
 }

@@ -137,6 +137,12 @@ export interface WebhookOptions {
   clock?: { now(): number };
   /** Where failures are logged (default: nowhere). */
   logger?: WebhookLogger;
+  /**
+   * Host names (no port) the `Host` header may carry; other requests get 403, which stops DNS
+   * rebinding. `'any'` turns the check off.
+   * @default ['localhost', '127.0.0.1', '[::1]'] with `auth: { none: true }`, else `'any'`
+   */
+  allowedHosts?: readonly string[] | 'any';
 }
 
 /** A `node:http` request listener; also an Express middleware and a Fastify raw handler. */

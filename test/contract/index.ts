@@ -361,6 +361,27 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         expect(await jobStore.get('p')).not.toBeNull();
         expect(await jobStore.get('s0')).toBeNull();
       });
+
+      it('stats keep a trigger id "__proto__" or "constructor" as data, never touching Object.prototype', async () => {
+        const { jobStore } = await fresh();
+        const metrics = { queuedMs: 0, durationMs: 30, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };
+        for (const triggerId of ['__proto__', 'constructor']) {
+          await jobStore.insert(makeJob({ id: `p-${triggerId}`, key: `p-${triggerId}`, triggerId, status: 'succeeded', finishedAt: at(1), metrics }));
+        }
+        try {
+          const stats = await jobStore.stats({});
+          expect(({} as Record<string, unknown>)['p50DurationMs']).toBeUndefined();
+          expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+          expect(Object.getOwnPropertyDescriptor(stats.byTrigger, '__proto__')?.value).toMatchObject({ runs: 1, p50DurationMs: 30 });
+          expect(Object.getOwnPropertyDescriptor(stats.byTrigger, 'constructor')?.value).toMatchObject({ runs: 1 });
+          expect(JSON.stringify(stats.byTrigger)).toContain('"__proto__":{"runs":1,');
+        } finally {
+          // A failure here would otherwise leak into every later test of the process.
+          for (const key of ['runs', 'succeeded', 'failed', 'lastFinishedAt', 'p50DurationMs', 'p95DurationMs']) {
+            delete (Object.prototype as Record<string, unknown>)[key];
+          }
+        }
+      });
     });
 
     describe('LockManager', () => {

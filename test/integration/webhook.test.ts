@@ -52,10 +52,23 @@ describe('POST events/:name', () => {
     expect(reply.json).toEqual({ jobs: [] });
   });
 
-  it('publishes without a payload when the body is empty (no Content-Type needed)', async () => {
-    const reply = await send(port, { method: 'POST', path: '/events/testrun.finished' });
+  it('publishes without a payload when the body is empty', async () => {
+    const reply = await send(port, { method: 'POST', path: '/events/testrun.finished', headers: { 'Content-Type': 'application/json' } });
     expect(reply.status).toBe(202);
     expect(scheduler.publishCalls[0]?.payload).toBeUndefined();
+  });
+
+  it('without credentials, refuses a bodiless POST that does not say JSON, and cross-site requests', async () => {
+    expect((await send(port, { method: 'POST', path: '/events/testrun.finished' })).status).toBe(415);
+    expect((await send(port, { method: 'POST', path: '/triggers/nightly-report/run', headers: { 'Content-Type': 'text/plain' } })).status).toBe(415);
+    const crossSite = await postJson(port, '/triggers/nightly-report/run', {}, { 'Sec-Fetch-Site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    const foreign = await postJson(port, '/events/testrun.finished', {}, { Origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    const rebound = await postJson(port, '/events/testrun.finished', {}, { Host: 'rebind.example' });
+    expect(rebound.status).toBe(403);
+    expect(scheduler.publishCalls).toHaveLength(0);
+    expect(scheduler.runCalls).toHaveLength(0);
   });
 
   it('URL-decodes the event name; an encoded slash stays part of the name', async () => {
@@ -84,7 +97,7 @@ describe('POST triggers/:id/run', () => {
   });
 
   it('runs without options for an empty body, and with {} for a body without payload', async () => {
-    expect((await send(port, { method: 'POST', path: '/triggers/nightly-report/run' })).status).toBe(202);
+    expect((await send(port, { method: 'POST', path: '/triggers/nightly-report/run', headers: { 'Content-Type': 'application/json' } })).status).toBe(202);
     expect((await postJson(port, '/triggers/nightly-report/run', {})).status).toBe(202);
     expect((await postJson(port, '/triggers/nightly-report/run', { payload: null })).status).toBe(202);
     expect(scheduler.runCalls.map((c) => c.options)).toEqual([undefined, {}, { payload: null }]);

@@ -23,7 +23,7 @@ async function rig(): Promise<TestRig> {
 
 function signed(port: number, method: string, path: string, body?: string) {
   const headers: Record<string, string> = { 'X-Signature': signManagementRequest(secret, { method, path, ...(body === undefined ? {} : { body }) }) };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET') headers['Content-Type'] = 'application/json';
   return send(port, { method, path, headers, ...(body === undefined ? {} : { body }) });
 }
 

@@ -45,9 +45,10 @@ export async function serve(scheduler: Scheduler, options: ManagementApiOptions 
     call: (method, path, opts = {}) => {
       const headers: Record<string, string> = { ...opts.headers };
       let body: string | undefined;
-      if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['Content-Type'] ??= 'application/json';
+      if (opts.body !== undefined) body = JSON.stringify(opts.body);
+      // Every write must say JSON, even without a body (the API's CSRF defence).
+      if (method !== 'GET' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+        headers['Content-Type'] = 'application/json';
       }
       return send(server.port, { method, path, headers, ...(body === undefined ? {} : { body }) });
     },

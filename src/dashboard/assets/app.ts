@@ -188,7 +188,8 @@ export const APP_JS = String.raw`
   }
 
   function api(method, path, payload) {
-    var init = { method: method, headers: requestHeaders(payload === undefined ? null : { 'Content-Type': 'application/json' }), cache: 'no-store', credentials: 'same-origin' };
+    // Every write says JSON, even without a body: the API refuses writes that do not (CSRF defence).
+    var init = { method: method, headers: requestHeaders(method === 'GET' ? null : { 'Content-Type': 'application/json' }), cache: 'no-store', credentials: 'same-origin' };
     if (payload !== undefined) init.body = JSON.stringify(payload);
     return fetch('api/' + path, init).then(function (res) {
       if (res.status === 204) return null;

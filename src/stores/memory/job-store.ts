@@ -14,7 +14,7 @@ import { LinkedList } from '../../queue/linked-list.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { appendHistory, applyPatch, fromRecord, toRecord, type JobRecord } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
-import { emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
+import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 
 interface PendingEntry {
   at: number;
@@ -245,7 +245,7 @@ export class MemoryJobStore implements JobStore {
   async stats(filter: { triggerId?: string }): Promise<JobStatsSummary> {
     const byStatus = emptyStatusCounts();
     const durations = new Map<string, number[]>();
-    const byTrigger: JobStatsSummary['byTrigger'] = {};
+    const byTrigger = emptyByTrigger();
     for (const job of this.#jobs.values()) {
       if (filter.triggerId !== undefined && job.triggerId !== filter.triggerId) continue;
       byStatus[job.status] += 1;

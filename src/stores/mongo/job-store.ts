@@ -22,7 +22,7 @@ import { StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
-import { emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
+import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
@@ -378,7 +378,7 @@ export class MongoJobStore implements JobStore {
     for (const row of statusRows) {
       if (typeof row._id === 'string' && JOB_STATUSES.has(row._id)) byStatus[row._id as JobStatus] += row.n;
     }
-    const byTrigger: JobStatsSummary['byTrigger'] = {};
+    const byTrigger = emptyByTrigger();
     for (const row of finishedRows) {
       const { triggerId, status } = row._id;
       if (typeof triggerId !== 'string' || (status !== 'succeeded' && status !== 'failed')) continue;

@@ -30,7 +30,7 @@ export const BENCHES: BenchSpec[] = [
   {
     name: 'mongo',
     args: [],
-    timeoutMinutes: 8,
+    timeoutMinutes: 12,
     skip: () => (process.env['MONGODB_URI']?.trim() ? null : 'MONGODB_URI is not set (e.g. eval "$(bash .ci/ferretdb.sh start)")'),
   },
 ];

@@ -78,3 +78,61 @@ export function resultOf<T>(out: ChildOutput): T {
 export function report(data: unknown): void {
   console.log(`RESULT ${JSON.stringify(data)}`);
 }
+
+/** A child started by {@link startNode}: lines in both directions while it runs. */
+export interface LiveChild {
+  /** Send one line to the child's stdin (ignored once it has exited). */
+  send(line: string): void;
+  /** Resolves when the child has exited (killed after `timeoutMs`). */
+  done: Promise<ChildOutput>;
+  /** SIGKILL it (no-op once exited). */
+  kill(): void;
+}
+
+/**
+ * Like {@link runNode}, but the child's stdin is a pipe the parent can write lines to, and every
+ * stdout line is handed to `onLine` as it arrives, so a benchmark can coordinate its processes
+ * (wait until all have booted, then give them a shared timeline). A child that reads stdin should
+ * exit when it closes: this process is gone then.
+ */
+export function startNode(file: string, args: string[], onLine: (line: string) => void, options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): LiveChild {
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  const child = spawn(process.execPath, [...CHILD_FLAGS, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+  let stdout = '';
+  let stderr = '';
+  let partial = '';
+  let exited = false;
+  const timer = setTimeout(() => {
+    stderr += `\n[killed after ${options.timeoutMs} ms]`;
+    child.kill('SIGKILL');
+  }, options.timeoutMs);
+  child.stdout.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString();
+    stdout += chunk.toString();
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  // A write to a child that just exited fails with EPIPE: nothing to do about it.
+  child.stdin.on('error', () => undefined);
+  const done = new Promise<ChildOutput>((resolve) => {
+    child.on('close', (code) => {
+      exited = true;
+      clearTimeout(timer);
+      if (partial) onLine(partial);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+  return {
+    send: (line) => {
+      if (!exited) child.stdin.write(`${line}\n`);
+    },
+    done,
+    kill: () => {
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+}

@@ -13,7 +13,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { Agenda, type Job } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import { calibrateEpoch, epochNow, keepAlive, sleep } from './lib.js';
-import { CommandCounter, emptyResult, until, type InstanceResult } from './mongo-lib.js';
+import { CommandCounter, emptyResult, until, type InstanceResult, type Timeline } from './mongo-lib.js';
 
 /** Agenda's tuning in the benchmark (documented in docs/performance.md). */
 export interface AgendaTuning {
@@ -36,7 +36,7 @@ export function agendaJobName(i: number): string {
 export async function setupAgendaJobs(db: Db, count: number, periodMs: number, firstAt: number): Promise<void> {
   const agenda = new Agenda({ backend: new MongoBackend({ mongo: db }) });
   await agenda.ready;
-  const batch = 10;
+  const batch = 50;
   for (let start = 0; start < count; start += batch) {
     const saves: Array<Promise<unknown>> = [];
     for (let i = start; i < Math.min(count, start + batch); i++) {
@@ -62,10 +62,8 @@ export async function agendaInstance(opts: {
   instance: number;
   count: number;
   tuning: AgendaTuning;
-  startAt: number;
-  firstAt: number;
-  from: number;
-  to: number;
+  /** Resolves with the run's instants once every instance has booted (see timelineFromParent). */
+  timeline: () => Promise<Timeline>;
 }): Promise<{ result: InstanceResult; shutdown: () => Promise<void> }> {
   const release = keepAlive();
   const offset = calibrateEpoch();
@@ -83,6 +81,7 @@ export async function agendaInstance(opts: {
     defaultLockLimit: 0,
   });
   await agenda.ready;
+  const t = await opts.timeline();
 
   // Remember the due time of every locked document (see the file comment).
   const due = new Map<string, number>();
@@ -94,43 +93,46 @@ export async function agendaInstance(opts: {
     return doc;
   };
 
-  const result = emptyResult('agenda', opts.instance, counter, opts.to - opts.from);
-  const inWindow = (t: number): boolean => t >= opts.from && t < opts.to;
+  const result = emptyResult('agenda', opts.instance, counter, t.to - t.from);
+  const inWindow = (at: number): boolean => at >= t.from && at < t.to;
   const handler = async (job: Job): Promise<void> => {
-    const t = epochNow(offset);
-    if (!inWindow(t)) return;
+    const at = epochNow(offset);
+    if (!inWindow(at)) return;
     const id = String(job.attrs._id);
     const scheduled = due.get(id);
     result.started += 1;
     if (scheduled === undefined) return;
     if (Date.now() < scheduled) result.early += 1;
-    result.lateness.push(t - scheduled);
+    result.lateness.push(at - scheduled);
     result.keys.push(`${job.attrs.name}@${scheduled}`);
   };
   for (let i = 0; i < opts.count; i++) agenda.define(agendaJobName(i), handler);
   agenda.on('complete', () => {
     if (inWindow(epochNow(offset))) result.completed += 1;
+    if (counter.on) result.countedCompleted += 1;
   });
   // Errors after the window are the shutdown's (in-flight lock queries on a closing client).
   agenda.on('error', (error: Error) => {
-    if (Date.now() >= opts.to) return;
+    if (Date.now() >= t.to) return;
     result.errors += 1;
     result.firstError ??= error.message;
   });
   agenda.on('fail', (error: Error) => {
-    if (Date.now() >= opts.to) return;
+    if (Date.now() >= t.to) return;
     result.errors += 1;
     result.firstError ??= error.message;
   });
 
-  await until(opts.startAt);
-  result.lateStart = Date.now() > opts.firstAt;
+  await until(t.startAt);
+  result.lateStart = Date.now() > t.firstAt;
   await agenda.start();
-  await until(opts.from);
+  await until(t.from);
   counter.on = true;
+  const counted0 = Date.now();
   const cpu0 = process.cpuUsage();
-  await until(opts.to);
+  await until(t.to);
   counter.on = false;
+  result.countedMs = Date.now() - counted0;
   const cpu = process.cpuUsage(cpu0);
   result.cpuMs = (cpu.user + cpu.system) / 1000;
   result.commandsTotal = counter.total;

@@ -5,7 +5,6 @@
  * Benchmarks only: nothing here asserts a timing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
 import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
 import { dist, type Dist } from './lib.js';
 
@@ -146,37 +145,6 @@ export function instrument<T extends object>(store: T, label: string, probe: Sto
   });
 }
 
-/** CPU time (user + system, ms) of another process from /proc, or null where unreadable. */
-export function processCpuMs(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(rest[11]) + Number(rest[12]);
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The database server's pid, when known: `MONGODB_SERVER_PID`, or the `PID=` line of the FerretDB
- * state file (`FERRETDB_STATE_FILE`, as written by `.ci/ferretdb.sh start`).
- */
-export function serverPid(): number | null {
-  const env = process.env['MONGODB_SERVER_PID'];
-  if (env && /^\d+$/.test(env)) return Number(env);
-  const file = process.env['FERRETDB_STATE_FILE'];
-  if (!file) return null;
-  try {
-    const match = /^PID=(\d+)$/m.exec(readFileSync(file, 'utf8'));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** What one instance (child process) of a throughput run reports. */
 export interface InstanceResult {
   system: 'ours' | 'agenda';
@@ -198,6 +166,14 @@ export interface InstanceResult {
   /** Those that failed, by command:collection. */
   commandsFailed: Record<string, number>;
   commandsTotal: number;
+  /**
+   * Completions while the commands and the CPU were counted (from the moment the window's timer
+   * fired to the moment its end's did: on a starved host these can be late, so per-job figures
+   * divide by these rather than by `completed`).
+   */
+  countedCompleted: number;
+  /** How long the counting lasted (ms). */
+  countedMs: number;
   /** Process CPU time inside the window, ms. */
   cpuMs: number;
   errors: number;
@@ -287,10 +263,43 @@ export function emptyResult(system: InstanceResult['system'], instance: number, 
     commandMs: counter.msByCommand,
     commandsFailed: counter.failedByCommand,
     commandsTotal: 0,
+    countedCompleted: 0,
+    countedMs: 0,
     cpuMs: 0,
     errors: 0,
     firstError: null,
     lateStart: false,
     windowMs,
   };
+}
+
+/** The instants of one throughput run, shared by its instance processes. */
+export interface Timeline {
+  /** Start the scheduler. */
+  startAt: number;
+  /** The first slot. */
+  firstAt: number;
+  /** The measured window [from, to). */
+  from: number;
+  to: number;
+}
+
+/**
+ * In an instance process: say `ready` on stdout, then wait for the parent's `go {timeline}` line
+ * on stdin (bench/child.ts `startNode`). Exits when stdin closes (the parent is gone), then or later.
+ */
+export function timelineFromParent(): Promise<Timeline> {
+  return new Promise((resolve) => {
+    let buffered = '';
+    process.stdin.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const at = buffered.indexOf('\n');
+      if (at < 0) return;
+      const line = buffered.slice(0, at);
+      if (line.startsWith('go ')) resolve(JSON.parse(line.slice(3)) as Timeline);
+    });
+    process.stdin.on('end', () => process.exit(3));
+    process.stdin.resume();
+    console.log('ready');
+  });
 }

@@ -8,6 +8,7 @@ import { SystemClock } from '../clock.js';
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
+import { toLogger, type LoggerLike } from '../logger-adapter.js';
 import type { JobRunner, JobStore, LockManager, TriggerStore } from '../ports.js';
 import { normalizeRetry } from '../schedule/index.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
@@ -78,8 +79,12 @@ export interface SchedulerOptions {
   maxPayloadBytes?: number;
   /** Time source (default: the system clock). */
   clock?: Clock;
-  /** Logger (default: silent). */
-  logger?: Logger;
+  /**
+   * Logger: pino, winston, `console` or anything with the `Logger` port's shape, passed as it is
+   * (default: silent, except that failures with no caller reach stderr once per kind per minute
+   * while nothing listens to `error`).
+   */
+  logger?: Logger | LoggerLike;
   /** Defaults for triggers and handlers that do not set their own. */
   defaults?: {
     /** Retry policy (default: 1 attempt, no retry). */
@@ -114,6 +119,8 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   clock: Clock;
   logger: Logger;
+  /** Whether the caller gave a logger (else failures nobody listens to go to stderr, rate-limited). */
+  loggerGiven: boolean;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -156,7 +163,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     clockSkewToleranceMs: nonNegativeInt(options.clockSkewToleranceMs, 'clockSkewToleranceMs', 1000),
     maxPayloadBytes: Math.min(positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', MAX_PAYLOAD_BYTES), MAX_PAYLOAD_BYTES),
     clock: options.clock ?? new SystemClock(),
-    logger: options.logger ?? silentLogger,
+    logger: options.logger === undefined ? silentLogger : toLogger(options.logger),
+    loggerGiven: options.logger !== undefined,
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),

@@ -15,6 +15,7 @@ export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { silentLogger, consoleLogger } from './logger.js';
 export type { Logger, LogFields } from './logger.js';
+export type { LoggerLike, LogMethodLike } from './logger-adapter.js';
 export * from './errors.js';
 export type * from './events.js';
 export type * from './types.js';

@@ -8,6 +8,13 @@ import { SchedulerError, StoreError } from '../errors.js';
 import type { SchedulerEvents } from '../events.js';
 import type { ResolvedOptions } from './options.js';
 import { toError } from './outcome.js';
+import { StderrReport } from './stderr-report.js';
+
+/**
+ * What kind of failure `fail` reports, for the stderr rate limit: `result-dropped` for a job's end
+ * that could not be recorded (its result is lost; the job runs again once its lease runs out).
+ */
+export type FailureKind = 'result-dropped';
 
 /** Lifecycle of a scheduler instance. */
 export type LifecycleState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -25,10 +32,13 @@ export class EngineContext {
   storeRoundTripMs = 0;
   readonly #emitter: EventEmitter<SchedulerEvents>;
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Where failures go when nothing else would show them (no logger, no `error` listener). */
+  readonly #lastResort: StderrReport | null;
 
   constructor(options: ResolvedOptions, emitter: EventEmitter<SchedulerEvents>) {
     this.o = options;
     this.#emitter = emitter;
+    this.#lastResort = options.loggerGiven ? null : new StderrReport(options.clock, options.instanceId);
   }
 
   /** Whether the instance is running (claims, starts and polls happen only then). */
@@ -73,9 +83,16 @@ export class EngineContext {
     }
   }
 
-  /** Report an error that has no caller to throw to: log it and emit `error`. */
-  fail(error: Error): void {
-    this.o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
+  /**
+   * Report an error that has no caller to throw to: log it and emit `error`. With neither a logger
+   * nor an `error` listener it reaches stderr, once per `kind` per minute (by default its `code`).
+   */
+  fail(error: Error, kind?: FailureKind): void {
+    const code = (error as { code?: unknown }).code;
+    this.o.logger.error({ error: error.message, code }, error.message);
+    if (this.#lastResort && this.#emitter.listenerCount('error') === 0) {
+      this.#lastResort.report(kind ?? (typeof code === 'string' ? code : error.name), error);
+    }
     this.emit('error', error);
   }
 

@@ -57,7 +57,7 @@ export class EndPlanner {
     try {
       return this.#endOf(run, run.outcome, run.begun ? run.endedAt - run.startedAt : 0);
     } catch (error) {
-      this.#ctx.fail(new StoreError(`recording the end of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+      this.#ctx.fail(new StoreError(`recording the end of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }), 'result-dropped');
       return { run, status: 'failed', write: null, timedOut: false, hasDependents: false };
     }
   }

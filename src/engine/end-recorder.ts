@@ -157,7 +157,7 @@ export class EndRecorder {
   #afterEnd(end: RunEnd, written: Job | null | Error): void {
     const { run, status } = end;
     if (written instanceof Error) {
-      this.#ctx.fail(new StoreError(`recording the end of job ${run.job.id} failed: ${written.message}`, { cause: written }));
+      this.#ctx.fail(new StoreError(`recording the end of job ${run.job.id} failed: ${written.message}`, { cause: written }), 'result-dropped');
     } else if (end.write && written === null) {
       this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the job was taken over before it finished' });
     } else if (written) {

@@ -8,6 +8,7 @@ import { SystemClock } from '../clock.js';
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
+import { toLogger, type LoggerLike } from '../logger-adapter.js';
 import type { JobRunner, JobStore, LockManager, TriggerStore } from '../ports.js';
 import type { MongoBackend } from '../stores/mongo/backend.js';
 import { normalizeRetry } from '../schedule/index.js';
@@ -79,8 +80,12 @@ export interface SchedulerOptions {
   maxPayloadBytes?: number;
   /** Time source (default: the system clock). */
   clock?: Clock;
-  /** Logger (default: silent). */
-  logger?: Logger;
+  /**
+   * Logger: pino, winston, `console` or anything with the `Logger` port's shape, passed as it is
+   * (default: silent, except that failures with no caller reach stderr once per kind per minute
+   * while nothing listens to `error`).
+   */
+  logger?: Logger | LoggerLike;
   /**
    * Whether a started scheduler keeps the Node process alive until `stop()`, as a worker of
    * BullMQ, Agenda or pg-boss does: it holds one ref'd handle from `start()` to the end of
@@ -162,6 +167,8 @@ export interface ResolvedOptions {
   clock: Clock;
   logger: Logger;
   keepAlive: boolean;
+  /** Whether the caller gave a logger (else failures nobody listens to go to stderr, rate-limited). */
+  loggerGiven: boolean;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -217,7 +224,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     clockSkewToleranceMs: nonNegativeInt(options.clockSkewToleranceMs, 'clockSkewToleranceMs', 1000),
     maxPayloadBytes: Math.min(positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', MAX_PAYLOAD_BYTES), MAX_PAYLOAD_BYTES),
     clock: options.clock ?? new SystemClock(),
-    logger: options.logger ?? silentLogger,
+    logger: options.logger === undefined ? silentLogger : toLogger(options.logger),
+    loggerGiven: options.logger !== undefined,
     keepAlive: options.keepAlive ?? true,
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:

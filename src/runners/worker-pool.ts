@@ -20,6 +20,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import Tinypool from 'tinypool';
 import { InvalidTriggerConfigError, PermanentJobError, SchedulerStoppedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { toLogger, type LoggerLike } from '../logger-adapter.js';
 import type { HandlerFunction, JobRunner, ModuleHandler, RunMetrics, RunOutcome, RunRequest } from '../ports.js';
 import type { JsonValue } from '../types.js';
 import { isModuleHandler, parseModuleHandler } from './module-loader.js';
@@ -74,7 +75,7 @@ export interface WorkerPoolJobRunnerOptions {
    */
   workerFile?: string | URL;
   /** Where pool-level problems (a thread crashing outside any job) are reported. Default: silent. */
-  logger?: Logger;
+  logger?: Logger | LoggerLike;
 }
 
 /** Point-in-time figures of the pool, e.g. for a health endpoint. */
@@ -153,7 +154,7 @@ export class WorkerPoolJobRunner implements JobRunner {
       resourceLimits[key] = value;
     }
     this.#resourceLimits = resourceLimits;
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger === undefined ? silentLogger : toLogger(options.logger);
     this.#workerFile = resolveWorkerFile(options.workerFile);
   }
 

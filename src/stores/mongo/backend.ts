@@ -4,6 +4,7 @@
  */
 import type { Db, MongoClient } from 'mongodb';
 import { silentLogger, type Logger } from '../../logger.js';
+import { toLogger, type LoggerLike } from '../../logger-adapter.js';
 import type { ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, DEFAULT_COLLECTION_PREFIX } from './documents.js';
@@ -25,7 +26,7 @@ export type MongoBackendOptions = MongoBackendTarget & {
    */
   jobRetentionDays?: number;
   /** Where `ensureIndexes()` reports what it could not create (default: silent). */
-  logger?: Logger;
+  logger?: Logger | LoggerLike;
   /**
    * Guard job claims and lock take-overs with claim markers (default `'auto'`: only when the server
    * is FerretDB, whose single-document updates are not atomic; see docs/mongodb.md).
@@ -59,7 +60,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   if (typeof jobRetentionDays !== 'number' || !Number.isFinite(jobRetentionDays) || jobRetentionDays <= 0) {
     throw new TypeError('jobRetentionDays must be a positive number');
   }
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger === undefined ? silentLogger : toLogger(options.logger);
   const claimMarkers = options.claimMarkers ?? 'auto';
   return {
     triggerStore: new MongoTriggerStore(db, { collectionPrefix }),

@@ -80,6 +80,17 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Logger (default: silent). */
   logger?: Logger;
+  /**
+   * Handlers that run in other processes, which triggers here may name without registering them
+   * (default: none, so a trigger naming an unregistered handler is refused with
+   * `HandlerNotFoundError`, catching typos). A list of names, or `'any'` for a process that only
+   * adds work (an API, a web app) and runs no jobs: it accepts every handler name, and a typo
+   * shows in `health().unhandled` instead. `runTrigger`, `publish` and `retryJob` need no
+   * registration either way.
+   * @default []
+   * @example remoteHandlers: ['reports.render', 'emails.send']
+   */
+  remoteHandlers?: readonly string[] | 'any';
   /** Defaults for triggers and handlers that do not set their own. */
   defaults?: {
     /** Retry policy (default: 1 attempt, no retry). */
@@ -114,6 +125,7 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   clock: Clock;
   logger: Logger;
+  remoteHandlers: ReadonlySet<string> | 'any';
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -157,6 +169,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     maxPayloadBytes: Math.min(positiveInt(options.maxPayloadBytes, 'maxPayloadBytes', MAX_PAYLOAD_BYTES), MAX_PAYLOAD_BYTES),
     clock: options.clock ?? new SystemClock(),
     logger: options.logger ?? silentLogger,
+    remoteHandlers: remoteHandlersOption(options.remoteHandlers),
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
@@ -168,6 +181,20 @@ function ownershipOption(value: unknown): 'rendezvous' | 'race' {
   if (value === undefined) return 'rendezvous';
   if (value !== 'rendezvous' && value !== 'race') throw new InvalidTriggerConfigError('ownership', "must be 'rendezvous' or 'race'");
   return value;
+}
+
+function remoteHandlersOption(value: unknown): ReadonlySet<string> | 'any' {
+  if (value === undefined) return new Set();
+  if (value === 'any') return 'any';
+  if (!Array.isArray(value)) throw new InvalidTriggerConfigError('remoteHandlers', "must be an array of handler names or 'any'");
+  return new Set(
+    value.map((name: unknown, index) => {
+      if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+        throw new InvalidTriggerConfigError(`remoteHandlers[${index}]`, 'must be a non-empty string of at most 200 characters');
+      }
+      return name;
+    }),
+  );
 }
 
 function positiveInt(value: unknown, field: string, fallback: number): number {

@@ -43,7 +43,8 @@ export class InvalidTriggerConfigError extends SchedulerError {
 
 /**
  * A trigger names a handler that is not registered on this instance (register it before adding
- * triggers for it). Like `InvalidTriggerConfigError`, it names the `field`.
+ * triggers for it, or name it in the `remoteHandlers` option when it runs in another process).
+ * Like `InvalidTriggerConfigError`, it names the `field`.
  */
 export class HandlerNotFoundError extends SchedulerError {
   /** The missing handler name. */
@@ -52,7 +53,10 @@ export class HandlerNotFoundError extends SchedulerError {
   readonly field: string;
 
   constructor(handler: string, field = 'handler') {
-    super('ERR_HANDLER_NOT_FOUND', `${field}: no handler registered as "${handler}"; call register() first`);
+    super(
+      'ERR_HANDLER_NOT_FOUND',
+      `${field}: no handler registered as "${handler}"; call register() first, or list it in the remoteHandlers option if it runs in another process`,
+    );
     this.handler = handler;
     this.field = field;
   }

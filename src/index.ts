@@ -8,6 +8,7 @@ export { Scheduler } from './scheduler.js';
 export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, TriggerStats } from './scheduler.js';
 export type { SchedulerOptions } from './engine/options.js';
 export type { RenewalSummary } from './engine/renewal-times.js';
+export type { UnhandledWork } from './engine/unhandled.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';
 export { nextFireTimes, MIN_EVERY_MS } from './schedule/index.js';
 export { retryOfKey } from './util/retry-key.js';
@@ -38,6 +39,7 @@ export type {
   JobWrite,
   ClaimPendingOptions,
   JobStatsSummary,
+  HandlerCount,
 } from './ports.js';
 export { MemoryTriggerStore, MemoryJobStore, MemoryLockManager } from './stores/memory/index.js';
 export * from './stores/mongo/index.js';

@@ -100,6 +100,19 @@ export interface TriggerStore {
   dependencyEdges(): Promise<Array<{ id: string; after: string }>>;
   /** Cheap reachability check for `health()`; throws when the store is unreachable. */
   ping(): Promise<void>;
+  /**
+   * Optional: how many `active` triggers name each handler (handlers with none left out), for
+   * `health().unhandled`. Without it (or `JobStore.countPendingByHandler`) `unhandled` is `null`.
+   */
+  countActiveByHandler?(): Promise<HandlerCount[]>;
+}
+
+/** How many records name one handler: an answer of the `count…ByHandler` methods. */
+export interface HandlerCount {
+  /** Handler name. */
+  handler: string;
+  /** How many. */
+  count: number;
 }
 
 /** Fields of a job that an update may set. */
@@ -216,6 +229,11 @@ export interface JobStore {
   findUnfiredDependents(finishedBefore: Date, limit: number): Promise<Job[]>;
   /** Aggregates for `stats()`. */
   stats(filter: { triggerId?: string }): Promise<JobStatsSummary>;
+  /**
+   * Optional: how many `pending` jobs (retries and gated ones included) name each handler
+   * (handlers with none left out), for `health().unhandled`.
+   */
+  countPendingByHandler?(): Promise<HandlerCount[]>;
   /** Delete final jobs that finished before the instant. Returns how many. */
   purge(finishedBefore: Date): Promise<number>;
   /** Cheap reachability check; throws when unreachable. */

@@ -36,6 +36,7 @@ import { SlotClaims } from './engine/slot-claims.js';
 import { SlotFirer } from './engine/slot-firer.js';
 import { Timeline } from './engine/timeline.js';
 import { TriggerWriter } from './engine/trigger-writer.js';
+import { UnhandledReport } from './engine/unhandled.js';
 import type { HandlerFunction, ModuleHandler } from './ports.js';
 import { InlineJobRunner } from './runners/inline.js';
 import { assertId } from './schedule/index.js';
@@ -69,6 +70,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #poller: Poller;
   readonly #triggers: TriggerWriter;
   readonly #jobs: JobCommands;
+  readonly #unhandled: UnhandledReport;
   #lag: IntervalHistogram | null = null;
   /** The one ref'd handle that keeps the process alive while started (`keepAlive`); all other timers are unref'd. */
   #keepAlive: NodeJS.Timeout | null = null;
@@ -109,6 +111,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#poller = new Poller(ctx, { handlers, membership, timeline, dispatcher, dependents, maintenance });
     this.#triggers = new TriggerWriter(ctx, handlers, timeline, dependents);
     this.#jobs = new JobCommands(ctx, admission, leases, this.#triggers);
+    this.#unhandled = new UnhandledReport(ctx, membership);
   }
 
   /** This instance's id. */
@@ -361,10 +364,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   // ─── Observability ─────────────────────────────────────────────────────────────────────────
 
-  /** Liveness and load of this instance. */
+  /** Liveness and load of this instance, and work that no live instance can run (`unhandled`). */
   async health(): Promise<HealthReport> {
     const ctx = this.#ctx;
-    const storeReachable = await storesReachable(ctx);
+    const [storeReachable, unhandled] = await Promise.all([storesReachable(ctx), this.#unhandled.current()]);
     const status: HealthReport['status'] =
       ctx.state === 'running' ? (this.#poller.lastPollError === null && storeReachable ? 'ok' : 'degraded') : ctx.state;
     const lag = this.#lag && this.#lag.count > 0 ? this.#lag.percentile(99) / 1e6 : null;
@@ -381,6 +384,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       clockSkewed: Math.abs(ctx.clockOffsetMs) > ctx.o.clockSkewToleranceMs,
       members: Math.max(1, this.#membership.members.length),
       leaseRenewal: this.#leases.summary(),
+      unhandled,
     };
   }
 

@@ -92,6 +92,22 @@ export class Membership {
     return best === '' || best === this.#instanceId;
   }
 
+  /**
+   * The handler names the live instances have registered, read from the store now (without joining:
+   * a process that never started can ask too). `'all'` when some member's lock does not say which
+   * it has; `null` when the lock manager cannot list holders (nobody can tell).
+   */
+  async liveHandlers(now: Date): Promise<ReadonlySet<string> | 'all' | null> {
+    if (!this.#locks.holders) return null;
+    const names = new Set<string>();
+    for (const holder of await this.#locks.holders(MEMBER_PREFIX, now)) {
+      const member = parseOwner(holder);
+      if (member.handlers === null) return 'all';
+      for (const name of member.handlers) names.add(name);
+    }
+    return names;
+  }
+
   /** Give up the membership (a stopping instance), so the others take its triggers at once. */
   async leave(): Promise<void> {
     const lease = this.#lease;

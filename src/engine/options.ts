@@ -95,6 +95,17 @@ export interface SchedulerOptions {
    * @default true
    */
   keepAlive?: boolean;
+  /**
+   * Handlers that run in other processes, which triggers here may name without registering them
+   * (default: none, so a trigger naming an unregistered handler is refused with
+   * `HandlerNotFoundError`, catching typos). A list of names, or `'any'` for a process that only
+   * adds work (an API, a web app) and runs no jobs: it accepts every handler name, and a typo
+   * shows in `health().unhandled` instead. `runTrigger`, `publish` and `retryJob` need no
+   * registration either way.
+   * @default []
+   * @example remoteHandlers: ['reports.render', 'emails.send']
+   */
+  remoteHandlers?: readonly string[] | 'any';
   /** Defaults for triggers and handlers that do not set their own. */
   defaults?: {
     /** Retry policy (default: 1 attempt, no retry). */
@@ -134,6 +145,7 @@ const OPTION_KEYS: Readonly<Record<keyof SchedulerOptions, true>> = {
   clock: true,
   logger: true,
   keepAlive: true,
+  remoteHandlers: true,
   defaults: true,
 };
 /**
@@ -169,6 +181,7 @@ export interface ResolvedOptions {
   keepAlive: boolean;
   /** Whether the caller gave a logger (else failures nobody listens to go to stderr, rate-limited). */
   loggerGiven: boolean;
+  remoteHandlers: ReadonlySet<string> | 'any';
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -227,6 +240,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     logger: options.logger === undefined ? silentLogger : toLogger(options.logger),
     loggerGiven: options.logger !== undefined,
     keepAlive: options.keepAlive ?? true,
+    remoteHandlers: remoteHandlersOption(options.remoteHandlers),
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
@@ -261,6 +275,20 @@ function ownershipOption(value: unknown): 'rendezvous' | 'race' {
   if (value === undefined) return 'rendezvous';
   if (value !== 'rendezvous' && value !== 'race') throw new InvalidTriggerConfigError('ownership', "must be 'rendezvous' or 'race'");
   return value;
+}
+
+function remoteHandlersOption(value: unknown): ReadonlySet<string> | 'any' {
+  if (value === undefined) return new Set();
+  if (value === 'any') return 'any';
+  if (!Array.isArray(value)) throw new InvalidTriggerConfigError('remoteHandlers', "must be an array of handler names or 'any'");
+  return new Set(
+    value.map((name: unknown, index) => {
+      if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+        throw new InvalidTriggerConfigError(`remoteHandlers[${index}]`, 'must be a non-empty string of at most 200 characters');
+      }
+      return name;
+    }),
+  );
 }
 
 function positiveInt(value: unknown, field: string, fallback: number): number {

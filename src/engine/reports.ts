@@ -5,6 +5,7 @@
 import type { JobStatus } from '../types.js';
 import type { EngineContext } from './context.js';
 import type { RenewalSummary } from './renewal-times.js';
+import type { UnhandledWork } from './unhandled.js';
 
 /** Answer of `health()`. */
 export interface HealthReport {
@@ -35,6 +36,14 @@ export interface HealthReport {
    * half of `leaseMs` means the store is too slow for the lease (see `lease:renewal-slow`).
    */
   leaseRenewal: RenewalSummary | null;
+  /**
+   * Work that no live instance can run: each handler name that active triggers or pending jobs
+   * carry but no live instance (one that started and polls) has registered, with the counts, in
+   * name order; `[]` when every handler is covered. `null` when it cannot be told: the backend
+   * lacks `LockManager.holders` or the `count…ByHandler` methods, this instance races
+   * (`ownership: 'race'`), or the store failed just now. Reused for up to 5 s.
+   */
+  unhandled: UnhandledWork[] | null;
 }
 
 /** Per-trigger figures of `stats()`. */

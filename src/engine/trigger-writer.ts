@@ -127,7 +127,10 @@ export class TriggerWriter {
   }
 
   #inputContext(): TriggerInputContext {
-    return { now: this.#ctx.now(), hasHandler: (name) => this.#handlers.has(name), maxPayloadBytes: this.#ctx.o.maxPayloadBytes };
+    const remote = this.#ctx.o.remoteHandlers;
+    // A handler that runs elsewhere (`remoteHandlers`) is as good as a registered one here.
+    const hasHandler = (name: string): boolean => this.#handlers.has(name) || remote === 'any' || remote.has(name);
+    return { now: this.#ctx.now(), hasHandler, maxPayloadBytes: this.#ctx.o.maxPayloadBytes };
   }
 
   #note(trigger: Trigger): void {

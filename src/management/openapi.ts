@@ -286,7 +286,23 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
         required: ['jobs', 'triggers'],
         properties: { jobs: { type: 'object', additionalProperties: { type: 'integer' } }, triggers: { type: 'object', additionalProperties: ref('TriggerStats') } },
       },
-      Health: { type: 'object', required: ['status', 'instanceId'], properties: { status: { type: 'string' }, instanceId: { type: 'string' } } },
+      Health: {
+        type: 'object',
+        required: ['status', 'instanceId', 'unhandled'],
+        properties: {
+          status: { type: 'string' },
+          instanceId: { type: 'string' },
+          unhandled: nullable({
+            type: 'array',
+            description: 'Handler names that active triggers or pending jobs carry but no live instance has registered; null when the backend cannot tell.',
+            items: {
+              type: 'object',
+              required: ['handler', 'activeTriggers', 'pendingJobs'],
+              properties: { handler: { type: 'string' }, activeTriggers: { type: 'integer' }, pendingJobs: { type: 'integer' } },
+            },
+          }),
+        },
+      },
     },
   },
 };

@@ -1,7 +1,7 @@
 /**
- * Small helpers the backends share to build `stats()` answers.
+ * Small helpers the backends share to build `stats()` answers and the per-handler counts of `health()`.
  */
-import type { JobStatsSummary } from '../ports.js';
+import type { HandlerCount, JobStatsSummary } from '../ports.js';
 import type { JobStatus } from '../types.js';
 
 /** A zero count for every job status. */
@@ -28,4 +28,11 @@ export function percentile(sortedAscending: readonly number[], fraction: number)
   if (sortedAscending.length === 0) return null;
   const rank = Math.ceil(fraction * sortedAscending.length) - 1;
   return sortedAscending[Math.min(sortedAscending.length - 1, Math.max(0, rank))]!;
+}
+
+/** Counts per handler name, in name order (a `Map`: user strings never become object keys). */
+export function handlerCounts(handlers: Iterable<string>): HandlerCount[] {
+  const counts = new Map<string, number>();
+  for (const handler of handlers) counts.set(handler, (counts.get(handler) ?? 0) + 1);
+  return [...counts].map(([handler, count]) => ({ handler, count })).sort((a, b) => (a.handler < b.handler ? -1 : a.handler > b.handler ? 1 : 0));
 }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blankTrigger } from '../../src/engine/trigger-input.js';
 import type { JobStore, LockManager, TriggerStore } from '../../src/ports.js';
 import type { Job, Trigger } from '../../src/types.js';
+import { runAddOnlyContract } from './add-only.js';
 import { runDeclaredTriggerContract } from './declared-triggers.js';
 import { runSchedulerContract } from './scheduler.js';
 
@@ -89,6 +90,21 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
     });
 
     describe('TriggerStore', () => {
+      it('counts active triggers per handler (paused and completed ones left out)', async () => {
+        const { triggerStore } = await fresh();
+        expect(triggerStore.countActiveByHandler).toBeTypeOf('function');
+        expect(await triggerStore.countActiveByHandler!()).toEqual([]);
+        await triggerStore.insert(makeTrigger({ id: 'a1', handler: 'b.render' }));
+        await triggerStore.insert(makeTrigger({ id: 'a2', handler: 'a.send' }));
+        await triggerStore.insert(makeTrigger({ id: 'a3', handler: 'b.render' }));
+        await triggerStore.insert(makeTrigger({ id: 'p1', handler: 'c.paused', status: 'paused' }));
+        await triggerStore.insert(makeTrigger({ id: 'd1', handler: 'a.send', status: 'completed', nextRunAt: null }));
+        expect(await triggerStore.countActiveByHandler!()).toEqual([
+          { handler: 'a.send', count: 1 },
+          { handler: 'b.render', count: 2 },
+        ]);
+      });
+
       it('stores copies: mutating what goes in or comes out changes nothing stored', async () => {
         const { triggerStore } = await fresh();
         const trigger = makeTrigger();
@@ -224,6 +240,21 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
     });
 
     describe('JobStore', () => {
+      it('counts pending jobs per handler (running and final ones left out)', async () => {
+        const { jobStore } = await fresh();
+        expect(jobStore.countPendingByHandler).toBeTypeOf('function');
+        expect(await jobStore.countPendingByHandler!()).toEqual([]);
+        await jobStore.insert(makeJob({ id: 'j1', key: 'k1', handler: 'x' }));
+        await jobStore.insert(makeJob({ id: 'j2', key: 'k2', handler: 'x', runAt: at(60_000) }));
+        await jobStore.insert(makeJob({ id: 'j3', key: 'k3', handler: 'w' }));
+        await jobStore.insert(makeJob({ id: 'j4', key: 'k4', handler: 'y', status: 'succeeded', finishedAt: at(1) }));
+        await jobStore.insert(makeJob({ id: 'j5', key: 'k5', handler: 'z', status: 'running', fence: 1, lease: { owner: 'o', token: 1, expiresAt: at(30_000) } }));
+        expect(await jobStore.countPendingByHandler!()).toEqual([
+          { handler: 'w', count: 1 },
+          { handler: 'x', count: 2 },
+        ]);
+      });
+
       it('insert refuses a duplicate key and hands out copies', async () => {
         const { jobStore } = await fresh();
         const stored = await jobStore.insert(makeJob());
@@ -419,5 +450,6 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
 
     runSchedulerContract(fresh);
     runDeclaredTriggerContract(fresh);
+    runAddOnlyContract(fresh);
   });
 }

@@ -33,9 +33,12 @@ async function addTriggers(): Promise<void> {
 describe('read routes', () => {
   it('GET /health answers the scheduler health report', async () => {
     await start();
+    await rig.scheduler.addTrigger({ id: 'x', handler: 'ok', schedule: { manual: true } });
     const reply = await http.call('GET', '/health');
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({ instanceId: 'test', status: 'idle' });
+    // Work no live instance can run (this one never started, so none is live).
+    expect(reply.json).toHaveProperty('unhandled', [{ handler: 'ok', activeTriggers: 1, pendingJobs: 0 }]);
     expect(reply.headers['cache-control']).toBe('no-store');
   });
 

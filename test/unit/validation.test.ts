@@ -157,6 +157,10 @@ describe('other methods validate too', () => {
     expect(() => new Scheduler({ leaseMs: 600, leadMs: 300 })).toThrow(expect.objectContaining({ field: 'leadMs', message: expect.stringContaining('leaseMs') }));
     expect(() => new Scheduler({ leadMs: 0 })).not.toThrow();
     expect(() => new Scheduler({ keepAlive: 'no' as never })).toThrow(expect.objectContaining({ field: 'keepAlive' }));
+    expect(() => new Scheduler({ remoteHandlers: 'all' as never })).toThrow(expect.objectContaining({ field: 'remoteHandlers' }));
+    expect(() => new Scheduler({ remoteHandlers: ['ok', ''] })).toThrow(expect.objectContaining({ field: 'remoteHandlers[1]' }));
+    expect(() => new Scheduler({ remoteHandlers: [7 as never] })).toThrow(expect.objectContaining({ field: 'remoteHandlers[0]' }));
+    expect(() => new Scheduler({ remoteHandlers: 'any' })).not.toThrow();
     expect(() => rig.scheduler.register('h', () => undefined)).toThrow(expect.objectContaining({ field: 'name' }));
     expect(() => rig.scheduler.register('x', 42 as never)).toThrow(expect.objectContaining({ field: 'handler' }));
     expect(() => rig.scheduler.register('y', () => undefined, { concurrency: -1 })).toThrow(

@@ -8,13 +8,13 @@
  * two `Map` entries per job (by id and by key) and pointer updates for the running list; only a
  * job that waits as pending is counted per trigger.
  */
-import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
+import type { ClaimPendingOptions, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import { LinkedList } from '../../queue/linked-list.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { appendHistory, applyPatch, fromRecord, toRecord, type JobRecord } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
-import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
+import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, handlerCounts, percentile } from '../stats.js';
 
 interface PendingEntry {
   at: number;
@@ -286,6 +286,13 @@ export class MemoryJobStore implements JobStore {
   /** @inheritdoc */
   async ping(): Promise<void> {
     // Always reachable.
+  }
+
+  /** @inheritdoc */
+  async countPendingByHandler(): Promise<HandlerCount[]> {
+    const names: string[] = [];
+    for (const job of this.#jobs.values()) if (job.status === 'pending') names.push(job.handler);
+    return handlerCounts(names);
   }
 
   /** Number of stored jobs. */

@@ -3,7 +3,8 @@
  * instance, and then cooperate exactly as instances sharing a database do.
  */
 import { InvalidTriggerConfigError } from '../../errors.js';
-import type { SlotClaim, SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
+import type { HandlerCount, SlotClaim, SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
+import { handlerCounts } from '../stats.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { DueIndex } from './due-index.js';
@@ -166,6 +167,13 @@ export class MemoryTriggerStore implements TriggerStore {
   /** @inheritdoc */
   async ping(): Promise<void> {
     // Always reachable.
+  }
+
+  /** @inheritdoc */
+  async countActiveByHandler(): Promise<HandlerCount[]> {
+    const names: string[] = [];
+    for (const trigger of this.#triggers.values()) if (trigger.status === 'active') names.push(trigger.handler);
+    return handlerCounts(names);
   }
 
   /** Number of stored triggers. */

@@ -19,7 +19,7 @@
  */
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { StoreError } from '../../errors.js';
-import type { ClaimPendingOptions, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
+import type { ClaimPendingOptions, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
@@ -28,7 +28,7 @@ import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
 import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
 import { conditionFilter, conditionHolds, FINAL_STATUSES, historyEntry, JOB_STATUSES, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
-import { documentToJob, jobToDocument } from './mapping.js';
+import { byHandler, documentToJob, jobToDocument } from './mapping.js';
 import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
 /** Options of `new MongoJobStore()`. */
@@ -423,6 +423,13 @@ export class MongoJobStore implements JobStore {
   /** @inheritdoc */
   async ping(): Promise<void> {
     await this.#db.command({ ping: 1 });
+  }
+
+  /** @inheritdoc */
+  async countPendingByHandler(): Promise<HandlerCount[]> {
+    // The `claim` index starts with `status`: only pending jobs are read.
+    const rows = await this.#jobs.aggregate<{ _id: unknown; n: number }>([{ $match: { status: 'pending' } }, { $group: { _id: '$handler', n: { $sum: 1 } } }]).toArray();
+    return byHandler(rows);
   }
 
   /**

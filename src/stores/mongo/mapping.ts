@@ -6,6 +6,7 @@
  */
 import { StoreError } from '../../errors.js';
 import type { Job, JsonValue, NormalizedSchedule, Trigger } from '../../types.js';
+import type { HandlerCount } from '../../ports.js';
 import type { JobDocument, TriggerDocument } from './documents.js';
 
 /** A trigger as a document (`id` becomes `_id`). */
@@ -130,4 +131,12 @@ export function documentToJob(doc: JobDocument): Job {
 // A stored JSON value: `undefined` (a field missing from an old document) reads as JSON null.
 function json(value: JsonValue | undefined): JsonValue {
   return value === undefined ? null : value;
+}
+
+/** `$group` rows by handler as `HandlerCount`s, in name order. */
+export function byHandler(rows: ReadonlyArray<{ _id: unknown; n: number }>): HandlerCount[] {
+  return rows
+    .filter((row): row is { _id: string; n: number } => typeof row._id === 'string')
+    .map((row) => ({ handler: row._id, count: row.n }))
+    .sort((a, b) => (a.handler < b.handler ? -1 : a.handler > b.handler ? 1 : 0));
 }

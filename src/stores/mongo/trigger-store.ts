@@ -7,12 +7,12 @@
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { InvalidTriggerConfigError } from '../../errors.js';
-import type { SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
+import type { HandlerCount, SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { collectionNames, openCollection, type TriggerDocument } from './documents.js';
 import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
-import { documentToTrigger, triggerToDocument } from './mapping.js';
+import { byHandler, documentToTrigger, triggerToDocument } from './mapping.js';
 
 /** The fields `update` may write; `satisfies` keeps the list in step with `Trigger`. */
 const UPDATABLE = {
@@ -197,4 +197,12 @@ export class MongoTriggerStore implements TriggerStore {
   async ping(): Promise<void> {
     await this.#db.command({ ping: 1 });
   }
+
+  /** @inheritdoc */
+  async countActiveByHandler(): Promise<HandlerCount[]> {
+    // The `due` index starts with `status`: only active triggers are read.
+    const rows = await this.#triggers.aggregate<{ _id: unknown; n: number }>([{ $match: { status: 'active' } }, { $group: { _id: '$handler', n: { $sum: 1 } } }]).toArray();
+    return byHandler(rows);
+  }
 }
+

@@ -247,6 +247,11 @@ export interface JobErrorInfo {
   message: string;
   /** Stable code (`SchedulerError.code`, or the thrown error's own `code`), if any. */
   code: string | null;
+  /**
+   * The thrown error's `stack`, at most 30 lines and 4096 characters (a last line says what was
+   * cut). Absent when the value thrown was not an `Error`, and for a stall (nothing was thrown).
+   */
+  stack?: string;
 }
 
 /** Resource figures of a job's last attempt. */

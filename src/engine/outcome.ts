@@ -78,13 +78,39 @@ export function storableResult(result: unknown): StorableResult {
   }
 }
 
+/** Most lines of a stored stack: the frames that say where it was thrown, not the runtime's. */
+export const MAX_STACK_LINES = 30;
+
+/** Most characters of a stored stack, so a job record and a page of them stay small. */
+export const MAX_STACK_CHARS = 4096;
+
 /** The stored shape of a thrown value. */
 export function errorInfo(error: unknown): JobErrorInfo {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { name: error.name, message: error.message, code: typeof code === 'string' || typeof code === 'number' ? String(code) : null };
+    const info: JobErrorInfo = { name: error.name, message: error.message, code: typeof code === 'string' || typeof code === 'number' ? String(code) : null };
+    const stack = trimStack(error.stack);
+    if (stack !== null) info.stack = stack;
+    return info;
   }
   return { name: 'Error', message: typeof error === 'string' ? error : safeString(error), code: null };
+}
+
+/**
+ * A stack cut to `MAX_STACK_LINES` lines and `MAX_STACK_CHARS` characters, with a last line saying
+ * what was cut; `null` for no stack. A deep recursion's stack would otherwise go into every read
+ * of the job and every page of a list.
+ */
+export function trimStack(stack: unknown): string | null {
+  if (typeof stack !== 'string' || stack === '') return null;
+  const lines = stack.split('\n');
+  let text = lines.length > MAX_STACK_LINES ? lines.slice(0, MAX_STACK_LINES).join('\n') : stack;
+  if (text.length > MAX_STACK_CHARS) {
+    // Cut at a line end where there is one, so no frame is left half-written.
+    const lineEnd = text.lastIndexOf('\n', MAX_STACK_CHARS);
+    text = text.slice(0, lineEnd > 0 ? lineEnd : MAX_STACK_CHARS);
+  }
+  return text.length < stack.length ? `${text}\n    … (${stack.length - text.length} more characters)` : text;
 }
 
 function safeString(value: unknown): string {

@@ -252,7 +252,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
           result: {},
           error: nullable({
             type: 'object',
-            properties: { name: { type: 'string' }, message: { type: 'string' }, code: nullable({ type: 'string' }) },
+            properties: { name: { type: 'string' }, message: { type: 'string' }, code: nullable({ type: 'string' }), stack: { type: 'string' } },
           }),
           metrics: { type: 'object' },
           history: {

@@ -15,6 +15,9 @@ interface Words {
   formatDuration(ms: number | null): string;
   formatBytes(n: number | null): string;
   relativeTime(iso: string, now: number): string;
+  fmtTime(iso: string | null, zone?: string): string;
+  fmtZoned(iso: string | null, zone?: string): string;
+  zoneLabel(iso: string, zone?: string): string;
 }
 
 function words(): Words {
@@ -23,6 +26,17 @@ function words(): Words {
 }
 
 describe('dashboard assets', () => {
+  it('labels every time with the UTC offset of its zone at that instant (DST included)', () => {
+    const w = words();
+    // Berlin is UTC+1 in winter and UTC+2 after the jump on 29 March 2026.
+    expect(w.fmtZoned('2026-03-29T00:30:00Z', 'Europe/Berlin')).toBe('2026-03-29 01:30:00\u00a0UTC+1');
+    expect(w.fmtZoned('2026-03-29T01:30:00Z', 'Europe/Berlin')).toBe('2026-03-29 03:30:00\u00a0UTC+2');
+    expect(w.zoneLabel('2026-07-01T12:00:00Z', 'America/New_York')).toBe('UTC-4');
+    expect(w.zoneLabel('2026-07-01T12:00:00Z', 'Asia/Kolkata')).toBe('UTC+5:30');
+    expect(w.fmtTime('2026-07-01T12:00:00Z', 'Asia/Kolkata')).toBe('2026-07-01 17:30:00');
+    expect(w.fmtZoned(null, 'UTC')).toBe('—');
+  });
+
   it('serves a script that parses and names its files by content hash', () => {
     expect(() => new Script(SCRIPT_ASSET.body.toString('utf8'))).not.toThrow();
     expect(SCRIPT_ASSET.file).toMatch(/^dashboard\.[0-9a-f]{12}\.js$/);

@@ -328,5 +328,44 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
       expect(await allJobs(scheduler, 'any')).toHaveLength(2);
       await scheduler.stop();
     });
+
+    it('a failed job keeps its error with the stack, trimmed; a thrown non-Error has none', async () => {
+      const backend = await fresh();
+      const clock = new ManualClock(START);
+      const scheduler = make(backend, clock, 'errors');
+      const deep = (n: number): never => {
+        if (n === 0) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+        return deep(n - 1);
+      };
+      scheduler.register('deep', async () => deep(3));
+      scheduler.register('long', async () => {
+        const error = new Error('recursion');
+        error.stack = ['RangeError: recursion', ...Array.from({ length: 200 }, (_, i) => `    at frame${i} (/app/src/walk.js:${i}:1)`)].join('\n');
+        throw error;
+      });
+      scheduler.register('string', async () => {
+        // A thrown string on purpose: there is no stack to keep.
+        throw 'not an error';
+      });
+      await scheduler.start();
+      for (const id of ['deep', 'long', 'string']) await scheduler.addTrigger({ id, handler: id, schedule: { manual: true } });
+      const jobs = [await scheduler.runTrigger('deep'), await scheduler.runTrigger('long'), await scheduler.runTrigger('string')];
+      const ended = async (): Promise<Job[]> => Promise.all(jobs.map(async (j) => (await scheduler.getJob(j.id)) as Job));
+      await eventually(async () => (await ended()).every((j) => j.status === 'failed'), 30_000, 'the jobs to fail', [clock]);
+      const [real, long, thrownString] = await ended();
+      expect(real?.error).toMatchObject({ name: 'Error', message: 'disk full', code: 'ENOSPC' });
+      const stack = real?.error?.stack ?? '';
+      expect(stack.startsWith('Error: disk full\n')).toBe(true);
+      expect(stack).toContain('at deep');
+      // 201 lines: cut to 30, and a last line says how much was cut.
+      const lines = (long?.error?.stack ?? '').split('\n');
+      expect(lines).toHaveLength(31);
+      expect(lines[29]).toContain('at frame28 ');
+      expect(lines[30]).toMatch(/^ {4}… \(\d+ more characters\)$/);
+      expect(thrownString?.error).toEqual({ name: 'Error', message: 'not an error', code: null });
+      // A list answer carries it too (the dashboard's jobs table reads lists).
+      expect((await allJobs(scheduler, 'deep'))[0]?.error?.stack).toBe(stack);
+      await scheduler.stop();
+    });
   });
 }

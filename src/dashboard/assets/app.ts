@@ -106,35 +106,30 @@ export const APP_JS = String.raw`
 
   // ---------------------------------------------------------------- time
 
-  var formatters = new Map();
-  function formatter(zone) {
-    var key = zone || '';
-    var f = formatters.get(key);
-    if (!f) {
-      var opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
-      if (zone) opts.timeZone = zone;
-      try { f = new Intl.DateTimeFormat('en-CA', opts); } catch (e) { f = new Intl.DateTimeFormat('en-CA', { hourCycle: 'h23' }); }
-      formatters.set(key, f);
-    }
-    return f;
-  }
-
-  /** 'YYYY-MM-DD HH:mm:ss' in 'zone' (the browser's zone when omitted). */
-  function fmtTime(iso, zone) {
-    if (!iso) return '—';
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return String(iso);
-    var parts = {};
-    formatter(zone).formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
-    return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':' + parts.minute + ':' + parts.second;
-  }
+  var fmtTime = W.fmtTime;
+  var fmtZoned = W.fmtZoned;
+  var zoneLabel = W.zoneLabel;
+  /** The browser's own zone: where a job's times are shown, and a trigger's without a zone. */
+  var BROWSER_ZONE = W.browserZone();
 
   function timeCell(iso, zone) {
     if (!iso) return el('td', { class: 'muted', text: '—' });
     return el('td', { title: new Date(iso).toISOString() }, [
-      el('time', { datetime: iso, text: fmtTime(iso, zone) }),
+      el('time', { datetime: iso, text: fmtZoned(iso, zone) }),
       el('span', { class: 'sub', text: W.relativeTime(iso, Date.now()) })
     ]);
+  }
+
+  /**
+   * Each cell of 'row' gets its column's heading as 'data-label', which narrow screens show in
+   * front of the value once the table is laid out as one card per row.
+   */
+  function labelCells(table, row) {
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(row.cells, function (cell, i) {
+      if (heads[i] && !cell.hasAttribute('colspan')) cell.setAttribute('data-label', heads[i].textContent);
+    });
+    return row;
   }
 
   function zoneOf(trigger) {
@@ -290,7 +285,7 @@ export const APP_JS = String.raw`
     var first = r.segments[0] || 'triggers';
     state.jobId = null;
     state.triggerId = null;
-    if (first === 'jobs' && r.segments[1]) { state.jobId = r.segments[1]; showView('job'); loadJob(); }
+    if (first === 'jobs' && r.segments[1]) { state.jobId = r.segments[1]; clearJob(); showView('job'); loadJob(); }
     else if (first === 'jobs') { showView('jobs'); state.jobFilter = r.params; fillJobFilters(); loadJobs(false); }
     else if (first === 'triggers' && r.segments[1]) { state.triggerId = r.segments[1]; clearTrigger(); showView('trigger'); loadTrigger(); }
     else if (first === 'stats') { showView('stats'); loadStats(); }
@@ -308,7 +303,7 @@ export const APP_JS = String.raw`
   }
 
   function scheduleText(trigger) {
-    return W.describeSchedule(trigger.schedule, function (iso) { return fmtTime(iso, zoneOf(trigger)); });
+    return W.describeSchedule(trigger.schedule, function (iso) { return fmtZoned(iso, zoneOf(trigger)); });
   }
 
   function scheduleCode(trigger) {
@@ -335,17 +330,30 @@ export const APP_JS = String.raw`
     return list;
   }
 
+  /** A paused trigger's next run is not due, however soon 'nextRunAt' is: it says 'paused' instead. */
+  function nextRunCell(trigger) {
+    if (trigger.status === 'paused') return el('td', { class: 'muted', text: 'paused' });
+    return timeCell(trigger.nextRunAt, zoneOf(trigger));
+  }
+
+  /** A zone name that may break after each '/', so 'America/Argentina/Buenos_Aires' does not widen its column. */
+  function breakable(text) {
+    var parts = [];
+    text.split('/').forEach(function (part, i) { if (i) parts.push('/', el('wbr')); parts.push(part); });
+    return parts;
+  }
+
   function triggerRow(trigger) {
     var code = scheduleCode(trigger);
-    return el('tr', { 'data-trigger-id': trigger.id }, [
+    return labelCells($('triggers-table'), el('tr', { 'data-trigger-id': trigger.id }, [
       el('td', null, [el('a', { href: '#/triggers/' + id(trigger.id), text: trigger.name }), el('span', { class: 'sub mono', text: trigger.id })]),
       el('td', null, [scheduleText(trigger), code ? el('span', { class: 'sub mono', text: code }) : null]),
-      el('td', { text: zoneOf(trigger) || '—' }),
-      timeCell(trigger.nextRunAt, zoneOf(trigger)),
+      zoneOf(trigger) ? el('td', null, breakable(zoneOf(trigger))) : el('td', { class: 'muted' }, breakable(BROWSER_ZONE + ' (browser)')),
+      nextRunCell(trigger),
       timeCell(trigger.lastRunAt, zoneOf(trigger)),
       el('td', null, badge(trigger.status)),
-      el('td', { class: 'actions' }, triggerActions(trigger, true))
-    ]);
+      el('td', { class: 'actions' }, el('div', { class: 'row-actions' }, triggerActions(trigger, true)))
+    ]));
   }
 
   function emptyRow(colspan, text) { return el('tr', null, el('td', { colspan: colspan, class: 'empty', text: text })); }
@@ -392,7 +400,11 @@ export const APP_JS = String.raw`
     if (row && fits) { var fresh = triggerRow(trigger); fresh.classList.add('flash'); tbody.replaceChild(fresh, row); }
     else if (row) tbody.removeChild(row);
     else if (fits && state.view === 'triggers') { var empty = tbody.querySelector('td.empty'); if (empty) clear(tbody); tbody.appendChild(triggerRow(trigger)); }
-    if (state.view === 'trigger' && state.triggerId === trigger.id) renderTriggerHead(trigger);
+    if (state.view === 'trigger' && state.triggerId === trigger.id) {
+      renderTriggerHead(trigger);
+      // The cards and next fire times change with the status too (paused, resumed).
+      scheduleRefresh('timeline', loadTrigger);
+    }
   }
 
   function dropTriggerRow(triggerId) {
@@ -455,7 +467,7 @@ export const APP_JS = String.raw`
     $('trigger-title').textContent = trigger.name;
     var sub = $('trigger-schedule');
     clear(sub);
-    append(sub, [badge(trigger.status), ' ', scheduleText(trigger), zoneOf(trigger) ? ' (' + zoneOf(trigger) + ')' : '']);
+    append(sub, [badge(trigger.status), ' ', scheduleText(trigger), ' (' + (zoneOf(trigger) || BROWSER_ZONE + ', your browser\'s zone') + ')']);
     append(clear($('trigger-actions')), triggerActions(trigger, false));
     var props = clear($('trigger-props'));
     prop(props, 'Id', el('code', { text: trigger.id }));
@@ -487,13 +499,14 @@ export const APP_JS = String.raw`
       state.triggers.set(t.id, t);
       renderTriggerHead(t);
       append(clear($('trigger-cards')), [
-        card('Next run', fmtTime(t.nextRunAt, zoneOf(t)), true), card('Last run', fmtTime(t.lastRunAt, zoneOf(t)), true),
+        card('Next run', t.status === 'paused' ? 'paused' : fmtZoned(t.nextRunAt, zoneOf(t)), true), card('Last run', fmtZoned(t.lastRunAt, zoneOf(t)), true),
         card('Runs', String(s.runs || 0)), card('Succeeded', String(s.succeeded || 0)), card('Failed', String(s.failed || 0)),
         card('p50 duration', W.formatDuration(s.p50DurationMs)), card('p95 duration', W.formatDuration(s.p95DurationMs))
       ]);
       var next = clear($('trigger-next'));
+      if (t.status === 'paused') next.appendChild(el('li', { class: 'muted', text: 'Paused: none of these fires until it is resumed.' }));
       (data.next || []).forEach(function (n) {
-        next.appendChild(el('li', { title: n.at }, [fmtTime(n.at, zoneOf(t)), n.dst === 'skipped-hour' ? ' (at the DST jump: the local time does not exist that day)' : n.dst === 'repeated-hour' ? ' (in the repeated DST hour)' : '']));
+        next.appendChild(el('li', { title: n.at }, [fmtZoned(n.at, zoneOf(t)), n.dst === 'skipped-hour' ? ' (at the DST jump: the local time does not exist that day)' : n.dst === 'repeated-hour' ? ' (in the repeated DST hour)' : '']));
       });
       if (!next.children.length) next.appendChild(el('li', { class: 'muted', text: 'No timed fires.' }));
       return loadTimeline();
@@ -569,7 +582,7 @@ export const APP_JS = String.raw`
       var notRun = slot.status === 'skipped' || slot.status === 'missed' || slot.status === 'coalesced';
       var shape = (SHAPES[slot.status] || SHAPES.pending)(x, notRun ? lanes.not : lanes.ran);
       shape.setAttribute('data-status', slot.status);
-      shape.appendChild(svg('title', { text: fmtTime(slot.scheduledFor, zone) + ' — ' + slot.status + (slot.reason ? ': ' + slot.reason : '') }));
+      shape.appendChild(svg('title', { text: fmtZoned(slot.scheduledFor, zone) + ' — ' + slot.status + (slot.reason ? ': ' + slot.reason : '') }));
       root.appendChild(slot.jobId ? svg('a', { href: '#/jobs/' + id(slot.jobId) }, shape) : shape);
     });
     var box = clear($('timeline'));
@@ -580,11 +593,11 @@ export const APP_JS = String.raw`
 
     var tbody = clear($('timeline-table').tBodies[0]);
     items.slice().sort(function (a, b) { return Date.parse(b.scheduledFor) - Date.parse(a.scheduledFor); }).slice(0, 200).forEach(function (slot) {
-      tbody.appendChild(el('tr', { 'data-status': slot.status }, [
-        el('td', { class: 'nowrap' }, slot.jobId ? el('a', { href: '#/jobs/' + id(slot.jobId), text: fmtTime(slot.scheduledFor, zone) }) : fmtTime(slot.scheduledFor, zone)),
+      tbody.appendChild(labelCells($('timeline-table'), el('tr', { 'data-status': slot.status }, [
+        el('td', { class: 'nowrap' }, slot.jobId ? el('a', { href: '#/jobs/' + id(slot.jobId), text: fmtZoned(slot.scheduledFor, zone) }) : fmtZoned(slot.scheduledFor, zone)),
         el('td', null, badge(slot.status)),
         el('td', { class: 'muted', text: slot.reason || '' })
-      ]));
+      ])));
     });
     if (!tbody.rows.length) tbody.appendChild(emptyRow(3, 'No slots in this range.'));
   }
@@ -617,7 +630,7 @@ export const APP_JS = String.raw`
 
   function jobRow(job) {
     var m = job.metrics || {};
-    return el('tr', { 'data-job-id': job.id, 'data-status': job.status }, [
+    return labelCells($('jobs-table'), el('tr', { 'data-job-id': job.id, 'data-status': job.status }, [
       el('td', { class: 'nowrap' }, el('a', { href: '#/jobs/' + id(job.id), class: 'mono', title: job.id, 'aria-label': 'Job ' + job.id, text: shortId(job.id) })),
       el('td', null, [el('a', { href: '#/triggers/' + id(job.triggerId), text: triggerName(job.triggerId) }), el('span', { class: 'sub', text: job.source })]),
       el('td', null, badge(job.status)),
@@ -626,8 +639,8 @@ export const APP_JS = String.raw`
       el('td', { class: 'num', text: W.formatDuration(m.durationMs) }),
       el('td', { class: 'num', text: job.attempts + ' / ' + job.maxAttempts }),
       el('td', { class: 'mono', text: job.instanceId || '—' }),
-      el('td', { class: 'actions' }, jobActions(job))
-    ]);
+      el('td', { class: 'actions' }, el('div', { class: 'row-actions' }, jobActions(job)))
+    ]));
   }
 
   function fillJobFilters() {
@@ -734,14 +747,38 @@ export const APP_JS = String.raw`
 
   // ---------------------------------------------------------------- job detail
 
+  /** Empty the job view, so the job seen before never shows (nor its buttons) under another id. */
+  function clearJob() {
+    $('job-title').textContent = 'Job ' + state.jobId;
+    clear($('job-subtitle'));
+    clear($('job-actions'));
+    clear($('job-error')).hidden = true;
+    $('job-body').hidden = true;
+    clear($('job-missing')).hidden = true;
+  }
+
   function loadJob() {
     var jobId = state.jobId;
     return api('GET', 'jobs/' + id(jobId)).then(function (data) {
       if (state.jobId === jobId) renderJob(data.job);
-    }).catch(failed);
+    }).catch(function (err) {
+      if (state.jobId !== jobId) return;
+      if (err && err.status === 404) showJobMissing(jobId); else failed(err);
+    });
+  }
+
+  function showJobMissing(jobId) {
+    $('job-title').textContent = 'Job not found';
+    document.title = 'Job not found · ' + document.querySelector('.brand span').textContent;
+    append(clear($('job-missing')), [
+      el('p', null, ['There is no job ', el('code', { text: jobId }), ' in the store. Its link may be wrong, or the job was purged after the retention time.']),
+      el('p', null, el('a', { href: '#/jobs', text: 'All jobs' }))
+    ]).hidden = false;
   }
 
   function renderJob(job) {
+    $('job-missing').hidden = true;
+    $('job-body').hidden = false;
     $('job-title').textContent = 'Job ' + job.id;
     var sub = clear($('job-subtitle'));
     append(sub, [badge(job.status), ' ', el('a', { href: '#/triggers/' + id(job.triggerId), text: triggerName(job.triggerId) }), ' · ', job.source, ' · attempt ' + job.attempts + ' of ' + job.maxAttempts]);
@@ -749,7 +786,10 @@ export const APP_JS = String.raw`
 
     var errorBox = clear($('job-error'));
     errorBox.hidden = !job.error;
-    if (job.error) append(errorBox, [el('strong', { text: job.error.name + (job.error.code ? ' (' + job.error.code + ')' : '') }), job.error.message]);
+    if (job.error) {
+      append(errorBox, [el('strong', { text: job.error.name + (job.error.code ? ' (' + job.error.code + ')' : '') }), job.error.message]);
+      if (job.error.stack) append(errorBox, el('details', null, [el('summary', { text: 'Stack trace' }), el('pre', { class: 'stack', text: job.error.stack })]));
+    }
 
     var m = job.metrics || {};
     append(clear($('job-metrics')), [
@@ -761,7 +801,7 @@ export const APP_JS = String.raw`
     var history = clear($('job-history'));
     (job.history || []).forEach(function (h) {
       history.appendChild(el('li', { 'data-status': h.status }, [
-        badge(h.status), el('span', { class: 'when', text: fmtTime(h.at) + (h.instanceId ? ' on ' + h.instanceId : '') }),
+        badge(h.status), el('span', { class: 'when', text: fmtZoned(h.at) + (h.instanceId ? ' on ' + h.instanceId : '') }),
         h.reason ? el('span', { class: 'why', text: h.reason }) : null
       ]));
     });
@@ -769,11 +809,11 @@ export const APP_JS = String.raw`
     var props = clear($('job-props'));
     prop(props, 'Trigger', el('a', { href: '#/triggers/' + id(job.triggerId), text: job.triggerId }));
     prop(props, 'Handler', el('code', { text: job.handler }));
-    prop(props, 'Scheduled for', fmtTime(job.scheduledFor));
-    prop(props, 'Run at', fmtTime(job.runAt));
-    prop(props, 'Started', fmtTime(job.startedAt));
-    prop(props, 'Finished', fmtTime(job.finishedAt));
-    if (job.nextAttemptAt) prop(props, 'Next attempt', fmtTime(job.nextAttemptAt));
+    prop(props, 'Scheduled for', fmtZoned(job.scheduledFor));
+    prop(props, 'Run at', fmtZoned(job.runAt));
+    prop(props, 'Started', fmtZoned(job.startedAt));
+    prop(props, 'Finished', fmtZoned(job.finishedAt));
+    if (job.nextAttemptAt) prop(props, 'Next attempt', fmtZoned(job.nextAttemptAt));
     prop(props, 'Instance', job.instanceId || '—');
     if (job.event) prop(props, 'Event', job.event.name + ' (' + job.event.id + ')');
     if (job.upstream) prop(props, 'After job', el('a', { href: '#/jobs/' + id(job.upstream.jobId), text: job.upstream.jobId + ' (' + job.upstream.status + ')' }));
@@ -960,6 +1000,7 @@ export const APP_JS = String.raw`
 
   function start() {
     state.started = true;
+    $('jobs-zone').textContent = 'Times are in your browser\'s zone, ' + BROWSER_ZONE + ' (' + zoneLabel(new Date().toISOString()) + ').';
     $('sign-out').hidden = AUTH !== 'jwt';
     stopStream();
     connectStream(500);

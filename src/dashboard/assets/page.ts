@@ -83,7 +83,7 @@ export function renderPage(config: PageConfig): string {
 
   <section id="view-triggers" hidden aria-labelledby="triggers-title">
     <div class="view-head">
-      <div><h1 id="triggers-title">Triggers</h1><p class="subtitle">What is scheduled, when it runs next and when it last ran.</p></div>
+      <div><h1 id="triggers-title">Triggers</h1><p class="subtitle">What is scheduled, when it runs next and when it last ran. Times are in each trigger's own zone (your browser's where it has none).</p></div>
       <div class="toolbar">
         <label class="field" for="trigger-status-filter">Status
           <select id="trigger-status-filter">
@@ -145,7 +145,7 @@ export function renderPage(config: PageConfig): string {
 
   <section id="view-jobs" hidden aria-labelledby="jobs-title">
     <div class="view-head">
-      <div><h1 id="jobs-title">Jobs</h1><p class="subtitle">Every run, newest first. New and changed jobs appear live.</p></div>
+      <div><h1 id="jobs-title">Jobs</h1><p class="subtitle">Every run, newest first. New and changed jobs appear live. <span id="jobs-zone"></span></p></div>
     </div>
     <div class="panel">
       <form id="jobs-filters" class="filters">
@@ -180,7 +180,9 @@ export function renderPage(config: PageConfig): string {
       <div><p class="subtitle"><a href="#/jobs">← Jobs</a></p><h1 id="job-title">Job</h1><p class="subtitle" id="job-subtitle"></p></div>
       <div class="toolbar" id="job-actions"></div>
     </div>
+    <div id="job-missing" class="panel missing" role="status" hidden></div>
     <div id="job-error" class="error-box" hidden></div>
+    <div id="job-body" hidden>
     <div class="cards" id="job-metrics"></div>
     <div class="grid2">
       <div class="panel"><h2>History</h2><ol class="history" id="job-history"></ol></div>
@@ -189,6 +191,7 @@ export function renderPage(config: PageConfig): string {
     <div class="grid2">
       <div class="panel"><h2>Payload</h2><pre class="json" id="job-payload"></pre></div>
       <div class="panel"><h2>Result</h2><pre class="json" id="job-result"></pre></div>
+    </div>
     </div>
   </section>
 

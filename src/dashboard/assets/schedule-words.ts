@@ -1,7 +1,8 @@
 /**
  * Browser script (vanilla ES2020, no modules): `IBWords`, the pure helpers of the page that turn
- * records into words — a schedule described in English, durations, byte counts. Kept apart from the
- * DOM code so it can be run and tested in Node (`vm`) as the very text the browser gets.
+ * records into words — a schedule described in English, times with their zone, durations, byte
+ * counts. Kept apart from the DOM code so it can be run and tested in Node (`vm`) as the very text
+ * the browser gets.
  *
  * Written inside `String.raw` so backslashes reach the browser unchanged; the text must contain no
  * backtick and no dollar-brace pair.
@@ -214,7 +215,69 @@ var IBWords = (function () {
     return d >= 0 ? 'in ' + text : text + ' ago';
   }
 
+  var formatters = new Map();
+  function formatter(zone) {
+    var key = zone || '';
+    var f = formatters.get(key);
+    if (!f) {
+      var opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+      if (zone) opts.timeZone = zone;
+      try { f = new Intl.DateTimeFormat('en-CA', opts); } catch (e) { f = new Intl.DateTimeFormat('en-CA', { hourCycle: 'h23' }); }
+      formatters.set(key, f);
+    }
+    return f;
+  }
+
+  /** 'YYYY-MM-DD HH:mm:ss' in 'zone' (the browser's zone when omitted). */
+  function fmtTime(iso, zone) {
+    if (!iso) return '—';
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return String(iso);
+    var parts = {};
+    formatter(zone).formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':' + parts.minute + ':' + parts.second;
+  }
+
+  /** The browser's own IANA zone (the one times without a zone are shown in). */
+  function browserZone() { return new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; }
+
+  var offsetFormatters = new Map();
+  function offsetFormatter(zone) {
+    var key = zone || '';
+    var f = offsetFormatters.get(key);
+    if (!f) {
+      var opts = { timeZoneName: 'shortOffset' };
+      if (zone) opts.timeZone = zone;
+      try { f = new Intl.DateTimeFormat('en-US', opts); } catch (e) { opts.timeZoneName = 'short'; try { f = new Intl.DateTimeFormat('en-US', opts); } catch (e2) { f = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }); } }
+      offsetFormatters.set(key, f);
+    }
+    return f;
+  }
+
+  /** The UTC offset of 'zone' at 'iso' ('UTC', 'UTC+1', 'UTC-5', 'UTC+5:30'): DST moves it, so it is per instant. */
+  function zoneLabel(iso, zone) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return '';
+    var name = '';
+    offsetFormatter(zone).formatToParts(d).forEach(function (p) { if (p.type === 'timeZoneName') name = p.value; });
+    return name.replace(/^GMT/, 'UTC');
+  }
+
+  /**
+   * 'YYYY-MM-DD HH:mm:ss UTC+1': every time on the page says which zone it is in. A narrow
+   * column may break the line after the date only (no-break space before the zone).
+   */
+  function fmtZoned(iso, zone) {
+    if (!iso) return '—';
+    var label = zoneLabel(iso, zone);
+    return fmtTime(iso, zone) + (label ? '\u00a0' + label : '');
+  }
+
   return {
+    fmtTime: fmtTime,
+    zoneLabel: zoneLabel,
+    fmtZoned: fmtZoned,
+    browserZone: browserZone,
     describeCron: describeCron,
     describeSchedule: describeSchedule,
     intervalWords: intervalWords,

@@ -72,7 +72,8 @@ h2 { font-size: 15px; margin: 0 0 12px; }
 .nowrap { white-space: nowrap; }
 label.check { display: inline-flex; align-items: center; gap: 6px; font-size: 13px; color: var(--muted); }
 label.check input { min-width: 0; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 16px; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(380px, 100%), 1fr)); gap: 16px; }
+.grid2 > * { min-width: 0; }
 
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 9px 12px; border-bottom: 1px solid var(--line); vertical-align: middle; }
@@ -81,11 +82,14 @@ tbody tr:last-child td { border-bottom: 0; }
 tbody tr:hover td { background: var(--idle-soft); }
 tr.flash td { animation: flash 1.6s ease-out; }
 @keyframes flash { from { background: var(--accent-soft); } to { background: transparent; } }
-td time { white-space: nowrap; }
+td time { white-space: normal; }
 td .sub { display: block; color: var(--muted); font-size: 12px; }
-td.actions { white-space: nowrap; }
-#triggers-table td:first-child { min-width: 190px; }
-#triggers-table td:nth-child(2) { min-width: 210px; }
+/* Buttons wrap inside their cell rather than widen the table past the panel, which would hide
+   the last ones (Remove) behind the panel's sideways scroll on a laptop screen. */
+.row-actions { display: flex; flex-wrap: wrap; gap: 4px; min-width: 140px; }
+#triggers-table td:first-child { min-width: 150px; }
+#triggers-table td:nth-child(2) { min-width: 170px; }
+td .sub.mono { overflow-wrap: anywhere; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .empty { color: var(--muted); text-align: center; padding: 28px; }
 
@@ -110,7 +114,7 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 button.danger { color: var(--fail); }
 button.danger:hover { border-color: var(--fail); }
 button:disabled { opacity: .5; cursor: not-allowed; }
-td.actions button, td.actions .button { margin-right: 4px; padding: 3px 9px; font-size: 12.5px; }
+td.actions button, td.actions .button { padding: 3px 9px; font-size: 12.5px; }
 
 form.filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-end; }
 label.field { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: var(--muted); font-weight: 600; }
@@ -126,6 +130,11 @@ dl.props dd { margin: 0; }
 pre.json { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 10px; overflow: auto; max-height: 260px; margin: 0; }
 .error-box { border: 1px solid var(--fail); background: var(--fail-soft); color: var(--fail); border-radius: 6px; padding: 10px 12px; margin-bottom: 16px; }
 .error-box strong { display: block; }
+.error-box details { margin-top: 8px; color: var(--text); }
+.error-box summary { cursor: pointer; color: var(--fail); font-weight: 600; }
+.error-box pre.stack { margin: 8px 0 0; padding: 10px; overflow: auto; max-height: 320px; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; white-space: pre; }
+.missing p { margin: 0 0 8px; }
+.missing p:last-child { margin: 0; }
 
 ol.history { list-style: none; margin: 0; padding: 0 0 0 6px; }
 ol.history li { position: relative; padding: 0 0 14px 22px; border-left: 2px solid var(--line); }
@@ -166,4 +175,30 @@ ol.history .why { display: block; color: var(--muted); font-size: 12.5px; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .toolbar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 .muted { color: var(--muted); }
+
+/* Phones: the header wraps, forms and grids take one column, and each table row becomes a card
+   whose cells carry their column's name (data-label), so nothing is wider than the screen. */
+@media (max-width: 720px) {
+  .topbar { flex-wrap: wrap; gap: 8px 12px; padding: 8px 12px; }
+  .tabs { margin-left: 0; }
+  main { padding: 12px 12px 32px; }
+  .view-head { flex-wrap: wrap; align-items: flex-start; }
+  input, select, textarea { min-width: 0; max-width: 100%; }
+  form.filters > label.field { flex: 1 1 100%; min-width: 0; }
+  label.field select, label.field input { width: 100%; }
+  dl.props { grid-template-columns: minmax(0, max-content) minmax(0, 1fr); overflow-wrap: anywhere; }
+  .panel.flush { overflow-x: visible; }
+  .panel.flush table, .panel.flush tbody, .panel.flush tr, .panel.flush td { display: block; width: 100%; }
+  .panel.flush thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  .panel.flush tr { border-bottom: 1px solid var(--line); padding: 6px 0; }
+  .panel.flush tbody tr:last-child { border-bottom: 0; }
+  .panel.flush td { position: relative; border: 0; padding: 4px 12px; min-width: 0 !important; text-align: left; overflow-wrap: anywhere; }
+  .panel.flush td[data-label] { padding-left: 116px; min-height: 28px; }
+  .panel.flush td[data-label]::before {
+    content: attr(data-label); position: absolute; left: 12px; top: 6px; width: 96px; color: var(--muted);
+    font-size: 11px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em;
+  }
+  .row-actions { min-width: 0; }
+  .toast { left: 12px; right: 12px; max-width: none; }
+}
 `;

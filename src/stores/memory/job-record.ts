@@ -11,7 +11,7 @@
  * made again only on the way out, in the copies callers get.
  */
 import type { JobPatch } from '../../ports.js';
-import type { Job, JobHistoryEntry, JobStatus } from '../../types.js';
+import type { Job, JobErrorInfo, JobHistoryEntry, JobStatus } from '../../types.js';
 import { cloneJson, copyData, dateOf, msOf } from '../../util/clone.js';
 
 /** A job as the memory store keeps it. */
@@ -87,7 +87,7 @@ export function toRecord(job: Job): JobRecord {
     permitLimit: job.permitLimit,
     nextAttemptAt: msOf(job.nextAttemptAt),
     result: job.result === null ? null : cloneJson(job.result),
-    error: job.error === null ? null : { name: job.error.name, message: job.error.message, code: job.error.code },
+    error: copyError(job.error),
     queuedMs: metrics.queuedMs,
     durationMs: metrics.durationMs,
     cpuUserMs: metrics.cpuUserMs,
@@ -230,7 +230,7 @@ export function applyPatch(record: JobRecord, patch: JobPatch): void {
         break;
       }
       case 'error':
-        record.error = patch.error == null ? null : { name: patch.error.name, message: patch.error.message, code: patch.error.code };
+        record.error = copyError(patch.error ?? null);
         break;
       case 'result':
         record.result = patch.result === undefined || patch.result === null ? null : cloneJson(patch.result);
@@ -253,4 +253,12 @@ export function applyPatch(record: JobRecord, patch: JobPatch): void {
       }
     }
   }
+}
+
+/** A copy of a job's error with only the fields of `JobErrorInfo`, so a caller's object is never kept. */
+function copyError(error: JobErrorInfo | null): JobErrorInfo | null {
+  if (error === null) return null;
+  const copy: JobErrorInfo = { name: error.name, message: error.message, code: error.code };
+  if (typeof error.stack === 'string') copy.stack = error.stack;
+  return copy;
 }

@@ -16,7 +16,8 @@ export type SchedulerErrorCode =
   | 'ERR_ILLEGAL_TRANSITION'
   | 'ERR_STORE'
   | 'ERR_PERMANENT_JOB'
-  | 'ERR_SCHEDULER_STOPPED';
+  | 'ERR_SCHEDULER_STOPPED'
+  | 'ERR_PREVIEW_BUDGET';
 
 /** Base class of all scheduler errors. */
 export class SchedulerError extends Error {
@@ -158,5 +159,27 @@ export class PermanentJobError extends SchedulerError {
 export class SchedulerStoppedError extends SchedulerError {
   constructor(message = 'scheduler is stopped') {
     super('ERR_SCHEDULER_STOPPED', message);
+  }
+}
+
+/**
+ * A fire-time preview would have to look further ahead than its horizon: the schedule is sparse
+ * (say, February 29) and the preview asked for more fire times than the horizon holds. Walking a
+ * calendar is synchronous work, so the horizon bounds it. Ask for fewer, or widen `horizon`.
+ */
+export class PreviewBudgetError extends SchedulerError {
+  /** How far ahead the preview looked, in milliseconds. */
+  readonly horizonMs: number;
+  /** How many fire times were found within it. */
+  readonly found: number;
+
+  constructor(horizonMs: number, found: number, count: number) {
+    const years = Math.round((horizonMs / (365.25 * 86_400_000)) * 10) / 10;
+    super(
+      'ERR_PREVIEW_BUDGET',
+      `only ${found} of the ${count} fire times asked for lie within the preview horizon of ${years} years; ask for at most ${found}`,
+    );
+    this.horizonMs = horizonMs;
+    this.found = found;
   }
 }

@@ -68,6 +68,9 @@ export function toHttpError(err: unknown): ManagementHttpError {
       return new ManagementHttpError(404, 'ERR_JOB_NOT_FOUND', message);
     case 'ERR_JOB_NOT_RETRYABLE':
       return new ManagementHttpError(409, 'ERR_JOB_NOT_RETRYABLE', message);
+    case 'ERR_PREVIEW_BUDGET':
+      // Well-formed, but more work than one request may cost: ask for fewer fire times.
+      return new ManagementHttpError(422, 'ERR_PREVIEW_BUDGET', message, { field: 'count' });
     case 'ERR_SCHEDULER_STOPPED':
       return new ManagementHttpError(503, 'ERR_SCHEDULER_STOPPED', 'scheduler is stopping', { headers: { 'Retry-After': '5' } });
     case 'ERR_STORE':

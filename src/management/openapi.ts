@@ -38,11 +38,12 @@ const errors = (...statuses: number[]): Doc => {
 const ERROR_TEXTS: Record<string, string> = {
   E400: 'Bad input; error.field names the parameter or body field.',
   E401: 'Missing or invalid credentials.',
-  E403: 'Token lacks the scope (ERR_FORBIDDEN), or the API is read-only (ERR_READ_ONLY).',
+  E403: 'Token lacks the scope, a cross-site request, or a Host not allowed (ERR_FORBIDDEN); or the API is read-only (ERR_READ_ONLY).',
   E404: 'No such trigger or job.',
   E409: 'The job is not failed or cancelled (ERR_JOB_NOT_RETRYABLE).',
   E413: 'Body too large.',
-  E415: 'Body is not application/json.',
+  E415: 'Body is not application/json (every write must say so, even without a body).',
+  E422: 'Fewer cron fire times than asked lie within the 5-year preview horizon (ERR_PREVIEW_BUDGET); ask for fewer.',
   E503: 'Store unavailable or scheduler stopping.',
 };
 
@@ -103,7 +104,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
     '/triggers/{id}/next': {
       get: op('previewTrigger', "The trigger's next fire times, DST shifts marked.", [idParam('Trigger'), count], {
         '200': answer('Fire times', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('FirePreview') } } }),
-        ...errors(400, 404),
+        ...errors(400, 404, 422),
       }),
     },
     '/triggers/{id}/timeline': {
@@ -165,7 +166,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
         ],
         {
           '200': answer('Fire times', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('FirePreview') } } }),
-          ...errors(400),
+          ...errors(400, 422),
         },
       ),
     },

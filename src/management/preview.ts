@@ -11,7 +11,7 @@
  */
 import { DateTime } from 'luxon';
 import type { NormalizedSchedule, Trigger } from '../types.js';
-import { compileCron, firstSlot, nextCronSlot, nextSlotAfter } from '../schedule/index.js';
+import { DEFAULT_PREVIEW_HORIZON_MS, compileCron, nextCronSlot, previewSlots } from '../schedule/index.js';
 import { lastTransition, nextTransition, type ZoneTransition } from '../schedule/transitions.js';
 import type { DstMark, FirePreview } from './types.js';
 
@@ -34,7 +34,7 @@ function isBackward(t: ZoneTransition): boolean {
 /** Whether a cron expression matches a local time in `[fromLocal, toLocal)` (naive-local ms). */
 function matchesLocally(expression: string, fromLocal: number, toLocal: number): boolean {
   // In UTC a cron is evaluated on plain wall-clock fields, which is what "naive local" means.
-  const next = nextCronSlot(compileCron(expression, 'UTC'), new Date(fromLocal - 1));
+  const next = nextCronSlot(compileCron(expression, 'UTC'), new Date(fromLocal - 1), toLocal);
   return next !== null && next.getTime() < toLocal;
 }
 
@@ -70,19 +70,15 @@ export function previews(schedule: NormalizedSchedule, slots: readonly Date[]): 
 }
 
 /**
- * The next `count` fire times of a stored trigger from `now`, within its bounds. Paused triggers
- * show where they would fire once resumed; completed ones and manual, event and dependent ones
- * have none.
+ * The next `count` fire times of a stored trigger from `now`, within its bounds and the preview
+ * horizon (5 years for cron). Paused triggers show where they would fire once resumed; completed
+ * ones and manual, event and dependent ones have none. With `strict`, a preview the horizon cut
+ * short throws `PreviewBudgetError` (a 422); without, it holds what the horizon does.
  */
-export function triggerPreview(trigger: Trigger, now: Date, count: number): FirePreview[] {
+export function triggerPreview(trigger: Trigger, now: Date, count: number, strict = false): FirePreview[] {
   if (trigger.status === 'completed' || count === 0) return [];
   const bounds = { startAt: trigger.startAt, endAt: trigger.endAt };
-  const out: Date[] = [];
-  let slot = firstSlot(trigger.schedule, bounds, now);
   // A one-shot whose instant passed is simply due (it fires on the next poll): still its fire time.
-  while (slot !== null && out.length < count) {
-    out.push(slot);
-    slot = nextSlotAfter(trigger.schedule, bounds, slot);
-  }
-  return previews(trigger.schedule, out);
+  const slots = previewSlots(trigger.schedule, bounds, now, count, DEFAULT_PREVIEW_HORIZON_MS, strict);
+  return previews(trigger.schedule, slots);
 }

@@ -156,7 +156,7 @@ export const ROUTES: readonly RouteDef[] = [
       const count = ctx.query.integer('count', 0, MAX_PREVIEW) ?? DEFAULT_PREVIEW;
       const trigger = await ctx.scheduler.getTrigger(id);
       if (!trigger) throw new TriggerNotFoundError(id);
-      return ok({ items: triggerPreview(trigger, ctx.now, count) });
+      return ok({ items: triggerPreview(trigger, ctx.now, count, true) });
     },
   },
   {

@@ -243,8 +243,11 @@ function diagnose(fields: readonly string[], names: readonly string[], normalize
  *
  * @param cron from {@link compileCron}
  * @param after exclusive lower bound
+ * @param until search no further than this instant (epoch ms): `null` then means "none up to
+ *   `until`". Bounds the calendar walk of sparse expressions (a trigger's `endAt`, a preview's
+ *   horizon).
  */
-export function nextCronSlot(cron: CompiledCron, after: Date): Date | null {
+export function nextCronSlot(cron: CompiledCron, after: Date, until?: number): Date | null {
   const impl = cron instanceof CompiledCronImpl ? cron : compileImpl(cron.expression, cron.timezone, 'cron', 'timezone');
   const afterMs = after.getTime();
   if (Number.isNaN(afterMs)) throw new RangeError('nextCronSlot: `after` is an invalid Date');
@@ -255,8 +258,9 @@ export function nextCronSlot(cron: CompiledCron, after: Date): Date | null {
     return cached === null ? null : new Date(cached);
   }
   stats.computations++;
-  const result = computeNext(impl, afterMs);
-  remember(slots, key, result, SLOT_CACHE_LIMIT);
+  const result = computeNext(impl, afterMs, until ?? Number.POSITIVE_INFINITY);
+  // A `null` cut short by `until` is not the answer for a caller with a farther bound.
+  if (result !== null || until === undefined) remember(slots, key, result, SLOT_CACHE_LIMIT);
   return result === null ? null : new Date(result);
 }
 
@@ -265,11 +269,13 @@ export function nextCronSlot(cron: CompiledCron, after: Date): Date | null {
  * real time differ by a constant, so cron-parser's UTC answer maps back exactly; at each segment
  * start the skipped (forward) or repeated (backward) local times get the cronie treatment.
  */
-function computeNext(cron: CompiledCronImpl, afterMs: number): number | null {
+function computeNext(cron: CompiledCronImpl, afterMs: number, untilMs: number): number | null {
   const zone = cron.timezone;
   let t = afterMs + 1;
-  if (t > MAX_EPOCH_MS) return null;
-  const horizon = Math.min(t + SEARCH_HORIZON_MS, MAX_EPOCH_MS + DAY_MS);
+  if (t > MAX_EPOCH_MS || t > untilMs) return null;
+  // The horizon is in naive local time: a day more than `untilMs` covers any zone offset, and the
+  // caller caps the answer at its own bound.
+  const horizon = Math.min(t + SEARCH_HORIZON_MS, MAX_EPOCH_MS + DAY_MS, untilMs + DAY_MS);
   // Searches after a hop usually start inside a range already searched; cron-parser is the
   // expensive part (up to ~0.3 ms for sparse expressions), so reuse the last answer when it holds.
   let searchedFrom = Number.POSITIVE_INFINITY;

@@ -7,5 +7,5 @@ export { assertTimeZone } from './timezone.js';
 export { compileCron, nextCronSlot, type CompiledCron } from './cron.js';
 export { normalizeWindow, isInWindow } from './window.js';
 export { normalizeSchedule, assertId, parseDate, MIN_EVERY_MS } from './normalize.js';
-export { firstSlot, nextSlotAfter, slotsBetween, nextFireTimes, type SlotBounds } from './next.js';
+export { firstSlot, nextSlotAfter, slotsBetween, nextFireTimes, previewSlots, DEFAULT_PREVIEW_HORIZON_MS, type SlotBounds } from './next.js';
 export { backoffDelay, normalizeRetry, slotJitter, DEFAULT_BACKOFF, MAX_BACKOFF_DELAY_MS } from './jitter.js';

@@ -14,6 +14,8 @@ import type { TimerHandle } from './clock.js';
 import { SchedulerStoppedError } from './errors.js';
 import type { SchedulerEvents } from './events.js';
 import { Admission } from './engine/admission.js';
+import { Alerts } from './engine/alerts.js';
+import { ClusterView } from './engine/cluster-view.js';
 import { AttemptRunner } from './engine/attempt-runner.js';
 import { EngineContext, type LifecycleState } from './engine/context.js';
 import { Dependents } from './engine/dependents.js';
@@ -31,6 +33,7 @@ import { resolveOptions, type SchedulerOptions } from './engine/options.js';
 import { toError } from './engine/outcome.js';
 import { Permits } from './engine/permits.js';
 import { Poller } from './engine/poller.js';
+import type { ClusterSnapshot } from './engine/cluster-view.js';
 import { collectStats, storesReachable, type HealthReport, type SchedulerStats } from './engine/reports.js';
 import { SlotClaims } from './engine/slot-claims.js';
 import { SlotFirer } from './engine/slot-firer.js';
@@ -44,6 +47,7 @@ import { newId } from './util/id.js';
 
 export type { HandlerOptions } from './engine/handlers.js';
 export type { HealthReport, SchedulerStats, TriggerStats } from './engine/reports.js';
+export type { ClusterSnapshot } from './engine/cluster-view.js';
 
 /** Options of `stop`. */
 export interface StopOptions {
@@ -67,6 +71,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #poller: Poller;
   readonly #triggers: TriggerWriter;
   readonly #jobs: JobCommands;
+  readonly #cluster: ClusterView;
   #lag: IntervalHistogram | null = null;
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -101,7 +106,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const planner = new EndPlanner(ctx, handlers, leases, dependents);
     recorder = new EndRecorder(ctx, { handlers, leases, runner, timeline, dispatcher, permits, dependents, planner });
     firer = new SlotFirer(ctx, { handlers, runner, claims, admission, timeline });
-    const maintenance = new Maintenance(ctx, leases, dependents, dispatcher);
+    const alerts = new Alerts(ctx);
+    this.#cluster = new ClusterView(ctx, alerts);
+    const maintenance = new Maintenance(ctx, leases, dependents, dispatcher, alerts);
     this.#poller = new Poller(ctx, { handlers, membership, timeline, dispatcher, dependents, maintenance });
     this.#triggers = new TriggerWriter(ctx, handlers, timeline, dependents);
     this.#jobs = new JobCommands(ctx, admission, leases, this.#triggers);
@@ -320,7 +327,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Liveness and load of this instance. */
   async health(): Promise<HealthReport> {
     const ctx = this.#ctx;
-    const storeReachable = await storesReachable(ctx);
+    const [storeReachable, cluster] = await Promise.all([storesReachable(ctx), this.#cluster.get().catch(() => null)]);
     const status: HealthReport['status'] =
       ctx.state === 'running' ? (this.#poller.lastPollError === null && storeReachable ? 'ok' : 'degraded') : ctx.state;
     const lag = this.#lag && this.#lag.count > 0 ? this.#lag.percentile(99) / 1e6 : null;
@@ -337,6 +344,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       clockSkewed: Math.abs(ctx.clockOffsetMs) > ctx.o.clockSkewToleranceMs,
       members: Math.max(1, this.#membership.members.length),
       leaseRenewal: this.#leases.summary(),
+      lateTriggers: cluster?.late ?? null,
+      failingTriggers: cluster?.failing ?? null,
     };
   }
 
@@ -344,6 +353,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async stats(filter: { triggerId?: string } = {}): Promise<SchedulerStats> {
     if (filter.triggerId !== undefined) assertId(filter.triggerId, 'triggerId');
     return collectStats(this.#ctx, filter);
+  }
+
+  /**
+   * The cluster's figures as the store has them, read at most once per `maxAgeMs` however many
+   * callers ask (health checks, `GET /metrics` scrapes): job counts per trigger and status, each
+   * trigger's last success, and the late and failing triggers.
+   */
+  async clusterView(maxAgeMs?: number): Promise<ClusterSnapshot> {
+    return this.#cluster.get(maxAgeMs);
   }
 
   #assertAccepting(): void {

@@ -4,6 +4,7 @@
  */
 import type { JobStatus } from '../types.js';
 import type { EngineContext } from './context.js';
+import { isFailing, isLate, type LateTrigger } from './alerts.js';
 import type { RenewalSummary } from './renewal-times.js';
 
 /** Answer of `health()`. */
@@ -35,6 +36,13 @@ export interface HealthReport {
    * half of `leaseMs` means the store is too slow for the lease (see `lease:renewal-slow`).
    */
   leaseRenewal: RenewalSummary | null;
+  /**
+   * Triggers whose next slot has not started `alertAfterMs` after its time, cluster-wide, read from
+   * the store (at most every few seconds); `null` when the store could not answer.
+   */
+  lateTriggers: LateTrigger[] | null;
+  /** Ids of the triggers whose latest finished jobs all failed (see `TriggerStats.failing`); `null` when the store could not answer. */
+  failingTriggers: string[] | null;
 }
 
 /** Per-trigger figures of `stats()`. */
@@ -53,6 +61,16 @@ export interface TriggerStats {
   p50DurationMs: number | null;
   /** 95th percentile duration of finished jobs. */
   p95DurationMs: number | null;
+  /** Jobs pending now (waiting for their time, a retry, a permit or an instance). */
+  pending: number;
+  /** Jobs running now, on any instance. */
+  running: number;
+  /** When its last succeeded job finished. */
+  lastSucceededAt: Date | null;
+  /** Whether its latest finished jobs all failed (the last 3, or all when fewer ran). */
+  failing: boolean;
+  /** Whether its next slot has not started `alertAfterMs` after its time. */
+  late: boolean;
 }
 
 /** Answer of `stats()`. */
@@ -91,6 +109,11 @@ export async function collectStats(ctx: EngineContext, filter: { triggerId?: str
       nextRunAt: trigger?.nextRunAt ?? null,
       p50DurationMs: figures?.p50DurationMs ?? null,
       p95DurationMs: figures?.p95DurationMs ?? null,
+      pending: figures?.pending ?? 0,
+      running: figures?.running ?? 0,
+      lastSucceededAt: figures?.lastSucceededAt ?? null,
+      failing: figures ? isFailing(figures) : false,
+      late: trigger ? isLate(trigger, ctx.o.clock.now()) : false,
     };
   }
   return { jobs: summary.byStatus, triggers };

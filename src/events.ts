@@ -53,6 +53,20 @@ export interface TriggerLateEvent {
   alertAfterMs: number;
 }
 
+/** Payload of `slot:missed`: slots a trigger's misfire policy skipped. */
+export interface SlotMissedEvent {
+  /** The trigger. */
+  triggerId: string;
+  /** Its handler. */
+  handler: string;
+  /** The first slot skipped. */
+  slot: Date;
+  /** How many slots were skipped (at least 1). */
+  count: number;
+  /** Why: `misfire` (later than `misfireGraceMs`, with `misfire: 'skip'`). */
+  reason: 'misfire';
+}
+
 /** Every event and the arguments its listeners receive. */
 export interface SchedulerEvents {
   'trigger:added': [trigger: Trigger];
@@ -66,6 +80,8 @@ export interface SchedulerEvents {
    * instance doing the maintenance pass.
    */
   'trigger:late': [event: TriggerLateEvent];
+  /** Slots skipped by the misfire policy (no job is written for them); overlap and window skips are `job:skipped`. */
+  'slot:missed': [event: SlotMissedEvent];
   'job:scheduled': [job: Job];
   'job:started': [job: Job];
   'job:succeeded': [job: Job];

@@ -44,10 +44,12 @@ import { InlineJobRunner } from './runners/inline.js';
 import { assertId } from './schedule/index.js';
 import type { Job, JobQuery, JsonValue, Page, Trigger, TriggerInput, TriggerPatch, TriggerQuery } from './types.js';
 import { newId } from './util/id.js';
+import { Telemetry, type MetricsText } from './telemetry/index.js';
 
 export type { HandlerOptions } from './engine/handlers.js';
 export type { HealthReport, SchedulerStats, TriggerStats } from './engine/reports.js';
 export type { ClusterSnapshot } from './engine/cluster-view.js';
+export type { MetricsText } from './telemetry/index.js';
 
 /** Options of `stop`. */
 export interface StopOptions {
@@ -72,6 +74,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #triggers: TriggerWriter;
   readonly #jobs: JobCommands;
   readonly #cluster: ClusterView;
+  readonly #telemetry: Telemetry;
   #lag: IntervalHistogram | null = null;
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -79,7 +82,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** @param options see `SchedulerOptions`; all optional (in-memory backend, inline runner). */
   constructor(options: SchedulerOptions = {}) {
     super();
-    const o = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    // Made before the engine, as it may hand the engine timed stores; the cluster view it reads comes later.
+    const telemetry = (this.#telemetry = new Telemetry(this, () => this.#cluster.get(), resolved.metrics));
+    const o = telemetry.stores(resolved);
     const ctx = (this.#ctx = new EngineContext(o, this));
     const handlers = (this.#handlers = new Handlers(o.concurrency, o.jobRunner, new InlineJobRunner(), (error) => {
       if (ctx.running) ctx.fail(error);
@@ -161,6 +167,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       throw invalid;
     }
     this.#stopPromise = null;
+    try {
+      await this.#telemetry.start();
+    } catch (error) {
+      ctx.state = 'idle';
+      throw error;
+    }
     this.#timeline.reset();
     this.#lag = monitorEventLoopDelay({ resolution: 10 });
     this.#lag.enable();
@@ -362,6 +374,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   async clusterView(maxAgeMs?: number): Promise<ClusterSnapshot> {
     return this.#cluster.get(maxAgeMs);
+  }
+
+  /**
+   * This instance's metrics and the cluster's, in the Prometheus text format (what the management
+   * API serves as `GET /metrics`). Needs the optional peer dependency `prom-client`; the first call
+   * loads it and starts counting, unless `telemetry: { metrics: true }` did at `start()`.
+   */
+  async metrics(): Promise<MetricsText> {
+    return this.#telemetry.prometheusText();
   }
 
   #assertAccepting(): void {

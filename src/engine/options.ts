@@ -85,6 +85,8 @@ export interface SchedulerOptions {
    * while nothing listens to `error`).
    */
   logger?: Logger | LoggerLike;
+  /** Metrics and traces (see docs/observability.md). */
+  telemetry?: TelemetryOptions;
   /** Defaults for triggers and handlers that do not set their own. */
   defaults?: {
     /** Retry policy (default: 1 attempt, no retry). */
@@ -94,6 +96,17 @@ export interface SchedulerOptions {
     /** Re-runs of a job whose instance died while running it, before it fails with `ERR_STALLED` (default 1). */
     maxStalls?: number;
   };
+}
+
+/** Options of the scheduler's telemetry. */
+export interface TelemetryOptions {
+  /**
+   * Count this instance's metrics from the start and time every store call, for `GET /metrics`
+   * (needs the optional peer dependency `prom-client`; `start()` rejects without it). When
+   * `false`, the first scrape loads prom-client and counting starts then, store calls untimed.
+   * @default false
+   */
+  metrics?: boolean;
 }
 
 /** Options with defaults applied. */
@@ -121,6 +134,8 @@ export interface ResolvedOptions {
   logger: Logger;
   /** Whether the caller gave a logger (else failures nobody listens to go to stderr, rate-limited). */
   loggerGiven: boolean;
+  /** Whether metrics are counted from the start (`telemetry.metrics`). */
+  metrics: boolean;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -165,11 +180,21 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     clock: options.clock ?? new SystemClock(),
     logger: options.logger === undefined ? silentLogger : toLogger(options.logger),
     loggerGiven: options.logger !== undefined,
+    metrics: telemetryMetrics(options.telemetry),
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
     defaultMaxStalls: nonNegativeInt(options.defaults?.maxStalls, 'defaults.maxStalls', 1),
   };
+}
+
+function telemetryMetrics(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'object' || value === null) throw new InvalidTriggerConfigError('telemetry', 'must be an object');
+  for (const key of Object.keys(value)) if (key !== 'metrics') throw new InvalidTriggerConfigError(`telemetry.${key}`, 'unknown option');
+  const metrics = (value as { metrics?: unknown }).metrics;
+  if (metrics !== undefined && typeof metrics !== 'boolean') throw new InvalidTriggerConfigError('telemetry.metrics', 'must be a boolean');
+  return metrics === true;
 }
 
 function ownershipOption(value: unknown): 'rendezvous' | 'race' {

@@ -65,6 +65,12 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
   security: [{ bearer: [] }, { hmac: [] }],
   paths: {
     '/openapi.json': { get: op('getOpenApi', 'This document.', [], { '200': answer('OpenAPI document', { type: 'object' }), ...errors() }) },
+    '/metrics': {
+      get: op('getMetrics', "Prometheus text exposition: this instance's counters and histograms, and the cluster's figures from the store (needs the metrics scope).", [], {
+        '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+        ...errors(),
+      }),
+    },
     '/health': { get: op('getHealth', 'Health of the serving instance.', [], { '200': answer('Health report', ref('Health')), ...errors() }) },
     '/stats': {
       get: op('getStats', 'Job counts by status and per-trigger figures.', [query('triggerId', 'Only this trigger.')], {

@@ -39,6 +39,34 @@ export interface ClockSkewEvent {
   toleranceMs: number;
 }
 
+/** Payload of `trigger:late`: a trigger whose next slot has not started `alertAfterMs` after its time. */
+export interface TriggerLateEvent {
+  /** The trigger. */
+  triggerId: string;
+  /** Its handler. */
+  handler: string;
+  /** The slot that has not started. */
+  slot: Date;
+  /** How long past the slot it was when seen, in ms. */
+  lateByMs: number;
+  /** The trigger's threshold. */
+  alertAfterMs: number;
+}
+
+/** Payload of `slot:missed`: slots a trigger's misfire policy skipped. */
+export interface SlotMissedEvent {
+  /** The trigger. */
+  triggerId: string;
+  /** Its handler. */
+  handler: string;
+  /** The first slot skipped. */
+  slot: Date;
+  /** How many slots were skipped (at least 1). */
+  count: number;
+  /** Why: `misfire` (later than `misfireGraceMs`, with `misfire: 'skip'`). */
+  reason: 'misfire';
+}
+
 /** Every event and the arguments its listeners receive. */
 export interface SchedulerEvents {
   'trigger:added': [trigger: Trigger];
@@ -46,6 +74,14 @@ export interface SchedulerEvents {
   'trigger:removed': [trigger: Trigger];
   'trigger:paused': [trigger: Trigger];
   'trigger:resumed': [trigger: Trigger];
+  /**
+   * A trigger's next slot has not started `alertAfterMs` after its time (its instance died, no live
+   * instance has its handler, or the cluster is too busy). Raised once per late slot, by the one
+   * instance doing the maintenance pass.
+   */
+  'trigger:late': [event: TriggerLateEvent];
+  /** Slots skipped by the misfire policy (no job is written for them); overlap and window skips are `job:skipped`. */
+  'slot:missed': [event: SlotMissedEvent];
   'job:scheduled': [job: Job];
   'job:started': [job: Job];
   'job:succeeded': [job: Job];

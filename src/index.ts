@@ -5,8 +5,9 @@
  * the default; `createMongoBackend` shares the work between instances on one MongoDB.
  */
 export { Scheduler } from './scheduler.js';
-export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, TriggerStats } from './scheduler.js';
-export type { SchedulerOptions } from './engine/options.js';
+export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, TriggerStats, ClusterSnapshot, MetricsText } from './scheduler.js';
+export type { SchedulerOptions, TelemetryOptions } from './engine/options.js';
+export type { LateTrigger } from './engine/alerts.js';
 export type { RenewalSummary } from './engine/renewal-times.js';
 export type { UnhandledWork } from './engine/unhandled.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';

@@ -98,6 +98,13 @@ export interface TriggerStore {
   findDependents(triggerId: string): Promise<Trigger[]>;
   /** Every trigger's `(id, schedule)` that depends on another one, for cycle checks. */
   dependencyEdges(): Promise<Array<{ id: string; after: string }>>;
+  /**
+   * Active triggers with an `alertAfterMs` whose `nextRunAt` is at least that long before `now`
+   * (their next slot has not been claimed that long after its time), oldest slot first, at most
+   * `limit`. Optional: without it the engine pages through `list` for the same answer, which reads
+   * every trigger.
+   */
+  findLate?(now: Date, limit: number): Promise<Trigger[]>;
   /** Cheap reachability check for `health()`; throws when the store is unreachable. */
   ping(): Promise<void>;
   /**
@@ -161,10 +168,26 @@ export interface ClaimPendingOptions {
 export interface JobStatsSummary {
   /** Number of jobs per status. */
   byStatus: Record<JobStatus, number>;
-  /** Per trigger: finished runs, successes, failures, and duration percentiles of succeeded/failed jobs. */
+  /**
+   * Per trigger with jobs: finished runs, successes, failures, duration percentiles of
+   * succeeded/failed jobs, jobs pending and running now, the last success, and the failures since
+   * it (`failedInRow`: failed jobs that finished after the last succeeded one; a store may count
+   * them within its duration sample only).
+   */
   byTrigger: Record<
     string,
-    { runs: number; succeeded: number; failed: number; lastFinishedAt: Date | null; p50DurationMs: number | null; p95DurationMs: number | null }
+    {
+      runs: number;
+      succeeded: number;
+      failed: number;
+      lastFinishedAt: Date | null;
+      p50DurationMs: number | null;
+      p95DurationMs: number | null;
+      pending: number;
+      running: number;
+      lastSucceededAt: Date | null;
+      failedInRow: number;
+    }
   >;
 }
 

@@ -14,6 +14,8 @@ import { MAX_TIMER_DELAY_MS, type TimerHandle } from './clock.js';
 import { SchedulerStoppedError } from './errors.js';
 import type { SchedulerEvents } from './events.js';
 import { Admission } from './engine/admission.js';
+import { Alerts } from './engine/alerts.js';
+import { ClusterView } from './engine/cluster-view.js';
 import { AttemptRunner } from './engine/attempt-runner.js';
 import { EngineContext, type LifecycleState } from './engine/context.js';
 import { Dependents } from './engine/dependents.js';
@@ -31,6 +33,7 @@ import { resolveOptions, type SchedulerOptions } from './engine/options.js';
 import { toError } from './engine/outcome.js';
 import { Permits } from './engine/permits.js';
 import { Poller } from './engine/poller.js';
+import type { ClusterSnapshot } from './engine/cluster-view.js';
 import { collectStats, storesReachable, type HealthReport, type SchedulerStats } from './engine/reports.js';
 import { SlotClaims } from './engine/slot-claims.js';
 import { SlotFirer } from './engine/slot-firer.js';
@@ -42,11 +45,14 @@ import { InlineJobRunner } from './runners/inline.js';
 import { assertId } from './schedule/index.js';
 import type { Job, JobQuery, JsonValue, Page, Trigger, TriggerInput, TriggerPatch, TriggerQuery } from './types.js';
 import { newId } from './util/id.js';
+import { Telemetry, type MetricsText } from './telemetry/index.js';
 
 export type { HandlerOptions } from './engine/handlers.js';
 
 const noop = (): void => undefined;
 export type { HealthReport, SchedulerStats, TriggerStats } from './engine/reports.js';
+export type { ClusterSnapshot } from './engine/cluster-view.js';
+export type { MetricsText } from './telemetry/index.js';
 
 /** Options of `stop`. */
 export interface StopOptions {
@@ -71,6 +77,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #triggers: TriggerWriter;
   readonly #jobs: JobCommands;
   readonly #unhandled: UnhandledReport;
+  readonly #cluster: ClusterView;
+  readonly #telemetry: Telemetry;
   #lag: IntervalHistogram | null = null;
   /** The one ref'd handle that keeps the process alive while started (`keepAlive`); all other timers are unref'd. */
   #keepAlive: NodeJS.Timeout | null = null;
@@ -80,7 +88,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** @param options see `SchedulerOptions`; all optional (in-memory backend, inline runner). */
   constructor(options: SchedulerOptions = {}) {
     super();
-    const o = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    // Made before the engine, as it may hand the engine timed stores; the cluster view it reads comes later.
+    const telemetry = (this.#telemetry = new Telemetry(this, () => this.#cluster.get(), resolved.metrics));
+    const o = telemetry.stores(resolved);
     const ctx = (this.#ctx = new EngineContext(o, this));
     const handlers = (this.#handlers = new Handlers(o.concurrency, o.jobRunner, new InlineJobRunner(), (error) => {
       if (ctx.running) ctx.fail(error);
@@ -107,7 +118,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const planner = new EndPlanner(ctx, handlers, leases, dependents);
     recorder = new EndRecorder(ctx, { handlers, leases, runner, timeline, dispatcher, permits, dependents, planner });
     firer = new SlotFirer(ctx, { handlers, runner, claims, admission, timeline });
-    const maintenance = new Maintenance(ctx, leases, dependents, dispatcher);
+    const alerts = new Alerts(ctx);
+    this.#cluster = new ClusterView(ctx, alerts);
+    const maintenance = new Maintenance(ctx, leases, dependents, dispatcher, alerts);
     this.#poller = new Poller(ctx, { handlers, membership, timeline, dispatcher, dependents, maintenance });
     this.#triggers = new TriggerWriter(ctx, handlers, timeline, dependents);
     this.#jobs = new JobCommands(ctx, admission, leases, this.#triggers);
@@ -165,6 +178,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         throw invalid;
       }
       this.#stopPromise = null;
+      try {
+        await this.#telemetry.start();
+      } catch (error) {
+        ctx.state = 'idle';
+        throw error;
+      }
       this.#timeline.reset();
       this.#lag = monitorEventLoopDelay({ resolution: 10 });
       this.#lag.enable();
@@ -367,7 +386,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Liveness and load of this instance, and work that no live instance can run (`unhandled`). */
   async health(): Promise<HealthReport> {
     const ctx = this.#ctx;
-    const [storeReachable, unhandled] = await Promise.all([storesReachable(ctx), this.#unhandled.current()]);
+    const [storeReachable, unhandled, cluster] = await Promise.all([
+      storesReachable(ctx),
+      this.#unhandled.current(),
+      this.#cluster.get().catch(() => null),
+    ]);
     const status: HealthReport['status'] =
       ctx.state === 'running' ? (this.#poller.lastPollError === null && storeReachable ? 'ok' : 'degraded') : ctx.state;
     const lag = this.#lag && this.#lag.count > 0 ? this.#lag.percentile(99) / 1e6 : null;
@@ -385,6 +408,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       members: Math.max(1, this.#membership.members.length),
       leaseRenewal: this.#leases.summary(),
       unhandled,
+      lateTriggers: cluster?.late ?? null,
+      failingTriggers: cluster?.failing ?? null,
     };
   }
 
@@ -392,6 +417,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async stats(filter: { triggerId?: string } = {}): Promise<SchedulerStats> {
     if (filter.triggerId !== undefined) assertId(filter.triggerId, 'triggerId');
     return collectStats(this.#ctx, filter);
+  }
+
+  /**
+   * The cluster's figures as the store has them, read at most once per `maxAgeMs` however many
+   * callers ask (health checks, `GET /metrics` scrapes): job counts per trigger and status, each
+   * trigger's last success, and the late and failing triggers.
+   */
+  async clusterView(maxAgeMs?: number): Promise<ClusterSnapshot> {
+    return this.#cluster.get(maxAgeMs);
+  }
+
+  /**
+   * This instance's metrics and the cluster's, in the Prometheus text format (what the management
+   * API serves as `GET /metrics`). Needs the optional peer dependency `prom-client`; the first call
+   * loads it and starts counting, unless `telemetry: { metrics: true }` did at `start()`.
+   */
+  async metrics(): Promise<MetricsText> {
+    return this.#telemetry.prometheusText();
   }
 
   #assertAccepting(): void {

@@ -175,6 +175,12 @@ export interface TriggerInput {
   paused?: boolean;
   /** Free-form labels for `listTriggers({ tag })`. */
   tags?: string[];
+  /**
+   * Raise `trigger:late` when a slot of this trigger has not started this long after its time, in
+   * ms (default: none). Checked by one instance of the cluster at every maintenance pass, from the
+   * store, so the slots of a dead instance are caught too (see docs/observability.md).
+   */
+  alertAfterMs?: number | null;
 }
 
 /** Fields of a trigger that `updateTrigger` can change. */
@@ -229,6 +235,8 @@ export interface Trigger {
   endAt: Date | null;
   /** Labels. */
   tags: string[];
+  /** A slot not started this long after its time raises `trigger:late`, in ms; `null`: no alert. */
+  alertAfterMs: number | null;
   /** Incremented on every write; used for optimistic concurrency. */
   version: number;
 }

@@ -1,10 +1,12 @@
 /**
  * Cluster-wide chores, done by whichever instance holds the `maintenance` lock: recovering the
  * jobs of instances that stopped renewing their leases (a stall: run again up to `maxStalls`),
- * firing dependents an instance died before firing, and purging jobs past retention. Also the
- * measure of this instance's clock against the store's.
+ * firing dependents an instance died before firing, raising `trigger:late` for slots not started
+ * `alertAfterMs` after their time, and purging jobs past retention. Also the measure of this
+ * instance's clock against the store's.
  */
 import type { JobErrorInfo, JobStatus } from '../types.js';
+import type { Alerts } from './alerts.js';
 import type { EngineContext } from './context.js';
 import type { Dependents } from './dependents.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -26,14 +28,16 @@ export class Maintenance {
   readonly #leases: LeaseKeeper;
   readonly #dependents: Dependents;
   readonly #dispatcher: Dispatcher;
+  readonly #alerts: Alerts;
   #lastRunAt = Number.NEGATIVE_INFINITY;
   #lastPurgeAt = Number.NEGATIVE_INFINITY;
   #lastClockCheckAt = Number.NEGATIVE_INFINITY;
   /** How long the last pass took here (local clock, ms). */
   #lastPassMs = 0;
 
-  constructor(ctx: EngineContext, leases: LeaseKeeper, dependents: Dependents, dispatcher: Dispatcher) {
+  constructor(ctx: EngineContext, leases: LeaseKeeper, dependents: Dependents, dispatcher: Dispatcher, alerts: Alerts) {
     this.#ctx = ctx;
+    this.#alerts = alerts;
     this.#leases = leases;
     this.#dependents = dependents;
     this.#dispatcher = dispatcher;
@@ -80,6 +84,7 @@ export class Maintenance {
     try {
       await this.#recoverExpiredLeases();
       await this.#dependents.fireUnfired(now);
+      await this.#alerts.check(now);
       if (now - this.#lastPurgeAt >= PURGE_EVERY_MS) {
         this.#lastPurgeAt = now;
         const removed = await o.jobStore.purge(new Date(now - o.jobRetentionMs));

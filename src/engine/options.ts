@@ -106,6 +106,8 @@ export interface SchedulerOptions {
    * @example remoteHandlers: ['reports.render', 'emails.send']
    */
   remoteHandlers?: readonly string[] | 'any';
+  /** Metrics and traces (see docs/observability.md). */
+  telemetry?: TelemetryOptions;
   /** Defaults for triggers and handlers that do not set their own. */
   defaults?: {
     /** Retry policy (default: 1 attempt, no retry). */
@@ -146,6 +148,7 @@ const OPTION_KEYS: Readonly<Record<keyof SchedulerOptions, true>> = {
   logger: true,
   keepAlive: true,
   remoteHandlers: true,
+  telemetry: true,
   defaults: true,
 };
 /**
@@ -154,6 +157,16 @@ const OPTION_KEYS: Readonly<Record<keyof SchedulerOptions, true>> = {
  */
 const BACKEND_EXTRAS: Readonly<Record<Exclude<keyof MongoBackend, keyof SchedulerOptions>, true>> = { ensureIndexes: true, clockOffset: true };
 const DEFAULTS_KEYS: Readonly<Record<keyof NonNullable<SchedulerOptions['defaults']>, true>> = { retry: true, timeoutMs: true, maxStalls: true };
+/** Options of the scheduler's telemetry. */
+export interface TelemetryOptions {
+  /**
+   * Count this instance's metrics from the start and time every store call, for `GET /metrics`
+   * (needs the optional peer dependency `prom-client`; `start()` rejects without it). When
+   * `false`, the first scrape loads prom-client and counting starts then, store calls untimed.
+   * @default false
+   */
+  metrics?: boolean;
+}
 
 /** Options with defaults applied. */
 export interface ResolvedOptions {
@@ -182,6 +195,8 @@ export interface ResolvedOptions {
   /** Whether the caller gave a logger (else failures nobody listens to go to stderr, rate-limited). */
   loggerGiven: boolean;
   remoteHandlers: ReadonlySet<string> | 'any';
+  /** Whether metrics are counted from the start (`telemetry.metrics`). */
+  metrics: boolean;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -241,6 +256,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     loggerGiven: options.logger !== undefined,
     keepAlive: options.keepAlive ?? true,
     remoteHandlers: remoteHandlersOption(options.remoteHandlers),
+    metrics: telemetryMetrics(options.telemetry),
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
@@ -269,6 +285,15 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+function telemetryMetrics(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'object' || value === null) throw new InvalidTriggerConfigError('telemetry', 'must be an object');
+  for (const key of Object.keys(value)) if (key !== 'metrics') throw new InvalidTriggerConfigError(`telemetry.${key}`, 'unknown option');
+  const metrics = (value as { metrics?: unknown }).metrics;
+  if (metrics !== undefined && typeof metrics !== 'boolean') throw new InvalidTriggerConfigError('telemetry.metrics', 'must be a boolean');
+  return metrics === true;
 }
 
 function ownershipOption(value: unknown): 'rendezvous' | 'race' {

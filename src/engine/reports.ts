@@ -4,6 +4,7 @@
  */
 import type { JobStatus } from '../types.js';
 import type { EngineContext } from './context.js';
+import { isFailing, isLate, type LateTrigger } from './alerts.js';
 import type { RenewalSummary } from './renewal-times.js';
 import type { UnhandledWork } from './unhandled.js';
 
@@ -44,6 +45,13 @@ export interface HealthReport {
    * (`ownership: 'race'`), or the store failed just now. Reused for up to 5 s.
    */
   unhandled: UnhandledWork[] | null;
+  /**
+   * Triggers whose next slot has not started `alertAfterMs` after its time, cluster-wide, read from
+   * the store (at most every few seconds); `null` when the store could not answer.
+   */
+  lateTriggers: LateTrigger[] | null;
+  /** Ids of the triggers whose latest finished jobs all failed (see `TriggerStats.failing`); `null` when the store could not answer. */
+  failingTriggers: string[] | null;
 }
 
 /** Per-trigger figures of `stats()`. */
@@ -62,6 +70,16 @@ export interface TriggerStats {
   p50DurationMs: number | null;
   /** 95th percentile duration of finished jobs. */
   p95DurationMs: number | null;
+  /** Jobs pending now (waiting for their time, a retry, a permit or an instance). */
+  pending: number;
+  /** Jobs running now, on any instance. */
+  running: number;
+  /** When its last succeeded job finished. */
+  lastSucceededAt: Date | null;
+  /** Whether its latest finished jobs all failed (the last 3, or all when fewer ran). */
+  failing: boolean;
+  /** Whether its next slot has not started `alertAfterMs` after its time. */
+  late: boolean;
 }
 
 /** Answer of `stats()`. */
@@ -101,6 +119,11 @@ export async function collectStats(ctx: EngineContext, filter: { triggerId?: str
       nextRunAt: trigger?.nextRunAt ?? null,
       p50DurationMs: figures?.p50DurationMs ?? null,
       p95DurationMs: figures?.p95DurationMs ?? null,
+      pending: figures?.pending ?? 0,
+      running: figures?.running ?? 0,
+      lastSucceededAt: figures?.lastSucceededAt ?? null,
+      failing: figures ? isFailing(figures) : false,
+      late: trigger ? isLate(trigger, ctx.o.clock.now()) : false,
     };
   }
   return { jobs: summary.byStatus, triggers };

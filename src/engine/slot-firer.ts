@@ -241,6 +241,7 @@ export class SlotFirer {
       if (won[i] !== true) continue;
       if (claim.update.nextRunAt !== null) timeline.enqueue(asClaimed(trigger, claim), 'successor');
       this.#ctx.o.logger.info({ triggerId: claim.id, slot: claim.slot, skippedTo: claim.update.nextRunAt }, 'misfired slot skipped');
+      this.#ctx.emit('slot:missed', { triggerId: claim.id, handler: trigger.handler, slot: claim.slot, count: 1, reason: 'misfire' });
     }
   }
 }

@@ -12,7 +12,7 @@ import { assertJsonPayload } from './json.js';
 
 const INPUT_KEYS = new Set([
   'id', 'name', 'handler', 'payload', 'schedule', 'retry', 'timeoutMs', 'maxStalls', 'misfire', 'overlap', 'maxConcurrent',
-  'window', 'jitterMs', 'priority', 'startAt', 'endAt', 'paused', 'tags',
+  'window', 'jitterMs', 'priority', 'startAt', 'endAt', 'paused', 'tags', 'alertAfterMs',
 ]);
 const MISFIRE: readonly MisfirePolicy[] = ['run-once', 'skip', 'run-all'];
 const OVERLAP: readonly OverlapPolicy[] = ['allow', 'skip', 'queue'];
@@ -60,6 +60,7 @@ export function blankTrigger(id: string, handler: string, now: Date): Trigger {
     startAt: null,
     endAt: null,
     tags: [],
+    alertAfterMs: null,
     version: 1,
   };
 }
@@ -131,6 +132,7 @@ function applyFields(base: Trigger, raw: Record<string, unknown>, context: Trigg
     throw new InvalidTriggerConfigError('paused', 'must be a boolean');
   }
   if ('tags' in raw) out.tags = tags(raw.tags);
+  if ('alertAfterMs' in raw) out.alertAfterMs = optionalPositiveInt(raw.alertAfterMs, 'alertAfterMs');
   if ('window' in raw || 'schedule' in raw) {
     const windowInput = 'window' in raw ? raw.window : null;
     out.window =

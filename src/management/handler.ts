@@ -30,7 +30,7 @@ import { hmacSigningInput } from './signing.js';
 import type { ManagementApi, ManagementApiOptions } from './types.js';
 
 /** Default JWT scopes. */
-export const DEFAULT_MANAGEMENT_SCOPES = { read: 'scheduler:read', write: 'scheduler:write' } as const;
+export const DEFAULT_MANAGEMENT_SCOPES = { read: 'scheduler:read', write: 'scheduler:write', metrics: 'scheduler:metrics' } as const;
 
 /** Scheduler methods the API calls; checked at creation so a wrong object fails there. */
 const SCHEDULER_METHODS = [
@@ -46,13 +46,14 @@ const SCHEDULER_METHODS = [
   'getJob',
   'cancelJob',
   'retryJob',
+  'metrics',
   'on',
   'off',
 ] as const;
 
 interface ResolvedOptions extends ResolvedHttpOptions {
   readOnly: boolean;
-  scopes: { read: string; write: string };
+  scopes: { read: string; write: string; metrics: string };
   eventsPollMs: number;
   eventsPingMs: number;
 }
@@ -88,14 +89,15 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   const readOnly = options['readOnly'];
   if (readOnly !== undefined && typeof readOnly !== 'boolean') throw new InvalidTriggerConfigError('readOnly', 'must be a boolean');
 
-  let scopes: { read: string; write: string } = { ...DEFAULT_MANAGEMENT_SCOPES };
+  let scopes: { read: string; write: string; metrics: string } = { ...DEFAULT_MANAGEMENT_SCOPES };
   const given = options['scopes'];
   if (given !== undefined) {
     if (!isRecord(given)) throw new InvalidTriggerConfigError('scopes', 'must be an object');
-    rejectUnknownKeys(given, ['read', 'write'], 'scopes');
+    rejectUnknownKeys(given, ['read', 'write', 'metrics'], 'scopes');
     scopes = {
       read: given['read'] === undefined ? scopes.read : scopeName(given['read'], 'scopes.read'),
       write: given['write'] === undefined ? scopes.write : scopeName(given['write'], 'scopes.write'),
+      metrics: given['metrics'] === undefined ? scopes.metrics : scopeName(given['metrics'], 'scopes.metrics'),
     };
   }
   return {
@@ -118,7 +120,7 @@ async function authenticate(cfg: ResolvedOptions, req: IncomingMessage, route: R
   if (auth.kind === 'none') return null;
   if (auth.kind === 'jwt') {
     const principal = await verifyBearer(auth.authenticator, req);
-    requireScope(principal, route.write ? cfg.scopes.write : cfg.scopes.read);
+    requireScope(principal, route.scope === 'metrics' ? cfg.scopes.metrics : route.write ? cfg.scopes.write : cfg.scopes.read);
     return null;
   }
   return freshSignature(req, cfg.now(), auth.toleranceSec);
@@ -175,6 +177,13 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     openapi: () => openApiFor(cfg.basePath),
   });
   if ('stream' in answer) return;
+  if ('text' in answer) {
+    res.statusCode = answer.status;
+    res.setHeader('Content-Type', answer.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(answer.text);
+    return;
+  }
   if (answer.status === 204) {
     res.statusCode = 204;
     res.setHeader('Cache-Control', 'no-store');
@@ -187,7 +196,8 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
 /**
  * Create the management API listener.
  *
- * Routes (under `basePath`, default `/`): `GET openapi.json`, `GET health`, `GET stats`,
+ * Routes (under `basePath`, default `/`): `GET openapi.json`, `GET metrics` (Prometheus text,
+ * scope `scheduler:metrics`), `GET health`, `GET stats`,
  * `GET triggers`, `GET triggers/:id`, `GET triggers/:id/next`, `GET triggers/:id/timeline`,
  * `POST triggers/:id/pause|resume|run`, `DELETE triggers/:id`, `GET jobs`, `GET jobs/:id`,
  * `POST jobs/:id/cancel|retry`, `GET next`, `GET events` (Server-Sent Events). See

@@ -66,6 +66,12 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
   security: [{ bearer: [] }, { hmac: [] }],
   paths: {
     '/openapi.json': { get: op('getOpenApi', 'This document.', [], { '200': answer('OpenAPI document', { type: 'object' }), ...errors() }) },
+    '/metrics': {
+      get: op('getMetrics', "Prometheus text exposition: this instance's counters and histograms, and the cluster's figures from the store (needs the metrics scope).", [], {
+        '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+        ...errors(),
+      }),
+    },
     '/health': { get: op('getHealth', 'Health of the serving instance.', [], { '200': answer('Health report', ref('Health')), ...errors() }) },
     '/stats': {
       get: op('getStats', 'Job counts by status and per-trigger figures.', [query('triggerId', 'Only this trigger.')], {
@@ -233,6 +239,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
           misfire: { type: 'string', enum: ['run-once', 'skip', 'run-all'] },
           overlap: { type: 'string', enum: ['allow', 'skip', 'queue'] },
           tags: { type: 'array', items: { type: 'string' } },
+          alertAfterMs: nullable({ type: 'integer', description: 'a slot not started this long after its time raises trigger:late' }),
           version: { type: 'integer' },
         },
       },
@@ -280,7 +287,17 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
           nextRunAt: nullable(dateTime),
           p50DurationMs: nullable({ type: 'number' }),
           p95DurationMs: nullable({ type: 'number' }),
+          pending: { type: 'integer' },
+          running: { type: 'integer' },
+          lastSucceededAt: nullable(dateTime),
+          failing: { type: 'boolean', description: 'its latest finished jobs (up to 3) all failed' },
+          late: { type: 'boolean', description: 'its next slot has not started alertAfterMs after its time' },
         },
+      },
+      LateTrigger: {
+        type: 'object',
+        required: ['triggerId', 'handler', 'slot', 'lateByMs', 'alertAfterMs'],
+        properties: { triggerId: { type: 'string' }, handler: { type: 'string' }, slot: dateTime, lateByMs: { type: 'integer' }, alertAfterMs: { type: 'integer' } },
       },
       Stats: {
         type: 'object',
@@ -302,6 +319,8 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
               properties: { handler: { type: 'string' }, activeTriggers: { type: 'integer' }, pendingJobs: { type: 'integer' } },
             },
           }),
+          lateTriggers: nullable({ type: 'array', items: ref('LateTrigger') }),
+          failingTriggers: nullable({ type: 'array', items: { type: 'string' } }),
         },
       },
     },

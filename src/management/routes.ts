@@ -18,8 +18,8 @@ import { buildTimeline } from './timeline.js';
 /** HTTP methods the API uses. */
 export type RouteMethod = 'GET' | 'POST' | 'DELETE';
 
-/** What a route handler answers: JSON with a status, or an already started stream. */
-export type RouteAnswer = { status: number; body: unknown } | { status: 204 } | { stream: true };
+/** What a route handler answers: JSON with a status, text of a given type, or an already started stream. */
+export type RouteAnswer = { status: number; body: unknown } | { status: 204 } | { stream: true } | { status: 200; text: string; contentType: string };
 
 /** What a route handler gets. */
 export interface RouteContext {
@@ -51,6 +51,8 @@ export interface RouteDef {
   operationId: string;
   /** Whether it changes anything (refused in `readOnly`, needs the write scope). */
   write: boolean;
+  /** A scope of its own instead of read or write (`metrics`: scrapers get that one only). */
+  scope?: 'metrics';
   /** Query parameters it takes. */
   query: readonly string[];
   /** What it does. */
@@ -93,6 +95,18 @@ export const ROUTES: readonly RouteDef[] = [
     write: false,
     query: [],
     handle: async (ctx) => ok(ctx.openapi()),
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    write: false,
+    scope: 'metrics',
+    query: [],
+    handle: async (ctx) => {
+      const { contentType, body } = await ctx.scheduler.metrics();
+      return { status: 200, text: body, contentType };
+    },
   },
   {
     method: 'GET',

@@ -11,6 +11,8 @@ export interface ManagementScopes {
   read?: string;
   /** Needed for every write: `POST`, `DELETE` (default `scheduler:write`). */
   write?: string;
+  /** Needed for `GET /metrics`, and enough for it alone, so a scraper's token reads nothing else (default `scheduler:metrics`). */
+  metrics?: string;
 }
 
 /** Options of `createManagementApi`. */

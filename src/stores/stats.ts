@@ -11,7 +11,18 @@ export function emptyStatusCounts(): Record<JobStatus, number> {
 
 /** A trigger's entry in `stats().byTrigger` before any finished job is counted. */
 export function emptyTriggerStats(): JobStatsSummary['byTrigger'][string] {
-  return { runs: 0, succeeded: 0, failed: 0, lastFinishedAt: null, p50DurationMs: null, p95DurationMs: null };
+  return {
+    runs: 0,
+    succeeded: 0,
+    failed: 0,
+    lastFinishedAt: null,
+    p50DurationMs: null,
+    p95DurationMs: null,
+    pending: 0,
+    running: 0,
+    lastSucceededAt: null,
+    failedInRow: 0,
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import type { JobStore, LockManager, TriggerStore } from '../../src/ports.js';
 import type { Job, Trigger } from '../../src/types.js';
 import { runAddOnlyContract } from './add-only.js';
 import { runDeclaredTriggerContract } from './declared-triggers.js';
+import { runAlertsContract } from './alerts.js';
 import { runSchedulerContract } from './scheduler.js';
 
 /** Fresh stores plus a cleanup. */
@@ -387,6 +388,8 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         const stats = await jobStore.stats({});
         expect(stats.byStatus).toMatchObject({ succeeded: 5, failed: 1, pending: 1, running: 0 });
         expect(stats.byTrigger.t1).toMatchObject({ runs: 6, succeeded: 5, failed: 1, p50DurationMs: 30, p95DurationMs: 100 });
+        // One pending job now, the last success at s4's end, one failure since.
+        expect(stats.byTrigger.t1).toMatchObject({ pending: 1, running: 0, lastSucceededAt: at(4), failedInRow: 1 });
         expect(await jobStore.purge(at(50_000))).toBe(5);
         expect(await jobStore.get('f')).not.toBeNull();
         expect(await jobStore.get('p')).not.toBeNull();
@@ -412,6 +415,37 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
             delete (Object.prototype as Record<string, unknown>)[key];
           }
         }
+      });
+    });
+
+    describe('alerts', () => {
+      it('findLate returns the active triggers whose next slot is alertAfterMs overdue, oldest first', async () => {
+        const { triggerStore } = await fresh();
+        expect(triggerStore.findLate).toBeTypeOf('function');
+        await triggerStore.insert(makeTrigger({ id: 'late', nextRunAt: at(0), alertAfterMs: 5000 }));
+        await triggerStore.insert(makeTrigger({ id: 'later', nextRunAt: at(-1000), alertAfterMs: 5000 }));
+        await triggerStore.insert(makeTrigger({ id: 'not-yet', nextRunAt: at(0), alertAfterMs: 60_000 }));
+        await triggerStore.insert(makeTrigger({ id: 'no-alert', nextRunAt: at(-50_000) }));
+        await triggerStore.insert(makeTrigger({ id: 'paused', nextRunAt: at(-50_000), alertAfterMs: 1000, status: 'paused' }));
+        await triggerStore.insert(makeTrigger({ id: 'future', nextRunAt: at(60_000), alertAfterMs: 1000 }));
+        expect((await triggerStore.findLate!(at(10_000), 10)).map((t) => t.id)).toEqual(['later', 'late']);
+        expect((await triggerStore.findLate!(at(10_000), 1)).map((t) => t.id)).toEqual(['later']);
+        expect(await triggerStore.findLate!(at(3999), 10)).toEqual([]);
+        // A claimed slot moves nextRunAt on: no longer late.
+        await triggerStore.claimSlot('late', at(0), 1, { nextRunAt: at(20_000), lastRunAt: at(0), status: 'active', updatedAt: at(10_000) });
+        expect((await triggerStore.findLate!(at(10_000), 10)).map((t) => t.id)).toEqual(['later']);
+        expect((await triggerStore.get('later'))?.alertAfterMs).toBe(5000);
+        expect((await triggerStore.get('no-alert'))?.alertAfterMs).toBeNull();
+      });
+
+      it('stats count failures since the last success, and jobs running per trigger', async () => {
+        const { jobStore } = await fresh();
+        await jobStore.insert(makeJob({ id: 'a', key: 'a', status: 'succeeded', dependentsFired: true, finishedAt: at(1) }));
+        for (const i of [2, 3, 4]) await jobStore.insert(makeJob({ id: `f${i}`, key: `f${i}`, status: 'failed', dependentsFired: true, finishedAt: at(i) }));
+        await jobStore.insert(makeJob({ id: 'r', key: 'r', status: 'running', triggerId: 't2' }));
+        const stats = await jobStore.stats({});
+        expect(stats.byTrigger.t1).toMatchObject({ runs: 4, failedInRow: 3, lastSucceededAt: at(1), running: 0 });
+        expect(stats.byTrigger.t2).toMatchObject({ runs: 0, running: 1, pending: 0, lastSucceededAt: null, failedInRow: 0 });
       });
     });
 
@@ -451,5 +485,6 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
     runSchedulerContract(fresh);
     runDeclaredTriggerContract(fresh);
     runAddOnlyContract(fresh);
+    runAlertsContract(fresh);
   });
 }

@@ -249,16 +249,29 @@ export class MemoryJobStore implements JobStore {
     for (const job of this.#jobs.values()) {
       if (filter.triggerId !== undefined && job.triggerId !== filter.triggerId) continue;
       byStatus[job.status] += 1;
+      if (job.status === 'pending' || job.status === 'running') {
+        (byTrigger[job.triggerId] ??= emptyTriggerStats())[job.status] += 1;
+        continue;
+      }
       if (job.status !== 'succeeded' && job.status !== 'failed') continue;
       const entry = (byTrigger[job.triggerId] ??= emptyTriggerStats());
       entry.runs += 1;
       entry[job.status] += 1;
       if (job.finishedAt !== null && (!entry.lastFinishedAt || job.finishedAt > entry.lastFinishedAt.getTime())) entry.lastFinishedAt = new Date(job.finishedAt);
+      if (job.status === 'succeeded' && job.finishedAt !== null && (!entry.lastSucceededAt || job.finishedAt > entry.lastSucceededAt.getTime())) {
+        entry.lastSucceededAt = new Date(job.finishedAt);
+      }
       if (job.durationMs !== null) {
         let list = durations.get(job.triggerId);
         if (!list) durations.set(job.triggerId, (list = []));
         list.push(job.durationMs);
       }
+    }
+    // Failures since the last success: a second pass, as the last success is known only now.
+    for (const job of this.#jobs.values()) {
+      if (job.status !== 'failed' || (filter.triggerId !== undefined && job.triggerId !== filter.triggerId)) continue;
+      const entry = byTrigger[job.triggerId]!;
+      if (!entry.lastSucceededAt || (job.finishedAt ?? 0) > entry.lastSucceededAt.getTime()) entry.failedInRow += 1;
     }
     for (const [triggerId, list] of durations) {
       const entry = byTrigger[triggerId]!;

@@ -43,6 +43,7 @@ export function toTriggerRecord(trigger: Trigger): TriggerRecord {
     startAt: msOf(trigger.startAt),
     endAt: msOf(trigger.endAt),
     tags: parts.tags,
+    alertAfterMs: trigger.alertAfterMs,
     version: trigger.version,
   };
 }
@@ -73,6 +74,7 @@ export function fromTriggerRecord(record: TriggerRecord): Trigger {
     startAt: dateOf(record.startAt),
     endAt: dateOf(record.endAt),
     tags: parts.tags,
+    alertAfterMs: record.alertAfterMs,
     version: record.version,
   };
 }

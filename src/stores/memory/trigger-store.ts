@@ -20,6 +20,8 @@ export class MemoryTriggerStore implements TriggerStore {
   readonly #due = new DueIndex();
   readonly #byEvent = new Map<string, Set<string>>();
   readonly #byUpstream = new Map<string, Set<string>>();
+  /** Ids of the triggers with an `alertAfterMs`, so `findLate` reads only those. */
+  readonly #alerting = new Set<string>();
 
   /** @inheritdoc */
   async insert(trigger: Trigger): Promise<void> {
@@ -61,6 +63,20 @@ export class MemoryTriggerStore implements TriggerStore {
     this.#unindex(current);
     this.#triggers.delete(id);
     return true;
+  }
+
+  /** @inheritdoc */
+  async findLate(now: Date, limit: number): Promise<Trigger[]> {
+    const bound = now.getTime();
+    const late: TriggerRecord[] = [];
+    for (const id of this.#alerting) {
+      const trigger = this.#triggers.get(id);
+      // Claims move `nextRunAt` on the record itself, so it is read here, not kept in the index.
+      if (!trigger || trigger.status !== 'active' || trigger.nextRunAt === null || trigger.alertAfterMs === null) continue;
+      if (trigger.nextRunAt + trigger.alertAfterMs <= bound) late.push(trigger);
+    }
+    late.sort((a, b) => a.nextRunAt! - b.nextRunAt!);
+    return late.slice(0, Math.max(0, limit)).map(fromTriggerRecord);
   }
 
   /** @inheritdoc */
@@ -200,12 +216,14 @@ export class MemoryTriggerStore implements TriggerStore {
     const schedule = trigger.schedule;
     if (schedule.kind === 'event') addTo(this.#byEvent, schedule.event, trigger.id);
     if (schedule.kind === 'after') addTo(this.#byUpstream, schedule.after, trigger.id);
+    if (trigger.alertAfterMs !== null) this.#alerting.add(trigger.id);
   }
 
   #unindex(trigger: TriggerRecord): void {
     const schedule = trigger.schedule;
     if (schedule.kind === 'event') removeFrom(this.#byEvent, schedule.event, trigger.id);
     if (schedule.kind === 'after') removeFrom(this.#byUpstream, schedule.after, trigger.id);
+    this.#alerting.delete(trigger.id);
   }
 }
 

@@ -369,7 +369,7 @@ export class MongoJobStore implements JobStore {
       this.#jobs.aggregate<{ _id: unknown; n: number }>([{ $match: scope }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
       this.#jobs
         .aggregate<{ _id: { triggerId?: unknown; status?: unknown }; n: number }>([
-          { $match: { ...scope, status: { $in: ['succeeded', 'failed'] } } },
+          { $match: { ...scope, status: { $in: ['succeeded', 'failed', 'pending', 'running'] } } },
           { $group: { _id: { triggerId: '$triggerId', status: '$status' }, n: { $sum: 1 } } },
         ])
         .toArray(),
@@ -381,28 +381,45 @@ export class MongoJobStore implements JobStore {
     const byTrigger = emptyByTrigger();
     for (const row of finishedRows) {
       const { triggerId, status } = row._id;
-      if (typeof triggerId !== 'string' || (status !== 'succeeded' && status !== 'failed')) continue;
+      if (typeof triggerId !== 'string') continue;
+      if (status === 'pending' || status === 'running') {
+        (byTrigger[triggerId] ??= emptyTriggerStats())[status] += row.n;
+        continue;
+      }
+      if (status !== 'succeeded' && status !== 'failed') continue;
       const entry = (byTrigger[triggerId] ??= emptyTriggerStats());
       entry.runs += row.n;
       entry[status] += row.n;
     }
     await forEachLimited(Object.keys(byTrigger), 4, async (triggerId) => {
       const entry = byTrigger[triggerId]!;
+      if (entry.runs === 0) return;
       const docs = await this.#jobs
         .find(
           { triggerId, status: { $in: ['succeeded', 'failed'] } },
-          { projection: { _id: 0, finishedAt: 1, 'metrics.durationMs': 1 }, sort: { finishedAt: -1 }, limit: this.#sampleSize },
+          { projection: { _id: 0, status: 1, finishedAt: 1, 'metrics.durationMs': 1 }, sort: { finishedAt: -1 }, limit: this.#sampleSize },
         )
         .toArray();
       const durations: number[] = [];
+      let sinceSuccess = true;
       for (const doc of docs) {
         if (doc.finishedAt instanceof Date && (!entry.lastFinishedAt || doc.finishedAt > entry.lastFinishedAt)) entry.lastFinishedAt = doc.finishedAt;
+        // Newest first: the failures before the first success met are the ones since the last success.
+        if (doc.status === 'succeeded' && sinceSuccess) {
+          sinceSuccess = false;
+          if (doc.finishedAt instanceof Date) entry.lastSucceededAt = doc.finishedAt;
+        } else if (doc.status === 'failed' && sinceSuccess) entry.failedInRow += 1;
         const duration = (doc.metrics as { durationMs?: unknown } | undefined)?.durationMs;
         if (typeof duration === 'number') durations.push(duration);
       }
       durations.sort((a, b) => a - b);
       entry.p50DurationMs = percentile(durations, 0.5);
       entry.p95DurationMs = percentile(durations, 0.95);
+      // A last success older than the whole sample: one more read, by the same index.
+      if (sinceSuccess && entry.succeeded > 0) {
+        const last = await this.#jobs.findOne({ triggerId, status: 'succeeded' }, { projection: { _id: 0, finishedAt: 1 }, sort: { finishedAt: -1 } });
+        if (last?.finishedAt instanceof Date) entry.lastSucceededAt = last.finishedAt;
+      }
     });
     return { byStatus, byTrigger };
   }

@@ -40,6 +40,7 @@ export function documentToTrigger(doc: TriggerDocument): Trigger {
     startAt: doc.startAt ?? null,
     endAt: doc.endAt ?? null,
     tags: doc.tags ?? [],
+    alertAfterMs: doc.alertAfterMs ?? null,
     version: doc.version,
   };
 }

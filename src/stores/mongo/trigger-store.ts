@@ -37,6 +37,7 @@ const UPDATABLE = {
   startAt: true,
   endAt: true,
   tags: true,
+  alertAfterMs: true,
 } as const satisfies Record<keyof TriggerFields, true>;
 
 /** Options of `new MongoTriggerStore()`. */
@@ -141,6 +142,27 @@ export class MongoTriggerStore implements TriggerStore {
       .limit(Math.floor(max))
       .toArray();
     return docs.map(documentToTrigger);
+  }
+
+  /** @inheritdoc */
+  async findLate(now: Date, limit: number): Promise<Trigger[]> {
+    const bound = date(now, 'now');
+    const max = num(limit, 'limit');
+    if (max < 1) return [];
+    // The `due` index serves status and nextRunAt; the late ones among the due are told apart here,
+    // as each trigger's bound is its own (nextRunAt + alertAfterMs), which a plain filter cannot say
+    // without `$expr` (FerretDB v1 has none). Due but not yet late are only the slots being claimed now.
+    const late: Trigger[] = [];
+    const cursor = this.#triggers.find({ status: 'active', nextRunAt: { $lte: bound }, alertAfterMs: { $gt: 0 } }).sort({ nextRunAt: 1 });
+    for await (const doc of cursor) {
+      const trigger = documentToTrigger(doc);
+      if (trigger.nextRunAt !== null && trigger.alertAfterMs !== null && trigger.nextRunAt.getTime() + trigger.alertAfterMs <= bound.getTime()) {
+        late.push(trigger);
+        if (late.length >= max) break;
+      }
+    }
+    await cursor.close();
+    return late;
   }
 
   /** @inheritdoc */

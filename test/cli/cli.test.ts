@@ -264,7 +264,8 @@ describe('triggers', () => {
 });
 
 describe('jobs', () => {
-  it('ls, show, retry and cancel', async () => {
+  // About 20 CLI runs, each a node start and a connection: give a loaded machine room.
+  it('ls, show, retry and cancel', { timeout: 90_000 }, async () => {
     await worker.start();
     const failed = await worker.runTrigger('fails');
     await eventually(async () => (await worker.getJob(failed.id))?.status === 'failed', 15_000, 'the job to fail');

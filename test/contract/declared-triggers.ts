@@ -158,7 +158,7 @@ export function runDeclaredTriggerContract(fresh: () => Promise<BackendUnderTest
       const events = instances.map(recordEvents);
       const runs: string[] = [];
       for (const s of instances) s.register('work', (ctx) => void runs.push(`${ctx.job.triggerId}@${ctx.job.scheduledFor.getTime()}`));
-      const declarations: TriggerInput[] = [0, 1, 2, 3].map((i) => ({ id: `job-${i}`, handler: 'work', schedule: { every: 1000 } }));
+      const declarations: TriggerInput[] = [0, 1, 2, 3].map((i) => ({ id: `job-${i}`, handler: 'work', schedule: { every: '1s' } }));
       // Every instance declares every trigger at the same moment, then starts: a deploy.
       const results = await Promise.all(instances.map((s) => Promise.all(declarations.map((d) => s.upsertTrigger(d)))));
       for (const r of results) expect(r.map((t) => t.id)).toEqual(declarations.map((d) => d.id));
@@ -168,7 +168,7 @@ export function runDeclaredTriggerContract(fresh: () => Promise<BackendUnderTest
       expect(all.filter((e) => e.startsWith('trigger:added')).sort()).toEqual(declarations.map((d) => `trigger:added:${d.id}`));
       expect(all.filter((e) => !e.startsWith('trigger:added'))).toEqual([]);
       for (const s of instances) await s.start();
-      await advance(clock, 6000);
+      await advance(clock, 5500);
       const wanted = declarations.flatMap((d) => [1, 2, 3, 4, 5].map((k) => `${d.id}@${START + k * 1000}`));
       await eventually(() => wanted.every((key) => runs.includes(key)), 30_000, 'slots 1..5 of every trigger', [clock]);
       for (const s of instances) await s.stop();
@@ -179,7 +179,7 @@ export function runDeclaredTriggerContract(fresh: () => Promise<BackendUnderTest
       }
 
       // The next deploy changes one schedule; all three declare it at once: it is changed, no error.
-      const changed = { ...declarations[0]!, schedule: { every: 2000 } };
+      const changed = { ...declarations[0]!, schedule: { every: '2s' } };
       const answers = await Promise.all(instances.map((s) => s.upsertTrigger(changed)));
       for (const t of answers) expect(t.schedule).toMatchObject({ kind: 'every', every: 2000, startAt: new Date(START) });
       expect((await instances[1]!.getTrigger('job-0'))?.schedule).toMatchObject({ every: 2000 });

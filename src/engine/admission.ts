@@ -11,7 +11,7 @@ import type { Job, JobSource, Trigger } from '../types.js';
 import type { AttemptRunner } from './attempt-runner.js';
 import type { EngineContext } from './context.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { HandlerRegistration, Handlers } from './handlers.js';
+import type { HandlerRegistration, Handlers, Place } from './handlers.js';
 import { startingJob, waitingJob, type JobDraft } from './job-records.js';
 import { historyEntry } from './job-state.js';
 import { permitLimit, reasonFor } from './outcome.js';
@@ -52,7 +52,7 @@ export class Admission {
    * `slot`, the occurrence is a scheduled slot and the insert is its claim (see `SlotClaims`).
    */
   async admit(trigger: Trigger, draft: JobDraft, slot: SlotClaim | null = null): Promise<Job> {
-    const { handlers, permits } = this.#p;
+    const { permits } = this.#p;
     const now = this.#ctx.now();
     if (draft.source !== 'manual' && trigger.window && !isInWindow(trigger.window, draft.scheduledFor)) {
       return this.#insertSkipped(trigger, draft, now, 'outside the trigger window', slot);
@@ -70,30 +70,37 @@ export class Admission {
         return this.#insertPending(trigger, draft, now, trigger.id, slot);
       }
     }
-    const registration = handlers.usable(trigger);
-    // A job never starts before its time: one not due yet (a slot claimed ahead) waits as pending.
-    const due = draft.runAt.getTime() <= now.getTime();
-    if (!registration || this.#ctx.state !== 'running' || !due || !handlers.reserve(registration)) {
-      if (permit) await permits.release(permit);
-      return this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id, slot);
-    }
-    const job = startingJob(this.#ctx.o, trigger, registration, draft, now, this.#ctx.leaseExpiry());
-    let stored: { job: Job; ours: boolean };
+    const started = await this.#startHere(trigger, draft, now, slot, permit);
+    return started ?? this.#insertPending(trigger, draft, now, limit === null ? null : trigger.id, slot);
+  }
+
+  /**
+   * Store the occurrence's job running here and start it, if this instance can run it now; `null`
+   * when it cannot (it is then stored as pending by the caller). Owns `permit` and the place it
+   * takes: both go back in its `finally` unless the attempt started (then the attempt owns them).
+   */
+  async #startHere(trigger: Trigger, draft: JobDraft, now: Date, slot: SlotClaim | null, permit: Lease | null): Promise<Job | null> {
+    const { handlers, permits } = this.#p;
+    let place: Place | null = null;
     try {
-      stored = await this.#storeOccurrence(trigger, job, slot);
-    } catch (error) {
-      handlers.unreserve(registration);
-      if (permit) await permits.release(permit);
-      throw error;
-    }
-    if (!stored.ours) {
-      handlers.unreserve(registration);
-      if (permit) await permits.release(permit);
+      const registration = handlers.usable(trigger);
+      // A job never starts before its time: one not due yet (a slot claimed ahead) waits as pending.
+      const due = draft.runAt.getTime() <= now.getTime();
+      if (!registration || this.#ctx.state !== 'running' || !due) return null;
+      place = handlers.take(registration);
+      if (!place) return null;
+      const job = startingJob(this.#ctx.o, trigger, registration, draft, now, this.#ctx.leaseExpiry());
+      const stored = await this.#storeOccurrence(trigger, job, slot);
+      if (!stored.ours) return stored.job;
+      this.#ctx.emit('job:scheduled', stored.job);
+      this.#p.runner.start(this.#p.runner.newRun(stored.job, place, trigger, permit, null));
       return stored.job;
+    } finally {
+      if (!place?.handedOver) {
+        place?.release();
+        if (permit) await permits.release(permit);
+      }
     }
-    this.#ctx.emit('job:scheduled', stored.job);
-    this.#p.runner.start(this.#p.runner.newRun(stored.job, registration, trigger, permit, null));
-    return stored.job;
   }
 
   /**

@@ -9,7 +9,7 @@ import type { Lease, RunOutcome, RunRequest, SlotClaim } from '../ports.js';
 import { TimeQueue } from '../queue/time-queue.js';
 import type { Job, Trigger } from '../types.js';
 import type { EngineContext } from './context.js';
-import type { HandlerRegistration, Run } from './handlers.js';
+import type { HandlerRegistration, Place, Run } from './handlers.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { zeroMetrics } from './outcome.js';
 import { RunContext, RunningJob, type SettleHandler } from './running-job.js';
@@ -25,7 +25,7 @@ export class AttemptRunner {
   readonly #ctx: EngineContext;
   readonly #leases: LeaseKeeper;
   readonly #timeline: Timeline;
-  readonly #onSettled: SettleHandler<HandlerRegistration>;
+  readonly #onSettled: SettleHandler<HandlerRegistration, Place>;
   // Attempts claimed and written ahead of their slot, by start time.
   readonly #prepared = new TimeQueue<Run>((run) => run.startAt);
   // Prepared attempts that started, whose triggers are queued for their next slot once a herd is out.
@@ -39,7 +39,7 @@ export class AttemptRunner {
   #deferred: Run[] = [];
   #deferredScheduled = false;
 
-  constructor(ctx: EngineContext, leases: LeaseKeeper, timeline: Timeline, onSettled: SettleHandler<HandlerRegistration>) {
+  constructor(ctx: EngineContext, leases: LeaseKeeper, timeline: Timeline, onSettled: SettleHandler<HandlerRegistration, Place>) {
     this.#ctx = ctx;
     this.#leases = leases;
     this.#timeline = timeline;
@@ -57,12 +57,16 @@ export class AttemptRunner {
   }
 
   /** The engine's record of an attempt whose job is written (running under this instance's lease). */
-  newRun(job: Job, registration: HandlerRegistration, trigger: Trigger | null, permit: Lease | null, claim: SlotClaim | null): Run {
-    return new RunningJob(job, registration, trigger, permit, this.#onSettled, claim);
+  newRun(job: Job, place: Place, trigger: Trigger | null, permit: Lease | null, claim: SlotClaim | null): Run {
+    return new RunningJob(job, place.registration, trigger, place, permit, this.#onSettled, claim);
   }
 
-  /** Start an attempt now, or on the next turn once this turn's budget is spent. */
+  /**
+   * Start an attempt now, or on the next turn once this turn's budget is spent. The attempt owns
+   * its place (and permit) from here: its end gives them back.
+   */
   start(run: Run): void {
+    run.place.handOver();
     this.#leases.add(run);
     this.#ctx.emit('job:started', run.job);
     // With a store that answers in microtasks and handlers that return at once, job after job
@@ -74,6 +78,7 @@ export class AttemptRunner {
 
   /** A written attempt goes: started now, or (prepared ahead) queued for its start time. */
   launch(run: Run): void {
+    run.place.handOver();
     this.#ctx.emit('job:scheduled', run.job);
     if (run.startAt === 0) {
       this.start(run);

@@ -9,7 +9,7 @@ import type { Lease } from '../ports.js';
 import type { Job } from '../types.js';
 import type { AttemptRunner } from './attempt-runner.js';
 import type { EngineContext } from './context.js';
-import type { HandlerRegistration, Handlers } from './handlers.js';
+import type { Handlers, Place } from './handlers.js';
 import { historyEntry } from './job-state.js';
 import { jobMetrics, permitLimit, toError } from './outcome.js';
 import type { Permits } from './permits.js';
@@ -68,8 +68,9 @@ export class Dispatcher {
         while (this.#ctx.state === 'running' && this.#handlers.hasRoom()) {
           const candidates = this.#handlers.withRoom();
           if (candidates.length === 0) break;
-          this.#handlers.hold(candidates);
+          const hold = this.#handlers.hold(candidates);
           let job: Job | null = null;
+          let place: Place | null = null;
           const epoch = this.#pendingEpoch;
           try {
             const now = this.#ctx.now();
@@ -81,13 +82,18 @@ export class Dispatcher {
               gate: null,
             });
           } finally {
-            this.#handlers.settleHold(candidates, job?.handler ?? null);
+            // The one place the claimed job needs is kept; the others (all, on an error) go back.
+            place = hold.settle(job?.handler ?? null);
           }
-          if (!job) {
+          if (!job || !place) {
             this.#emptyAtEpoch = epoch;
             break;
           }
-          await this.#startClaimed(job, this.#handlers.get(job.handler)!, null);
+          try {
+            await this.#startClaimed(job, place, null);
+          } finally {
+            place.releaseUnlessHandedOver();
+          }
         }
       } while (this.#again && this.#ctx.state === 'running');
     } catch (error) {
@@ -112,31 +118,35 @@ export class Dispatcher {
     if (!trigger || !registration) return;
     const permit = await this.#permits.acquire(triggerId, permitLimit(trigger) ?? 1);
     if (!permit) return;
-    if (!this.#handlers.reserve(registration)) {
-      await this.#permits.release(permit);
-      return;
-    }
-    const now = this.#ctx.now();
-    let job: Job | null = null;
+    let place: Place | null = null;
     try {
-      job = await o.jobStore.claimPending(now, {
+      place = this.#handlers.take(registration);
+      if (!place) return;
+      const now = this.#ctx.now();
+      const job = await o.jobStore.claimPending(now, {
         handlers: [registration.name],
         owner: o.instanceId,
         leaseExpiresAt: this.#ctx.leaseExpiry(),
         history: historyEntry('running', now, o.instanceId, 'claimed with a concurrency permit'),
         gate: triggerId,
       });
+      if (job) await this.#startClaimed(job, place, permit);
     } finally {
-      if (!job) {
-        this.#handlers.unreserve(registration);
+      // Unless a started attempt owns them now, the place and the permit go back, on every path.
+      if (!place?.handedOver) {
+        place?.release();
         await this.#permits.release(permit);
       }
     }
-    if (job) await this.#startClaimed(job, registration, permit);
   }
 
-  /** A job was claimed from `pending` (lease set, status running): count the attempt and run it. */
-  async #startClaimed(claimed: Job, registration: HandlerRegistration, permit: Lease | null): Promise<void> {
+  /**
+   * A job was claimed from `pending` (lease set, status running): count the attempt and run it.
+   * The caller owns `place` and `permit` and gives them back unless the attempt started (then it
+   * owns them). A store error here leaves the job running under this instance's lease with no
+   * attempt: it is recovered as a stall once the lease runs out.
+   */
+  async #startClaimed(claimed: Job, place: Place, permit: Lease | null): Promise<void> {
     const { o } = this.#ctx;
     const now = this.#ctx.now();
     const token = claimed.lease?.token ?? claimed.fence;
@@ -151,12 +161,8 @@ export class Dispatcher {
         metrics: jobMetrics(Math.max(0, now.getTime() - claimed.runAt.getTime())),
       },
     );
-    if (!started) {
-      this.#handlers.unreserve(registration);
-      if (permit) await this.#permits.release(permit);
-      return;
-    }
+    if (!started) return;
     const trigger = await o.triggerStore.get(started.triggerId);
-    this.#runner.start(this.#runner.newRun(started, registration, trigger, permit, null));
+    this.#runner.start(this.#runner.newRun(started, place, trigger, permit, null));
   }
 }

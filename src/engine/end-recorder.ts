@@ -192,9 +192,9 @@ export class EndRecorder {
 
   /** The attempt is over and recorded: free its place, and let what waited for it go on. */
   #release(run: Run): void {
-    const { leases, handlers, dispatcher, timeline } = this.#p;
+    const { leases, dispatcher, timeline } = this.#p;
     leases.delete(run);
-    handlers.unreserve(run.registration);
+    run.place.release();
     run.end();
     dispatcher.kick();
     timeline.onCapacity();

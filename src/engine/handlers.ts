@@ -43,7 +43,57 @@ export interface HandlerRegistration {
 }
 
 /** An attempt as the engine holds it. */
-export type Run = RunningJob<HandlerRegistration>;
+export type Run = RunningJob<HandlerRegistration, Place>;
+
+/**
+ * One place of this instance's room, taken for one attempt of a handler. Whoever takes it owns
+ * it and gives it back in a `finally`, unless it was handed over to a started attempt first
+ * (`handOver`): then the attempt's end gives it back (`EndRecorder`). Giving back is idempotent,
+ * so an error on any path cannot keep a place, and no path can free one twice.
+ */
+export class Place {
+  readonly registration: HandlerRegistration;
+  readonly #handlers: Handlers;
+  #held = true;
+  #handedOver = false;
+
+  constructor(handlers: Handlers, registration: HandlerRegistration) {
+    this.#handlers = handlers;
+    this.registration = registration;
+  }
+
+  /** Whether a started attempt owns the place now (its taker's `finally` leaves it alone). */
+  get handedOver(): boolean {
+    return this.#handedOver;
+  }
+
+  /** A started attempt owns the place from now on. */
+  handOver(): void {
+    this.#handedOver = true;
+  }
+
+  /** Give the place back (once; later calls do nothing). */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#handlers.giveBack(this.registration);
+  }
+
+  /** Give the place back unless a started attempt owns it: what a taker's `finally` calls. */
+  releaseUnlessHandedOver(): void {
+    if (!this.#handedOver) this.release();
+  }
+}
+
+/**
+ * Places held for every candidate handler while a claim of a pending job is in flight, so no
+ * other path can fill them up meanwhile. `settle` keeps the one the claimed job needs (as a
+ * `Place`) and gives back the rest; the taker calls it in a `finally`, so a failed claim gives
+ * back all of them.
+ */
+export interface ClaimHold {
+  settle(used: string | null): Place | null;
+}
 
 /** The registry of handlers and the count of places taken. */
 export class Handlers {
@@ -131,32 +181,42 @@ export class Handlers {
     return this.running + extra < this.#concurrency;
   }
 
-  /** Take a place for one attempt of this handler; `false` when the instance or the handler is full. */
-  reserve(registration: HandlerRegistration): boolean {
-    if (this.running >= this.#concurrency) return false;
-    if (registration.concurrency !== null && registration.running >= registration.concurrency) return false;
+  /** Take a place for one attempt of this handler; `null` when the instance or the handler is full. */
+  take(registration: HandlerRegistration): Place | null {
+    if (this.running >= this.#concurrency) return null;
+    if (registration.concurrency !== null && registration.running >= registration.concurrency) return null;
     this.running += 1;
     registration.running += 1;
-    return true;
+    return new Place(this, registration);
   }
 
-  unreserve(registration: HandlerRegistration): void {
+  /** Called by `Place.release` alone: every place is given back through its owner. */
+  giveBack(registration: HandlerRegistration): void {
     this.running -= 1;
     registration.running -= 1;
   }
 
-  /**
-   * Hold a place for every candidate handler while a claim of a pending job is in flight, so no
-   * other path can fill them up meanwhile; `settleHold` gives back all but the one used.
-   */
-  hold(candidates: HandlerRegistration[]): void {
+  /** Hold a place for every candidate handler while a claim of a pending job is in flight (see `ClaimHold`). */
+  hold(candidates: HandlerRegistration[]): ClaimHold {
     this.running += 1;
     for (const c of candidates) c.running += 1;
-  }
-
-  settleHold(candidates: HandlerRegistration[], used: string | null): void {
-    for (const c of candidates) if (c.name !== used) c.running -= 1;
-    if (used === null) this.running -= 1;
+    let settled = false;
+    return {
+      settle: (used) => {
+        if (settled) return null;
+        settled = true;
+        let kept: HandlerRegistration | null = null;
+        for (const c of candidates) {
+          if (c.name === used && kept === null) kept = c;
+          else c.running -= 1;
+        }
+        if (kept === null) {
+          this.running -= 1;
+          return null;
+        }
+        return new Place(this, kept);
+      },
+    };
   }
 
   /** Names of the handlers this instance can run (the usable ones). */

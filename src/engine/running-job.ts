@@ -43,14 +43,24 @@ export function asClaimed(trigger: Trigger, claim: SlotClaim): Trigger {
   return { ...trigger, nextRunAt: update.nextRunAt, lastRunAt: update.lastRunAt, status: update.status, updatedAt: update.updatedAt, version: claim.expectedVersion + 1 };
 }
 
+/**
+ * The room an attempt holds on this instance (a `Place` of `Handlers`): handed over to the attempt
+ * when it starts, given back when its end is recorded.
+ */
+export interface AttemptPlace {
+  handOver(): void;
+  release(): void;
+  releaseUnlessHandedOver(): void;
+}
+
 /** What the engine does with an attempt's outcome (`null`: it was stopped before the handler settled). */
-export type SettleHandler<R> = (run: RunningJob<R>, outcome: RunOutcome | null) => void;
+export type SettleHandler<R, P extends AttemptPlace = AttemptPlace> = (run: RunningJob<R, P>, outcome: RunOutcome | null) => void;
 
 /**
  * The engine's record of one running attempt. `R` is what the engine keeps with it (its handler
  * registration).
  */
-export class RunningJob<R = unknown> {
+export class RunningJob<R = unknown, P extends AttemptPlace = AttemptPlace> {
   readonly job: Job;
   /** Lease token the attempt's writes are fenced with. */
   readonly token: number;
@@ -60,6 +70,8 @@ export class RunningJob<R = unknown> {
   /** The slot claim that made the job, if one did: `trigger` is the trigger before it. */
   readonly claim: SlotClaim | null;
   reason: AbortReason | null = null;
+  /** The attempt's place of this instance's room. */
+  readonly place: P;
   permit: Lease | null;
   /** Clock time the handler was started at (set when it starts). */
   startedAt = 0;
@@ -81,10 +93,10 @@ export class RunningJob<R = unknown> {
   renewal: Promise<void> | null = null;
   /** After a failed renewal: no new try before this clock time. */
   renewRetryAt = 0;
-  readonly #onSettled: SettleHandler<R>;
+  readonly #onSettled: SettleHandler<R, P>;
   /** Links in the instance's list of running attempts (see `LinkedList`). */
-  prevLinked: RunningJob<R> | null = null;
-  nextLinked: RunningJob<R> | null = null;
+  prevLinked: RunningJob<R, P> | null = null;
+  nextLinked: RunningJob<R, P> | null = null;
   linked = false;
   #controller: AbortController | null = null;
   #begun = false;
@@ -93,8 +105,9 @@ export class RunningJob<R = unknown> {
   #done: Promise<void> | null = null;
   #resolveDone: (() => void) | null = null;
 
-  constructor(job: Job, registration: R, trigger: Trigger | null, permit: Lease | null, onSettled: SettleHandler<R>, claim: SlotClaim | null) {
+  constructor(job: Job, registration: R, trigger: Trigger | null, place: P, permit: Lease | null, onSettled: SettleHandler<R, P>, claim: SlotClaim | null) {
     this.job = job;
+    this.place = place;
     this.claim = claim;
     this.token = job.lease?.token ?? job.fence;
     this.leaseExpiresAt = job.lease?.expiresAt.getTime() ?? 0;
@@ -172,17 +185,17 @@ export class RunningJob<R = unknown> {
 }
 
 /** The `JobContext` of one attempt; getters instead of per-job closures. */
-export class RunContext<R = unknown> implements JobContext {
+export class RunContext<R = unknown, P extends AttemptPlace = AttemptPlace> implements JobContext {
   readonly payload: JsonValue;
   readonly attempt: number;
   readonly job: Job;
   #triggerCopy: Trigger | null = null;
-  readonly #run: RunningJob<R>;
+  readonly #run: RunningJob<R, P>;
   readonly #logger: Logger;
-  readonly #renew: (run: RunningJob<R>) => Promise<void>;
+  readonly #renew: (run: RunningJob<R, P>) => Promise<void>;
   #log: Logger | null = null;
 
-  constructor(run: RunningJob<R>, logger: Logger, renew: (run: RunningJob<R>) => Promise<void>) {
+  constructor(run: RunningJob<R, P>, logger: Logger, renew: (run: RunningJob<R, P>) => Promise<void>) {
     this.job = run.job;
     this.payload = run.job.payload;
     this.attempt = run.job.attempts;

@@ -14,7 +14,7 @@ import { cloneJson } from '../util/clone.js';
 import type { Admission } from './admission.js';
 import type { AttemptRunner } from './attempt-runner.js';
 import type { EngineContext } from './context.js';
-import type { HandlerRegistration, Handlers, Run } from './handlers.js';
+import type { Handlers, Place, Run } from './handlers.js';
 import { startingJob, type JobDraft } from './job-records.js';
 import { misfirePlan, type MisfirePlan } from './misfire.js';
 import { toError } from './outcome.js';
@@ -90,8 +90,10 @@ export class SlotFirer {
       // payload: the trigger copy is kept for the next slot, and a handler may change its payload.
       const draft: JobDraft = { source: 'schedule', key: this.#p.claims.slotKey(claim.id, slot), scheduledFor: fireFor, runAt: fireFor, payload: cloneJson(trigger.payload), event: null, upstream: null };
       const registration = admission.registrationToStartNow(trigger, 'schedule', fireFor);
-      if (registration && handlers.reserve(registration)) {
-        ready.push(this.#newRun(trigger, registration, draft, claim, entry.at, now, expiresAt));
+      const place = registration ? handlers.take(registration) : null;
+      if (place) {
+        // Owned by the batch from here (see `#insertAndAdvance`) until its attempt starts.
+        ready.push(this.#newRun(trigger, place, draft, claim, entry.at, now, expiresAt));
         continue;
       }
       this.#ctx.track(
@@ -109,10 +111,10 @@ export class SlotFirer {
    * claimed ahead (`startAt` still to come) is prepared: its job says it starts at `startAt`, and
    * it waits in the runner until then.
    */
-  #newRun(trigger: Trigger, registration: HandlerRegistration, draft: JobDraft, claim: SlotClaim, startAt: number, now: Date, expiresAt: Date): Run {
+  #newRun(trigger: Trigger, place: Place, draft: JobDraft, claim: SlotClaim, startAt: number, now: Date, expiresAt: Date): Run {
     const ahead = startAt > now.getTime();
     const startsAt = !ahead ? now : startAt === draft.scheduledFor.getTime() ? draft.scheduledFor : new Date(startAt);
-    const run = this.#p.runner.newRun(startingJob(this.#ctx.o, trigger, registration, draft, now, expiresAt, startsAt), registration, trigger, null, claim);
+    const run = this.#p.runner.newRun(startingJob(this.#ctx.o, trigger, place.registration, draft, now, expiresAt, startsAt), place, trigger, null, claim);
     if (ahead) run.startAt = startAt;
     return run;
   }
@@ -120,10 +122,19 @@ export class SlotFirer {
   /**
    * The slots whose jobs start here: insert the jobs (the claims), advance their triggers, then
    * start them (or queue those prepared ahead). A slot found taken is someone else's: its trigger
-   * is advanced for them if it still stands at the slot.
+   * is advanced for them if it still stands at the slot. The batch owns the places of its runs:
+   * whatever did not start by the end, on any path, errors included, gives its place back.
    */
   async #insertAndAdvance(runs: Run[]): Promise<void> {
     if (runs.length === 0) return;
+    try {
+      await this.#claimAndLaunch(runs);
+    } finally {
+      for (const run of runs) run.place.releaseUnlessHandedOver();
+    }
+  }
+
+  async #claimAndLaunch(runs: Run[]): Promise<void> {
     const { claims } = this.#p;
     let stored: Array<Job | null>;
     let tries = 0;
@@ -148,6 +159,7 @@ export class SlotFirer {
     if (taken.length > 0) await Promise.all(taken);
     if (held.length === 0) return;
     const won = await claims.claimSlots(held.map((run) => run.claim!));
+    const lost: Array<Promise<void>> = [];
     for (let i = 0; i < held.length; i++) {
       const run = held[i]!;
       const answer = won[i];
@@ -155,8 +167,9 @@ export class SlotFirer {
       // The job is the claim: it runs. Its trigger stands at the slot until the next instance to
       // fire it finds the key taken and advances it.
       else if (answer instanceof Error) this.#hold(run, null);
-      else this.#ctx.track(this.#confirmLostAdvance(run));
+      else lost.push(this.#confirmLostAdvance(run));
     }
+    if (lost.length > 0) await Promise.all(lost);
   }
 
   /**
@@ -165,16 +178,16 @@ export class SlotFirer {
    * its trigger is advanced for them, if it still stands there).
    */
   async #keyTaken(run: Run, held: Run[]): Promise<void> {
-    const { claims, handlers, timeline } = this.#p;
+    const { claims, timeline } = this.#p;
     try {
       const { existing, ours } = await claims.ownEarlierInsert(run.job);
       if (ours && existing) {
-        const stored = this.#p.runner.newRun(existing, run.registration, run.trigger, null, run.claim);
+        // The stored record takes the run's place with it.
+        const stored = this.#p.runner.newRun(existing, run.place, run.trigger, null, run.claim);
         stored.startAt = run.startAt;
         held.push(stored);
         return;
       }
-      handlers.unreserve(run.registration);
       if (existing) await claims.advanceForOther(run.trigger!, run.claim!, existing);
       else timeline.clearInFlight(run.claim!.id);
     } catch (error) {
@@ -190,13 +203,11 @@ export class SlotFirer {
    * under load every slot a late owner and a taker both fire costs one).
    */
   async #takenByOther(run: Run): Promise<void> {
-    this.#p.handlers.unreserve(run.registration);
     await this.#p.claims.advanceForOther(run.trigger!, run.claim!, { id: null, scheduledFor: run.job.scheduledFor });
   }
 
-  /** An attempt whose slot was not taken after all: its capacity back, its trigger left for the next poll. */
+  /** An attempt whose slot was not taken after all: its trigger left for the next poll (its place goes back with the batch). */
   #dropUnclaimed(run: Run): void {
-    this.#p.handlers.unreserve(run.registration);
     if (run.claim) this.#p.timeline.clearInFlight(run.claim.id);
   }
 

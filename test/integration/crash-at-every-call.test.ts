@@ -9,6 +9,12 @@
  * every slot of every trigger in the window: exactly one job, and it succeeded (a job the victim
  * held is recovered as a stall and run by the survivor).
  *
+ * The same for failures an instance lives through: one store call, the n-th, fails (`fail-before`:
+ * it throws without reaching the store; `fail-after`: the store did the work, but the answer is an
+ * error), for every n, on an instance alone. It must recover by itself: every slot exactly once
+ * and succeeded, no place of its room kept (`health().running` back to 0 once its triggers are
+ * paused), and a later job still runs.
+ *
  * The real-process version (SIGKILL at random instants and at store-call boundaries, FerretDB) is
  * `test/reliability/kill-random.test.ts` and `kill-anywhere.soak.ts`.
  */
@@ -20,6 +26,8 @@ import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src
 import { T0 } from '../helpers/setup.js';
 
 const TRIGGERS = ['a', 'b', 'c', 'd'];
+/** In the failure tests: a trigger whose jobs fail their first attempt and succeed on a retry. */
+const FLAKY = 'flaky';
 const EVERY_MS = 1000;
 const FIRST_SLOT = T0 + 1000;
 /** Slots checked: those due before this (the survivor has time to recover and re-run after). */
@@ -108,6 +116,116 @@ async function crashAt(n: number, when: 'before' | 'after'): Promise<Outcome> {
   await survivor.stop({ graceful: false });
   return { perSlot, notSucceeded, victimCalls: Math.min(counter.calls, n), method: counter.method };
 }
+
+/** A store whose n-th call fails: it throws before reaching the store (`fail-before`) or after the store did the work (`fail-after`). */
+function failing<T extends object>(store: T, name: string, counter: { calls: number; n: number; when: 'fail-before' | 'fail-after'; method: string | null }): T {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        counter.calls += 1;
+        if (counter.calls !== counter.n) return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
+        counter.method = `${name}.${String(property)}`;
+        const failure = new Error(`injected failure of ${counter.method}`);
+        if (counter.when === 'fail-before') return Promise.reject(failure);
+        return Promise.resolve(Reflect.apply(value as (...a: unknown[]) => unknown, target, args)).then(
+          () => Promise.reject(failure),
+          () => Promise.reject(failure),
+        );
+      };
+    },
+  });
+}
+
+interface FailureOutcome {
+  perSlot: Map<string, number>;
+  notSucceeded: string[];
+  /** Places still taken once the triggers are paused and every job had time to end. */
+  runningAfter: number;
+  /** Whether a job run after everything else still succeeded. */
+  laterRan: boolean;
+  reachedN: boolean;
+  method: string | null;
+}
+
+async function failAt(n: number, when: 'fail-before' | 'fail-after'): Promise<FailureOutcome> {
+  const clock = new ManualClock(T0);
+  const triggerStore = new MemoryTriggerStore();
+  const jobStore = new MemoryJobStore();
+  const lockManager = new MemoryLockManager();
+  const counter = { calls: 0, n, when, method: null as string | null };
+  const scheduler = new Scheduler({
+    clock,
+    ...SETTINGS,
+    triggerStore: failing<TriggerStore>(triggerStore, 'triggerStore', counter),
+    jobStore: failing<JobStore>(jobStore, 'jobStore', counter),
+    lockManager: failing<LockManager>(lockManager, 'lockManager', counter),
+    instanceId: 'alone',
+    keepAlive: false,
+  });
+  scheduler.register('work', (): Promise<void> => new Promise((resolve) => clock.setTimer(resolve, 300)));
+  // Its first attempt fails: its retry is a pending job, claimed and started by the dispatcher.
+  scheduler.register('flaky', (ctx): Promise<void> => (ctx.attempt === 1 ? Promise.reject(new Error('first attempt')) : new Promise((resolve) => clock.setTimer(resolve, 300))));
+  scheduler.on('error', () => undefined);
+  // Added through a scheduler of their own on the bare stores: no call of these counts.
+  const adder = new Scheduler({ clock, triggerStore, jobStore, lockManager, keepAlive: false });
+  adder.register('work', () => undefined);
+  adder.register('flaky', () => undefined);
+  for (const id of TRIGGERS) await adder.addTrigger({ id, handler: 'work', schedule: { every: EVERY_MS, startAt: new Date(FIRST_SLOT) }, retry: { attempts: 1 } });
+  await adder.addTrigger({ id: FLAKY, handler: 'flaky', schedule: { every: EVERY_MS, startAt: new Date(FIRST_SLOT) }, retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 100 } } });
+  // A failed start is started again, as a host would.
+  await scheduler.start().catch(() => scheduler.start());
+  await clock.advance(CHECK_UNTIL - T0 + 6000);
+  for (const id of [...TRIGGERS, FLAKY]) await scheduler.pauseTrigger(id).catch(() => scheduler.pauseTrigger(id));
+  // Long enough for a job left running under a lost answer to be recovered as a stall, and run.
+  await clock.advance(8000);
+  const runningAfter = (await scheduler.health()).running;
+  await scheduler.addTrigger({ id: 'later', handler: 'work', schedule: { manual: true } });
+  const later = await scheduler.runTrigger('later');
+  await clock.advance(1000);
+  const laterRan = (await jobStore.get(later.id))?.status === 'succeeded';
+  const jobs = (await jobStore.list({ limit: 1000 })).items;
+  const perSlot = new Map<string, number>();
+  const notSucceeded: string[] = [];
+  for (const job of jobs) {
+    if (job.triggerId === 'later') continue;
+    const at = job.scheduledFor.getTime();
+    if (at >= CHECK_UNTIL) continue;
+    const key = `${job.triggerId}@${at - T0}`;
+    perSlot.set(key, (perSlot.get(key) ?? 0) + 1);
+    if (job.status !== 'succeeded') notSucceeded.push(`${key} ${job.status} ${job.error?.code ?? ''}`);
+  }
+  await scheduler.stop({ graceful: false });
+  return { perSlot, notSucceeded, runningAfter, laterRan, reachedN: counter.calls >= n, method: counter.method };
+}
+
+describe('an instance lives through a failure of any one of its store calls', () => {
+  for (const when of ['fail-before', 'fail-after'] as const) {
+    it(`${when} of its n-th store call, for every n over its first seconds: it recovers, every slot exactly once, no place kept`, async () => {
+      const expected = [...TRIGGERS, FLAKY].flatMap((id) => Array.from({ length: (CHECK_UNTIL - FIRST_SLOT) / EVERY_MS }, (_, k) => `${id}@${FIRST_SLOT - T0 + k * EVERY_MS}`));
+      const problems: string[] = [];
+      const failedAt = new Set<string>();
+      let reached = 0;
+      for (let n = 1; n <= KILL_POINTS; n++) {
+        const { perSlot, notSucceeded, runningAfter, laterRan, reachedN, method } = await failAt(n, when);
+        if (!reachedN) break;
+        if (method) failedAt.add(method);
+        const missing = expected.filter((key) => !perSlot.has(key));
+        const doubled = [...perSlot].filter(([, count]) => count > 1).map(([key, count]) => `${key}×${count}`);
+        if (missing.length > 0) problems.push(`n=${n} (${method}): lost ${missing.join(', ')}`);
+        if (doubled.length > 0) problems.push(`n=${n} (${method}): doubled ${doubled.join(', ')}`);
+        if (notSucceeded.length > 0) problems.push(`n=${n} (${method}): not succeeded ${notSucceeded.join(', ')}`);
+        if (runningAfter !== 0) problems.push(`n=${n} (${method}): ${runningAfter} places still taken`);
+        if (!laterRan) problems.push(`n=${n} (${method}): a later job did not run`);
+        reached = n;
+      }
+      expect(problems).toEqual([]);
+      expect(reached).toBe(KILL_POINTS);
+      expect([...failedAt]).toEqual(expect.arrayContaining(['jobStore.insertMany', 'triggerStore.claimSlots', 'jobStore.renewLease', 'jobStore.writeMany', 'jobStore.claimPending', 'jobStore.update']));
+    }, 240_000);
+  }
+});
 
 describe('an instance dies between any two of its store calls', () => {
   for (const when of ['before', 'after'] as const) {

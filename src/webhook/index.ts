@@ -12,6 +12,7 @@ export type {
   WebhookHandler,
   WebhookHealthReport,
   WebhookHmacAuth,
+  WebhookJwkSet,
   WebhookJwksOptions,
   WebhookJwtAlgorithm,
   WebhookJwtAuth,

@@ -2,8 +2,9 @@
  * Public types of the webhook ingress: what it needs from a scheduler, its options and its answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KeyObject } from 'node:crypto';
-import type { JSONWebKeySet, JWK } from 'jose';
+// Node's JsonWebKey rather than jose's JWK: jose is ESM-only, and a type imported from it in the
+// published .d.cts stops a CommonJS consumer's type check (TS1479). Both describe RFC 7517 keys.
+import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { Job, JsonValue } from '../types.js';
 
 /**
@@ -74,6 +75,12 @@ export interface WebhookJwksOptions {
   headers?: Record<string, string>;
 }
 
+/** A local JSON Web Key Set (RFC 7517 §5): the public keys tokens may be signed with. */
+export interface WebhookJwkSet {
+  /** The keys; each needs a `kty`, and a `kid` when there is more than one. */
+  keys: JsonWebKey[];
+}
+
 /**
  * Bearer-token authentication. Give exactly one key source: `secret` (HS* algorithms), `publicKey`
  * or `jwks` (asymmetric algorithms).
@@ -82,9 +89,9 @@ export interface WebhookJwtAuth {
   /** Shared secret for HS256/384/512; at least as many bytes as the hash (32, 48, 64). */
   secret?: string | Uint8Array;
   /** Public key: PEM (SPKI or X.509 certificate), a public JWK, or a public `KeyObject`. */
-  publicKey?: string | JWK | KeyObject;
+  publicKey?: string | JsonWebKey | KeyObject;
   /** JWKS URL (fetched, cached, refetched on an unknown `kid`) or a local key set `{ keys }`. */
-  jwks?: string | URL | JSONWebKeySet;
+  jwks?: string | URL | WebhookJwkSet;
   /** Remote JWKS tuning; only with a JWKS URL. */
   jwksOptions?: WebhookJwksOptions;
   /** Allowed `alg` values. Required, non-empty; symmetric and asymmetric ones cannot be mixed. */

@@ -71,6 +71,7 @@ export interface ConcurrentResult {
   lateness: ReturnType<typeof latenessSummary>;
   /** Jobs started at least once. */
   started: number;
+  /** Driver commands of all instances from the slot to the end / jobs succeeded (NaN when none did). */
   commandsPerJob: number;
   commandsByCommand: Record<string, number>;
   clientCpuMs: number;
@@ -105,12 +106,12 @@ async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: num
     await backend.ensureIndexes();
     const scheduler = new Scheduler({ ...backend });
     scheduler.register('sleep', async () => undefined);
-    await inBatches(n, 50, (i) => scheduler.addTrigger({ id: `c-${i}`, handler: 'sleep', schedule: { at: new Date(slot) } }));
+    await inBatches(n, 200, (i) => scheduler.addTrigger({ id: `c-${i}`, handler: 'sleep', schedule: { at: new Date(slot) } }));
     return;
   }
   const agenda = new Agenda({ backend: new MongoBackend({ mongo: db }) });
   await agenda.ready;
-  await inBatches(n, 50, (i) => agenda.create('sleep', { i }).schedule(new Date(slot)).save());
+  await inBatches(n, 200, (i) => agenda.create('sleep', { i }).schedule(new Date(slot)).save());
 }
 
 /** Setup time per job on this server now: 100 jobs into a scratch database. */
@@ -179,13 +180,13 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
 
   try {
     // The processes boot first (several seconds on a busy host), then the slot is set: room for the
-    // setup with a third to spare, plus a poll interval for the instances to see the new jobs.
+    // setup with half of it to spare, plus a poll interval for the instances to see the new jobs.
     const bootDeadline = Date.now() + 60_000;
     let exited = 0;
     for (const c of children) void c.exited.then(() => (exited += 1));
     while (ready + exited < config.instances && Date.now() < bootDeadline) await sleep(100);
     const setupStart = Date.now();
-    slot = setupStart + Math.ceil(config.jobs * perJob * 1.3) + 2000;
+    slot = setupStart + Math.ceil(config.jobs * perJob * 1.5) + 2000;
     const deadline = slot + config.deadlineMs;
     for (const c of children) c.child.stdin.write(`slot ${slot}\n`);
     await setupJobs(system, db, config.jobs, slot);
@@ -234,11 +235,11 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
       completionsPerSec: span > 0 ? succeeded.size / (span / 1000) : 0,
       lateness: latenessSummary(lateness),
       started: starts.size,
-      commandsPerJob: commandsTotal / Math.max(1, succeeded.size),
+      commandsPerJob: succeeded.size > 0 ? commandsTotal / succeeded.size : Number.NaN,
       commandsByCommand: Object.fromEntries(Object.entries(commands).map(([k, v]) => [k, r(v / Math.max(1, succeeded.size), 3)])),
       clientCpuMs: reports.reduce((a, x) => a + x.cpuMs, 0),
       serverCpu: serverCpuDelta,
-      serverCpuMsPerJob: serverCpuDelta.totalMs === null ? null : serverCpuDelta.totalMs / Math.max(1, succeeded.size),
+      serverCpuMsPerJob: serverCpuDelta.totalMs === null || succeeded.size === 0 ? null : serverCpuDelta.totalMs / succeeded.size,
       errors: reports.reduce((a, x) => a + x.errors, 0),
       firstError: reports.find((x) => x.firstError !== null)?.firstError ?? null,
       setupMs,
@@ -257,11 +258,11 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
 /** One line per run, for the console. */
 export function showConcurrent(x: ConcurrentResult): void {
   const finish = x.lastFinishMs === null ? `${x.unfinished} of ${x.jobs} unfinished after ${r(x.endedAfterMs / 1000, 1)} s` : `last done ${r(x.lastFinishMs / 1000, 1)} s after the slot`;
-  const server = x.serverCpuMsPerJob === null ? 'server CPU n/a' : `server CPU ${r(x.serverCpuMsPerJob, 2)} ms/job`;
+  const server = x.serverCpuMsPerJob === null ? `server CPU ${x.serverCpu.totalMs === null ? 'n/a' : `${r(x.serverCpu.totalMs / 1000, 1)} s, no job done`}` : `server CPU ${r(x.serverCpuMsPerJob, 2)} ms/job`;
   console.log(
     `${x.system.padEnd(6)} ${x.jobs} × ${r(x.workMs / 1000, 1)} s on ${x.instances} processes (concurrency ${x.concurrencyPerInstance} each${x.system === 'ours' ? `, leaseMs ${x.leaseMs ?? 'default'}` : ''}): ` +
       `${finish}; lease:lost ${x.leaseLost ?? 'n/a'}, double runs ${x.doubleRuns}, failed ${x.failed}; start lateness p50 ${r(x.lateness.p50, 0)} ms p99 ${r(x.lateness.p99, 0)} ms (n=${x.lateness.n}); ` +
-      `${r(x.completionsPerSec, 1)} jobs/s, ${r(x.commandsPerJob, 2)} commands/job, ${server}${x.errors ? `; ${x.errors} errors (${x.firstError})` : ''}${x.lateInstances ? `; ${x.lateInstances} process(es) not ready at the slot` : ''}`,
+      `${r(x.completionsPerSec, 1)} jobs/s, ${Number.isNaN(x.commandsPerJob) ? 'n/a' : r(x.commandsPerJob, 2)} commands/job, ${server}${x.errors ? `; ${x.errors} errors (${x.firstError})` : ''}${x.lateInstances ? `; ${x.lateInstances} process(es) not ready at the slot` : ''}`,
   );
 }
 

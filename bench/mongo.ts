@@ -35,7 +35,7 @@
  * Settings: a `--flag value` on the command line, else the environment variable, else the default.
  *   BENCH_MONGO_PHASES            rt,floor,saturation,concurrent,light
  *   BENCH_MONGO_AGENDA            1 (0: ours only)
- *   BENCH_MONGO_WINDOW_MS         --window        6000   saturation/throughput window
+ *   BENCH_MONGO_WINDOW_MS         --window        5000   saturation/throughput window
  *   BENCH_MONGO_WARMUP_MS         --warmup        2000   before each window
  *   BENCH_MONGO_CONCURRENCY       --concurrency   100    per instance, ours and Agenda (saturation, light)
  *   BENCH_MONGO_SATURATE          --saturate      120,600  offered jobs/s
@@ -46,10 +46,11 @@
  *   BENCH_MONGO_CONC_JOBS         --conc-jobs     1200,5000
  *   BENCH_MONGO_CONC_LEASE_MS     --conc-lease    5000,default  one per size
  *   BENCH_MONGO_CONC_WORK_MS      --conc-work     12000
- *   BENCH_MONGO_CONC_DEADLINE_MS  --conc-deadline 40000  after the slot, finished or not
+ *   BENCH_MONGO_CONC_DEADLINE_MS  --conc-deadline 30000  after the slot, finished or not
  *   BENCH_MONGO_CONC_INSTANCES    --conc-instances 3
  *   BENCH_MONGO_LIGHT             --light         5      jobs/s
- *   BENCH_MONGO_LIGHT_WINDOW_MS   --light-window  12000
+ *   BENCH_MONGO_LIGHT_WINDOW_MS   --light-window  10000
+ *   BENCH_MONGO_BUDGET_S          --budget        720    no phase starts after this (s)
  *   --instances 1,2,4 --per-instance 30 --period 1000 --agenda-process-every 1000
  *   (the server's CPU: FERRETDB_STATE_FILE / POSTGRES_STATE_FILE / MONGODB_SERVER_PID, or found by
  *   port on this host; "n/a" when the server is elsewhere)
@@ -105,13 +106,13 @@ const PHASES = new Set(listSetting('phases', 'BENCH_MONGO_PHASES', 'rt,floor,sat
 const WITH_AGENDA = arg('no-agenda') === undefined && setting('agenda', 'BENCH_MONGO_AGENDA', '1') !== '0';
 const PER_INSTANCE = numArg('per-instance', 30);
 const PERIOD = numArg('period', 1000);
-const WINDOW = numSetting('window', 'BENCH_MONGO_WINDOW_MS', 6000);
+const WINDOW = numSetting('window', 'BENCH_MONGO_WINDOW_MS', 5000);
 const WARMUP = numSetting('warmup', 'BENCH_MONGO_WARMUP_MS', 2000);
 const CONCURRENCY = numSetting('concurrency', 'BENCH_MONGO_CONCURRENCY', 100);
 const LIGHT = numSetting('light', 'BENCH_MONGO_LIGHT', 5);
 const SATURATE = listSetting('saturate', 'BENCH_MONGO_SATURATE', '120,600').map(Number);
 const SAT_INSTANCES = listSetting('sat-instances', 'BENCH_MONGO_SAT_INSTANCES', '1,4').map(Number);
-const LIGHT_WINDOW = numSetting('light-window', 'BENCH_MONGO_LIGHT_WINDOW_MS', 12_000);
+const LIGHT_WINDOW = numSetting('light-window', 'BENCH_MONGO_LIGHT_WINDOW_MS', 10_000);
 const INSTANCES = (arg('instances') ?? '1,2,4').split(',').map(Number);
 const RT_TRIGGERS = numArg('rt-triggers', 5);
 const FLOOR_MS = numSetting('floor-ms', 'BENCH_MONGO_FLOOR_MS', 3000);
@@ -121,7 +122,9 @@ const RT_WINDOW = numSetting('rt-window', 'BENCH_MONGO_RT_WINDOW_MS', 5000);
 const CONC_JOBS = listSetting('conc-jobs', 'BENCH_MONGO_CONC_JOBS', '1200,5000').map(Number);
 const CONC_LEASE = listSetting('conc-lease', 'BENCH_MONGO_CONC_LEASE_MS', '5000,default');
 const CONC_WORK = numSetting('conc-work', 'BENCH_MONGO_CONC_WORK_MS', 12_000);
-const CONC_DEADLINE = numSetting('conc-deadline', 'BENCH_MONGO_CONC_DEADLINE_MS', 40_000);
+const CONC_DEADLINE = numSetting('conc-deadline', 'BENCH_MONGO_CONC_DEADLINE_MS', 30_000);
+// bench/benches.ts kills the benchmark after 15 minutes: past this, no new phase starts.
+const BUDGET_S = numSetting('budget', 'BENCH_MONGO_BUDGET_S', 720);
 const CONC_INSTANCES = numSetting('conc-instances', 'BENCH_MONGO_CONC_INSTANCES', 3);
 /** How long the instance processes of a run may take to boot. */
 const BOOT_TIMEOUT = 60_000;
@@ -574,8 +577,21 @@ function showRun(run: RunResult): void {
 
 type Floor = Awaited<ReturnType<typeof serverFloor>> & { serverCpuMsPerJob: number | null };
 
-/** Run one phase; a phase that fails is reported and the others still run. */
+/** When the run must stop starting phases (see BENCH_MONGO_BUDGET_S); set by main. */
+let budgetEndsAt = Number.POSITIVE_INFINITY;
+/** Phases skipped for the budget (reported, not a failure). */
+const skippedPhases: string[] = [];
+
+/**
+ * Run one phase; a phase that fails is reported and the others still run. Past the budget, a phase
+ * is skipped (and listed), so that a slow server cannot make the whole benchmark overrun its limit.
+ */
 async function phase<T>(name: string, errors: string[], run: () => Promise<T>): Promise<T | null> {
+  if (Date.now() > budgetEndsAt) {
+    skippedPhases.push(name);
+    console.error(`  ! ${name}: skipped, the time budget is used up`);
+    return null;
+  }
   try {
     return await run();
   } catch (error) {
@@ -610,6 +626,7 @@ async function main(): Promise<void> {
     return;
   }
   const began = Date.now();
+  budgetEndsAt = began + BUDGET_S * 1000;
   const client = new MongoClient(URI);
   await client.connect();
   const server: ServerInfo = await serverInfo(client.db('admin'));
@@ -725,6 +742,7 @@ async function main(): Promise<void> {
   console.log(`\n(mongo benchmark: ${r(totalS, 0)} s; load average now ${loadavg().map((x) => r(x, 1)).join(' ')})`);
   console.log(`\n${compactTables(floor, saturated, concurrent, light)}`);
   if (phaseErrors.length > 0) console.error(`\n!!! phases that failed: ${phaseErrors.join(' | ')}`);
+  if (skippedPhases.length > 0) console.error(`\n! skipped for the time budget (BENCH_MONGO_BUDGET_S=${BUDGET_S}): ${skippedPhases.join(', ')}`);
   const rows = summaryRows(server, rt, floor, [...runs, ...saturated], concurrent, light);
   const data = {
     server,
@@ -755,6 +773,7 @@ async function main(): Promise<void> {
     concurrent,
     light,
     phaseErrors,
+    skippedPhases,
     totalSeconds: totalS,
     rows,
   };

@@ -12,7 +12,7 @@ import { toLogger, type LoggerLike } from '../logger-adapter.js';
 import type { JobRunner, JobStore, LockManager, TriggerStore } from '../ports.js';
 import { normalizeRetry } from '../schedule/index.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
-import type { RetryPolicy } from '../types.js';
+import type { Job, RetryPolicy } from '../types.js';
 import { MAX_PAYLOAD_BYTES } from './json.js';
 
 /** Options of `new Scheduler()`. Every field is optional. */
@@ -107,6 +107,16 @@ export interface TelemetryOptions {
    * @default false
    */
   metrics?: boolean;
+  /**
+   * Record OpenTelemetry spans and metrics through the global providers (needs the optional peer
+   * dependency `@opentelemetry/api`, imported at `start()`). Implied by `tracerProvider` or `meterProvider`.
+   * @default false
+   */
+  opentelemetry?: boolean;
+  /** OpenTelemetry tracer provider to use instead of the global one. */
+  tracerProvider?: import('@opentelemetry/api').TracerProvider;
+  /** OpenTelemetry meter provider to use instead of the global one. */
+  meterProvider?: import('@opentelemetry/api').MeterProvider;
 }
 
 /** Options with defaults applied. */
@@ -136,6 +146,10 @@ export interface ResolvedOptions {
   loggerGiven: boolean;
   /** Whether metrics are counted from the start (`telemetry.metrics`). */
   metrics: boolean;
+  /** OpenTelemetry providers (`null` inside: the global one), or `null` when OpenTelemetry is off. */
+  otel: { tracerProvider: import('@opentelemetry/api').TracerProvider | null; meterProvider: import('@opentelemetry/api').MeterProvider | null } | null;
+  /** Set by the telemetry at start when tracing is on: records a job's `send` span. */
+  traceSend: ((job: Job) => string | null) | null;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -181,6 +195,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     logger: options.logger === undefined ? silentLogger : toLogger(options.logger),
     loggerGiven: options.logger !== undefined,
     metrics: telemetryMetrics(options.telemetry),
+    otel: otelOption(options.telemetry),
+    traceSend: null,
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
@@ -188,13 +204,29 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   };
 }
 
+const TELEMETRY_KEYS = new Set(['metrics', 'opentelemetry', 'tracerProvider', 'meterProvider']);
+
 function telemetryMetrics(value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'object' || value === null) throw new InvalidTriggerConfigError('telemetry', 'must be an object');
-  for (const key of Object.keys(value)) if (key !== 'metrics') throw new InvalidTriggerConfigError(`telemetry.${key}`, 'unknown option');
+  for (const key of Object.keys(value)) if (!TELEMETRY_KEYS.has(key)) throw new InvalidTriggerConfigError(`telemetry.${key}`, 'unknown option');
   const metrics = (value as { metrics?: unknown }).metrics;
   if (metrics !== undefined && typeof metrics !== 'boolean') throw new InvalidTriggerConfigError('telemetry.metrics', 'must be a boolean');
   return metrics === true;
+}
+
+function otelOption(value: TelemetryOptions | undefined): ResolvedOptions['otel'] {
+  if (value === undefined) return null;
+  const { opentelemetry, tracerProvider, meterProvider } = value;
+  if (opentelemetry !== undefined && typeof opentelemetry !== 'boolean') throw new InvalidTriggerConfigError('telemetry.opentelemetry', 'must be a boolean');
+  if (tracerProvider !== undefined && typeof (tracerProvider as { getTracer?: unknown }).getTracer !== 'function') {
+    throw new InvalidTriggerConfigError('telemetry.tracerProvider', 'must be an OpenTelemetry TracerProvider (with getTracer)');
+  }
+  if (meterProvider !== undefined && typeof (meterProvider as { getMeter?: unknown }).getMeter !== 'function') {
+    throw new InvalidTriggerConfigError('telemetry.meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+  }
+  if (opentelemetry !== true && tracerProvider === undefined && meterProvider === undefined) return null;
+  return { tracerProvider: tracerProvider ?? null, meterProvider: meterProvider ?? null };
 }
 
 function ownershipOption(value: unknown): 'rendezvous' | 'race' {

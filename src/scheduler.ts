@@ -90,7 +90,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     super();
     const resolved = resolveOptions(options);
     // Made before the engine, as it may hand the engine timed stores; the cluster view it reads comes later.
-    const telemetry = (this.#telemetry = new Telemetry(this, () => this.#cluster.get(), resolved.metrics));
+    const telemetry = (this.#telemetry = new Telemetry(this, () => this.#cluster.get(), resolved));
     const o = telemetry.stores(resolved);
     const ctx = (this.#ctx = new EngineContext(o, this));
     const handlers = (this.#handlers = new Handlers(o.concurrency, o.jobRunner, new InlineJobRunner(), (error) => {
@@ -179,7 +179,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
       this.#stopPromise = null;
       try {
-        await this.#telemetry.start();
+        await this.#telemetry.start(ctx.o);
       } catch (error) {
         ctx.state = 'idle';
         throw error;

@@ -361,6 +361,11 @@ export interface Job {
    * `maxConcurrent`); `null` when it may start as soon as it is due.
    */
   gate: string | null;
+  /**
+   * W3C `traceparent` of the span that created the job (OpenTelemetry, when configured): each
+   * attempt's `process` span is linked to it, on whichever instance runs it. `null` without tracing.
+   */
+  traceparent: string | null;
   /** Set by `cancelJob` while running; the holder aborts the handler when it sees it. */
   cancelRequested: boolean;
   /** Whether dependent triggers were already fired for this (final) job. */

@@ -25,6 +25,8 @@ export interface JobDefaults {
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
+  /** Records the span that creates a job and returns its `traceparent` (OpenTelemetry); `null` without tracing. */
+  traceSend: ((job: Job) => string | null) | null;
 }
 
 /** The per-handler policies a job falls back to when its trigger sets none. */
@@ -49,7 +51,7 @@ export function startingJob(
 ): Job {
   const instanceId = defaults.instanceId;
   const retry = trigger.retry ?? handler?.retry ?? defaults.defaultRetry;
-  return {
+  const job: Job = {
     id: newId(),
     key: draft.key,
     triggerId: trigger.id,
@@ -81,12 +83,15 @@ export function startingJob(
     event: draft.event,
     upstream: draft.upstream,
     gate: null,
+    traceparent: null,
     cancelRequested: false,
     dependentsFired: false,
     createdAt: now,
     startedAt: startsAt,
     finishedAt: null,
   };
+  if (defaults.traceSend !== null) job.traceparent = defaults.traceSend(job);
+  return job;
 }
 
 /**

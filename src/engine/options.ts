@@ -13,7 +13,7 @@ import type { JobRunner, JobStore, LockManager, TriggerStore } from '../ports.js
 import type { MongoBackend } from '../stores/mongo/backend.js';
 import { normalizeRetry } from '../schedule/index.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
-import type { RetryPolicy } from '../types.js';
+import type { Job, RetryPolicy } from '../types.js';
 import { MAX_PAYLOAD_BYTES } from './json.js';
 
 /** Options of `new Scheduler()`. Every field is optional. */
@@ -166,6 +166,16 @@ export interface TelemetryOptions {
    * @default false
    */
   metrics?: boolean;
+  /**
+   * Record OpenTelemetry spans and metrics through the global providers (needs the optional peer
+   * dependency `@opentelemetry/api`, imported at `start()`). Implied by `tracerProvider` or `meterProvider`.
+   * @default false
+   */
+  opentelemetry?: boolean;
+  /** OpenTelemetry tracer provider to use instead of the global one. */
+  tracerProvider?: import('@opentelemetry/api').TracerProvider;
+  /** OpenTelemetry meter provider to use instead of the global one. */
+  meterProvider?: import('@opentelemetry/api').MeterProvider;
 }
 
 /** Options with defaults applied. */
@@ -197,6 +207,10 @@ export interface ResolvedOptions {
   remoteHandlers: ReadonlySet<string> | 'any';
   /** Whether metrics are counted from the start (`telemetry.metrics`). */
   metrics: boolean;
+  /** OpenTelemetry providers (`null` inside: the global one), or `null` when OpenTelemetry is off. */
+  otel: { tracerProvider: import('@opentelemetry/api').TracerProvider | null; meterProvider: import('@opentelemetry/api').MeterProvider | null } | null;
+  /** Set by the telemetry at start when tracing is on: records a job's `send` span. */
+  traceSend: ((job: Job) => string | null) | null;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -257,6 +271,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     keepAlive: options.keepAlive ?? true,
     remoteHandlers: remoteHandlersOption(options.remoteHandlers),
     metrics: telemetryMetrics(options.telemetry),
+    otel: otelOption(options.telemetry),
+    traceSend: null,
     defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
@@ -287,13 +303,29 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+const TELEMETRY_KEYS = new Set(['metrics', 'opentelemetry', 'tracerProvider', 'meterProvider']);
+
 function telemetryMetrics(value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'object' || value === null) throw new InvalidTriggerConfigError('telemetry', 'must be an object');
-  for (const key of Object.keys(value)) if (key !== 'metrics') throw new InvalidTriggerConfigError(`telemetry.${key}`, 'unknown option');
+  for (const key of Object.keys(value)) if (!TELEMETRY_KEYS.has(key)) throw new InvalidTriggerConfigError(`telemetry.${key}`, 'unknown option');
   const metrics = (value as { metrics?: unknown }).metrics;
   if (metrics !== undefined && typeof metrics !== 'boolean') throw new InvalidTriggerConfigError('telemetry.metrics', 'must be a boolean');
   return metrics === true;
+}
+
+function otelOption(value: TelemetryOptions | undefined): ResolvedOptions['otel'] {
+  if (value === undefined) return null;
+  const { opentelemetry, tracerProvider, meterProvider } = value;
+  if (opentelemetry !== undefined && typeof opentelemetry !== 'boolean') throw new InvalidTriggerConfigError('telemetry.opentelemetry', 'must be a boolean');
+  if (tracerProvider !== undefined && typeof (tracerProvider as { getTracer?: unknown }).getTracer !== 'function') {
+    throw new InvalidTriggerConfigError('telemetry.tracerProvider', 'must be an OpenTelemetry TracerProvider (with getTracer)');
+  }
+  if (meterProvider !== undefined && typeof (meterProvider as { getMeter?: unknown }).getMeter !== 'function') {
+    throw new InvalidTriggerConfigError('telemetry.meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+  }
+  if (opentelemetry !== true && tracerProvider === undefined && meterProvider === undefined) return null;
+  return { tracerProvider: tracerProvider ?? null, meterProvider: meterProvider ?? null };
 }
 
 function ownershipOption(value: unknown): 'rendezvous' | 'race' {

@@ -7,7 +7,9 @@ import type { EventEmitter } from 'eventemitter3';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
 import type { SchedulerEvents } from '../events.js';
 import type { JobStore, LockManager, TriggerStore } from '../ports.js';
+import type { Job } from '../types.js';
 import type { MetricsSink } from './instruments.js';
+import { loadOtelApi, OtelMetrics, OtelTracing, type OtelProviders } from './otel.js';
 import { loadPromClient, PrometheusExporter, type MetricsText } from './prometheus.js';
 import { recordEvents } from './recorder.js';
 import { timedStore } from './store-timing.js';
@@ -29,17 +31,24 @@ export class Telemetry {
   #prometheus: Promise<PrometheusExporter> | null = null;
   #recording = false;
 
+  readonly metrics: boolean;
+  readonly #otel: OtelProviders | null;
+  #otelOn = false;
+
   /**
-   * @param metrics whether metrics are wanted from the start (`telemetry.metrics`)
+   * @param options `metrics`: whether metrics are wanted from the start (`telemetry.metrics`);
+   *   `otel`: the OpenTelemetry providers, `null` when it is off
    */
-  constructor(scheduler: EventEmitter<SchedulerEvents>, cluster: () => Promise<ClusterSnapshot>, readonly metrics: boolean) {
+  constructor(scheduler: EventEmitter<SchedulerEvents>, cluster: () => Promise<ClusterSnapshot>, options: { metrics: boolean; otel: OtelProviders | null }) {
     this.#scheduler = scheduler;
     this.#cluster = cluster;
+    this.metrics = options.metrics;
+    this.#otel = options.otel;
   }
 
   /** The stores to use: timed when metrics are on from the start, else as given. */
   stores<S extends Stores>(stores: S): S {
-    if (!this.metrics) return stores;
+    if (!this.#timed) return stores;
     return {
       ...stores,
       triggerStore: timedStore(stores.triggerStore, 'trigger', this.#sinks),
@@ -48,9 +57,25 @@ export class Telemetry {
     };
   }
 
-  /** At start: load the exporters wanted from the start (an error naming the missing package otherwise). */
-  async start(): Promise<void> {
+  /** The stores are timed when any metrics exporter is wanted from the start. */
+  get #timed(): boolean {
+    return this.metrics || (this.#otel !== null && this.#otel.meterProvider !== null);
+  }
+
+  /**
+   * At start: load the exporters wanted from the start (an error naming the missing package
+   * otherwise), and bind the `send` span hook into `engine` (once: later starts keep it).
+   */
+  async start(engine: { traceSend: ((job: Job) => string | null) | null }): Promise<void> {
     if (this.metrics) await this.#exporter();
+    if (this.#otel === null || this.#otelOn) return;
+    const api = await loadOtelApi();
+    const tracing = new OtelTracing(api, this.#otel);
+    tracing.subscribe(this.#scheduler);
+    engine.traceSend = tracing.send;
+    this.#sinks.push(new OtelMetrics(api, this.#otel, this.#cluster));
+    this.#record();
+    this.#otelOn = true;
   }
 
   /** The Prometheus exposition; the first call loads prom-client and starts counting (when not already on). */
@@ -58,15 +83,19 @@ export class Telemetry {
     return (await this.#exporter()).text();
   }
 
+  /** Feed the sinks from the scheduler's events (once, whichever exporter comes first). */
+  #record(): void {
+    if (this.#recording) return;
+    this.#recording = true;
+    recordEvents(this.#scheduler, this.#sinks);
+  }
+
   #exporter(): Promise<PrometheusExporter> {
     this.#prometheus ??= loadPromClient().then(
       (prom) => {
         const exporter = new PrometheusExporter(prom, this.#cluster);
         this.#sinks.push(exporter);
-        if (!this.#recording) {
-          this.#recording = true;
-          recordEvents(this.#scheduler, this.#sinks);
-        }
+        this.#record();
         return exporter;
       },
       (error: unknown) => {

@@ -68,6 +68,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     event: null,
     upstream: null,
     gate: null,
+    traceparent: null,
     cancelRequested: false,
     dependentsFired: false,
     createdAt: at(0),

@@ -53,6 +53,7 @@ export interface JobRecord {
   event: Job['event'];
   upstream: Job['upstream'];
   gate: string | null;
+  traceparent: string | null;
   cancelRequested: boolean;
   dependentsFired: boolean;
   createdAt: number;
@@ -103,6 +104,7 @@ export function toRecord(job: Job): JobRecord {
     event: job.event === null ? null : { name: job.event.name, id: job.event.id },
     upstream: job.upstream === null ? null : { jobId: job.upstream.jobId, triggerId: job.upstream.triggerId, status: job.upstream.status },
     gate: job.gate,
+    traceparent: job.traceparent,
     cancelRequested: job.cancelRequested,
     dependentsFired: job.dependentsFired,
     createdAt: job.createdAt.getTime(),
@@ -176,6 +178,7 @@ export function fromRecord(record: JobRecord): Job {
     event: record.event === null ? null : { ...record.event },
     upstream: record.upstream === null ? null : { ...record.upstream },
     gate: record.gate,
+    traceparent: record.traceparent,
     cancelRequested: record.cancelRequested,
     dependentsFired: record.dependentsFired,
     createdAt: new Date(record.createdAt),

@@ -45,6 +45,7 @@ const PATCHABLE = {
   event: true,
   upstream: true,
   gate: true,
+  traceparent: true,
   cancelRequested: true,
   dependentsFired: true,
   startedAt: true,

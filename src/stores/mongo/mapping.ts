@@ -121,6 +121,7 @@ export function documentToJob(doc: JobDocument): Job {
     event: doc.event ?? null,
     upstream: doc.upstream ?? null,
     gate: doc.gate ?? null,
+    traceparent: doc.traceparent ?? null,
     cancelRequested: doc.cancelRequested ?? false,
     dependentsFired: doc.dependentsFired ?? false,
     createdAt: doc.createdAt,

@@ -1,0 +1,115 @@
+/**
+ * OpenTelemetry with the SDK's in-memory exporters: a `send` span where a job is created, a
+ * `process` span per attempt on whichever instance runs it, parented through the job's stored
+ * `traceparent`; span events for decisions; the same metrics as Prometheus on the meter.
+ */
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { Scheduler } from '../../src/scheduler.js';
+import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
+import { T0 } from '../helpers/setup.js';
+import { advance, eventually } from '../helpers/time.js';
+
+function tracing(): { provider: BasicTracerProvider; exporter: InMemorySpanExporter } {
+  const exporter = new InMemorySpanExporter();
+  return { provider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }), exporter };
+}
+
+const named = (spans: ReadableSpan[], name: string): ReadableSpan[] => spans.filter((s) => s.name === name);
+
+describe('OpenTelemetry', () => {
+  it('links each attempt on another instance to the span that created its job, with the messaging attributes', async () => {
+    const stores = { triggerStore: new MemoryTriggerStore(), jobStore: new MemoryJobStore(), lockManager: new MemoryLockManager() };
+    const clock = new ManualClock(T0);
+    const a = tracing();
+    const b = tracing();
+    const api = new Scheduler({ ...stores, clock, instanceId: 'api', telemetry: { tracerProvider: a.provider } });
+    const worker = new Scheduler({ ...stores, clock, instanceId: 'worker', telemetry: { tracerProvider: b.provider } });
+    api.register('api.only', () => undefined);
+    let attempts = 0;
+    worker.register('render', () => {
+      attempts += 1;
+      if (attempts === 1) throw new Error('first attempt fails');
+      return 'ok';
+    });
+    await api.start();
+    await worker.start();
+    await worker.addTrigger({ id: 'render-now', handler: 'render', schedule: { manual: true }, retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 100 } } });
+    const job = await api.runTrigger('render-now');
+    expect(job.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    await advance(clock, 1500);
+    await eventually(async () => (await worker.getJob(job.id))?.status === 'succeeded', 10_000, 'the job to succeed', [clock]);
+    const [send] = named(a.exporter.getFinishedSpans(), 'send render');
+    expect(send?.kind).toBe(SpanKind.PRODUCER);
+    expect(send?.attributes).toMatchObject({
+      'messaging.system': 'intellibrowse-scheduler',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': 'render',
+      'messaging.message.id': job.id,
+      'scheduler.trigger.id': 'render-now',
+      'scheduler.slot': job.scheduledFor.toISOString(),
+    });
+    const processes = named(b.exporter.getFinishedSpans(), 'process render');
+    expect(processes.map((s) => s.attributes['scheduler.attempt'])).toEqual([1, 2]);
+    expect(processes.map((s) => s.attributes['scheduler.outcome'])).toEqual(['retrying', 'succeeded']);
+    for (const span of processes) {
+      expect(span.kind).toBe(SpanKind.CONSUMER);
+      expect(span.attributes['messaging.operation.type']).toBe('process');
+      expect(span.attributes['messaging.message.id']).toBe(job.id);
+      // Same trace as the producer on the other instance, its child, and linked to it.
+      expect(span.spanContext().traceId).toBe(send!.spanContext().traceId);
+      expect(span.parentSpanContext?.spanId).toBe(send!.spanContext().spanId);
+      expect(span.links[0]?.context.spanId).toBe(send!.spanContext().spanId);
+    }
+    await api.stop();
+    await worker.stop();
+  });
+
+  it('records overlap and misfire decisions as span events, and the metrics on the meter', async () => {
+    const clock = new ManualClock(T0);
+    const t = tracing();
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const scheduler = new Scheduler({ clock, pollIntervalMs: 200, lookaheadMs: 1000, telemetry: { tracerProvider: t.provider, meterProvider } });
+    scheduler.register('slow', () => new Promise<void>(() => undefined));
+    scheduler.register('ok', () => undefined);
+    await scheduler.start();
+    await scheduler.addTrigger({ id: 'stuck', handler: 'slow', schedule: { every: 1000, startAt: new Date(T0 + 1000) }, overlap: 'skip' });
+    await scheduler.addTrigger({ id: 'tick', handler: 'ok', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
+    await scheduler.addTrigger({ id: 'late', handler: 'ok', schedule: { every: 60_000, startAt: new Date(T0 + 1000) }, misfire: 'skip' });
+    await advance(clock, 2100, 100);
+    await scheduler.stop({ graceful: false });
+    await clock.advance(120_000);
+    await scheduler.start();
+    await advance(clock, 500, 100);
+    const spans = t.exporter.getFinishedSpans();
+    const overlap = spans.find((s) => s.events.some((e) => e.name === 'scheduler.overlap'));
+    expect(overlap?.attributes['scheduler.outcome']).toBe('skipped');
+    const misfire = spans.find((s) => s.events.some((e) => e.name === 'scheduler.misfire'));
+    expect(misfire?.attributes['scheduler.trigger.id']).toBe('late');
+    await reader.forceFlush();
+    const metrics = exporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
+    const byName = (name: string) => metrics.filter((m) => m.descriptor.name === name).at(-1);
+    const jobs = byName('scheduler.jobs');
+    expect(jobs?.dataPoints.find((p) => p.attributes.handler === 'ok' && p.attributes.outcome === 'succeeded')?.value).toBeGreaterThanOrEqual(2);
+    const lag = byName('scheduler.schedule.lag');
+    expect((lag?.dataPoints[0]?.value as { count: number } | undefined)?.count).toBeGreaterThanOrEqual(2);
+    expect(byName('scheduler.slots.missed')?.dataPoints.map((p) => p.attributes.reason).sort()).toEqual(['misfire', 'overlap']);
+    expect(byName('scheduler.store.call.duration')?.dataPoints.length).toBeGreaterThan(0);
+    expect(byName('scheduler.cluster.jobs')?.dataPoints.some((p) => p.attributes['scheduler.trigger.id'] === 'tick')).toBe(true);
+    await scheduler.stop({ graceful: false });
+    await meterProvider.shutdown();
+  });
+
+  it('costs nothing without it: no traceparent, and refuses a provider that is not one, naming the field', async () => {
+    const scheduler = new Scheduler({ clock: new ManualClock(T0) });
+    scheduler.register('h', () => undefined);
+    await scheduler.addTrigger({ id: 'm', handler: 'h', schedule: { manual: true } });
+    expect((await scheduler.runTrigger('m')).traceparent).toBeNull();
+    expect(() => new Scheduler({ telemetry: { tracerProvider: {} as never } })).toThrow(expect.objectContaining({ field: 'telemetry.tracerProvider' }));
+  });
+});

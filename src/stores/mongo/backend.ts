@@ -4,6 +4,7 @@
  */
 import type { Db, MongoClient } from 'mongodb';
 import { silentLogger, type Logger } from '../../logger.js';
+import type { BulkUpdateMode } from './batches.js';
 import type { ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, DEFAULT_COLLECTION_PREFIX } from './documents.js';
@@ -31,6 +32,12 @@ export type MongoBackendOptions = MongoBackendTarget & {
    * is FerretDB, whose single-document updates are not atomic; see docs/mongodb.md).
    */
   claimMarkers?: ClaimMarkerMode;
+  /**
+   * Send the slot claims and job writes of a batch as one command each (default `'auto'`: not
+   * when the server is FerretDB, whose PostgreSQL backend can hang on a command of many
+   * statements; there each goes as a command of its own; see docs/mongodb.md).
+   */
+  bulkUpdates?: BulkUpdateMode;
 };
 
 /** What `createMongoBackend()` returns: spread the stores into `new Scheduler({ ...backend })`. */
@@ -61,9 +68,10 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   }
   const logger = options.logger ?? silentLogger;
   const claimMarkers = options.claimMarkers ?? 'auto';
+  const bulkUpdates = options.bulkUpdates ?? 'auto';
   return {
-    triggerStore: new MongoTriggerStore(db, { collectionPrefix }),
-    jobStore: new MongoJobStore(db, { collectionPrefix, claimMarkers }),
+    triggerStore: new MongoTriggerStore(db, { collectionPrefix, bulkUpdates }),
+    jobStore: new MongoJobStore(db, { collectionPrefix, claimMarkers, bulkUpdates }),
     lockManager: new MongoLockManager(db, { collectionPrefix, claimMarkers }),
     ensureIndexes: () => ensureIndexes(db, names, jobRetentionDays, logger),
     clockOffset: () => measureClockOffset(db),

@@ -4,10 +4,10 @@
  */
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { JobStore, JobWrite, TriggerStore } from '../../src/ports.js';
+import type { JobStore, JobWrite, SlotClaim, TriggerStore } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
-import type { Job } from '../../src/types.js';
+import type { Job, Trigger } from '../../src/types.js';
 import { makeTrigger } from '../contract/index.js';
 import { T0 } from '../helpers/setup.js';
 
@@ -20,6 +20,23 @@ function without<T extends object>(target: T, ...names: string[]): T {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(store) : value;
     },
   });
+}
+
+/** A trigger store that counts single claims, and can refuse every batch of claims (an instance that dies before advancing). */
+class SingleClaimCountingStore extends MemoryTriggerStore {
+  singleClaims = 0;
+  refuse = false;
+
+  override async claimSlot(...args: Parameters<MemoryTriggerStore['claimSlot']>): Promise<Trigger | null> {
+    this.singleClaims += 1;
+    if (this.refuse) throw new Error('instance died');
+    return super.claimSlot(...args);
+  }
+
+  override async claimSlots(claims: SlotClaim[]): Promise<boolean[]> {
+    if (this.refuse) throw new Error('instance died');
+    return super.claimSlots(claims);
+  }
 }
 
 /** A job store that stores a batch, then loses the answer of the first `insertMany`. */
@@ -322,6 +339,33 @@ describe('batched firing', () => {
     expect(perSlot).toHaveLength(50 * 6);
     expect(perSlot.every((by) => by.length === 1)).toBe(true);
     expect(new Set(perSlot.flat())).toEqual(new Set(['a', 'b']));
+  });
+
+  it('advances the triggers of slots another instance took in one claimSlots call, not one claim per slot', async () => {
+    const clock = new ManualClock(T0);
+    const triggerStore = new SingleClaimCountingStore();
+    const jobStore = new MemoryJobStore();
+    const lockManager = new MemoryLockManager();
+    // Racing instances, the second stalled just past the slot: it finds every key taken by the first.
+    const fast = new Scheduler({ clock, triggerStore, jobStore, lockManager, instanceId: 'fast', ownership: 'race', pollIntervalMs: 1000, lookaheadMs: 5000 });
+    fast.register('h', () => undefined);
+    schedulers.push(fast);
+    await fast.start();
+    for (let i = 0; i < 40; i++) await fast.addTrigger({ id: `t${i}`, handler: 'h', schedule: { at: new Date(T0 + 3000) } });
+    // The first inserts every job but dies before it advances any trigger.
+    triggerStore.refuse = true;
+    await clock.advanceTo(T0 + 3100);
+    await fast.stop({ graceful: false });
+    triggerStore.refuse = false;
+    triggerStore.singleClaims = 0;
+    const late = new Scheduler({ clock, triggerStore, jobStore, lockManager, instanceId: 'late', ownership: 'race', pollIntervalMs: 1000, lookaheadMs: 5000 });
+    late.register('h', () => undefined);
+    schedulers.push(late);
+    await late.start();
+    await clock.advance(2000);
+    // Every trigger advanced past its taken slot (completed: one-shots), without a claim per slot.
+    for (let i = 0; i < 40; i++) expect((await triggerStore.get(`t${i}`))?.status).toBe('completed');
+    expect(triggerStore.singleClaims).toBe(0);
   });
 });
 

@@ -86,10 +86,11 @@ export interface TriggerStore {
   /**
    * Optional: several `claimSlot`s in one call, each on its own (one claim failing its condition
    * does not affect the others); the answer says in order whether each claim won. A won claim
-   * wrote exactly the caller's version with `update` applied and the version raised by one, so the
-   * trigger is not handed back. Without it the engine issues the claims one by one, all at once.
-   * Throwing means none of the claims is known to have happened: implement it only where the
-   * claims are applied together (the memory store).
+   * leaves the trigger as the caller's version with `update` applied and the version raised by
+   * one, so the trigger is not handed back (a store that cannot tell this claim from an identical
+   * one racing it for the same slot may answer `true` for either: the state is the same). Without
+   * it the engine issues the claims one by one, all at once. After a throw any of the claims may
+   * or may not have happened: the engine then leaves each trigger for the next poll to read.
    */
   claimSlots?(claims: SlotClaim[]): Promise<boolean[]>;
   /** Active triggers listening to an event name. */
@@ -224,10 +225,11 @@ export interface JobStore {
   write?(id: string, condition: JobCondition, patch: JobPatch, history?: JobHistoryEntry[]): Promise<boolean>;
   /**
    * Optional: several `write`s in one call, each on its own (one failing its conditions does not
-   * affect the others); the answer says in order whether each one was written. The engine records
-   * the ends of attempts that finish together with it. Throwing means none of the writes is known
-   * to have happened: implement it only where the writes are applied together (the memory store).
-   * Without it the engine writes each end on its own.
+   * affect the others, each keeps its own fencing condition); the answer says in order whether
+   * each one was written. The engine records the ends of attempts that finish together with it.
+   * After a throw any of the writes may or may not have happened: the engine then writes each end
+   * on its own, and an end that had been written already answers as a lost lease. Without it the
+   * engine writes each end on its own.
    */
   writeMany?(writes: JobWrite[]): Promise<boolean[]>;
   /**

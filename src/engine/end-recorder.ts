@@ -2,6 +2,9 @@
  * Writing the ends of attempts: the ends of attempts that settle in one turn go to the store in
  * one fenced batch where the store can, each is reported (`job:succeeded`, ...), dependents are
  * fired, and the attempt's permit and place are given back so what waited for them goes on.
+ * While a batch is on its way, the ends that settle meanwhile wait for its answer and go together
+ * in the next one (a group commit): a store that answers slowly gets fewer, bigger batches rather
+ * than one call per job.
  */
 import type { TimerHandle } from '../clock.js';
 import { StoreError } from '../errors.js';
@@ -44,6 +47,10 @@ export class EndRecorder {
   #ends: Run[] = [];
   #endsSince = 0;
   #scheduled = false;
+  // Batches of ends being written (a `writeMany` store only), and when the latest went (local clock).
+  #writing = 0;
+  #writingSince = 0;
+  #waitTimer: TimerHandle | null = null;
 
   constructor(ctx: EngineContext, parts: EndRecorderParts) {
     this.#ctx = ctx;
@@ -78,6 +85,7 @@ export class EndRecorder {
       setImmediate(this.#takeEnds);
       return;
     }
+    if (this.#writing > 0 && this.#ctx.o.jobStore.writeMany && this.#waitForBatch()) return;
     let batch = this.#ends;
     if (batch.length > END_BATCH) {
       // A big backlog goes in chunks, with a turn of the event loop between them.
@@ -87,8 +95,44 @@ export class EndRecorder {
     } else {
       this.#ends = [];
     }
-    this.#ctx.track(this.#recordEnds(batch));
+    if (!this.#ctx.o.jobStore.writeMany) {
+      this.#ctx.track(this.#recordEnds(batch));
+      return;
+    }
+    this.#writing += 1;
+    this.#writingSince = this.#ctx.o.clock.now();
+    this.#ctx.track(
+      this.#recordEnds(batch).finally(() => {
+        this.#writing -= 1;
+        if (this.#writing === 0) {
+          this.#waitTimer?.cancel();
+          this.#waitTimer = null;
+        }
+        if (this.#ends.length > 0 && !this.#scheduled) {
+          this.#scheduled = true;
+          queueMicrotask(this.#takeEnds);
+        }
+      }),
+    );
   };
+
+  /**
+   * A batch is on its way: the ends queued now go with the next one, sent when it is answered.
+   * But not for longer than a third of a lease (as an end waits for a renewal): an answer that
+   * does not come must not hold every later end. Returns whether the ends wait.
+   */
+  #waitForBatch(): boolean {
+    const { clock, leaseMs } = this.#ctx.o;
+    const left = this.#writingSince + Math.floor(leaseMs / 3) - clock.now();
+    if (left <= 0) return false;
+    this.#waitTimer ??= clock.setTimer(() => {
+      this.#waitTimer = null;
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      queueMicrotask(this.#takeEnds);
+    }, left);
+    return true;
+  }
 
   /** Write a batch of ends (in one store call where the store can), then report and release each attempt. */
   async #recordEnds(settled: Run[]): Promise<void> {
@@ -114,7 +158,8 @@ export class EndRecorder {
       try {
         matched = await writeMany.call(o.jobStore, writes);
       } catch (error) {
-        // Nothing of the batch is known to be written: each end goes on its own, with retries.
+        // Any of the batch may be written or not: each end goes on its own, with retries, and one
+        // refused is checked against the stored record (it may be this very write, made before).
         o.logger.warn({ jobs: writes.length, error: toError(error).message }, 'writing the ends of a batch failed; writing them one by one');
       }
       if (matched) {
@@ -125,18 +170,30 @@ export class EndRecorder {
     }
     // One write per end, each reported (and its capacity freed) as soon as it is answered: a slow
     // answer holds up only its own attempt.
+    const unsure = writeMany !== undefined && writes.length > 0;
     const alone: Array<Promise<void>> = [];
     for (const end of ends) {
       if (!end.write) this.#afterEnd(end, null);
-      else alone.push(this.#recordEndWithRetry(end.run.job, end.write).then((answer) => this.#afterEnd(end, answer)));
+      else alone.push(this.#recordEndWithRetry(end.run.job, end.write, unsure).then((answer) => this.#afterEnd(end, answer)));
     }
     await Promise.all(alone);
   }
 
-  /** One end's write, retried through a short store outage (see `retryStore`); an error only once the retries are spent. */
-  async #recordEndWithRetry(job: Job, write: JobWrite): Promise<Job | null | Error> {
+  /**
+   * One end's write, retried through a short store outage (see `retryStore`); an error only once
+   * the retries are spent. A write refused after an earlier try that may have landed (a batch
+   * that threw, a lost answer) is looked up: the stored record says whether it was this one.
+   */
+  async #recordEndWithRetry(job: Job, write: JobWrite, unsure: boolean): Promise<Job | null | Error> {
+    let tries = 0;
     try {
-      return await this.#ctx.retryStore(() => this.#recordEnd(job, write));
+      const answer = await this.#ctx.retryStore(() => {
+        tries += 1;
+        return this.#recordEnd(job, write);
+      });
+      if (answer !== null || (!unsure && tries === 1)) return answer;
+      const stored = await this.#ctx.o.jobStore.get(job.id);
+      return stored && madeBy(stored, write) ? stored : null;
     } catch (error) {
       return toError(error);
     }
@@ -200,4 +257,12 @@ export class EndRecorder {
     timeline.onCapacity();
     if (run.permit) void dispatcher.tryStartGated(run.job.triggerId).catch((error: unknown) => this.#ctx.fail(toError(error)));
   }
+}
+
+/** Whether a stored job carries a write's own history entry (the same status, instant, instance and reason): the write landed. */
+function madeBy(stored: Job, write: JobWrite): boolean {
+  const own = write.history?.at(-1);
+  if (!own || stored.status !== write.patch.status) return false;
+  const at = own.at.getTime();
+  return stored.history.some((entry) => entry.status === own.status && entry.at.getTime() === at && entry.instanceId === own.instanceId && entry.reason === own.reason);
 }

@@ -45,6 +45,13 @@ export class Membership {
     return this.#members.map((member) => member.id);
   }
 
+  /** How many live members (this instance included) have every one of these handlers registered. */
+  countWith(handlers: readonly string[]): number {
+    let count = 0;
+    for (const member of this.#members) if (member.handlers === null || handlers.every((name) => member.handlers!.has(name))) count += 1;
+    return count;
+  }
+
   /**
    * Renew (or take) this instance's membership and read the live members. Returns whether the
    * members or their handlers changed since the last call.

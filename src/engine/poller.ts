@@ -4,6 +4,13 @@
  * (most polls only the part of the window that is new, a full read once per window length),
  * takes over slots their owner left unclaimed, refreshes the dependency index, starts jobs that
  * wait for a permit, runs the maintenance chores, and wakes dispatch for pending jobs.
+ *
+ * The questions whose answer is the same for every instance (are pending jobs due, do jobs wait
+ * for a permit, are slots overdue whoever owns them) are shared out: with n live members, each
+ * asks them on every n-th of its polls, at its own place in the turn, so the cluster asks them
+ * about once per `pollIntervalMs` whatever its size, and more instances do not mean more load on
+ * the store than the work brings. Its own slots (`findDue`), its membership and the dependency
+ * index (which decides whether an ending job owes dependents a run) each instance reads itself.
  */
 import type { TimerHandle } from '../clock.js';
 import { StoreError } from '../errors.js';
@@ -40,6 +47,8 @@ export class Poller {
   /** Up to where the window was read (`null`: next poll reads it all). */
   #polledUntil: number | null = null;
   #pollsSinceFull = 0;
+  /** Polls since start, for sharing out the cluster-wide questions. */
+  #polls = 0;
   /** Last successful poll. */
   lastPollAt: Date | null = null;
   /** Message of the last poll error, cleared by a successful poll. */
@@ -53,6 +62,7 @@ export class Poller {
   /** Poll now, and from then on every period; the next poll reads the whole window. */
   async start(): Promise<void> {
     this.#polledUntil = null;
+    this.#polls = 0;
     await this.poll();
   }
 
@@ -74,19 +84,21 @@ export class Poller {
       // slots skipped as someone else's sit inside the window a delta poll would not read again.
       if (o.ownership === 'rendezvous' && (await membership.refresh(this.#ctx.storeNow()))) this.#polledUntil = null;
       const full = await this.#loadDue(now, handlers);
+      const shared = this.#asksShared();
+      this.#polls += 1;
       // A full poll read the overdue slots already; a delta poll does not look behind its window.
-      if (!full && membership.members.length > 1) await this.#takeOverOverdue(now, handlers);
+      if (!full && shared && membership.members.length > 1) await this.#takeOverOverdue(now, handlers);
       await dependents.refresh();
-      await dispatcher.dispatchGated(now, handlers);
+      if (shared) await dispatcher.dispatchGated(now, handlers);
       await maintenance.maybeRun(now);
       this.lastPollAt = new Date(now);
       this.lastPollError = null;
       this.#failures = 0;
       // Pending jobs (of other instances too) are looked for only when one is due or falls due
       // before the next poll: a poll with nothing pending costs no claim attempt.
-      const nextPending = (await o.jobStore.nextPendingAt(handlers))?.getTime() ?? null;
+      const nextPending = shared ? ((await o.jobStore.nextPendingAt(handlers))?.getTime() ?? null) : null;
       if (nextPending !== null && nextPending <= now) dispatcher.pendingNow();
-      else if (nextPending !== null && nextPending < now + o.pollIntervalMs) timeline.wakeAt(nextPending);
+      else if (nextPending !== null && nextPending < now + o.pollIntervalMs * this.#shareEvery()) timeline.wakeAt(nextPending);
     } catch (error) {
       this.#failures += 1;
       this.lastPollError = toError(error).message;
@@ -96,6 +108,28 @@ export class Poller {
       const backoff = Math.min(MAX_POLL_BACKOFF_MS, o.pollIntervalMs * 2 ** this.#failures);
       this.#schedule(this.#failures === 0 ? o.pollIntervalMs : backoff);
     }
+  }
+
+  /**
+   * Every how many polls this instance asks the cluster-wide questions: once per live member that
+   * can answer for it (has all its handlers: the pending queries are per handler).
+   */
+  #shareEvery(): number {
+    if (this.#ctx.o.ownership !== 'rendezvous') return 1;
+    return Math.max(1, this.#p.membership.countWith(this.#p.handlers.usableNames()));
+  }
+
+  /**
+   * Whether this poll asks the cluster-wide questions: the first poll after a start does, then
+   * every n-th with n live members, offset by this instance's rank among them so that the members
+   * take turns rather than ask together.
+   */
+  #asksShared(): boolean {
+    const every = this.#shareEvery();
+    if (every === 1 || this.#polls === 0) return true;
+    // Any distinct offset does: the rank among all members is one every member knows.
+    const rank = Math.max(0, this.#p.membership.members.indexOf(this.#ctx.o.instanceId));
+    return (this.#polls + rank) % every === 0;
   }
 
   #schedule(delayMs: number): void {

@@ -143,6 +143,27 @@ export class SlotClaims {
     this.#timeline.clearInFlight(claim.id);
   }
 
+  /**
+   * `advanceForOther` for several slots whose keys were found taken at the first try of their
+   * insert (so by another instance), in one `claimSlots` call where the store has it.
+   */
+  async advanceAllForOthers(taken: Array<{ trigger: Trigger; claim: SlotClaim; scheduledFor: Date }>): Promise<void> {
+    if (taken.length === 0) return;
+    const repairs = taken.map(({ claim, scheduledFor }): SlotClaim => ({ ...claim, update: { ...claim.update, lastRunAt: scheduledFor } }));
+    const won = await this.claimSlots(repairs);
+    for (let i = 0; i < taken.length; i++) {
+      const repair = repairs[i]!;
+      const answer = won[i];
+      this.#timeline.clearInFlight(repair.id);
+      if (answer instanceof Error) {
+        this.#ctx.o.logger.warn({ triggerId: repair.id, error: answer.message }, 'advancing a trigger past a taken slot failed; the next poll tries again');
+      } else if (answer) {
+        this.#ctx.o.logger.info({ triggerId: repair.id, slot: repair.slot.toISOString(), jobId: null }, 'advanced a trigger past a slot another instance took');
+        if (repair.update.nextRunAt !== null) this.#timeline.enqueue(asClaimed(taken[i]!.trigger, repair), 'successor');
+      }
+    }
+  }
+
   /** A stored job whose slot was withdrawn before it was taken (the trigger was paused, changed or removed): recorded `skipped`, never run. */
   async withdraw(job: Job, why: string): Promise<Job | null> {
     if (job.status === 'skipped') return job;

@@ -151,11 +151,14 @@ export class SlotFirer {
     }
     const held: Run[] = [];
     const taken: Array<Promise<void>> = [];
+    const others: Run[] = [];
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
       if (stored[i]) held.push(run);
-      else taken.push(tries === 1 ? this.#takenByOther(run) : this.#keyTaken(run, held));
+      else if (tries === 1) others.push(run);
+      else taken.push(this.#keyTaken(run, held));
     }
+    if (others.length > 0) taken.push(this.#takenByOthers(others));
     if (taken.length > 0) await Promise.all(taken);
     if (held.length === 0) return;
     const won = await claims.claimSlots(held.map((run) => run.claim!));
@@ -197,13 +200,13 @@ export class SlotFirer {
   }
 
   /**
-   * A key taken at the first try of the insert: no earlier try of ours exists, so the job stored
-   * under it is another instance's, for the same slot. Its trigger is advanced for it without
-   * reading that job first (a read by key is a scan of the whole collection on FerretDB, and
-   * under load every slot a late owner and a taker both fire costs one).
+   * Keys taken at the first try of the insert: no earlier try of ours exists, so the jobs stored
+   * under them are other instances', for the same slots. Their triggers are advanced for them
+   * (in one batch) without reading those jobs first (a read by key is a scan of the whole
+   * collection on FerretDB, and under load every slot a late owner and a taker both fire costs one).
    */
-  async #takenByOther(run: Run): Promise<void> {
-    await this.#p.claims.advanceForOther(run.trigger!, run.claim!, { id: null, scheduledFor: run.job.scheduledFor });
+  async #takenByOthers(runs: Run[]): Promise<void> {
+    await this.#p.claims.advanceAllForOthers(runs.map((run) => ({ trigger: run.trigger!, claim: run.claim!, scheduledFor: run.job.scheduledFor })));
   }
 
   /** An attempt whose slot was not taken after all: its trigger left for the next poll (its place goes back with the batch). */

@@ -146,6 +146,42 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         expect(stale).toBeNull();
       });
 
+      it('claimSlots answers each claim on its own: won, stale version, taken slot, paused, missing', async () => {
+        const { triggerStore } = await fresh();
+        expect(triggerStore.claimSlots).toBeTypeOf('function');
+        for (const id of ['a', 'b', 'c', 'd']) await triggerStore.insert(makeTrigger({ id }));
+        await triggerStore.insert(makeTrigger({ id: 'stale', version: 3 }));
+        await triggerStore.insert(makeTrigger({ id: 'late', nextRunAt: at(1000) }));
+        await triggerStore.insert(makeTrigger({ id: 'paused', status: 'paused' }));
+        const update = { nextRunAt: at(1000), lastRunAt: at(0), status: 'active' as const, updatedAt: at(5) };
+        const claim = (id: string, expectedVersion = 1, slot = at(0)) => ({ id, slot, expectedVersion, update });
+        // Claims that write the same thing and claims that do not, won and lost, in one batch.
+        const answers = await triggerStore.claimSlots!([
+          claim('a'),
+          claim('stale'),
+          claim('b'),
+          claim('late'),
+          claim('paused'),
+          claim('missing'),
+          { ...claim('c'), update: { ...update, nextRunAt: null, status: 'completed' } },
+          claim('d', 1, at(0)),
+        ]);
+        expect(answers).toEqual([true, false, true, false, false, false, true, true]);
+        const a = await triggerStore.get('a');
+        expect(a?.version).toBe(2);
+        expect(a?.nextRunAt).toEqual(at(1000));
+        expect(a?.lastRunAt).toEqual(at(0));
+        expect((await triggerStore.get('c'))?.status).toBe('completed');
+        expect((await triggerStore.get('stale'))?.version).toBe(3);
+        expect((await triggerStore.get('late'))?.version).toBe(1);
+        // The same claims again: every one was taken (or never could be).
+        const again = await triggerStore.claimSlots!([claim('a'), claim('b'), claim('stale')]);
+        expect(again).toEqual([false, false, false]);
+        // All won, all lost, and nothing at all.
+        expect(await triggerStore.claimSlots!([claim('a', 2, at(1000)), claim('b', 2, at(1000))])).toEqual([true, true]);
+        expect(await triggerStore.claimSlots!([])).toEqual([]);
+      });
+
       it('does not claim paused triggers', async () => {
         const { triggerStore } = await fresh();
         await triggerStore.insert(makeTrigger({ status: 'paused' }));
@@ -302,6 +338,39 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         expect(ok?.result).toEqual({ ok: true });
         expect(ok?.history.map((h) => h.status)).toEqual(['pending', 'succeeded']);
         expect((await jobStore.get('j1'))?.lease).toBeNull();
+      });
+
+      it('writeMany fences each write by its own conditions: stale tokens and wrong statuses in the batch write nothing', async () => {
+        const { jobStore } = await fresh();
+        expect(jobStore.writeMany).toBeTypeOf('function');
+        const running = (id: string, token: number) =>
+          makeJob({ id, key: `k-${id}`, status: 'running', fence: token, lease: { owner: 'a', token, expiresAt: at(30_000) } });
+        await jobStore.insert(running('ok1', 3));
+        await jobStore.insert(running('stale', 4));
+        await jobStore.insert(running('ok2', 1));
+        await jobStore.insert(makeJob({ id: 'done', key: 'k-done', status: 'succeeded', finishedAt: at(1) }));
+        const end = (id: string, token: number) => ({
+          id,
+          condition: { status: ['running' as const], leaseToken: token },
+          patch: { status: 'succeeded' as const, lease: null, result: { id }, finishedAt: at(10) },
+          history: [{ status: 'succeeded' as const, at: at(10), instanceId: 'a', reason: `end of ${id}` }],
+        });
+        const answers = await jobStore.writeMany!([end('ok1', 3), end('stale', 3), end('missing', 1), end('ok2', 1), end('done', 0)]);
+        expect(answers).toEqual([true, false, false, true, false]);
+        const ok1 = await jobStore.get('ok1');
+        expect(ok1?.status).toBe('succeeded');
+        expect(ok1?.result).toEqual({ id: 'ok1' });
+        expect(ok1?.lease).toBeNull();
+        expect(ok1?.history.map((h) => h.reason)).toEqual(['test', 'end of ok1']);
+        const stale = await jobStore.get('stale');
+        expect(stale?.status).toBe('running');
+        expect(stale?.lease?.token).toBe(4);
+        expect(stale?.history).toHaveLength(1);
+        expect((await jobStore.get('done'))?.history).toHaveLength(1);
+        // Written once: the same ends again are all refused (the lease is gone), and an empty batch is nothing.
+        expect(await jobStore.writeMany!([end('ok1', 3), end('ok2', 1)])).toEqual([false, false]);
+        expect(await jobStore.writeMany!([end('stale', 4)])).toEqual([true]);
+        expect(await jobStore.writeMany!([])).toEqual([]);
       });
 
       it('claimPending takes due jobs by runAt then priority, raises the fence, respects handlers and gates', async () => {

@@ -4,10 +4,10 @@
  */
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { JobStore, JobWrite, TriggerStore } from '../../src/ports.js';
+import type { JobStore, JobWrite, SlotClaim, TriggerStore } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
-import type { Job } from '../../src/types.js';
+import type { Job, Trigger } from '../../src/types.js';
 import { makeTrigger } from '../contract/index.js';
 import { T0 } from '../helpers/setup.js';
 
@@ -20,6 +20,23 @@ function without<T extends object>(target: T, ...names: string[]): T {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(store) : value;
     },
   });
+}
+
+/** A trigger store that counts single claims, and can refuse every batch of claims (an instance that dies before advancing). */
+class SingleClaimCountingStore extends MemoryTriggerStore {
+  singleClaims = 0;
+  refuse = false;
+
+  override async claimSlot(...args: Parameters<MemoryTriggerStore['claimSlot']>): Promise<Trigger | null> {
+    this.singleClaims += 1;
+    if (this.refuse) throw new Error('instance died');
+    return super.claimSlot(...args);
+  }
+
+  override async claimSlots(claims: SlotClaim[]): Promise<boolean[]> {
+    if (this.refuse) throw new Error('instance died');
+    return super.claimSlots(claims);
+  }
 }
 
 /** A job store that stores a batch, then loses the answer of the first `insertMany`. */
@@ -64,6 +81,43 @@ class CountingEndsJobStore extends MemoryJobStore {
     }
     this.endWrites += writes.length;
     return super.writeMany(writes);
+  }
+}
+
+/** A job store whose first `writeMany` writes the batch, then loses the answer. */
+class LostEndsAnswerJobStore extends MemoryJobStore {
+  lost = 0;
+
+  override async writeMany(writes: JobWrite[]): Promise<boolean[]> {
+    const answers = await super.writeMany(writes);
+    if (this.lost === 0) {
+      this.lost += 1;
+      throw new Error('connection reset before the reply');
+    }
+    return answers;
+  }
+}
+
+/** A job store whose `writeMany` calls wait until released, one by one; it notes each batch's size. */
+class HeldEndsJobStore extends MemoryJobStore {
+  batches: number[] = [];
+  #waiting: Array<() => void> = [];
+  #open = false;
+
+  override async writeMany(writes: JobWrite[]): Promise<boolean[]> {
+    this.batches.push(writes.length);
+    if (!this.#open) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return super.writeMany(writes);
+  }
+
+  releaseOne(): void {
+    this.#waiting.shift()?.();
+  }
+
+  /** Let every write through, now and from now on. */
+  releaseAll(): void {
+    this.#open = true;
+    for (const resolve of this.#waiting.splice(0)) resolve();
   }
 }
 
@@ -135,6 +189,70 @@ describe('batched firing', () => {
     expect((await jobStore.stats({})).byStatus.succeeded).toBe(100);
     // The failed batch went through single writes: fewer jobs were written by writeMany.
     expect(jobStore.endWrites).toBeLessThan(100);
+  });
+
+  it('reports the ends of a batch that was written but whose answer was lost as written, not as lost leases', async () => {
+    const clock = new ManualClock(T0);
+    const jobStore = new LostEndsAnswerJobStore();
+    const scheduler = new Scheduler({ clock, triggerStore: new MemoryTriggerStore(), jobStore, lockManager: new MemoryLockManager(), concurrency: 50 });
+    schedulers.push(scheduler);
+    const succeeded: string[] = [];
+    const lost: string[] = [];
+    scheduler.on('job:succeeded', (job) => succeeded.push(job.triggerId));
+    scheduler.on('lease:lost', (event) => lost.push(event.jobId));
+    scheduler.register('h', () => undefined);
+    for (let i = 0; i < 20; i++) await scheduler.addTrigger({ id: `t${i}`, handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.start();
+    await clock.advance(5000);
+    expect(jobStore.lost).toBe(1);
+    expect(lost).toEqual([]);
+    expect(succeeded.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `t${i}`).sort());
+    expect((await jobStore.stats({})).byStatus.succeeded).toBe(20);
+  });
+
+  it('ends that settle while a batch is being written wait for it and go together in the next one', async () => {
+    const clock = new ManualClock(T0);
+    const jobStore = new HeldEndsJobStore();
+    onTestFinished(() => jobStore.releaseAll());
+    const scheduler = new Scheduler({ clock, triggerStore: new MemoryTriggerStore(), jobStore, lockManager: new MemoryLockManager(), concurrency: 50 });
+    schedulers.push(scheduler);
+    const succeeded: string[] = [];
+    scheduler.on('job:succeeded', (job) => succeeded.push(job.triggerId));
+    // Each job ends at its own instant: t0 first, the others 10 ms apart after it.
+    scheduler.register('h', (ctx) => new Promise<void>((resolve) => void clock.setTimer(resolve, Number(ctx.job.triggerId.slice(1)) * 10)));
+    for (let i = 0; i < 6; i++) await scheduler.addTrigger({ id: `t${i}`, handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.start();
+    await clock.advanceTo(T0 + 1100);
+    // t0's end went alone; the five that ended while it was on its way wait for its answer.
+    expect(jobStore.batches).toEqual([1]);
+    expect(succeeded).toEqual([]);
+    jobStore.releaseOne();
+    await clock.advance(1);
+    expect(succeeded).toEqual(['t0']);
+    expect(jobStore.batches).toEqual([1, 5]);
+    jobStore.releaseOne();
+    await clock.advance(1);
+    expect(succeeded.sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5']);
+    expect(jobStore.batches).toEqual([1, 5]);
+  });
+
+  it('an end batch whose answer does not come holds the next ends a third of a lease at most', async () => {
+    const clock = new ManualClock(T0);
+    const jobStore = new HeldEndsJobStore();
+    onTestFinished(() => jobStore.releaseAll());
+    const scheduler = new Scheduler({ clock, triggerStore: new MemoryTriggerStore(), jobStore, lockManager: new MemoryLockManager(), concurrency: 50, leaseMs: 3000 });
+    schedulers.push(scheduler);
+    scheduler.register('h', (ctx) => new Promise<void>((resolve) => void clock.setTimer(resolve, Number(ctx.job.triggerId.slice(1)) * 10)));
+    for (let i = 0; i < 3; i++) await scheduler.addTrigger({ id: `t${i}`, handler: 'h', schedule: { at: new Date(T0 + 1000) } });
+    await scheduler.start();
+    await clock.advanceTo(T0 + 1100);
+    expect(jobStore.batches).toEqual([1]);
+    // The first batch hangs: after a third of the lease (1000 ms) the waiting ends go anyway.
+    await clock.advanceTo(T0 + 1900);
+    expect(jobStore.batches).toEqual([1]);
+    await clock.advanceTo(T0 + 2100);
+    expect(jobStore.batches).toEqual([1, 2]);
+    jobStore.releaseAll();
   });
 
   it('without writeMany, each end is reported as soon as its own write is answered', async () => {
@@ -221,6 +339,33 @@ describe('batched firing', () => {
     expect(perSlot).toHaveLength(50 * 6);
     expect(perSlot.every((by) => by.length === 1)).toBe(true);
     expect(new Set(perSlot.flat())).toEqual(new Set(['a', 'b']));
+  });
+
+  it('advances the triggers of slots another instance took in one claimSlots call, not one claim per slot', async () => {
+    const clock = new ManualClock(T0);
+    const triggerStore = new SingleClaimCountingStore();
+    const jobStore = new MemoryJobStore();
+    const lockManager = new MemoryLockManager();
+    // Racing instances, the second stalled just past the slot: it finds every key taken by the first.
+    const fast = new Scheduler({ clock, triggerStore, jobStore, lockManager, instanceId: 'fast', ownership: 'race', pollIntervalMs: 1000, lookaheadMs: 5000 });
+    fast.register('h', () => undefined);
+    schedulers.push(fast);
+    await fast.start();
+    for (let i = 0; i < 40; i++) await fast.addTrigger({ id: `t${i}`, handler: 'h', schedule: { at: new Date(T0 + 3000) } });
+    // The first inserts every job but dies before it advances any trigger.
+    triggerStore.refuse = true;
+    await clock.advanceTo(T0 + 3100);
+    await fast.stop({ graceful: false });
+    triggerStore.refuse = false;
+    triggerStore.singleClaims = 0;
+    const late = new Scheduler({ clock, triggerStore, jobStore, lockManager, instanceId: 'late', ownership: 'race', pollIntervalMs: 1000, lookaheadMs: 5000 });
+    late.register('h', () => undefined);
+    schedulers.push(late);
+    await late.start();
+    await clock.advance(2000);
+    // Every trigger advanced past its taken slot (completed: one-shots), without a claim per slot.
+    for (let i = 0; i < 40; i++) expect((await triggerStore.get(`t${i}`))?.status).toBe('completed');
+    expect(triggerStore.singleClaims).toBe(0);
   });
 });
 

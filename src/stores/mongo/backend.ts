@@ -5,6 +5,7 @@
 import type { Db, MongoClient } from 'mongodb';
 import { silentLogger, type Logger } from '../../logger.js';
 import { toLogger, type LoggerLike } from '../../logger-adapter.js';
+import type { BulkUpdateMode } from './batches.js';
 import type { ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, DEFAULT_COLLECTION_PREFIX } from './documents.js';
@@ -32,6 +33,12 @@ export type MongoBackendOptions = MongoBackendTarget & {
    * is FerretDB, whose single-document updates are not atomic; see docs/mongodb.md).
    */
   claimMarkers?: ClaimMarkerMode;
+  /**
+   * Send the slot claims and job writes of a batch as one command each (default `'auto'`: not
+   * when the server is FerretDB, whose PostgreSQL backend can hang on a command of many
+   * statements; there each goes as a command of its own; see docs/mongodb.md).
+   */
+  bulkUpdates?: BulkUpdateMode;
 };
 
 /** What `createMongoBackend()` returns: spread the stores into `new Scheduler({ ...backend })`. */
@@ -62,9 +69,10 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   }
   const logger = options.logger === undefined ? silentLogger : toLogger(options.logger);
   const claimMarkers = options.claimMarkers ?? 'auto';
+  const bulkUpdates = options.bulkUpdates ?? 'auto';
   return {
-    triggerStore: new MongoTriggerStore(db, { collectionPrefix }),
-    jobStore: new MongoJobStore(db, { collectionPrefix, claimMarkers }),
+    triggerStore: new MongoTriggerStore(db, { collectionPrefix, bulkUpdates }),
+    jobStore: new MongoJobStore(db, { collectionPrefix, claimMarkers, bulkUpdates }),
     lockManager: new MongoLockManager(db, { collectionPrefix, claimMarkers }),
     ensureIndexes: () => ensureIndexes(db, names, jobRetentionDays, logger),
     clockOffset: () => measureClockOffset(db),

@@ -19,8 +19,11 @@ export interface StoredJobLease {
   expiresAt: Date;
 }
 
-/** A job as stored in `<prefix>jobs`. */
-export type JobDocument = Omit<Job, 'id' | 'lease'> & { _id: string; lease: StoredJobLease | null };
+/**
+ * A job as stored in `<prefix>jobs`. `writeStamp` is the mark of the last batched write that
+ * matched it (`batches.ts`): how a bulk write's caller learns which of its writes matched.
+ */
+export type JobDocument = Omit<Job, 'id' | 'lease'> & { _id: string; lease: StoredJobLease | null; writeStamp?: string };
 
 /** A held (or expired, not yet removed) named lock in `<prefix>locks`. */
 export interface LockDocument {

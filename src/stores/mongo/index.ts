@@ -13,5 +13,6 @@ export { MongoLockManager } from './lock-manager.js';
 export type { MongoLockManagerOptions } from './lock-manager.js';
 export type { IndexReport } from './indexes.js';
 export type { ClaimMarkerMode } from './claims.js';
+export type { BulkUpdateMode } from './batches.js';
 export { DEFAULT_COLLECTION_PREFIX } from './documents.js';
 export type { ClaimMarkerDocument, CounterDocument, JobDocument, LockDocument, StoredJobLease, TriggerDocument } from './documents.js';

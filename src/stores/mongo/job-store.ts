@@ -19,10 +19,11 @@
  */
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { StoreError } from '../../errors.js';
-import type { ClaimPendingOptions, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore } from '../../ports.js';
+import type { ClaimPendingOptions, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
+import { bulkUpdatesProbe, writeJobsInBulk, type BulkUpdateMode } from './batches.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
@@ -54,6 +55,8 @@ export interface MongoJobStoreOptions {
   pendingHints?: PendingHintMode;
   /** Longest use of a cached pending answer, in ms (default 5000): covers a writer that died before stamping the signal. */
   pendingHintMaxAgeMs?: number;
+  /** Send the writes of a batch as one command (default `'auto'`: not on FerretDB; see docs/mongodb.md). */
+  bulkUpdates?: BulkUpdateMode;
 }
 
 /** Name of the unique index on `key` (shared with `ensureIndexes`). */
@@ -72,6 +75,7 @@ export class MongoJobStore implements JobStore {
   readonly #sampleSize: number;
   readonly #markers: ClaimMarkers;
   readonly #hints: PendingHints;
+  readonly #bulk: () => Promise<boolean>;
   #keyIndex: Promise<unknown> | null = null;
 
   /** Use `<prefix>jobs` in `db`. Call the backend's `ensureIndexes()` once for the query indexes. */
@@ -84,6 +88,7 @@ export class MongoJobStore implements JobStore {
     // 'auto' follows the server probe the claim markers make (FerretDB or not), not their own setting.
     const hintsEnabled = typeof hintMode === 'boolean' ? () => Promise.resolve(hintMode) : () => this.#markers.isFerretDb();
     this.#hints = new PendingHints(openCollection<SignalDocument>(db, names.signals), hintsEnabled, options.pendingHintMaxAgeMs);
+    this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
     const sample = options.statsSampleSize ?? 10_000;
     if (!Number.isInteger(sample) || sample < 1) throw new TypeError('statsSampleSize must be a positive integer');
     this.#sampleSize = sample;
@@ -191,6 +196,18 @@ export class MongoJobStore implements JobStore {
     if (doc && mayChangePending(condition, patch)) await this.#hints.changed('pending');
     if (doc && mayChangeUnfired(patch)) await this.#hints.changed('unfired');
     return doc ? documentToJob(doc) : null;
+  }
+
+  /**
+   * @inheritdoc One unordered `bulkWrite` for the whole batch, each write fenced by its own
+   * conditions (on FerretDB one batched read first, then one command per write); see `batches.ts`.
+   */
+  async writeMany(writes: JobWrite[]): Promise<boolean[]> {
+    const written = await writeJobsInBulk(this.#jobs, writes, await this.#bulk(), await this.#markers.enabled());
+    const landed = writes.filter((_, i) => written[i]);
+    if (landed.some((w) => mayChangePending(w.condition, w.patch))) await this.#hints.changed('pending');
+    if (landed.some((w) => mayChangeUnfired(w.patch))) await this.#hints.changed('unfired');
+    return written;
   }
 
   /**

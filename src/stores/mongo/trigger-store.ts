@@ -7,9 +7,10 @@
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { InvalidTriggerConfigError } from '../../errors.js';
-import type { HandlerCount, SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
+import type { HandlerCount, SlotClaim, SlotClaimUpdate, TriggerFields, TriggerStore } from '../../ports.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
+import { bulkUpdatesProbe, claimSlotsInBulk, type BulkUpdateMode } from './batches.js';
 import { collectionNames, openCollection, type TriggerDocument } from './documents.js';
 import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
 import { byHandler, documentToTrigger, triggerToDocument } from './mapping.js';
@@ -44,17 +45,24 @@ const UPDATABLE = {
 export interface MongoTriggerStoreOptions {
   /** Prefix of the collection name (default `scheduler_`): the collection is `<prefix>triggers`. */
   collectionPrefix?: string;
+  /**
+   * Send the slot claims of a batch as one command (default `'auto'`: not on FerretDB, where they
+   * go as one command each; see docs/mongodb.md).
+   */
+  bulkUpdates?: BulkUpdateMode;
 }
 
 /** Triggers in a MongoDB collection. */
 export class MongoTriggerStore implements TriggerStore {
   readonly #db: Db;
   readonly #triggers: Collection<TriggerDocument>;
+  readonly #bulk: () => Promise<boolean>;
 
   /** Use `<prefix>triggers` in `db`. Creates nothing: call the backend's `ensureIndexes()` once. */
   constructor(db: Db, options: MongoTriggerStoreOptions = {}) {
     this.#db = db;
     this.#triggers = openCollection<TriggerDocument>(db, collectionNames(options.collectionPrefix).triggers);
+    this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
   }
 
   /** The underlying collection (for inspection and tests). */
@@ -181,6 +189,14 @@ export class MongoTriggerStore implements TriggerStore {
       { returnDocument: 'after' },
     );
     return doc ? documentToTrigger(doc) : null;
+  }
+
+  /**
+   * @inheritdoc One unordered `bulkWrite`, claims that write the same thing sharing one
+   * `updateMany`; a batched read only when some but not all matched (`batches.ts`).
+   */
+  async claimSlots(claims: SlotClaim[]): Promise<boolean[]> {
+    return claimSlotsInBulk(this.#triggers, claims, await this.#bulk());
   }
 
   /** @inheritdoc */

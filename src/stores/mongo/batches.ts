@@ -1,0 +1,203 @@
+/**
+ * The batch paths of the MongoDB stores: the slot claims and the job writes of one engine turn in
+ * one round trip each where the server allows, every operation conditional on its own trigger
+ * version or lease token, as the one-by-one calls are.
+ *
+ * Slot claims that write the same thing (a herd: one slot instant, one next instant, one version)
+ * are one `updateMany` on their ids, still conditional per document; the groups go in one
+ * unordered `bulkWrite`. Job writes are one `updateOne` each in one unordered `bulkWrite`.
+ *
+ * A bulk write answers with counts, not with which operation matched. When all or none matched the
+ * counts say it all (the usual case). Otherwise one batched read of the batch's documents tells
+ * each operation's fate:
+ *
+ * - a slot claim won when its trigger stands exactly as the claim leaves it (version raised by one,
+ *   the claim's `nextRunAt`, `lastRunAt` and status). An identical claim racing it for the same
+ *   slot leaves the same state; either way the slot is advanced as the caller wanted, and the job
+ *   key, not the advance, decides who runs the slot. A claim that landed and was changed since
+ *   reads as lost: the engine then reads the trigger again and finds it claimed past the slot;
+ * - a job write sets `writeStamp` to a value of its own (batch token and position), so a stored
+ *   stamp is proof that this very write matched.
+ *
+ * FerretDB v1 differs twice. Its PostgreSQL backend holds one pooled connection per statement of
+ * a command until the command ends, so a command with more statements than the pool has
+ * connections (or several such commands at once) never ends and takes the server down with it:
+ * there every operation goes as a command of its own (`bulkUpdates: false`), all at once. And its
+ * conditional updates are not atomic anyway (the claim-marker mode), so job writes read first: one
+ * `find` of the batch by `_id`, the conditions checked on the documents in hand, then each write by
+ * bare `_id` (FerretDB uses an index only for a bare `_id` filter). One read per batch, however big.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
+import type { JobWrite, SlotClaim } from '../../ports.js';
+import type { Trigger } from '../../types.js';
+import { isFerretDb } from './claims.js';
+import type { JobDocument, TriggerDocument } from './documents.js';
+import { assertDocumentSize, date, num, str } from './guards.js';
+import { conditionFilter, conditionHolds, historyEntry, patchToSet } from './job-writes.js';
+
+/**
+ * Whether a batch's updates go as one multi-statement command: always, never (one command per
+ * update, all at once), or unless the server is FerretDB (`'auto'`).
+ */
+export type BulkUpdateMode = boolean | 'auto';
+
+/** Resolves the mode once per store (asking the server on first use under `'auto'`, again after a failed probe). */
+export function bulkUpdatesProbe(db: Db, mode: BulkUpdateMode): () => Promise<boolean> {
+  if (typeof mode === 'boolean') return () => Promise.resolve(mode);
+  let probe: Promise<boolean> | null = null;
+  return () => {
+    if (probe === null) {
+      const probing = isFerretDb(db).then((ferret) => !ferret);
+      probe = probing;
+      probing.catch(() => {
+        if (probe === probing) probe = null;
+      });
+    }
+    return probe;
+  };
+}
+
+interface WantedClaim {
+  id: string;
+  version: number;
+  nextRunAt: number | null;
+  lastRunAt: number;
+  status: Trigger['status'];
+}
+
+/**
+ * Claim several slots; whether each claim won, in order.
+ *
+ * @param bulk send the updates as one command (else one command each, all at once)
+ */
+export async function claimSlotsInBulk(triggers: Collection<TriggerDocument>, claims: SlotClaim[], bulk: boolean): Promise<boolean[]> {
+  if (claims.length === 0) return [];
+  const wanted: WantedClaim[] = [];
+  // Claims that write the same thing on the same version: one `updateMany` on their ids.
+  const groups = new Map<string, { ids: string[]; filter: Filter<TriggerDocument>; update: UpdateFilter<TriggerDocument> }>();
+  const seen = new Set<string>();
+  for (const [i, claim] of claims.entries()) {
+    const id = str(claim.id, 'claim.id');
+    const version = num(claim.expectedVersion, 'claim.expectedVersion');
+    const slot = date(claim.slot, 'claim.slot');
+    const nextRunAt = claim.update.nextRunAt === null ? null : date(claim.update.nextRunAt, 'claim.update.nextRunAt');
+    const lastRunAt = date(claim.update.lastRunAt, 'claim.update.lastRunAt');
+    const status = str(claim.update.status, 'claim.update.status') as Trigger['status'];
+    const updatedAt = date(claim.update.updatedAt, 'claim.update.updatedAt');
+    wanted.push({ id, version: version + 1, nextRunAt: nextRunAt?.getTime() ?? null, lastRunAt: lastRunAt.getTime(), status });
+    // A trigger claimed twice in one batch (never by the engine) gets a group of its own each time.
+    const key = seen.has(id) ? `#${i}` : `${slot.getTime()}|${version}|${nextRunAt?.getTime() ?? ''}|${lastRunAt.getTime()}|${status}|${updatedAt.getTime()}`;
+    seen.add(id);
+    const group = groups.get(key);
+    if (group) {
+      group.ids.push(id);
+      continue;
+    }
+    groups.set(key, {
+      ids: [id],
+      filter: { status: 'active', nextRunAt: slot, version },
+      update: { $set: { nextRunAt, lastRunAt, status, updatedAt }, $inc: { version: 1 } },
+    });
+  }
+  const ops: Array<AnyBulkWriteOperation<TriggerDocument>> = [];
+  for (const { ids, filter, update } of groups.values()) {
+    if (ids.length === 1) ops.push({ updateOne: { filter: { _id: ids[0]!, ...filter }, update } });
+    else ops.push({ updateMany: { filter: { _id: { $in: ids }, ...filter }, update } });
+  }
+  const matched = await runUpdates(triggers, ops, bulk);
+  if (matched === claims.length) return claims.map(() => true);
+  if (matched === 0) return claims.map(() => false);
+  const docs = await triggers
+    .find({ _id: { $in: [...seen] } }, { projection: { _id: 1, status: 1, nextRunAt: 1, lastRunAt: 1, version: 1 } })
+    .toArray();
+  const byId = new Map(docs.map((doc) => [doc._id, doc]));
+  // A trigger claimed twice in one batch is won by one claim at most.
+  const answered = new Set<string>();
+  return wanted.map((w) => {
+    const doc = byId.get(w.id);
+    const won =
+      doc !== undefined &&
+      !answered.has(w.id) &&
+      doc.version === w.version &&
+      doc.status === w.status &&
+      (doc.nextRunAt?.getTime() ?? null) === w.nextRunAt &&
+      doc.lastRunAt?.getTime() === w.lastRunAt;
+    if (won) answered.add(w.id);
+    return won;
+  });
+}
+
+/**
+ * Several conditional job writes; whether each was written, in order.
+ *
+ * @param bulk send the updates as one command (else one command each, all at once)
+ * @param readFirst check the conditions on documents read by `_id` and write by bare `_id` (FerretDB)
+ */
+export async function writeJobsInBulk(jobs: Collection<JobDocument>, writes: JobWrite[], bulk: boolean, readFirst: boolean): Promise<boolean[]> {
+  if (writes.length === 0) return [];
+  // Built (and checked) before anything is written: a bad patch refuses the whole batch.
+  const stampBase = randomBytes(6).toString('hex');
+  const prepared: Array<{ id: string; filter: Filter<JobDocument> & { _id: string }; update: UpdateFilter<JobDocument>; stamp: string }> = [];
+  for (const [i, write] of writes.entries()) {
+    const id = str(write.id, 'write.id');
+    const set = patchToSet(write.patch);
+    await assertDocumentSize(set, `update of job "${id}"`);
+    const stamp = `${stampBase}.${i}`;
+    const update: UpdateFilter<JobDocument> = { $set: { ...set, writeStamp: stamp } };
+    if (write.history !== undefined && write.history.length > 0) update.$push = { history: { $each: write.history.map(historyEntry) } };
+    prepared.push({ id, filter: conditionFilter(id, write.condition), update, stamp });
+  }
+  let sent = prepared.map((_, i) => i);
+  if (readFirst) {
+    const docs = await jobs.find({ _id: { $in: [...new Set(prepared.map((p) => p.id))] } }, { projection: { _id: 1, status: 1, fence: 1, lease: 1 } }).toArray();
+    const byId = new Map(docs.map((doc) => [doc._id, doc]));
+    const seen = new Set<string>();
+    sent = sent.filter((i) => {
+      const doc = byId.get(prepared[i]!.id);
+      // Two writes of one job in a batch: only the first is tried here (its condition was read before either).
+      if (!doc || seen.has(doc._id) || !conditionHolds(doc, writes[i]!.condition)) return false;
+      seen.add(doc._id);
+      return true;
+    });
+  }
+  const written = writes.map(() => false);
+  if (sent.length === 0) return written;
+  const ops: Array<AnyBulkWriteOperation<JobDocument>> = sent.map((i) => ({
+    updateOne: { filter: readFirst ? { _id: prepared[i]!.id } : prepared[i]!.filter, update: prepared[i]!.update },
+  }));
+  if (!bulk) {
+    // One command each: each answers for itself.
+    const answers = await Promise.all(ops.map((op) => runUpdates(jobs, [op], false)));
+    for (const [k, i] of sent.entries()) written[i] = answers[k] === 1;
+    return written;
+  }
+  const matched = await runUpdates(jobs, ops, true);
+  if (matched === sent.length) {
+    for (const i of sent) written[i] = true;
+    return written;
+  }
+  if (matched === 0) return written;
+  // Some matched: the stamps say which.
+  const docs = await jobs.find({ _id: { $in: [...new Set(sent.map((i) => prepared[i]!.id))] } }, { projection: { _id: 1, writeStamp: 1 } }).toArray();
+  const stamps = new Set(docs.map((doc) => doc.writeStamp));
+  for (const i of sent) written[i] = stamps.has(prepared[i]!.stamp);
+  return written;
+}
+
+/** Run update operations, as one unordered bulk write or as one command each (all at once); how many documents matched. */
+async function runUpdates<T extends { _id: string }>(collection: Collection<T>, ops: Array<AnyBulkWriteOperation<T>>, bulk: boolean): Promise<number> {
+  if (bulk || ops.length === 1) {
+    if (!bulk) return matchedBy(collection, ops[0]!);
+    const result = await collection.bulkWrite(ops, { ordered: false });
+    return result.matchedCount;
+  }
+  const counts = await Promise.all(ops.map((op) => matchedBy(collection, op)));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+async function matchedBy<T extends { _id: string }>(collection: Collection<T>, op: AnyBulkWriteOperation<T>): Promise<number> {
+  if ('updateOne' in op) return (await collection.updateOne(op.updateOne.filter, op.updateOne.update)).matchedCount;
+  if ('updateMany' in op) return (await collection.updateMany(op.updateMany.filter, op.updateMany.update)).matchedCount;
+  throw new TypeError('only update operations are run here');
+}

@@ -360,6 +360,18 @@ describe('dashboard in Chromium (memory backend)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the health badge names a handler that no live instance runs, with its pending jobs', async () => {
+    const r = await rig({}, { remoteHandlers: ['emails.send'] });
+    await r.scheduler.addTrigger({ id: 'mail', handler: 'emails.send', schedule: { manual: true } });
+    await r.scheduler.runTrigger('mail');
+    await r.page.goto(r.served.url);
+    const badge = r.page.locator('#health');
+    await waitFor(async () => (((await badge.textContent()) ?? '').includes('emails.send') ? true : undefined), 'the health badge to name the handler');
+    expect(await badge.textContent()).toBe('dash-1: ok · no live instance runs emails.send (1 pending, 1 active triggers)');
+    expect(await badge.getAttribute('class')).toBe('badge s-missed');
+    expect(r.problems).toEqual([]);
+  });
+
   it('pages the jobs table with Load more', async () => {
     const { scheduler, served, page, problems } = await rig();
     const ids: string[] = [];

@@ -986,6 +986,14 @@ export const APP_JS = String.raw`
       node.hidden = false;
       node.className = 'badge s-' + (h.status === 'ok' ? 'succeeded' : h.status === 'degraded' ? 'missed' : 'skipped');
       node.textContent = h.instanceId + ': ' + h.status + (h.members > 1 ? ' · ' + h.members + ' instances' : '');
+      // Work no live instance can run (health().unhandled): name the handlers, or it waits unseen.
+      var unhandled = h.unhandled || [];
+      if (unhandled.length > 0) {
+        node.className = 'badge s-missed';
+        node.textContent += ' · no live instance runs ' + unhandled.map(function (u) {
+          return u.handler + ' (' + u.pendingJobs + ' pending, ' + u.activeTriggers + ' active triggers)';
+        }).join(', ');
+      }
     }).catch(function (err) {
       if (err && err.status === 401) { failed(err); return; }
       // Shown, not thrown: the rest of the page may still work (a store that does not answer).

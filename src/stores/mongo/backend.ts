@@ -37,6 +37,7 @@ export type MongoBackendOptions = MongoBackendTarget & {
    * Send the slot claims and job writes of a batch as one command each (default `'auto'`: not
    * when the server is FerretDB, whose PostgreSQL backend can hang on a command of many
    * statements; there each goes as a command of its own; see docs/mongodb.md).
+   * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;
 };

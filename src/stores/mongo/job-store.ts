@@ -55,7 +55,10 @@ export interface MongoJobStoreOptions {
   pendingHints?: PendingHintMode;
   /** Longest use of a cached pending answer, in ms (default 5000): covers a writer that died before stamping the signal. */
   pendingHintMaxAgeMs?: number;
-  /** Send the writes of a batch as one command (default `'auto'`: not on FerretDB; see docs/mongodb.md). */
+  /**
+   * Send the writes of a batch as one command (default `'auto'`: not on FerretDB; see docs/mongodb.md).
+   * @default 'auto'
+   */
   bulkUpdates?: BulkUpdateMode;
 }
 

@@ -48,6 +48,7 @@ export interface MongoTriggerStoreOptions {
   /**
    * Send the slot claims of a batch as one command (default `'auto'`: not on FerretDB, where they
    * go as one command each; see docs/mongodb.md).
+   * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;
 }

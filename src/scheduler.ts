@@ -389,7 +389,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const [storeReachable, unhandled, cluster] = await Promise.all([
       storesReachable(ctx),
       this.#unhandled.current(),
-      this.#cluster.get().catch(() => null),
+      this.#cluster.get().catch((error: unknown) => {
+        // Reported as `null` figures; the reason goes to the log, as for unhandled work.
+        ctx.o.logger.warn({ error: toError(error).message }, 'reading the cluster figures failed');
+        return null;
+      }),
     ]);
     const status: HealthReport['status'] =
       ctx.state === 'running' ? (this.#poller.lastPollError === null && storeReachable ? 'ok' : 'degraded') : ctx.state;

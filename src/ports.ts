@@ -310,7 +310,7 @@ export interface JobContext<P extends JsonValue = JsonValue> {
   readonly signal: AbortSignal;
   /** 1 for the first attempt. */
   readonly attempt: number;
-  /** A copy of the job record at start. */
+  /** The handler's own copy of the job record at start (changing it changes nothing in the engine). */
   readonly job: Readonly<Job>;
   /** A copy of the trigger, if it still exists. */
   readonly trigger: Readonly<Trigger> | null;

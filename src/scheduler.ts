@@ -44,6 +44,7 @@ import type { HandlerFunction, ModuleHandler } from './ports.js';
 import { InlineJobRunner } from './runners/inline.js';
 import { assertId } from './schedule/index.js';
 import type { Job, JobQuery, JsonValue, Page, Trigger, TriggerInput, TriggerPatch, TriggerQuery } from './types.js';
+import { cloneTrigger, copyData } from './util/clone.js';
 import { newId } from './util/id.js';
 import { Telemetry, type MetricsText } from './telemetry/index.js';
 
@@ -253,10 +254,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   // ─── Triggers ──────────────────────────────────────────────────────────────────────────────
+  // What the methods below return is the caller's own copy: the engine may keep the record it
+  // wrote (a queued trigger, a running job), and a caller's change must not reach it.
 
   /** Validate and store a trigger. Nothing is written when validation fails. */
-  addTrigger(input: TriggerInput): Promise<Trigger> {
-    return this.#triggers.add(input);
+  async addTrigger(input: TriggerInput): Promise<Trigger> {
+    return cloneTrigger(await this.#triggers.add(input));
   }
 
   /**
@@ -283,7 +286,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Change a trigger. The next slot is recomputed when the schedule or its bounds change. */
   async updateTrigger(id: string, patch: TriggerPatch): Promise<Trigger> {
     assertId(id, 'id');
-    return this.#triggers.update(id, patch);
+    return cloneTrigger(await this.#triggers.update(id, patch));
   }
 
   /** Delete a trigger. Its jobs stay (and running ones finish). */
@@ -295,13 +298,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Stop firing a trigger until `resumeTrigger`. */
   async pauseTrigger(id: string): Promise<Trigger> {
     assertId(id, 'id');
-    return this.#triggers.pause(id);
+    return cloneTrigger(await this.#triggers.pause(id));
   }
 
   /** Fire a paused trigger again, from its next slot after now (slots missed while paused are not replayed). */
   async resumeTrigger(id: string): Promise<Trigger> {
     assertId(id, 'id');
-    return this.#triggers.resume(id);
+    return cloneTrigger(await this.#triggers.resume(id));
   }
 
   /** One trigger, or `null`. */
@@ -325,7 +328,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     assertId(id, 'id');
     this.#assertAccepting();
     const payload = options.payload === undefined ? undefined : assertJsonPayload(options.payload, 'payload', this.#ctx.o.maxPayloadBytes);
-    return this.#jobs.runTrigger(id, payload);
+    return copyData(await this.#jobs.runTrigger(id, payload));
   }
 
   /**
@@ -337,7 +340,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const body = assertJsonPayload(payload, 'payload', this.#ctx.o.maxPayloadBytes);
     const eventId = options.eventId === undefined ? newId() : assertEventName(options.eventId, 'eventId');
     this.#assertAccepting();
-    return this.#jobs.publish(event, body, eventId);
+    return copyData(await this.#jobs.publish(event, body, eventId));
   }
 
   // ─── Jobs ──────────────────────────────────────────────────────────────────────────────────
@@ -361,7 +364,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   async cancelJob(id: string): Promise<Job> {
     assertId(id, 'id');
-    return this.#jobs.cancel(id);
+    return copyData(await this.#jobs.cancel(id));
   }
 
   /**
@@ -378,7 +381,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async retryJob(id: string): Promise<Job> {
     assertId(id, 'id');
     this.#assertAccepting();
-    return this.#jobs.retry(id);
+    return copyData(await this.#jobs.retry(id));
   }
 
   // ─── Observability ─────────────────────────────────────────────────────────────────────────

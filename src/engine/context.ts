@@ -7,6 +7,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { SchedulerError, StoreError } from '../errors.js';
 import type { SchedulerEvents } from '../events.js';
 import type { ResolvedOptions } from './options.js';
+import { frozenCopy } from '../util/clone.js';
 import { toError } from './outcome.js';
 import { StderrReport } from './stderr-report.js';
 
@@ -74,8 +75,15 @@ export class EngineContext {
     return new Date(this.o.clock.now() + this.clockOffsetMs + this.o.leaseMs);
   }
 
-  /** Emit an event; a listener that throws is logged, never allowed to break the engine. */
+  /**
+   * Emit an event; a listener that throws is logged, never allowed to break the engine. A job or
+   * trigger goes out as a frozen snapshot, made once per emit and shared by its listeners: none
+   * of them can reach the engine's own record, nor change what the next listener sees. Nothing
+   * is copied for an event without listeners.
+   */
   emit<K extends keyof SchedulerEvents>(event: K, ...args: SchedulerEvents[K]): void {
+    if (this.#emitter.listenerCount(event) === 0) return;
+    if (event.startsWith('job:') || event.startsWith('trigger:')) args[0] = frozenCopy(args[0]);
     try {
       (this.#emitter.emit as (event: K, ...args: SchedulerEvents[K]) => boolean)(event, ...args);
     } catch (error) {

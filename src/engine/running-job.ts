@@ -6,7 +6,7 @@
 import { JobTimeoutError, SchedulerStoppedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { childLogger } from './outcome.js';
-import { cloneTrigger } from '../util/clone.js';
+import { cloneTrigger, copyData } from '../util/clone.js';
 import type { TimerHandle } from '../clock.js';
 import type { JobContext, Lease, RunOutcome, SlotClaim } from '../ports.js';
 import type { Job, JsonValue, Trigger } from '../types.js';
@@ -188,7 +188,7 @@ export class RunningJob<R = unknown, P extends AttemptPlace = AttemptPlace> {
 export class RunContext<R = unknown, P extends AttemptPlace = AttemptPlace> implements JobContext {
   readonly payload: JsonValue;
   readonly attempt: number;
-  readonly job: Job;
+  #jobCopy: Job | null = null;
   #triggerCopy: Trigger | null = null;
   readonly #run: RunningJob<R, P>;
   readonly #logger: Logger;
@@ -196,12 +196,24 @@ export class RunContext<R = unknown, P extends AttemptPlace = AttemptPlace> impl
   #log: Logger | null = null;
 
   constructor(run: RunningJob<R, P>, logger: Logger, renew: (run: RunningJob<R, P>) => Promise<void>) {
-    this.job = run.job;
     this.payload = run.job.payload;
     this.attempt = run.job.attempts;
     this.#run = run;
     this.#logger = logger;
     this.#renew = renew;
+  }
+
+  /**
+   * @inheritdoc
+   *
+   * The handler's own copy, made on first read (most handlers never look): changing it changes
+   * nothing in the engine (not the attempts, not the timeout). Its `payload` is `ctx.payload`.
+   */
+  get job(): Job {
+    if (this.#jobCopy) return this.#jobCopy;
+    const job = this.#run.job;
+    this.#jobCopy = { ...copyData({ ...job, payload: null }), payload: job.payload };
+    return this.#jobCopy;
   }
 
   /**
@@ -224,7 +236,8 @@ export class RunContext<R = unknown, P extends AttemptPlace = AttemptPlace> impl
 
   /** @inheritdoc */
   get log(): Logger {
-    return (this.#log ??= childLogger(this.#logger, { jobId: this.job.id, triggerId: this.job.triggerId, attempt: this.attempt }));
+    const { job } = this.#run;
+    return (this.#log ??= childLogger(this.#logger, { jobId: job.id, triggerId: job.triggerId, attempt: this.attempt }));
   }
 
   /** @inheritdoc */

@@ -34,6 +34,20 @@ function setOwn(out: Record<string, unknown>, key: string, value: unknown): void
   else out[key] = value;
 }
 
+/**
+ * A deep copy of plain record data, frozen all the way down: a snapshot to hand out that no one
+ * can change, and that shares nothing with the original (a `Date` is copied; its setters still
+ * work on the copy, which reaches nothing).
+ */
+export function frozenCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (Array.isArray(value)) return Object.freeze(value.map((item: unknown) => frozenCopy(item))) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setOwn(out, key, frozenCopy((value as Record<string, unknown>)[key]));
+  return Object.freeze(out) as T;
+}
+
 /** An optional instant as epoch ms (how the memory stores keep instants). */
 export function msOf(value: Date | null): number | null {
   return value === null ? null : value.getTime();

@@ -5,7 +5,9 @@
  * by other instances sharing the store are found by polling it: the newest jobs, the active
  * (pending and running) jobs, any job that just left the active set, and the triggers. Each record
  * is sent when its fingerprint (job: status, attempts, history length; trigger: version) differs
- * from the last one sent, so a local change seen again by the poll is not sent twice.
+ * from the last one sent, so a local change seen again by the poll is not sent twice. Frames carry
+ * summaries (no payload, result or history; a job's `historyLength` instead): a client that shows
+ * one record in full reads it from the REST routes.
  *
  * One hub serves every client of an API: it polls only while at least one client is connected and
  * stops its timers and listeners when the last one goes.
@@ -14,6 +16,7 @@ import type { ServerResponse } from 'node:http';
 import type { Scheduler } from '../scheduler.js';
 import type { Job, Trigger } from '../types.js';
 import type { WebhookLogger } from '../webhook/types.js';
+import { streamedJob, triggerSummary } from './answers.js';
 
 /** Newest jobs read per poll. */
 const NEWEST_JOBS = 100;
@@ -156,8 +159,10 @@ export class EventHub {
 
   async #poll(): Promise<void> {
     const session = this.#session;
-    const newest = await this.#scheduler.listJobs({ limit: NEWEST_JOBS });
-    const active = await this.#scheduler.listJobs({ status: ['pending', 'running'], limit: ACTIVE_JOBS });
+    // Frames carry summaries: payloads and results are never read here (history is, for its length).
+    const omit = ['payload', 'result'] as const;
+    const newest = await this.#scheduler.listJobs({ limit: NEWEST_JOBS, omit });
+    const active = await this.#scheduler.listJobs({ status: ['pending', 'running'], limit: ACTIVE_JOBS, omit });
     if (session !== this.#session) return;
     const seen = new Set<string>();
     for (const job of [...newest.items, ...active.items]) {
@@ -206,13 +211,13 @@ export class EventHub {
       if (!oldest.done) this.#jobs.delete(oldest.value);
     }
     if (job.status === 'pending' || job.status === 'running') this.#active.add(job.id);
-    if (send) this.#broadcast('job', job, job.triggerId);
+    if (send) this.#broadcast('job', streamedJob(job), job.triggerId);
   }
 
   #offerTrigger(trigger: Trigger, send: boolean): void {
     if (this.#triggers.get(trigger.id) === trigger.version) return;
     this.#triggers.set(trigger.id, trigger.version);
-    if (send) this.#broadcast('trigger', trigger, trigger.id);
+    if (send) this.#broadcast('trigger', triggerSummary(trigger), trigger.id);
   }
 
   #broadcast(event: string, data: unknown, triggerId: string): void {

@@ -13,13 +13,14 @@ import { optionalPositive } from '../engine/input.js';
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import type { JsonValue } from '../types.js';
-import { freshSignature, header, hmacUnauthorized, requireScope, verifyBearer } from '../webhook/auth.js';
+import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from '../webhook/auth.js';
 import { RequestAbortedError, declaresBody, isJsonContentType, mustClose, parseJsonBody, readBody } from '../webhook/body.js';
-import { verifyHmacSignature, type ParsedSignature } from '../webhook/hmac.js';
-import { sendJson } from '../webhook/http.js';
+import type { ParsedSignature } from '../webhook/hmac.js';
+import { sendJsonText } from '../webhook/http.js';
+import { DEFAULT_MAX_ANSWER_BYTES, boundedJson } from './answers.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../webhook/options.js';
 import { checkOrigin } from '../webhook/origin.js';
-import { segmentsUnder } from '../webhook/routes.js';
+import { segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
 import { isRecord, rejectUnknownKeys, requireString } from '../webhook/validate.js';
 import { ManagementHttpError, sendHttpError, toHttpError } from './errors.js';
 import { EventHub } from './events.js';
@@ -55,6 +56,7 @@ interface ResolvedOptions extends ResolvedHttpOptions {
   scopes: { read: string; write: string };
   eventsPollMs: number;
   eventsPingMs: number;
+  maxAnswerBytes: number;
 }
 
 function scopeName(value: unknown, field: string): string {
@@ -74,7 +76,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
   rejectUnknownKeys(
     options,
-    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts'],
+    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes'],
     '',
   );
   const auth = options['auth'];
@@ -104,13 +106,8 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     scopes,
     eventsPollMs: optionalPositive(options['eventsPollMs'], 'eventsPollMs') ?? 1000,
     eventsPingMs: optionalPositive(options['eventsPingMs'], 'eventsPingMs') ?? 15_000,
+    maxAnswerBytes: optionalPositive(options['maxAnswerBytes'], 'maxAnswerBytes') ?? DEFAULT_MAX_ANSWER_BYTES,
   };
-}
-
-/** The request target as the client sent it (Express strips its mount path from `req.url`). */
-function clientTarget(req: IncomingMessage): string {
-  const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
-  return typeof original === 'string' ? original : (req.url ?? '/');
 }
 
 async function authenticate(cfg: ResolvedOptions, req: IncomingMessage, route: RouteDef): Promise<ParsedSignature | null> {
@@ -155,12 +152,12 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
   }
   if (signature !== null) {
     if (cfg.auth.kind !== 'hmac') throw new Error('unreachable: an HMAC signature without HMAC config');
-    const signed = hmacSigningInput(method, clientTarget(req), raw);
-    if (!verifyHmacSignature(cfg.auth.secrets, signature, header(req, 'idempotency-key'), signed)) {
-      throw hmacUnauthorized('signature does not match');
-    }
+    // Method and target are signed inside the v1 input here (see signing.ts).
+    const signed = hmacSigningInput(method, requestTarget(req), raw);
+    verifySignedRequest(cfg.auth, signature, header(req, 'idempotency-key'), signed, null, cfg.now());
   }
 
+  const rawKey = header(req, 'idempotency-key');
   const params = decodeParams(match.params);
   const query = QueryParams.parse(url, route.query);
   const body: JsonValue | undefined = raw.length === 0 ? undefined : parseJsonBody(raw);
@@ -173,6 +170,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     events: hub,
     now: new Date(cfg.now()),
     openapi: () => openApiFor(cfg.basePath),
+    idempotencyKey: rawKey === undefined ? undefined : validateIdempotencyKey(rawKey),
   });
   if ('stream' in answer) return;
   if (answer.status === 204) {
@@ -181,7 +179,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     res.end();
     return;
   }
-  sendJson(res, answer.status, 'body' in answer ? answer.body : null);
+  sendJsonText(res, answer.status, boundedJson('body' in answer ? answer.body : null, cfg.maxAnswerBytes));
 }
 
 /**

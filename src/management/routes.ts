@@ -14,6 +14,7 @@ import type { EventHub } from './events.js';
 import { previews, triggerPreview } from './preview.js';
 import type { QueryParams } from './query.js';
 import { buildTimeline } from './timeline.js';
+import { JOB_DETAIL_FIELDS, jobSummary, triggerSummary } from './answers.js';
 
 /** HTTP methods the API uses. */
 export type RouteMethod = 'GET' | 'POST' | 'DELETE';
@@ -39,6 +40,8 @@ export interface RouteContext {
   now: Date;
   /** The OpenAPI document as served (with this API's base path). */
   openapi: () => unknown;
+  /** The request's `Idempotency-Key`, validated, if it sent one. */
+  idempotencyKey: string | undefined;
 }
 
 /** One route. */
@@ -118,7 +121,7 @@ export const ROUTES: readonly RouteDef[] = [
     path: '/triggers',
     operationId: 'listTriggers',
     write: false,
-    query: ['status', 'tag', 'handler', 'limit', 'cursor'],
+    query: ['status', 'tag', 'handler', 'limit', 'cursor', 'fields'],
     handle: async (ctx) => {
       const q = ctx.query;
       const query = definedFields<TriggerQuery>({
@@ -128,7 +131,9 @@ export const ROUTES: readonly RouteDef[] = [
         limit: q.limit(),
         cursor: q.string('cursor'),
       });
-      return ok(await ctx.scheduler.listTriggers(query));
+      const withPayload = (q.choices('fields', ['payload'] as const) ?? []).includes('payload');
+      const page = await ctx.scheduler.listTriggers(query);
+      return ok({ ...page, items: page.items.map((t) => triggerSummary(t, withPayload)) });
     },
   },
   {
@@ -175,7 +180,8 @@ export const ROUTES: readonly RouteDef[] = [
       const jobs = [];
       let cursor: string | undefined;
       // `to` is inclusive here, exclusive in listJobs: ask up to the next millisecond.
-      const window = { triggerId: id, from, to: new Date(to.getTime() + 1), limit: 1000 };
+      // The timeline needs each job's last history note, never its payload or result.
+      const window = { triggerId: id, from, to: new Date(to.getTime() + 1), limit: 1000, omit: ['payload', 'result'] as const };
       for (let page = 0; page < TIMELINE_JOB_PAGES; page++) {
         const got = await ctx.scheduler.listJobs(cursor === undefined ? window : { ...window, cursor });
         jobs.push(...got.items);
@@ -215,7 +221,8 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       const body = ctx.body;
-      let options: { payload?: JsonValue } = {};
+      // An Idempotency-Key runs the trigger once: a repeat answers with the first run's job.
+      let options: { payload?: JsonValue; runId?: string } = ctx.idempotencyKey === undefined ? {} : { runId: ctx.idempotencyKey };
       if (body !== undefined) {
         if (!isRecord(body)) throw badRequest('body', 'must be a JSON object like {"payload": ...}');
         for (const key of Object.keys(body)) {
@@ -223,7 +230,7 @@ export const ROUTES: readonly RouteDef[] = [
           if (key !== 'payload') throw badRequest(`body.${key}`, 'unknown field; only "payload" is accepted');
         }
         const payload = body['payload'];
-        if (payload !== undefined) options = { payload };
+        if (payload !== undefined) options = { ...options, payload };
       }
       return ok({ job: await ctx.scheduler.runTrigger(param(ctx, 'id'), options) }, 201);
     },
@@ -245,9 +252,11 @@ export const ROUTES: readonly RouteDef[] = [
     path: '/jobs',
     operationId: 'listJobs',
     write: false,
-    query: ['triggerId', 'status', 'from', 'to', 'limit', 'cursor'],
+    query: ['triggerId', 'status', 'from', 'to', 'limit', 'cursor', 'fields'],
     handle: async (ctx) => {
       const q = ctx.query;
+      const wanted = q.choices('fields', JOB_DETAIL_FIELDS) ?? [];
+      const omit = JOB_DETAIL_FIELDS.filter((field) => !wanted.includes(field));
       const query = definedFields<JobQuery>({
         triggerId: q.id('triggerId'),
         status: q.choices('status', JOB_STATUSES),
@@ -255,8 +264,10 @@ export const ROUTES: readonly RouteDef[] = [
         to: q.date('to'),
         limit: q.limit(),
         cursor: q.string('cursor'),
+        omit: omit.length === 0 ? undefined : omit,
       });
-      return ok(await ctx.scheduler.listJobs(query));
+      const page = await ctx.scheduler.listJobs(query);
+      return ok({ ...page, items: page.items.map((job) => jobSummary(job, omit)) });
     },
   },
   {

@@ -43,6 +43,12 @@ export interface ManagementApiOptions {
    * @default ['localhost', '127.0.0.1', '[::1]'] with `auth: { none: true }`, else `'any'`
    */
   allowedHosts?: readonly string[] | 'any';
+  /**
+   * Largest answer in bytes; a bigger one is refused with 422 `ERR_ANSWER_TOO_LARGE` (ask for a
+   * smaller `limit` or fewer `fields`).
+   * @default 33554432 (32 MiB)
+   */
+  maxAnswerBytes?: number;
 }
 
 /**
@@ -130,6 +136,8 @@ export type ManagementErrorCode =
   | 'ERR_JOB_NOT_FOUND'
   | 'ERR_JOB_NOT_RETRYABLE'
   | 'ERR_PREVIEW_BUDGET'
+  | 'ERR_INVALID_IDEMPOTENCY_KEY'
+  | 'ERR_ANSWER_TOO_LARGE'
   | 'ERR_SCHEDULER_STOPPED'
   | 'ERR_STORE'
   | 'ERR_AUTH_UNAVAILABLE'

@@ -23,7 +23,7 @@ import { checkOrigin } from '../webhook/origin.js';
 import { segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
 import { isRecord, rejectUnknownKeys, requireString } from '../webhook/validate.js';
 import { ManagementHttpError, sendHttpError, toHttpError } from './errors.js';
-import { EventHub } from './events.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, EventHub, type Caller } from './events.js';
 import { openApiFor } from './openapi.js';
 import { QueryParams } from './query.js';
 import { ROUTES, decodeParams, matchRoute, type RouteDef } from './routes.js';
@@ -57,6 +57,8 @@ interface ResolvedOptions extends ResolvedHttpOptions {
   eventsPollMs: number;
   eventsPingMs: number;
   maxAnswerBytes: number;
+  maxStreams: number;
+  maxStreamsPerCaller: number;
 }
 
 function scopeName(value: unknown, field: string): string {
@@ -76,7 +78,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
   rejectUnknownKeys(
     options,
-    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes'],
+    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes', 'maxStreams', 'maxStreamsPerCaller'],
     '',
   );
   const auth = options['auth'];
@@ -107,18 +109,29 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     eventsPollMs: optionalPositive(options['eventsPollMs'], 'eventsPollMs') ?? 1000,
     eventsPingMs: optionalPositive(options['eventsPingMs'], 'eventsPingMs') ?? 15_000,
     maxAnswerBytes: optionalPositive(options['maxAnswerBytes'], 'maxAnswerBytes') ?? DEFAULT_MAX_ANSWER_BYTES,
+    maxStreams: optionalPositive(options['maxStreams'], 'maxStreams') ?? DEFAULT_MAX_STREAMS,
+    maxStreamsPerCaller: optionalPositive(options['maxStreamsPerCaller'], 'maxStreamsPerCaller') ?? DEFAULT_MAX_STREAMS_PER_CALLER,
   };
 }
 
-async function authenticate(cfg: ResolvedOptions, req: IncomingMessage, route: RouteDef): Promise<ParsedSignature | null> {
+/** Who is calling, as far as the credentials say, and until when they hold. */
+interface Authenticated {
+  signature: ParsedSignature | null;
+  caller: Caller;
+}
+
+async function authenticate(cfg: ResolvedOptions, req: IncomingMessage, route: RouteDef): Promise<Authenticated> {
   const auth = cfg.auth;
-  if (auth.kind === 'none') return null;
+  if (auth.kind === 'none') {
+    // Without credentials, the peer address is the only name a caller has.
+    return { signature: null, caller: { id: `address:${req.socket.remoteAddress ?? 'unknown'}`, expiresAtMs: null } };
+  }
   if (auth.kind === 'jwt') {
     const principal = await verifyBearer(auth.authenticator, req);
     requireScope(principal, route.write ? cfg.scopes.write : cfg.scopes.read);
-    return null;
+    return { signature: null, caller: { id: `subject:${principal.subject ?? ''}`, expiresAtMs: principal.expiresAtMs } };
   }
-  return freshSignature(req, cfg.now(), auth.toleranceSec);
+  return { signature: freshSignature(req, cfg.now(), auth.toleranceSec), caller: { id: 'hmac', expiresAtMs: null } };
 }
 
 async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -135,7 +148,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     });
   }
 
-  const signature = await authenticate(cfg, req, route);
+  const { signature, caller } = await authenticate(cfg, req, route);
   if (route.write && cfg.readOnly) {
     throw new ManagementHttpError(403, 'ERR_READ_ONLY', 'this API is read-only');
   }
@@ -171,6 +184,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     now: new Date(cfg.now()),
     openapi: () => openApiFor(cfg.basePath),
     idempotencyKey: rawKey === undefined ? undefined : validateIdempotencyKey(rawKey),
+    caller,
   });
   if ('stream' in answer) return;
   if (answer.status === 204) {
@@ -203,7 +217,14 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
  */
 export function createManagementApi(scheduler: Scheduler, options: ManagementApiOptions): ManagementApi {
   const cfg = resolveOptions(scheduler, options);
-  const hub = new EventHub(scheduler, { pollMs: cfg.eventsPollMs, pingMs: cfg.eventsPingMs, logger: cfg.logger });
+  const hub = new EventHub(scheduler, {
+    pollMs: cfg.eventsPollMs,
+    pingMs: cfg.eventsPingMs,
+    logger: cfg.logger,
+    maxStreams: cfg.maxStreams,
+    maxStreamsPerCaller: cfg.maxStreamsPerCaller,
+    now: cfg.now,
+  });
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(cfg, scheduler, hub, req, res).catch((err: unknown) => {
       if (err instanceof RequestAbortedError) {

@@ -44,6 +44,7 @@ const ERROR_TEXTS: Record<string, string> = {
   E413: 'Body too large.',
   E415: 'Body is not application/json (every write must say so, even without a body).',
   E422: 'Fewer cron fire times than asked lie within the 5-year preview horizon (ERR_PREVIEW_BUDGET), or the answer would pass maxAnswerBytes (ERR_ANSWER_TOO_LARGE).',
+  E429: 'Too many open event streams, in all or for this caller (ERR_TOO_MANY_STREAMS).',
   E503: 'Store unavailable or scheduler stopping.',
 };
 
@@ -175,7 +176,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
     '/events': {
       get: op('streamEvents', 'Server-Sent Events: event job, trigger and trigger-removed; a ": ping" comment every 15 s.', [query('triggerId', 'Only this trigger.')], {
         '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-        ...errors(400),
+        ...errors(400, 429),
       }),
     },
   },

@@ -10,7 +10,7 @@ import type { JobQuery, JobStatus, JsonValue, TriggerQuery, TriggerStatus } from
 import { definedFields } from '../util/defined.js';
 import { isRecord } from '../webhook/validate.js';
 import { badRequest } from './errors.js';
-import type { EventHub } from './events.js';
+import type { Caller, EventHub } from './events.js';
 import { previews, triggerPreview } from './preview.js';
 import type { QueryParams } from './query.js';
 import { buildTimeline } from './timeline.js';
@@ -42,6 +42,8 @@ export interface RouteContext {
   openapi: () => unknown;
   /** The request's `Idempotency-Key`, validated, if it sent one. */
   idempotencyKey: string | undefined;
+  /** Who is calling, and until when the credentials hold. */
+  caller: Caller;
 }
 
 /** One route. */
@@ -339,7 +341,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: ['triggerId'],
     handle: async (ctx) => {
       const triggerId = ctx.query.id('triggerId') ?? null;
-      ctx.events.attach(ctx.res, triggerId);
+      ctx.events.attach(ctx.res, triggerId, ctx.caller);
       return { stream: true };
     },
   },

@@ -49,6 +49,17 @@ export interface ManagementApiOptions {
    * @default 33554432 (32 MiB)
    */
   maxAnswerBytes?: number;
+  /**
+   * Most `GET /events` streams open at once; more get 429 `ERR_TOO_MANY_STREAMS`.
+   * @default 100
+   */
+  maxStreams?: number;
+  /**
+   * Most `GET /events` streams one caller may hold (a JWT subject; with HMAC all callers are one;
+   * without authentication, a peer address); more get 429 `ERR_TOO_MANY_STREAMS`.
+   * @default 10
+   */
+  maxStreamsPerCaller?: number;
 }
 
 /**
@@ -136,6 +147,7 @@ export type ManagementErrorCode =
   | 'ERR_JOB_NOT_FOUND'
   | 'ERR_JOB_NOT_RETRYABLE'
   | 'ERR_PREVIEW_BUDGET'
+  | 'ERR_TOO_MANY_STREAMS'
   | 'ERR_INVALID_IDEMPOTENCY_KEY'
   | 'ERR_ANSWER_TOO_LARGE'
   | 'ERR_SCHEDULER_STOPPED'

@@ -12,7 +12,9 @@ import { cloneJson } from '../../src/util/clone.js';
 import { signManagementRequest } from '../../src/management/index.js';
 import { createWebhookHandler, signHmac } from '../../src/webhook/index.js';
 import { startServer } from '../unit/webhook/fixtures.js';
-import { closeAll, errorOf, send, serve } from './helpers.js';
+import { SignJWT } from 'jose';
+import { JWT_SECRET, closeAll, errorOf, send, serve } from './helpers.js';
+import { openStream, type SseStream } from './sse.js';
 
 afterEach(closeAll);
 
@@ -274,5 +276,50 @@ describe('HMAC replay and idempotent runs', () => {
     expect((await scheduler.listJobs({ triggerId: 'spy' })).items).toHaveLength(1);
     // A timestamp more than 30 s ahead is refused, whatever the tolerance.
     expect((await send(port, { method: 'POST', path: '/triggers/spy/run', headers: headers('k-2', now + 60) })).status).toBe(401);
+  });
+});
+
+describe('event streams end with their token and are capped', () => {
+  it('a stream opened with a token that expires in 2 s ends then', async () => {
+    const scheduler = await rig();
+    const { port } = await serve(scheduler, { auth: { jwt: { secret: JWT_SECRET, algorithms: ['HS256'] } }, eventsPingMs: 200 });
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const jwt = await new SignJWT({ scope: 'scheduler:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('op').setExpirationTime(exp).sign(new TextEncoder().encode(JWT_SECRET));
+    const stream = await openStream(port, '/events', { Authorization: `Bearer ${jwt}` });
+    try {
+      expect(stream.status).toBe(200);
+      await stream.waitFor((e) => e.event === 'expired', 6000);
+      expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000 - 50);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('caps streams per caller and per process with 429', async () => {
+    const scheduler = await rig();
+    const { port } = await serve(scheduler, { auth: { none: true }, maxStreamsPerCaller: 3, maxStreams: 5 });
+    const streams: SseStream[] = [];
+    try {
+      for (let i = 0; i < 3; i++) streams.push(await openStream(port, '/events'));
+      expect(streams.map((s) => s.status)).toEqual([200, 200, 200]);
+      const fourth = await send(port, { path: '/events' });
+      expect(fourth.status).toBe(429);
+      expect(errorOf(fourth).code).toBe('ERR_TOO_MANY_STREAMS');
+      expect(fourth.headers['retry-after']).toBe('10');
+      // A closed stream gives its place back.
+      streams.pop()?.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      streams.push(await openStream(port, '/events'));
+      expect(streams.at(-1)?.status).toBe(200);
+    } finally {
+      for (const s of streams) s.close();
+    }
+    const total = await serve(scheduler, { auth: { none: true }, maxStreams: 2 });
+    const two = [await openStream(total.port, '/events'), await openStream(total.port, '/events')];
+    try {
+      expect((await send(total.port, { path: '/events' })).status).toBe(429);
+    } finally {
+      for (const s of two) s.close();
+    }
   });
 });

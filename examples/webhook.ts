@@ -34,16 +34,20 @@ const server = createServer(
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scheduler`;
 
-/** What a sender does: sign the exact bytes it sends, and the idempotency key with them. */
-async function sendEvent(name: string, payload: JsonValue, deliveryId: string): Promise<Response> {
+/**
+ * What a sender does: sign the method, the path, the exact bytes it sends and the idempotency key.
+ * `timestamp` defaults to now; every attempt is signed anew, as a signature is accepted once.
+ */
+async function sendEvent(name: string, payload: JsonValue, deliveryId: string, timestamp?: number): Promise<Response> {
   const body = JSON.stringify(payload);
+  const path = `/scheduler/events/${encodeURIComponent(name)}`;
   return fetch(`${base}/events/${encodeURIComponent(name)}`, {
     method: 'POST',
     body,
     headers: {
       'Content-Type': 'application/json',
       'Idempotency-Key': deliveryId,
-      'X-Signature': signHmac(secret, { body, idempotencyKey: deliveryId }),
+      'X-Signature': signHmac(secret, { method: 'POST', path, body, idempotencyKey: deliveryId, ...(timestamp === undefined ? {} : { timestamp }) }),
     },
   });
 }
@@ -53,7 +57,8 @@ try {
   console.log('first delivery:', first.status, await first.text());
 
   // The sender retries (say its connection dropped): same key, same jobs, nothing fires again.
-  const retry = await sendEvent('testrun.finished', { suite: 'smoke', passed: 42 }, 'ci-run-1001');
+  // Signed anew (a second later here: the same second would give the same, already used, signature).
+  const retry = await sendEvent('testrun.finished', { suite: 'smoke', passed: 42 }, 'ci-run-1001', Math.floor(Date.now() / 1000) + 1);
   console.log('retried delivery:', retry.status, await retry.text());
 
   const unsigned = await fetch(`${base}/events/testrun.finished`, {
@@ -63,7 +68,9 @@ try {
   });
   console.log('unsigned request:', unsigned.status, await unsigned.text());
 
-  const health = await fetch(`${base}/health`, { headers: { 'X-Signature': signHmac(secret, { body: '' }) } });
+  const health = await fetch(`${base}/health`, {
+    headers: { 'X-Signature': signHmac(secret, { method: 'GET', path: '/scheduler/health', body: '' }) },
+  });
   console.log('health:', health.status, await health.text());
 } finally {
   server.closeAllConnections();

@@ -323,12 +323,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * Run a trigger now (any status), optionally with another payload. Returns the new job. The job
    * runs here when this instance has the handler and room, else it waits as `pending` for an
    * instance that has (services sharing a store each register their own handlers).
+   *
+   * `runId` makes the run idempotent: the same `runId` runs the trigger once, and a repeat returns
+   * the job made the first time (an HTTP `Idempotency-Key` becomes it).
    */
-  async runTrigger(id: string, options: { payload?: JsonValue } = {}): Promise<Job> {
+  async runTrigger(id: string, options: { payload?: JsonValue; runId?: string } = {}): Promise<Job> {
     assertId(id, 'id');
     this.#assertAccepting();
     const payload = options.payload === undefined ? undefined : assertJsonPayload(options.payload, 'payload', this.#ctx.o.maxPayloadBytes);
-    return copyData(await this.#jobs.runTrigger(id, payload));
+    const runId = options.runId === undefined ? undefined : assertEventName(options.runId, 'runId');
+    return copyData(await this.#jobs.runTrigger(id, payload, runId));
   }
 
   /**

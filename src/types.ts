@@ -400,6 +400,9 @@ export interface TriggerQuery {
   cursor?: string;
 }
 
+/** The fields of a job that can be large and that summaries leave out. */
+export type JobDetailField = 'payload' | 'result' | 'history';
+
 /** Filter of `listJobs`. */
 export interface JobQuery {
   /** Jobs of this trigger. */
@@ -414,4 +417,10 @@ export interface JobQuery {
   limit?: number;
   /** From a previous page's `nextCursor`. */
   cursor?: string;
+  /**
+   * Leave these fields out: `payload` and `result` come back `null`, `history` `[]`. A list that
+   * shows summaries then reads far less (the MongoDB backend does not fetch them at all).
+   * @default [] (every field)
+   */
+  omit?: readonly JobDetailField[];
 }

@@ -4,7 +4,7 @@
  */
 import { InvalidTriggerConfigError } from '../errors.js';
 import { assertId } from '../schedule/index.js';
-import type { JobQuery, JobStatus, TriggerQuery, TriggerStatus } from '../types.js';
+import type { JobDetailField, JobQuery, JobStatus, TriggerQuery, TriggerStatus } from '../types.js';
 import { nameProblem } from '../util/names.js';
 
 /** A positive integer option, or `null` when absent. */
@@ -65,6 +65,8 @@ export function validateTriggerQuery(query: TriggerQuery): TriggerQuery {
   return out;
 }
 
+const DETAIL_FIELDS: readonly JobDetailField[] = ['payload', 'result', 'history'];
+
 /** Check a `listJobs` query; only known fields of the right types pass. */
 export function validateJobQuery(query: JobQuery): JobQuery {
   if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
@@ -86,6 +88,12 @@ export function validateJobQuery(query: JobQuery): JobQuery {
   }
   if (query.limit !== undefined) out.limit = query.limit;
   if (query.cursor !== undefined) out.cursor = plainString(query.cursor, 'cursor');
+  if (query.omit !== undefined) {
+    if (!Array.isArray(query.omit) || query.omit.some((field) => !DETAIL_FIELDS.includes(field))) {
+      throw new InvalidTriggerConfigError('omit', `must be a list of ${DETAIL_FIELDS.join(', ')}`);
+    }
+    out.omit = [...query.omit];
+  }
   return out;
 }
 

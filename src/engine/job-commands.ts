@@ -29,13 +29,16 @@ export class JobCommands {
     this.#triggers = triggers;
   }
 
-  /** A manual run of a trigger, with its own payload or (`undefined`) the trigger's. */
-  async runTrigger(id: string, payload: JsonValue | undefined): Promise<Job> {
+  /**
+   * A manual run of a trigger, with its own payload or (`undefined`) the trigger's. Keyed by
+   * `runId` when given, so a repeat makes no second job.
+   */
+  async runTrigger(id: string, payload: JsonValue | undefined, runId?: string): Promise<Job> {
     const trigger = await this.#triggers.require(id);
     const now = this.#ctx.now();
     return this.#admission.admit(trigger, {
       source: 'manual',
-      key: `manual:${newId()}`,
+      key: runId === undefined ? `manual:${newId()}` : `manual:${trigger.id}:${runId}`,
       scheduledFor: now,
       runAt: now,
       payload: payload === undefined ? trigger.payload : payload,

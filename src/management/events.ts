@@ -5,7 +5,9 @@
  * by other instances sharing the store are found by polling it: the newest jobs, the active
  * (pending and running) jobs, any job that just left the active set, and the triggers. Each record
  * is sent when its fingerprint (job: status, attempts, history length; trigger: version) differs
- * from the last one sent, so a local change seen again by the poll is not sent twice.
+ * from the last one sent, so a local change seen again by the poll is not sent twice. Frames carry
+ * summaries (no payload, result or history; a job's `historyLength` instead): a client that shows
+ * one record in full reads it from the REST routes.
  *
  * One hub serves every client of an API: it polls only while at least one client is connected and
  * stops its timers and listeners when the last one goes.
@@ -14,6 +16,12 @@ import type { ServerResponse } from 'node:http';
 import type { Scheduler } from '../scheduler.js';
 import type { Job, Trigger } from '../types.js';
 import type { WebhookLogger } from '../webhook/types.js';
+import { streamedJob, triggerSummary } from './answers.js';
+import { ManagementHttpError } from './errors.js';
+
+function tooManyStreams(message: string): ManagementHttpError {
+  return new ManagementHttpError(429, 'ERR_TOO_MANY_STREAMS', message, { headers: { 'Retry-After': '10' } });
+}
 
 /** Newest jobs read per poll. */
 const NEWEST_JOBS = 100;
@@ -25,6 +33,18 @@ const MAX_TRIGGERS = 10_000;
 const MAX_REMEMBERED_JOBS = 20_000;
 /** A client whose unsent output grows past this is too slow and is disconnected. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Default of `maxStreams`. */
+export const DEFAULT_MAX_STREAMS = 100;
+/** Default of `maxStreamsPerCaller`. */
+export const DEFAULT_MAX_STREAMS_PER_CALLER = 10;
+
+/** Who opened a stream: an id to count streams by, and when the credentials expire. */
+export interface Caller {
+  /** JWT subject, `hmac`, or (without authentication) the peer address. */
+  id: string;
+  /** The token's expiry in epoch ms; the stream ends then. `null`: no expiry. */
+  expiresAtMs: number | null;
+}
 
 const JOB_EVENTS = [
   'job:scheduled',
@@ -42,6 +62,8 @@ const TRIGGER_EVENTS = ['trigger:added', 'trigger:updated', 'trigger:paused', 't
 interface Client {
   res: ServerResponse;
   triggerId: string | null;
+  callerId: string;
+  expiry: NodeJS.Timeout | null;
 }
 
 function jobPrint(job: Job): string {
@@ -56,6 +78,12 @@ export interface EventHubOptions {
   pingMs: number;
   /** Where poll failures are logged. */
   logger: WebhookLogger | null;
+  /** Most open streams in all. */
+  maxStreams: number;
+  /** Most open streams of one caller. */
+  maxStreamsPerCaller: number;
+  /** Clock in epoch ms (token expiry). */
+  now: () => number;
 }
 
 /** Fan-out of scheduler changes to SSE clients. */
@@ -85,8 +113,15 @@ export class EventHub {
     this.#o = options;
   }
 
-  /** Start streaming to `res`; the stream ends when the client disconnects. */
-  attach(res: ServerResponse, triggerId: string | null): void {
+  /**
+   * Start streaming to `res`; the stream ends when the client disconnects, or when the caller's
+   * token expires. Throws a 429 `ManagementHttpError` (before answering) past a stream cap.
+   */
+  attach(res: ServerResponse, triggerId: string | null, caller: Caller): void {
+    if (this.#clients.size >= this.#o.maxStreams) throw tooManyStreams('this server has too many open event streams');
+    let mine = 0;
+    for (const client of this.#clients) if (client.callerId === caller.id) mine++;
+    if (mine >= this.#o.maxStreamsPerCaller) throw tooManyStreams('too many open event streams for this caller');
     res.statusCode = 200;
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
@@ -95,20 +130,33 @@ export class EventHub {
     // Reverse proxies (nginx) buffer responses unless told not to; a buffered stream is no stream.
     res.setHeader('X-Accel-Buffering', 'no');
     res.write('retry: 3000\n: connected\n\n');
-    const client: Client = { res, triggerId };
+    const client: Client = { res, triggerId, callerId: caller.id, expiry: null };
     this.#clients.add(client);
     res.on('close', () => this.#detach(client));
+    if (caller.expiresAtMs !== null) {
+      // The token authorized the stream until its expiry, not beyond: end it then (the client
+      // reconnects with a fresh token, or gets 401).
+      client.expiry = setTimeout(() => {
+        this.#write(client, 'event: expired\ndata: {}\n\n');
+        client.res.end();
+      }, Math.max(0, caller.expiresAtMs - this.#o.now()));
+      client.expiry.unref();
+    }
     if (this.#clients.size === 1) this.#start();
   }
 
   /** Disconnect every client (the API is being shut down). */
   close(): void {
-    for (const client of [...this.#clients]) client.res.end();
+    for (const client of [...this.#clients]) {
+      if (client.expiry !== null) clearTimeout(client.expiry);
+      client.res.end();
+    }
     this.#clients.clear();
     this.#stop();
   }
 
   #detach(client: Client): void {
+    if (client.expiry !== null) clearTimeout(client.expiry);
     if (!this.#clients.delete(client)) return;
     if (this.#clients.size === 0) this.#stop();
   }
@@ -156,8 +204,10 @@ export class EventHub {
 
   async #poll(): Promise<void> {
     const session = this.#session;
-    const newest = await this.#scheduler.listJobs({ limit: NEWEST_JOBS });
-    const active = await this.#scheduler.listJobs({ status: ['pending', 'running'], limit: ACTIVE_JOBS });
+    // Frames carry summaries: payloads and results are never read here (history is, for its length).
+    const omit = ['payload', 'result'] as const;
+    const newest = await this.#scheduler.listJobs({ limit: NEWEST_JOBS, omit });
+    const active = await this.#scheduler.listJobs({ status: ['pending', 'running'], limit: ACTIVE_JOBS, omit });
     if (session !== this.#session) return;
     const seen = new Set<string>();
     for (const job of [...newest.items, ...active.items]) {
@@ -206,13 +256,13 @@ export class EventHub {
       if (!oldest.done) this.#jobs.delete(oldest.value);
     }
     if (job.status === 'pending' || job.status === 'running') this.#active.add(job.id);
-    if (send) this.#broadcast('job', job, job.triggerId);
+    if (send) this.#broadcast('job', streamedJob(job), job.triggerId);
   }
 
   #offerTrigger(trigger: Trigger, send: boolean): void {
     if (this.#triggers.get(trigger.id) === trigger.version) return;
     this.#triggers.set(trigger.id, trigger.version);
-    if (send) this.#broadcast('trigger', trigger, trigger.id);
+    if (send) this.#broadcast('trigger', triggerSummary(trigger), trigger.id);
   }
 
   #broadcast(event: string, data: unknown, triggerId: string): void {

@@ -13,16 +13,17 @@ import { optionalPositive } from '../engine/input.js';
 import { InvalidTriggerConfigError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import type { JsonValue } from '../types.js';
-import { freshSignature, header, hmacUnauthorized, requireScope, verifyBearer } from '../webhook/auth.js';
+import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from '../webhook/auth.js';
 import { RequestAbortedError, declaresBody, isJsonContentType, mustClose, parseJsonBody, readBody } from '../webhook/body.js';
-import { verifyHmacSignature, type ParsedSignature } from '../webhook/hmac.js';
-import { sendJson } from '../webhook/http.js';
+import type { ParsedSignature } from '../webhook/hmac.js';
+import { sendJsonText } from '../webhook/http.js';
+import { DEFAULT_MAX_ANSWER_BYTES, boundedJson } from './answers.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../webhook/options.js';
 import { checkOrigin } from '../webhook/origin.js';
-import { segmentsUnder } from '../webhook/routes.js';
+import { segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
 import { isRecord, rejectUnknownKeys, requireString } from '../webhook/validate.js';
 import { ManagementHttpError, sendHttpError, toHttpError } from './errors.js';
-import { EventHub } from './events.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, EventHub, type Caller } from './events.js';
 import { openApiFor } from './openapi.js';
 import { QueryParams } from './query.js';
 import { ROUTES, decodeParams, matchRoute, type RouteDef } from './routes.js';
@@ -56,6 +57,9 @@ interface ResolvedOptions extends ResolvedHttpOptions {
   scopes: { read: string; write: string; metrics: string };
   eventsPollMs: number;
   eventsPingMs: number;
+  maxAnswerBytes: number;
+  maxStreams: number;
+  maxStreamsPerCaller: number;
 }
 
 function scopeName(value: unknown, field: string): string {
@@ -75,7 +79,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
   rejectUnknownKeys(
     options,
-    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts'],
+    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes', 'maxStreams', 'maxStreamsPerCaller'],
     '',
   );
   const auth = options['auth'];
@@ -106,24 +110,30 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     scopes,
     eventsPollMs: optionalPositive(options['eventsPollMs'], 'eventsPollMs') ?? 1000,
     eventsPingMs: optionalPositive(options['eventsPingMs'], 'eventsPingMs') ?? 15_000,
+    maxAnswerBytes: optionalPositive(options['maxAnswerBytes'], 'maxAnswerBytes') ?? DEFAULT_MAX_ANSWER_BYTES,
+    maxStreams: optionalPositive(options['maxStreams'], 'maxStreams') ?? DEFAULT_MAX_STREAMS,
+    maxStreamsPerCaller: optionalPositive(options['maxStreamsPerCaller'], 'maxStreamsPerCaller') ?? DEFAULT_MAX_STREAMS_PER_CALLER,
   };
 }
 
-/** The request target as the client sent it (Express strips its mount path from `req.url`). */
-function clientTarget(req: IncomingMessage): string {
-  const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
-  return typeof original === 'string' ? original : (req.url ?? '/');
+/** Who is calling, as far as the credentials say, and until when they hold. */
+interface Authenticated {
+  signature: ParsedSignature | null;
+  caller: Caller;
 }
 
-async function authenticate(cfg: ResolvedOptions, req: IncomingMessage, route: RouteDef): Promise<ParsedSignature | null> {
+async function authenticate(cfg: ResolvedOptions, req: IncomingMessage, route: RouteDef): Promise<Authenticated> {
   const auth = cfg.auth;
-  if (auth.kind === 'none') return null;
+  if (auth.kind === 'none') {
+    // Without credentials, the peer address is the only name a caller has.
+    return { signature: null, caller: { id: `address:${req.socket.remoteAddress ?? 'unknown'}`, expiresAtMs: null } };
+  }
   if (auth.kind === 'jwt') {
     const principal = await verifyBearer(auth.authenticator, req);
     requireScope(principal, route.scope === 'metrics' ? cfg.scopes.metrics : route.write ? cfg.scopes.write : cfg.scopes.read);
-    return null;
+    return { signature: null, caller: { id: `subject:${principal.subject ?? ''}`, expiresAtMs: principal.expiresAtMs } };
   }
-  return freshSignature(req, cfg.now(), auth.toleranceSec);
+  return { signature: freshSignature(req, cfg.now(), auth.toleranceSec), caller: { id: 'hmac', expiresAtMs: null } };
 }
 
 async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -140,7 +150,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     });
   }
 
-  const signature = await authenticate(cfg, req, route);
+  const { signature, caller } = await authenticate(cfg, req, route);
   if (route.write && cfg.readOnly) {
     throw new ManagementHttpError(403, 'ERR_READ_ONLY', 'this API is read-only');
   }
@@ -157,12 +167,12 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
   }
   if (signature !== null) {
     if (cfg.auth.kind !== 'hmac') throw new Error('unreachable: an HMAC signature without HMAC config');
-    const signed = hmacSigningInput(method, clientTarget(req), raw);
-    if (!verifyHmacSignature(cfg.auth.secrets, signature, header(req, 'idempotency-key'), signed)) {
-      throw hmacUnauthorized('signature does not match');
-    }
+    // Method and target are signed inside the v1 input here (see signing.ts).
+    const signed = hmacSigningInput(method, requestTarget(req), raw);
+    verifySignedRequest(cfg.auth, signature, header(req, 'idempotency-key'), signed, null, cfg.now());
   }
 
+  const rawKey = header(req, 'idempotency-key');
   const params = decodeParams(match.params);
   const query = QueryParams.parse(url, route.query);
   const body: JsonValue | undefined = raw.length === 0 ? undefined : parseJsonBody(raw);
@@ -175,6 +185,8 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     events: hub,
     now: new Date(cfg.now()),
     openapi: () => openApiFor(cfg.basePath),
+    idempotencyKey: rawKey === undefined ? undefined : validateIdempotencyKey(rawKey),
+    caller,
   });
   if ('stream' in answer) return;
   if ('text' in answer) {
@@ -190,7 +202,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     res.end();
     return;
   }
-  sendJson(res, answer.status, 'body' in answer ? answer.body : null);
+  sendJsonText(res, answer.status, boundedJson('body' in answer ? answer.body : null, cfg.maxAnswerBytes));
 }
 
 /**
@@ -215,7 +227,14 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
  */
 export function createManagementApi(scheduler: Scheduler, options: ManagementApiOptions): ManagementApi {
   const cfg = resolveOptions(scheduler, options);
-  const hub = new EventHub(scheduler, { pollMs: cfg.eventsPollMs, pingMs: cfg.eventsPingMs, logger: cfg.logger });
+  const hub = new EventHub(scheduler, {
+    pollMs: cfg.eventsPollMs,
+    pingMs: cfg.eventsPingMs,
+    logger: cfg.logger,
+    maxStreams: cfg.maxStreams,
+    maxStreamsPerCaller: cfg.maxStreamsPerCaller,
+    now: cfg.now,
+  });
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(cfg, scheduler, hub, req, res).catch((err: unknown) => {
       if (err instanceof RequestAbortedError) {

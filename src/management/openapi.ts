@@ -43,7 +43,8 @@ const ERROR_TEXTS: Record<string, string> = {
   E409: 'The job is not failed or cancelled (ERR_JOB_NOT_RETRYABLE).',
   E413: 'Body too large.',
   E415: 'Body is not application/json (every write must say so, even without a body).',
-  E422: 'Fewer cron fire times than asked lie within the 5-year preview horizon (ERR_PREVIEW_BUDGET); ask for fewer.',
+  E422: 'Fewer cron fire times than asked lie within the 5-year preview horizon (ERR_PREVIEW_BUDGET), or the answer would pass maxAnswerBytes (ERR_ANSWER_TOO_LARGE).',
+  E429: 'Too many open event streams, in all or for this caller (ERR_TOO_MANY_STREAMS).',
   E503: 'Store unavailable or scheduler stopping.',
 };
 
@@ -89,8 +90,9 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
           query('handler', 'Of this handler.'),
           limit,
           cursor,
+          query('fields', 'payload: include each trigger\'s payload (left out by default).'),
         ],
-        { '200': answer('A page of triggers', page('Trigger')), ...errors(400) },
+        { '200': answer('A page of triggers, without payloads unless fields=payload', page('Trigger')), ...errors(400, 422) },
       ),
     },
     '/triggers/{id}': {
@@ -149,8 +151,9 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
           query('to', 'scheduledFor before.', dateTime),
           limit,
           cursor,
+          query('fields', 'Any of payload, result, history, comma-separated: include them (left out by default).'),
         ],
-        { '200': answer('A page of jobs', page('Job')), ...errors(400) },
+        { '200': answer('A page of jobs, without payload, result and history unless fields names them', page('Job')), ...errors(400, 422) },
       ),
     },
     '/jobs/{id}': {
@@ -179,7 +182,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
     '/events': {
       get: op('streamEvents', 'Server-Sent Events: event job, trigger and trigger-removed; a ": ping" comment every 15 s.', [query('triggerId', 'Only this trigger.')], {
         '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-        ...errors(400),
+        ...errors(400, 429),
       }),
     },
   },
@@ -245,7 +248,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
       },
       Job: {
         type: 'object',
-        required: ['id', 'key', 'triggerId', 'handler', 'source', 'scheduledFor', 'status', 'attempts', 'history', 'createdAt'],
+        required: ['id', 'key', 'triggerId', 'handler', 'source', 'scheduledFor', 'status', 'attempts', 'createdAt'],
         properties: {
           id: { type: 'string' },
           key: { type: 'string', description: 'retry:<original job id>:<unique> for a retry' },

@@ -10,10 +10,11 @@ import type { JobQuery, JobStatus, JsonValue, TriggerQuery, TriggerStatus } from
 import { definedFields } from '../util/defined.js';
 import { isRecord } from '../webhook/validate.js';
 import { badRequest } from './errors.js';
-import type { EventHub } from './events.js';
+import type { Caller, EventHub } from './events.js';
 import { previews, triggerPreview } from './preview.js';
 import type { QueryParams } from './query.js';
 import { buildTimeline } from './timeline.js';
+import { JOB_DETAIL_FIELDS, jobSummary, triggerSummary } from './answers.js';
 
 /** HTTP methods the API uses. */
 export type RouteMethod = 'GET' | 'POST' | 'DELETE';
@@ -39,6 +40,10 @@ export interface RouteContext {
   now: Date;
   /** The OpenAPI document as served (with this API's base path). */
   openapi: () => unknown;
+  /** The request's `Idempotency-Key`, validated, if it sent one. */
+  idempotencyKey: string | undefined;
+  /** Who is calling, and until when the credentials hold. */
+  caller: Caller;
 }
 
 /** One route. */
@@ -132,7 +137,7 @@ export const ROUTES: readonly RouteDef[] = [
     path: '/triggers',
     operationId: 'listTriggers',
     write: false,
-    query: ['status', 'tag', 'handler', 'limit', 'cursor'],
+    query: ['status', 'tag', 'handler', 'limit', 'cursor', 'fields'],
     handle: async (ctx) => {
       const q = ctx.query;
       const query = definedFields<TriggerQuery>({
@@ -142,7 +147,9 @@ export const ROUTES: readonly RouteDef[] = [
         limit: q.limit(),
         cursor: q.string('cursor'),
       });
-      return ok(await ctx.scheduler.listTriggers(query));
+      const withPayload = (q.choices('fields', ['payload'] as const) ?? []).includes('payload');
+      const page = await ctx.scheduler.listTriggers(query);
+      return ok({ ...page, items: page.items.map((t) => triggerSummary(t, withPayload)) });
     },
   },
   {
@@ -189,7 +196,8 @@ export const ROUTES: readonly RouteDef[] = [
       const jobs = [];
       let cursor: string | undefined;
       // `to` is inclusive here, exclusive in listJobs: ask up to the next millisecond.
-      const window = { triggerId: id, from, to: new Date(to.getTime() + 1), limit: 1000 };
+      // The timeline needs each job's last history note, never its payload or result.
+      const window = { triggerId: id, from, to: new Date(to.getTime() + 1), limit: 1000, omit: ['payload', 'result'] as const };
       for (let page = 0; page < TIMELINE_JOB_PAGES; page++) {
         const got = await ctx.scheduler.listJobs(cursor === undefined ? window : { ...window, cursor });
         jobs.push(...got.items);
@@ -229,7 +237,8 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       const body = ctx.body;
-      let options: { payload?: JsonValue } = {};
+      // An Idempotency-Key runs the trigger once: a repeat answers with the first run's job.
+      let options: { payload?: JsonValue; runId?: string } = ctx.idempotencyKey === undefined ? {} : { runId: ctx.idempotencyKey };
       if (body !== undefined) {
         if (!isRecord(body)) throw badRequest('body', 'must be a JSON object like {"payload": ...}');
         for (const key of Object.keys(body)) {
@@ -237,7 +246,7 @@ export const ROUTES: readonly RouteDef[] = [
           if (key !== 'payload') throw badRequest(`body.${key}`, 'unknown field; only "payload" is accepted');
         }
         const payload = body['payload'];
-        if (payload !== undefined) options = { payload };
+        if (payload !== undefined) options = { ...options, payload };
       }
       return ok({ job: await ctx.scheduler.runTrigger(param(ctx, 'id'), options) }, 201);
     },
@@ -259,9 +268,11 @@ export const ROUTES: readonly RouteDef[] = [
     path: '/jobs',
     operationId: 'listJobs',
     write: false,
-    query: ['triggerId', 'status', 'from', 'to', 'limit', 'cursor'],
+    query: ['triggerId', 'status', 'from', 'to', 'limit', 'cursor', 'fields'],
     handle: async (ctx) => {
       const q = ctx.query;
+      const wanted = q.choices('fields', JOB_DETAIL_FIELDS) ?? [];
+      const omit = JOB_DETAIL_FIELDS.filter((field) => !wanted.includes(field));
       const query = definedFields<JobQuery>({
         triggerId: q.id('triggerId'),
         status: q.choices('status', JOB_STATUSES),
@@ -269,8 +280,10 @@ export const ROUTES: readonly RouteDef[] = [
         to: q.date('to'),
         limit: q.limit(),
         cursor: q.string('cursor'),
+        omit: omit.length === 0 ? undefined : omit,
       });
-      return ok(await ctx.scheduler.listJobs(query));
+      const page = await ctx.scheduler.listJobs(query);
+      return ok({ ...page, items: page.items.map((job) => jobSummary(job, omit)) });
     },
   },
   {
@@ -342,7 +355,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: ['triggerId'],
     handle: async (ctx) => {
       const triggerId = ctx.query.id('triggerId') ?? null;
-      ctx.events.attach(ctx.res, triggerId);
+      ctx.events.attach(ctx.res, triggerId, ctx.caller);
       return { stream: true };
     },
   },

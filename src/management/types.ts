@@ -45,6 +45,23 @@ export interface ManagementApiOptions {
    * @default ['localhost', '127.0.0.1', '[::1]'] with `auth: { none: true }`, else `'any'`
    */
   allowedHosts?: readonly string[] | 'any';
+  /**
+   * Largest answer in bytes; a bigger one is refused with 422 `ERR_ANSWER_TOO_LARGE` (ask for a
+   * smaller `limit` or fewer `fields`).
+   * @default 33554432 (32 MiB)
+   */
+  maxAnswerBytes?: number;
+  /**
+   * Most `GET /events` streams open at once; more get 429 `ERR_TOO_MANY_STREAMS`.
+   * @default 100
+   */
+  maxStreams?: number;
+  /**
+   * Most `GET /events` streams one caller may hold (a JWT subject; with HMAC all callers are one;
+   * without authentication, a peer address); more get 429 `ERR_TOO_MANY_STREAMS`.
+   * @default 10
+   */
+  maxStreamsPerCaller?: number;
 }
 
 /**
@@ -132,6 +149,9 @@ export type ManagementErrorCode =
   | 'ERR_JOB_NOT_FOUND'
   | 'ERR_JOB_NOT_RETRYABLE'
   | 'ERR_PREVIEW_BUDGET'
+  | 'ERR_TOO_MANY_STREAMS'
+  | 'ERR_INVALID_IDEMPOTENCY_KEY'
+  | 'ERR_ANSWER_TOO_LARGE'
   | 'ERR_SCHEDULER_STOPPED'
   | 'ERR_STORE'
   | 'ERR_AUTH_UNAVAILABLE'

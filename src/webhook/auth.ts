@@ -4,15 +4,24 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { InvalidTriggerConfigError } from '../errors.js';
-import { DEFAULT_HMAC_TOLERANCE_SEC, SIGNATURE_HEADER, isFresh, parseSignatureHeader, type ParsedSignature } from './hmac.js';
+import {
+  DEFAULT_HMAC_TOLERANCE_SEC,
+  SIGNATURE_HEADER,
+  isFresh,
+  matchHmacSignature,
+  parseSignatureHeader,
+  type ParsedSignature,
+  type SignedRequest,
+} from './hmac.js';
 import { WebhookHttpError } from './http.js';
+import { ReplayCache } from './replay.js';
 import { bearerChallenge, createJwtAuthenticator, type JwtAuthenticator, type JwtPrincipal } from './jwt.js';
 import { isRecord, rejectUnknownKeys, requireNumber } from './validate.js';
 
 /** The `auth` option, validated. */
 export type ResolvedAuth =
   | { kind: 'none' }
-  | { kind: 'hmac'; secrets: Buffer[]; toleranceSec: number }
+  | { kind: 'hmac'; secrets: Buffer[]; toleranceSec: number; acceptV1: boolean; replay: ReplayCache }
   | { kind: 'jwt'; authenticator: JwtAuthenticator };
 
 /** Least HMAC secret length: 256 bits, the output size of SHA-256. */
@@ -21,7 +30,7 @@ const MIN_HMAC_SECRET_BYTES = 32;
 function resolveHmac(value: unknown): ResolvedAuth {
   const field = 'auth.hmac';
   if (!isRecord(value)) throw new InvalidTriggerConfigError(field, 'must be an object');
-  rejectUnknownKeys(value, ['secret', 'toleranceSec'], field);
+  rejectUnknownKeys(value, ['secret', 'toleranceSec', 'acceptV1'], field);
   const raw = value['secret'];
   const list: unknown[] = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0) throw new InvalidTriggerConfigError(`${field}.secret`, 'must not be an empty list');
@@ -38,7 +47,9 @@ function resolveHmac(value: unknown): ResolvedAuth {
     value['toleranceSec'] === undefined
       ? DEFAULT_HMAC_TOLERANCE_SEC
       : requireNumber(value['toleranceSec'], `${field}.toleranceSec`, 0, true);
-  return { kind: 'hmac', secrets, toleranceSec };
+  const acceptV1 = value['acceptV1'];
+  if (acceptV1 !== undefined && typeof acceptV1 !== 'boolean') throw new InvalidTriggerConfigError(`${field}.acceptV1`, 'must be a boolean');
+  return { kind: 'hmac', secrets, toleranceSec, acceptV1: acceptV1 === true, replay: new ReplayCache() };
 }
 
 /**
@@ -113,4 +124,33 @@ export function freshSignature(req: IncomingMessage, nowMs: number, toleranceSec
   if (signature === null) throw hmacUnauthorized('malformed X-Signature header');
   if (!isFresh(signature, nowMs, toleranceSec)) throw hmacUnauthorized('stale X-Signature timestamp');
   return signature;
+}
+
+/** The request target as the client sent it (Express strips its mount path from `req.url`). */
+export function requestTarget(req: IncomingMessage): string {
+  const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
+  return typeof original === 'string' ? original : (req.url ?? '/');
+}
+
+/**
+ * Check the MAC of a fresh signature over the raw body, and that it was not used before within its
+ * freshness window. `request`: what a v2 signature covers (`null`: the caller signs method and
+ * target into `body` itself and uses v1). Throws a 401 `WebhookHttpError`.
+ */
+export function verifySignedRequest(
+  auth: Extract<ResolvedAuth, { kind: 'hmac' }>,
+  signature: ParsedSignature,
+  idempotencyKey: string | undefined,
+  body: Uint8Array,
+  request: SignedRequest | null,
+  nowMs: number,
+): void {
+  const match = matchHmacSignature(auth.secrets, signature, idempotencyKey, body, request, auth.acceptV1);
+  if (match === null) {
+    const onlyV1 = request !== null && !auth.acceptV1 && signature.v2.length === 0;
+    throw hmacUnauthorized(onlyV1 ? 'signature version v1 is not accepted: sign method and path too (v2)' : 'signature does not match');
+  }
+  if (!auth.replay.use(match, (signature.timestamp + auth.toleranceSec) * 1000, nowMs)) {
+    throw hmacUnauthorized('signature already used: sign every request anew');
+  }
 }

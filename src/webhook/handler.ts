@@ -18,9 +18,9 @@ import {
   parseJsonBody,
   readBody,
 } from './body.js';
-import { freshSignature, header, hmacUnauthorized, requireScope, verifyBearer } from './auth.js';
+import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from './auth.js';
 import { checkOrigin } from './origin.js';
-import { verifyHmacSignature, type ParsedSignature } from './hmac.js';
+import type { ParsedSignature } from './hmac.js';
 import { WebhookHttpError, sendError, sendJson } from './http.js';
 import type { JwtAuthenticator } from './jwt.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from './options.js';
@@ -152,9 +152,7 @@ async function handle(
   if (pre.kind === 'hmac') {
     if (cfg.auth.kind !== 'hmac') throw new Error('unreachable: HMAC pre-auth without HMAC config');
     // The key is part of the signed string exactly as received, before any validation of ours.
-    if (!verifyHmacSignature(cfg.auth.secrets, pre.signature, rawKey, raw)) {
-      throw hmacUnauthorized('signature does not match');
-    }
+    verifySignedRequest(cfg.auth, pre.signature, rawKey, raw, { method, target: requestTarget(req) }, cfg.now());
   } else {
     subject = pre.subject;
   }
@@ -188,7 +186,10 @@ async function handle(
   }
 
   const triggerId = triggerIdFrom(route.rawTriggerId);
-  const options = runOptions(body);
+  // The Idempotency-Key makes the run idempotent, as it does a publish: a retried delivery
+  // answers with the job of the first one.
+  const given = runOptions(body);
+  const options = idempotencyKey === undefined ? given : { ...given, runId: idempotencyKey };
   let job;
   try {
     job = await scheduler.runTrigger(triggerId, options);

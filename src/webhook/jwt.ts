@@ -59,6 +59,8 @@ export interface JwtPrincipal {
   subject: string | null;
   /** Union of `scope` / `scp` (space-separated or arrays) and `roles`. */
   scopes: ReadonlySet<string>;
+  /** When the token expires (`exp`), in epoch milliseconds. */
+  expiresAtMs: number | null;
 }
 
 /** Scopes needed per route, resolved. */
@@ -380,7 +382,11 @@ export function createJwtAuthenticator(config: WebhookJwtAuth, now: () => number
       }
       throw unauthorized(describeFailure(err));
     }
-    return { subject: typeof payload.sub === 'string' ? payload.sub : null, scopes: scopesOf(payload) };
+    return {
+      subject: typeof payload.sub === 'string' ? payload.sub : null,
+      scopes: scopesOf(payload),
+      expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
+    };
   };
 
   return { verify, scopes };

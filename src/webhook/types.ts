@@ -29,9 +29,9 @@ export interface WebhookScheduler {
   publish(event: string, payload?: JsonValue, options?: { eventId?: string }): Promise<Job[]>;
   /**
    * Run a trigger now. Throws `TriggerNotFoundError` for an unknown id, `InvalidTriggerConfigError`
-   * for bad input.
+   * for bad input. The same `runId` runs it at most once.
    */
-  runTrigger(id: string, options?: { payload?: JsonValue }): Promise<Job>;
+  runTrigger(id: string, options?: { payload?: JsonValue; runId?: string }): Promise<Job>;
   /** Current health of the scheduler. */
   health(): Promise<WebhookHealthReport>;
 }
@@ -110,8 +110,20 @@ export interface WebhookJwtAuth {
 export interface WebhookHmacAuth {
   /** Signing secret (at least 32 bytes); several are all accepted, for rotation. */
   secret: string | readonly string[];
-  /** Largest allowed distance between the signature's `t` and now, in seconds (default 300). */
+  /**
+   * Largest allowed age of the signature's `t`, in seconds; a `t` in the future is allowed only
+   * 30 s of clock skew (or `toleranceSec`, if smaller).
+   * @default 300
+   */
   toleranceSec?: number;
+  /**
+   * Also accept version 1 signatures (`v1=`), which cover neither method nor path: one captured
+   * signature of a bodiless request then authorizes any other bodiless route within its freshness
+   * window (once, with the replay cache). Only for migrating senders to `v2`. The management API
+   * ignores this: its signatures already cover method and path.
+   * @default false
+   */
+  acceptV1?: boolean;
 }
 
 /** How callers authenticate. Exactly one kind; `{ none: true }` must be said explicitly. */

@@ -466,6 +466,17 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         expect(await jobStore.get('s0')).toBeNull();
       });
 
+      it('list leaves out the fields named in omit: payload and result null, history empty', async () => {
+        const { jobStore } = await fresh();
+        await jobStore.insert(makeJob({ id: 'o1', key: 'o1', payload: { big: 'x'.repeat(1000) }, status: 'succeeded', result: { r: 1 }, finishedAt: at(1) }));
+        const full = (await jobStore.list({})).items[0]!;
+        const slim = (await jobStore.list({ omit: ['payload', 'result', 'history'] })).items[0]!;
+        expect(slim).toEqual({ ...full, payload: null, result: null, history: [] });
+        const noHistory = (await jobStore.list({ omit: ['history'] })).items[0]!;
+        expect(noHistory).toEqual({ ...full, history: [] });
+        expect(full.history.length).toBeGreaterThan(0);
+      });
+
       it('stats keep a trigger id "__proto__" or "constructor" as data, never touching Object.prototype', async () => {
         const { jobStore } = await fresh();
         const metrics = { queuedMs: 0, durationMs: 30, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null };

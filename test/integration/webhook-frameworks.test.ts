@@ -20,7 +20,7 @@ afterEach(async () => {
 function signedPost(port: number, path: string, body: string, key?: string): Promise<Reply> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
-    'X-Signature': signHmac(secret, { body, ...(key === undefined ? {} : { idempotencyKey: key }) }),
+    'X-Signature': signHmac(secret, { method: 'POST', path, body, ...(key === undefined ? {} : { idempotencyKey: key }) }),
   };
   if (key !== undefined) headers['Idempotency-Key'] = key;
   return send(port, { method: 'POST', path, headers, body });
@@ -86,7 +86,7 @@ describe('Express 5', () => {
     expect(run.json).toEqual({ job: { id: expect.any(String) } });
     const health = await send(port, {
       path: '/scheduler/health',
-      headers: { 'X-Signature': signHmac(secret, { body: '' }) },
+      headers: { 'X-Signature': signHmac(secret, { method: 'GET', path: '/scheduler/health', body: '' }) },
     });
     expect(health.status).toBe(200);
   });
@@ -128,7 +128,7 @@ describe('Fastify 5', () => {
     expect((await signedPost(port, '/scheduler/triggers/nightly-report/run', '{}')).status).toBe(202);
     const health = await send(port, {
       path: '/scheduler/health',
-      headers: { 'X-Signature': signHmac(secret, { body: '' }) },
+      headers: { 'X-Signature': signHmac(secret, { method: 'GET', path: '/scheduler/health', body: '' }) },
     });
     expect(health.status).toBe(200);
     expect(health.json).toEqual(scheduler.report);
@@ -145,7 +145,7 @@ describe('Fastify 5', () => {
     const plain = await send(port, {
       method: 'POST',
       path: '/scheduler/events/x',
-      headers: { 'Content-Type': 'text/plain', 'X-Signature': signHmac(secret, { body: 'hi' }) },
+      headers: { 'Content-Type': 'text/plain', 'X-Signature': signHmac(secret, { method: 'POST', path: '/scheduler/events/x', body: 'hi' }) },
       body: 'hi',
     });
     expect(plain.status).toBe(415);

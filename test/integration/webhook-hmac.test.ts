@@ -38,6 +38,11 @@ interface Delivery {
   method?: string;
 }
 
+/** A v2 signature of a POST to the default route. */
+function sig(body: string, timestamp: number, idempotencyKey?: string, path = '/events/testrun.finished'): string {
+  return signHmac(SECRET, { body, timestamp, method: 'POST', path, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+}
+
 /** A signed delivery; every part can be overridden to build forgeries. */
 function deliver(d: Delivery = {}): Promise<Reply> {
   const body = d.body ?? '{"suite":"smoke"}';
@@ -45,7 +50,14 @@ function deliver(d: Delivery = {}): Promise<Reply> {
   if (d.method !== 'GET') headers['Content-Type'] = 'application/json';
   if (d.key !== undefined) headers['Idempotency-Key'] = d.key;
   headers['X-Signature'] =
-    d.signature ?? signHmac(SECRET, { body, timestamp: nowSec(), ...(d.key === undefined ? {} : { idempotencyKey: d.key }) });
+    d.signature ??
+    signHmac(SECRET, {
+      body,
+      timestamp: nowSec(),
+      method: d.method ?? 'POST',
+      path: d.path ?? '/events/testrun.finished',
+      ...(d.key === undefined ? {} : { idempotencyKey: d.key }),
+    });
   return send(server.port, {
     method: d.method ?? 'POST',
     path: d.path ?? '/events/testrun.finished',
@@ -68,20 +80,20 @@ describe('HMAC', () => {
     expect((await deliver({ path: '/triggers/nightly-report/run', body })).status).toBe(202);
     const health = await send(server.port, {
       path: '/health',
-      headers: { 'X-Signature': signHmac(SECRET, { body: '', timestamp: nowSec() }) },
+      headers: { 'X-Signature': signHmac(SECRET, { body: '', timestamp: nowSec(), method: 'GET', path: '/health' }) },
     });
     expect(health.status).toBe(200);
   });
 
   it('accepts any of several secrets (rotation)', async () => {
     const body = '{}';
-    const signature = signHmac(NEXT_SECRET, { body, timestamp: nowSec() });
+    const signature = signHmac(NEXT_SECRET, { body, timestamp: nowSec(), method: 'POST', path: '/events/testrun.finished' });
     expect((await deliver({ body, signature })).status).toBe(202);
   });
 
   it('refuses a signature made with a wrong secret', async () => {
     const body = '{}';
-    const reply = await deliver({ body, signature: signHmac('not-the-secret-but-32-bytes-long-xx', { body, timestamp: nowSec() }) });
+    const reply = await deliver({ body, signature: signHmac('not-the-secret-but-32-bytes-long-xx', { body, timestamp: nowSec(), method: 'POST', path: '/events/testrun.finished' }) });
     expect(reply.status).toBe(401);
     expect(reply.json).toEqual(errorBody('ERR_UNAUTHORIZED'));
     expect(reply.headers['www-authenticate']).toBeUndefined();
@@ -89,9 +101,9 @@ describe('HMAC', () => {
   });
 
   it('refuses a tampered body and a signature with one hex digit changed', async () => {
-    const signature = signHmac(SECRET, { body: '{"suite":"smoke"}', timestamp: nowSec() });
+    const signature = sig('{"suite":"smoke"}', nowSec());
     expect((await deliver({ body: '{"suite":"full"}', signature })).status).toBe(401);
-    const flipped = signature.replace(/v1=(.)/, (_m, c: string) => `v1=${c === '0' ? '1' : '0'}`);
+    const flipped = signature.replace(/v2=(.)/, (_m, c: string) => `v2=${c === '0' ? '1' : '0'}`);
     expect((await deliver({ signature: flipped })).status).toBe(401);
     expect(scheduler.publishCalls).toHaveLength(0);
   });
@@ -112,49 +124,78 @@ describe('HMAC', () => {
     expect(scheduler.publishCalls).toHaveLength(0);
   });
 
-  it('refuses a stale timestamp (older than 300 s) and one too far in the future', async () => {
+  it('refuses a stale timestamp (older than 300 s) and one more than 30 s in the future', async () => {
     const body = '{}';
-    const old = signHmac(SECRET, { body, timestamp: nowSec() - 301 });
-    const stale = await deliver({ body, signature: old });
+    const stale = await deliver({ body, signature: sig(body, nowSec() - 301) });
     expect(stale.status).toBe(401);
     expect(stale.json).toEqual({ error: { code: 'ERR_UNAUTHORIZED', message: 'stale X-Signature timestamp' } });
-    expect((await deliver({ body, signature: signHmac(SECRET, { body, timestamp: nowSec() + 301 }) })).status).toBe(401);
-    expect((await deliver({ body, signature: signHmac(SECRET, { body, timestamp: nowSec() - 299 }) })).status).toBe(202);
+    expect((await deliver({ body, signature: sig(body, nowSec() + 31) })).status).toBe(401);
+    expect((await deliver({ body, signature: sig(body, nowSec() + 299) })).status).toBe(401);
+    expect((await deliver({ body, signature: sig(body, nowSec() + 29) })).status).toBe(202);
+    expect((await deliver({ body, signature: sig(body, nowSec() - 299) })).status).toBe(202);
   });
 
   it('refuses the same signed request once the clock moved past the tolerance', async () => {
     const body = '{}';
-    const signature = signHmac(SECRET, { body, timestamp: nowSec() });
+    const signature = sig(body, nowSec());
     expect((await deliver({ body, signature })).status).toBe(202);
     nowMs += 301_000;
     expect((await deliver({ body, signature })).status).toBe(401);
   });
 
-  it('fires a replayed delivery (same Idempotency-Key) only once', async () => {
+  it('refuses a signature used before, while it is fresh; a delivery signed anew with the same key fires once', async () => {
     const body = '{"build":42}';
-    const signature = signHmac(SECRET, { body, timestamp: nowSec(), idempotencyKey: 'build-42' });
+    const signature = sig(body, nowSec(), 'build-42');
     const first = await deliver({ body, signature, key: 'build-42' });
     const replay = await deliver({ body, signature, key: 'build-42' });
     expect(first.status).toBe(202);
-    expect(replay.status).toBe(202);
-    expect(replay.json).toEqual(first.json);
+    expect(replay.status).toBe(401);
+    expect(replay.json).toEqual({ error: { code: 'ERR_UNAUTHORIZED', message: 'signature already used: sign every request anew' } });
+    nowMs += 1000;
+    const resent = await deliver({ body, signature: sig(body, nowSec(), 'build-42'), key: 'build-42' });
+    expect(resent.status).toBe(202);
+    expect(resent.json).toEqual(first.json);
     expect(scheduler.fired).toHaveLength(1);
   });
 
   it('refuses a captured request replayed under a new Idempotency-Key, or with the key stripped', async () => {
     const body = '{"build":43}';
-    const signature = signHmac(SECRET, { body, timestamp: nowSec(), idempotencyKey: 'build-43' });
+    const signature = sig(body, nowSec(), 'build-43');
     expect((await deliver({ body, signature, key: 'build-43' })).status).toBe(202);
-    const renamed = await deliver({ body, signature, key: 'build-43-again' });
+    nowMs += 1000;
+    const fresh = sig(body, nowSec(), 'build-43');
+    const renamed = await deliver({ body, signature: fresh, key: 'build-43-again' });
     expect(renamed.status).toBe(401);
-    const stripped = await deliver({ body, signature });
+    const stripped = await deliver({ body, signature: fresh });
     expect(stripped.status).toBe(401);
     expect(scheduler.fired).toHaveLength(1);
   });
 
+  it('a v2 signature covers method and path: a captured bodiless publish cannot run a trigger', async () => {
+    const signature = signHmac(SECRET, { body: '', timestamp: nowSec(), method: 'POST', path: '/events/testrun.finished' });
+    const elsewhere = await deliver({ body: '', signature, path: '/triggers/nightly-report/run' });
+    expect(elsewhere.status).toBe(401);
+    expect(scheduler.runCalls).toHaveLength(0);
+  });
+
+  it('refuses v1 signatures unless acceptV1 is set', async () => {
+    const body = '{}';
+    const v1 = signHmac(SECRET, { body, timestamp: nowSec() });
+    const refused = await deliver({ body, signature: v1 });
+    expect(refused.status).toBe(401);
+    expect(refused.json).toEqual({ error: { code: 'ERR_UNAUTHORIZED', message: 'signature version v1 is not accepted: sign method and path too (v2)' } });
+    const legacy = await startServer(createWebhookHandler(scheduler, { auth: { hmac: { secret: SECRET, acceptV1: true } }, clock: { now: () => nowMs } }));
+    try {
+      const reply = await send(legacy.port, { method: 'POST', path: '/events/testrun.finished', headers: { 'Content-Type': 'application/json', 'X-Signature': v1 }, body });
+      expect(reply.status).toBe(202);
+    } finally {
+      await legacy.close();
+    }
+  });
+
   it('refuses a request signed without a key but sent with one', async () => {
     const body = '{}';
-    const signature = signHmac(SECRET, { body, timestamp: nowSec() });
+    const signature = sig(body, nowSec());
     expect((await deliver({ body, signature, key: 'added-later' })).status).toBe(401);
   });
 });

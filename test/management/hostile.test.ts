@@ -9,7 +9,12 @@ import { nextFireTimes } from '../../src/schedule/index.js';
 import { createManagementApi } from '../../src/management/index.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { cloneJson } from '../../src/util/clone.js';
-import { closeAll, errorOf, send, serve } from './helpers.js';
+import { signManagementRequest } from '../../src/management/index.js';
+import { createWebhookHandler, signHmac } from '../../src/webhook/index.js';
+import { startServer } from '../unit/webhook/fixtures.js';
+import { SignJWT } from 'jose';
+import { JWT_SECRET, closeAll, errorOf, send, serve } from './helpers.js';
+import { openStream, type SseStream } from './sse.js';
 
 afterEach(closeAll);
 
@@ -181,5 +186,140 @@ describe('preview work is bounded', () => {
     );
     expect(nextFireTimes({ cron: '0 0 0 29 2 *', timezone: 'UTC' }, { from, count: 3, horizon: '4000d' }).map((d) => d.getUTCFullYear())).toEqual([2028, 2032, 2036]);
     expect(nextFireTimes({ every: '1d' }, { from, count: 1000 })).toHaveLength(1000);
+  });
+});
+
+describe('lists carry summaries, answers have a byte budget', () => {
+  async function withBigJobs(count: number, bytes: number): Promise<Scheduler> {
+    const scheduler = await rig();
+    for (let i = 0; i < count; i++) await scheduler.runTrigger('spy', { payload: { blob: 'x'.repeat(bytes), i } });
+    return scheduler;
+  }
+
+  it('GET /jobs and GET /triggers leave payload, result and history out unless fields= names them', async () => {
+    const scheduler = await withBigJobs(20, 100_000);
+    await scheduler.addTrigger({ id: 'fat', handler: 'noop', schedule: { manual: true }, payload: { blob: 'y'.repeat(100_000) } });
+    const { port } = await serve(scheduler);
+    const list = await send(port, { path: '/jobs?limit=1000' });
+    expect(list.status).toBe(200);
+    expect(list.text.length).toBeLessThan(50_000);
+    const items = (list.json as { items: Record<string, unknown>[] }).items;
+    expect(items).toHaveLength(20);
+    for (const item of items) {
+      expect(item).not.toHaveProperty('payload');
+      expect(item).not.toHaveProperty('result');
+      expect(item).not.toHaveProperty('history');
+      expect(item).toMatchObject({ triggerId: 'spy', status: 'pending' });
+    }
+    const withPayload = (await send(port, { path: '/jobs?limit=2&fields=payload' })).json as { items: Record<string, unknown>[] };
+    expect(withPayload.items[0]).toHaveProperty('payload.blob');
+    expect(withPayload.items[0]).not.toHaveProperty('history');
+    expect((await send(port, { path: '/jobs?fields=secrets' })).status).toBe(400);
+    const one = (await send(port, { path: `/jobs/${items[0]!['id'] as string}` })).json as { job: Record<string, unknown> };
+    expect(one.job).toHaveProperty('payload.blob');
+    expect(one.job).toHaveProperty('history');
+    const triggers = await send(port, { path: '/triggers' });
+    expect(triggers.text.length).toBeLessThan(10_000);
+    expect((await send(port, { path: '/triggers?fields=payload' })).text.length).toBeGreaterThan(100_000);
+  });
+
+  it('an answer past maxAnswerBytes is refused with 422 ERR_ANSWER_TOO_LARGE', async () => {
+    const scheduler = await withBigJobs(5, 100_000);
+    const { port } = await serve(scheduler, { auth: { none: true }, maxAnswerBytes: 200_000 });
+    const big = await send(port, { path: '/jobs?fields=payload' });
+    expect(big.status).toBe(422);
+    expect(errorOf(big)).toMatchObject({ code: 'ERR_ANSWER_TOO_LARGE', field: 'limit' });
+    expect((await send(port, { path: '/jobs?fields=payload&limit=1' })).status).toBe(200);
+    expect((await send(port, { path: '/jobs' })).status).toBe(200);
+  });
+});
+
+describe('HMAC replay and idempotent runs', () => {
+  const secret = 'a-management-secret-of-32-bytes-at-least';
+
+  it('a signed run replayed three times makes one job (webhook, Idempotency-Key)', async () => {
+    const scheduler = await rig();
+    const hook = await startServer(createWebhookHandler(scheduler, { auth: { hmac: { secret } } }));
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        // Each attempt signed anew, a second apart, as a retrying sender does.
+        const timestamp = Math.floor(Date.now() / 1000) - 10 + i;
+        const signature = signHmac(secret, { method: 'POST', path: '/triggers/spy/run', body: '', idempotencyKey: 'run-1', timestamp });
+        const reply = await send(hook.port, { method: 'POST', path: '/triggers/spy/run', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'run-1', 'X-Signature': signature } });
+        expect(reply.status).toBe(202);
+        ids.push((reply.json as { job: { id: string } }).job.id);
+      }
+      expect(new Set(ids).size).toBe(1);
+      expect((await scheduler.listJobs({ triggerId: 'spy' })).items).toHaveLength(1);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('the management API refuses a signature used twice, and honours Idempotency-Key on runs', async () => {
+    const scheduler = await rig();
+    const { port } = await serve(scheduler, { auth: { hmac: { secret } } });
+    const headers = (key: string, timestamp: number): Record<string, string> => ({
+      'Content-Type': 'application/json',
+      'Idempotency-Key': key,
+      'X-Signature': signManagementRequest(secret, { method: 'POST', path: '/triggers/spy/run', idempotencyKey: key, timestamp }),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const first = await send(port, { method: 'POST', path: '/triggers/spy/run', headers: headers('k-1', now) });
+    expect(first.status).toBe(201);
+    const replay = await send(port, { method: 'POST', path: '/triggers/spy/run', headers: headers('k-1', now) });
+    expect(replay.status).toBe(401);
+    const again = await send(port, { method: 'POST', path: '/triggers/spy/run', headers: headers('k-1', now - 1) });
+    expect(again.status).toBe(201);
+    expect(again.json).toEqual(first.json);
+    expect((await scheduler.listJobs({ triggerId: 'spy' })).items).toHaveLength(1);
+    // A timestamp more than 30 s ahead is refused, whatever the tolerance.
+    expect((await send(port, { method: 'POST', path: '/triggers/spy/run', headers: headers('k-2', now + 60) })).status).toBe(401);
+  });
+});
+
+describe('event streams end with their token and are capped', () => {
+  it('a stream opened with a token that expires in 2 s ends then', async () => {
+    const scheduler = await rig();
+    const { port } = await serve(scheduler, { auth: { jwt: { secret: JWT_SECRET, algorithms: ['HS256'] } }, eventsPingMs: 200 });
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const jwt = await new SignJWT({ scope: 'scheduler:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('op').setExpirationTime(exp).sign(new TextEncoder().encode(JWT_SECRET));
+    const stream = await openStream(port, '/events', { Authorization: `Bearer ${jwt}` });
+    try {
+      expect(stream.status).toBe(200);
+      await stream.waitFor((e) => e.event === 'expired', 6000);
+      expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000 - 50);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('caps streams per caller and per process with 429', async () => {
+    const scheduler = await rig();
+    const { port } = await serve(scheduler, { auth: { none: true }, maxStreamsPerCaller: 3, maxStreams: 5 });
+    const streams: SseStream[] = [];
+    try {
+      for (let i = 0; i < 3; i++) streams.push(await openStream(port, '/events'));
+      expect(streams.map((s) => s.status)).toEqual([200, 200, 200]);
+      const fourth = await send(port, { path: '/events' });
+      expect(fourth.status).toBe(429);
+      expect(errorOf(fourth).code).toBe('ERR_TOO_MANY_STREAMS');
+      expect(fourth.headers['retry-after']).toBe('10');
+      // A closed stream gives its place back.
+      streams.pop()?.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      streams.push(await openStream(port, '/events'));
+      expect(streams.at(-1)?.status).toBe(200);
+    } finally {
+      for (const s of streams) s.close();
+    }
+    const total = await serve(scheduler, { auth: { none: true }, maxStreams: 2 });
+    const two = [await openStream(total.port, '/events'), await openStream(total.port, '/events')];
+    try {
+      expect((await send(total.port, { path: '/events' })).status).toBe(429);
+    } finally {
+      for (const s of two) s.close();
+    }
   });
 });

@@ -392,6 +392,9 @@ export const APP_JS = String.raw`
   }
 
   function updateTriggerRow(trigger) {
+    // Stream frames are summaries without the payload: keep the one already known.
+    var known = state.triggers.get(trigger.id);
+    if (known && !('payload' in trigger) && 'payload' in known) trigger = Object.assign({}, trigger, { payload: known.payload });
     state.triggers.set(trigger.id, trigger);
     var tbody = $('triggers-table').tBodies[0];
     var row = tbody.querySelector('tr[data-trigger-id="' + CSS.escape(trigger.id) + '"]');
@@ -687,9 +690,15 @@ export const APP_JS = String.raw`
     }).catch(failed);
   }
 
+  /** History entries of a job record: a stream summary says how many, a full record has them. */
+  function historyCount(job) {
+    return typeof job.historyLength === 'number' ? job.historyLength : (job.history || []).length;
+  }
+
   /** A job the stream (or an action) reported: replace its row, or add it on top when it is new and fits the filters. */
   function upsertJob(job, fromAction) {
-    if (state.view === 'job' && state.jobId === job.id) renderJob(job);
+    // Stream frames are summaries (no payload, result or history): the open job is read again in full.
+    if (state.view === 'job' && state.jobId === job.id) scheduleRefresh('job', loadJob);
     if (state.view === 'trigger' && state.triggerId === job.triggerId) scheduleRefresh('timeline', loadTrigger);
     if (state.view === 'stats') scheduleRefresh('stats', loadStats);
     var tbody = $('jobs-table').tBodies[0];
@@ -697,7 +706,7 @@ export const APP_JS = String.raw`
     var known = state.jobs.get(job.id);
     // Events can arrive out of order (local and polled ones); history is append-only, so a record
     // with fewer entries is older and must not replace a newer one.
-    if (known && (known.history || []).length > (job.history || []).length) return;
+    if (known && historyCount(known) > historyCount(job)) return;
     if (!jobMatches(job)) {
       if (row) { tbody.removeChild(row); state.jobs.delete(job.id); }
       return;

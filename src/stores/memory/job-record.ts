@@ -11,7 +11,7 @@
  * made again only on the way out, in the copies callers get.
  */
 import type { JobPatch } from '../../ports.js';
-import type { Job, JobErrorInfo, JobHistoryEntry, JobStatus } from '../../types.js';
+import type { Job, JobDetailField, JobErrorInfo, JobHistoryEntry, JobStatus } from '../../types.js';
 import { cloneJson, copyData, dateOf, msOf } from '../../util/clone.js';
 
 /** A job as the memory store keeps it. */
@@ -136,9 +136,10 @@ export function appendHistory(record: JobRecord, entries: readonly JobHistoryEnt
 }
 
 /** A caller's copy of a stored job. */
-export function fromRecord(record: JobRecord): Job {
+export function fromRecord(record: JobRecord, omit?: ReadonlySet<JobDetailField>): Job {
   const history: JobHistoryEntry[] = [];
-  const flat = record.history;
+  // Left-out fields are not copied at all: that is the point of leaving them out.
+  const flat = omit?.has('history') === true ? [] : record.history;
   for (let i = 0; i < flat.length; i += 4) {
     history.push({ status: flat[i] as JobStatus, at: new Date(flat[i + 1] as number), instanceId: flat[i + 2] as string | null, reason: flat[i + 3] as string | null });
   }
@@ -147,7 +148,7 @@ export function fromRecord(record: JobRecord): Job {
     key: record.key,
     triggerId: record.triggerId,
     handler: record.handler,
-    payload: cloneJson(record.payload),
+    payload: omit?.has('payload') === true ? null : cloneJson(record.payload),
     source: record.source,
     scheduledFor: new Date(record.scheduledFor),
     runAt: new Date(record.runAt),
@@ -161,7 +162,7 @@ export function fromRecord(record: JobRecord): Job {
     backoff: record.backoff === null ? null : { ...record.backoff },
     permitLimit: record.permitLimit,
     nextAttemptAt: dateOf(record.nextAttemptAt),
-    result: record.result === null ? null : cloneJson(record.result),
+    result: record.result === null || omit?.has('result') === true ? null : cloneJson(record.result),
     error: record.error === null ? null : { ...record.error },
     metrics: {
       queuedMs: record.queuedMs,

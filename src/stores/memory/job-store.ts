@@ -11,7 +11,7 @@
 import type { ClaimPendingOptions, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import { LinkedList } from '../../queue/linked-list.js';
-import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
+import type { Job, JobDetailField, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { appendHistory, applyPatch, fromRecord, toRecord, type JobRecord } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, handlerCounts, percentile } from '../stats.js';
@@ -95,7 +95,9 @@ export class MemoryJobStore implements JobStore {
       matches.push(job);
     }
     matches.sort(newestFirst);
-    return jobPage(matches.slice(0, limit).map(fromRecord), matches.length > limit);
+    const omit = new Set<JobDetailField>(query.omit ?? []);
+    const toJob = (record: JobRecord): Job => fromRecord(record, omit.size === 0 ? undefined : omit);
+    return jobPage(matches.slice(0, limit).map(toJob), matches.length > limit);
   }
 
   /** @inheritdoc */

@@ -176,7 +176,12 @@ export class MongoJobStore implements JobStore {
       and.push({ $or: [{ scheduledFor: { $lt: at } }, { scheduledFor: at, _id: { $lt: id } }] });
     }
     const filter: Filter<JobDocument> = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
-    const docs = await this.#jobs.find(filter).sort({ scheduledFor: -1, _id: -1 }).limit(limit + 1).toArray();
+    // Left-out fields are projected out: never read from disk nor sent over the wire. The mapping
+    // reads a missing payload or result as null and a missing history as [].
+    // Only the known names: a projection key is a field path the caller must not choose.
+    const omit = (query.omit ?? []).filter((field) => field === 'payload' || field === 'result' || field === 'history');
+    const projection = omit.length === 0 ? {} : { projection: Object.fromEntries(omit.map((field) => [field, 0])) };
+    const docs = await this.#jobs.find(filter, projection).sort({ scheduledFor: -1, _id: -1 }).limit(limit + 1).toArray();
     return jobPage(docs.slice(0, limit).map(documentToJob), docs.length > limit);
   }
 

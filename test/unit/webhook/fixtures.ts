@@ -38,7 +38,7 @@ export interface PublishCall {
 /** One recorded `runTrigger` call. */
 export interface RunCall {
   id: string;
-  options: { payload?: JsonValue } | undefined;
+  options: { payload?: JsonValue; runId?: string } | undefined;
 }
 
 /**
@@ -84,7 +84,7 @@ export class FakeScheduler implements WebhookScheduler {
     return Promise.resolve(jobs);
   }
 
-  runTrigger(id: string, options?: { payload?: JsonValue }): Promise<Job> {
+  runTrigger(id: string, options?: { payload?: JsonValue; runId?: string }): Promise<Job> {
     this.runCalls.push({ id, options });
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (!this.triggers.has(id)) return Promise.reject(new TriggerNotFoundError(id));

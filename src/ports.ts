@@ -188,6 +188,11 @@ export interface JobStatsSummary {
       running: number;
       lastSucceededAt: Date | null;
       failedInRow: number;
+      /** Jobs recorded `skipped` (overlap, window, or withdrawn). */
+      skipped: number;
+      /** Start lag (`metrics.queuedMs`) percentiles of succeeded/failed jobs, over the same sample as durations. */
+      p50LagMs: number | null;
+      p95LagMs: number | null;
     }
   >;
 }

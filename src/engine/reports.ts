@@ -76,6 +76,12 @@ export interface TriggerStats {
   running: number;
   /** When its last succeeded job finished. */
   lastSucceededAt: Date | null;
+  /** Jobs recorded `skipped` (overlap, window, withdrawn); misfire skips write no job (see `slot:missed`). */
+  skipped: number;
+  /** Median start lag (start minus slot, or minus the retry's due time) of finished jobs. */
+  p50LagMs: number | null;
+  /** 95th percentile start lag of finished jobs. */
+  p95LagMs: number | null;
   /** Whether its latest finished jobs all failed (the last 3, or all when fewer ran). */
   failing: boolean;
   /** Whether its next slot has not started `alertAfterMs` after its time. */
@@ -122,6 +128,9 @@ export async function collectStats(ctx: EngineContext, filter: { triggerId?: str
       pending: figures?.pending ?? 0,
       running: figures?.running ?? 0,
       lastSucceededAt: figures?.lastSucceededAt ?? null,
+      skipped: figures?.skipped ?? 0,
+      p50LagMs: figures?.p50LagMs ?? null,
+      p95LagMs: figures?.p95LagMs ?? null,
       failing: figures ? isFailing(figures) : false,
       late: trigger ? isLate(trigger, ctx.o.clock.now()) : false,
     };

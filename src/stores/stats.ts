@@ -22,6 +22,9 @@ export function emptyTriggerStats(): JobStatsSummary['byTrigger'][string] {
     running: 0,
     lastSucceededAt: null,
     failedInRow: 0,
+    skipped: 0,
+    p50LagMs: null,
+    p95LagMs: null,
   };
 }
 

@@ -449,7 +449,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
               status: 'succeeded',
               dependentsFired: true,
               finishedAt: at(i),
-              metrics: { queuedMs: 0, durationMs, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
+              metrics: { queuedMs: durationMs / 10, durationMs, cpuUserMs: null, cpuSystemMs: null, heapUsedBytes: null, threadWaitMs: null },
             }),
           );
         }
@@ -459,7 +459,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         expect(stats.byStatus).toMatchObject({ succeeded: 5, failed: 1, pending: 1, running: 0 });
         expect(stats.byTrigger.t1).toMatchObject({ runs: 6, succeeded: 5, failed: 1, p50DurationMs: 30, p95DurationMs: 100 });
         // One pending job now, the last success at s4's end, one failure since.
-        expect(stats.byTrigger.t1).toMatchObject({ pending: 1, running: 0, lastSucceededAt: at(4), failedInRow: 1 });
+        expect(stats.byTrigger.t1).toMatchObject({ pending: 1, running: 0, lastSucceededAt: at(4), failedInRow: 1, p50LagMs: 3, p95LagMs: 10 });
         expect(await jobStore.purge(at(50_000))).toBe(5);
         expect(await jobStore.get('f')).not.toBeNull();
         expect(await jobStore.get('p')).not.toBeNull();
@@ -524,9 +524,10 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
         await jobStore.insert(makeJob({ id: 'a', key: 'a', status: 'succeeded', dependentsFired: true, finishedAt: at(1) }));
         for (const i of [2, 3, 4]) await jobStore.insert(makeJob({ id: `f${i}`, key: `f${i}`, status: 'failed', dependentsFired: true, finishedAt: at(i) }));
         await jobStore.insert(makeJob({ id: 'r', key: 'r', status: 'running', triggerId: 't2' }));
+        await jobStore.insert(makeJob({ id: 'k', key: 'k', status: 'skipped', triggerId: 't2', dependentsFired: true, finishedAt: at(5) }));
         const stats = await jobStore.stats({});
         expect(stats.byTrigger.t1).toMatchObject({ runs: 4, failedInRow: 3, lastSucceededAt: at(1), running: 0 });
-        expect(stats.byTrigger.t2).toMatchObject({ runs: 0, running: 1, pending: 0, lastSucceededAt: null, failedInRow: 0 });
+        expect(stats.byTrigger.t2).toMatchObject({ runs: 0, running: 1, pending: 0, skipped: 1, lastSucceededAt: null, failedInRow: 0, p95LagMs: null });
       });
     });
 

@@ -101,7 +101,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .s-succeeded, .s-active { background: var(--ok-soft); color: var(--ok); }
 .s-failed { background: var(--fail-soft); color: var(--fail); }
 .s-running, .s-pending { background: var(--run-soft); color: var(--run); }
-.s-paused, .s-missed { background: var(--warn-soft); color: var(--warn); }
+.s-paused, .s-missed, .s-late { background: var(--warn-soft); color: var(--warn); }
+.s-failing { background: var(--fail-soft); color: var(--fail); }
 .s-coalesced { background: var(--coal-soft); color: var(--coal); }
 .s-skipped, .s-cancelled, .s-completed { background: var(--idle-soft); color: var(--idle); }
 

@@ -247,11 +247,12 @@ export class MemoryJobStore implements JobStore {
   async stats(filter: { triggerId?: string }): Promise<JobStatsSummary> {
     const byStatus = emptyStatusCounts();
     const durations = new Map<string, number[]>();
+    const lags = new Map<string, number[]>();
     const byTrigger = emptyByTrigger();
     for (const job of this.#jobs.values()) {
       if (filter.triggerId !== undefined && job.triggerId !== filter.triggerId) continue;
       byStatus[job.status] += 1;
-      if (job.status === 'pending' || job.status === 'running') {
+      if (job.status === 'pending' || job.status === 'running' || job.status === 'skipped') {
         (byTrigger[job.triggerId] ??= emptyTriggerStats())[job.status] += 1;
         continue;
       }
@@ -262,6 +263,11 @@ export class MemoryJobStore implements JobStore {
       if (job.finishedAt !== null && (!entry.lastFinishedAt || job.finishedAt > entry.lastFinishedAt.getTime())) entry.lastFinishedAt = new Date(job.finishedAt);
       if (job.status === 'succeeded' && job.finishedAt !== null && (!entry.lastSucceededAt || job.finishedAt > entry.lastSucceededAt.getTime())) {
         entry.lastSucceededAt = new Date(job.finishedAt);
+      }
+      if (job.queuedMs !== null) {
+        let list = lags.get(job.triggerId);
+        if (!list) lags.set(job.triggerId, (list = []));
+        list.push(job.queuedMs);
       }
       if (job.durationMs !== null) {
         let list = durations.get(job.triggerId);
@@ -274,6 +280,12 @@ export class MemoryJobStore implements JobStore {
       if (job.status !== 'failed' || (filter.triggerId !== undefined && job.triggerId !== filter.triggerId)) continue;
       const entry = byTrigger[job.triggerId]!;
       if (!entry.lastSucceededAt || (job.finishedAt ?? 0) > entry.lastSucceededAt.getTime()) entry.failedInRow += 1;
+    }
+    for (const [triggerId, list] of lags) {
+      const entry = byTrigger[triggerId]!;
+      list.sort((a, b) => a - b);
+      entry.p50LagMs = percentile(list, 0.5);
+      entry.p95LagMs = percentile(list, 0.95);
     }
     for (const [triggerId, list] of durations) {
       const entry = byTrigger[triggerId]!;

@@ -394,7 +394,7 @@ export class MongoJobStore implements JobStore {
       this.#jobs.aggregate<{ _id: unknown; n: number }>([{ $match: scope }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
       this.#jobs
         .aggregate<{ _id: { triggerId?: unknown; status?: unknown }; n: number }>([
-          { $match: { ...scope, status: { $in: ['succeeded', 'failed', 'pending', 'running'] } } },
+          { $match: { ...scope, status: { $in: ['succeeded', 'failed', 'pending', 'running', 'skipped'] } } },
           { $group: { _id: { triggerId: '$triggerId', status: '$status' }, n: { $sum: 1 } } },
         ])
         .toArray(),
@@ -407,7 +407,7 @@ export class MongoJobStore implements JobStore {
     for (const row of finishedRows) {
       const { triggerId, status } = row._id;
       if (typeof triggerId !== 'string') continue;
-      if (status === 'pending' || status === 'running') {
+      if (status === 'pending' || status === 'running' || status === 'skipped') {
         (byTrigger[triggerId] ??= emptyTriggerStats())[status] += row.n;
         continue;
       }
@@ -422,10 +422,11 @@ export class MongoJobStore implements JobStore {
       const docs = await this.#jobs
         .find(
           { triggerId, status: { $in: ['succeeded', 'failed'] } },
-          { projection: { _id: 0, status: 1, finishedAt: 1, 'metrics.durationMs': 1 }, sort: { finishedAt: -1 }, limit: this.#sampleSize },
+          { projection: { _id: 0, status: 1, finishedAt: 1, 'metrics.durationMs': 1, 'metrics.queuedMs': 1 }, sort: { finishedAt: -1 }, limit: this.#sampleSize },
         )
         .toArray();
       const durations: number[] = [];
+      const lags: number[] = [];
       let sinceSuccess = true;
       for (const doc of docs) {
         if (doc.finishedAt instanceof Date && (!entry.lastFinishedAt || doc.finishedAt > entry.lastFinishedAt)) entry.lastFinishedAt = doc.finishedAt;
@@ -436,10 +437,15 @@ export class MongoJobStore implements JobStore {
         } else if (doc.status === 'failed' && sinceSuccess) entry.failedInRow += 1;
         const duration = (doc.metrics as { durationMs?: unknown } | undefined)?.durationMs;
         if (typeof duration === 'number') durations.push(duration);
+        const lag = (doc.metrics as { queuedMs?: unknown } | undefined)?.queuedMs;
+        if (typeof lag === 'number') lags.push(lag);
       }
       durations.sort((a, b) => a - b);
       entry.p50DurationMs = percentile(durations, 0.5);
       entry.p95DurationMs = percentile(durations, 0.95);
+      lags.sort((a, b) => a - b);
+      entry.p50LagMs = percentile(lags, 0.5);
+      entry.p95LagMs = percentile(lags, 0.95);
       // A last success older than the whole sample: one more read, by the same index.
       if (sinceSuccess && entry.succeeded > 0) {
         const last = await this.#jobs.findOne({ triggerId, status: 'succeeded' }, { projection: { _id: 0, finishedAt: 1 }, sort: { finishedAt: -1 } });

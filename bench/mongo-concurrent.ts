@@ -99,29 +99,37 @@ async function inBatches(n: number, batch: number, make: (i: number) => Promise<
   }
 }
 
-/** Create `n` jobs due at `slot` through each system's public API. */
-async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: number): Promise<void> {
+/**
+ * Create `n` jobs due at `slot` through each system's public API (after the collections and
+ * indexes). Returns how long the preparation and the creation took (ms).
+ */
+async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: number): Promise<{ prepareMs: number; createMs: number }> {
+  const began = Date.now();
   if (system === 'ours') {
     const backend = createMongoBackend({ db });
     await backend.ensureIndexes();
     const scheduler = new Scheduler({ ...backend });
     scheduler.register('sleep', async () => undefined);
+    const t0 = Date.now();
     await inBatches(n, 200, (i) => scheduler.addTrigger({ id: `c-${i}`, handler: 'sleep', schedule: { at: new Date(slot) } }));
-    return;
+    return { prepareMs: t0 - began, createMs: Date.now() - t0 };
   }
   const agenda = new Agenda({ backend: new MongoBackend({ mongo: db }) });
   await agenda.ready;
+  const t0 = Date.now();
   await inBatches(n, 200, (i) => agenda.create('sleep', { i }).schedule(new Date(slot)).save());
+  return { prepareMs: t0 - began, createMs: Date.now() - t0 };
 }
 
-/** Setup time per job on this server now: 100 jobs into a scratch database. */
-async function setupMsPerJob(client: MongoClient, system: 'ours' | 'agenda'): Promise<number> {
+/** Setup time on this server now: 400 jobs (two batches) into a scratch database. */
+async function setupProbe(client: MongoClient, system: 'ours' | 'agenda'): Promise<{ prepareMs: number; perJobMs: number }> {
   const db = client.db(`bench_conc_probe_${randomBytes(3).toString('hex')}`);
-  const t0 = Date.now();
-  await setupJobs(system, db, 100, Date.now() + 3_600_000);
-  const ms = (Date.now() - t0) / 100;
-  await db.dropDatabase().catch(() => undefined);
-  return ms;
+  try {
+    const { prepareMs, createMs } = await setupJobs(system, db, 400, Date.now() + 3_600_000);
+    return { prepareMs, perJobMs: createMs / 400 };
+  } finally {
+    await db.dropDatabase().catch(() => undefined);
+  }
 }
 
 // ─── One run (parent) ──────────────────────────────────────────────────────────────────────────
@@ -139,7 +147,7 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
   const name = `bench_conc_${system}_${config.jobs}_${randomBytes(3).toString('hex')}`;
   const db = client.db(name);
   const conc = concurrencyFor(config.jobs, config.instances);
-  const perJob = await setupMsPerJob(client, system);
+  const probe = await setupProbe(client, system);
   let slot = Number.POSITIVE_INFINITY;
   const starts = new Map<string, number>();
   const lateness: number[] = [];
@@ -149,6 +157,7 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
   let leaseLost = 0;
   let failed = 0;
   let ready = 0;
+  let ended = false;
   const reports: ChildReport[] = [];
   const script = fileURLToPath(import.meta.url);
   const children = Array.from({ length: config.instances }, (_, i) => {
@@ -162,6 +171,8 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
     const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const [kind, key = '', value] = line.split(' ');
+      // What happens after the end (the processes are being stopped) is not measured.
+      if (ended && kind !== 'RESULT') return;
       if (kind === 's') {
         starts.set(key, (starts.get(key) ?? 0) + 1);
         if (starts.get(key) === 1) lateness.push(Number(value) - slot);
@@ -180,13 +191,14 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
 
   try {
     // The processes boot first (several seconds on a busy host), then the slot is set: room for the
-    // setup with half of it to spare, plus a poll interval for the instances to see the new jobs.
+    // setup with a third of it to spare, plus a poll interval for the instances to see the new jobs.
     const bootDeadline = Date.now() + 60_000;
     let exited = 0;
     for (const c of children) void c.exited.then(() => (exited += 1));
     while (ready + exited < config.instances && Date.now() < bootDeadline) await sleep(100);
     const setupStart = Date.now();
-    slot = setupStart + Math.ceil(config.jobs * perJob * 1.5) + 2000;
+    // At most 90 s ahead: a probe on a starved host can overestimate, and the wait is idle time.
+    slot = setupStart + Math.min(90_000, Math.ceil((probe.prepareMs + config.jobs * probe.perJobMs) * 1.3) + 2000);
     const deadline = slot + config.deadlineMs;
     for (const c of children) c.child.stdin.write(`slot ${slot}\n`);
     await setupJobs(system, db, config.jobs, slot);
@@ -199,6 +211,7 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
     while (Date.now() < deadline && !(succeeded.size >= config.jobs && running <= 0)) await sleep(200);
     const cpu1 = serverCpu.sample();
     const endedAt = Date.now();
+    ended = true;
     for (const c of children) c.child.stdin.end('stop\n');
     // Each process reports and exits at once; a stuck one is killed after 10 s.
     await Promise.all(

@@ -46,6 +46,9 @@ export interface ConcurrentConfig {
 /** What one concurrent-jobs run measured. */
 export interface ConcurrentResult {
   system: 'ours' | 'agenda';
+  /** Jobs asked for. */
+  requested: number;
+  /** Jobs due at the slot (created in time: see the setup's bound). */
   jobs: number;
   instances: number;
   concurrencyPerInstance: number;
@@ -93,17 +96,21 @@ export function concurrencyFor(jobs: number, instances: number): number {
 
 // ─── Setup (parent) ────────────────────────────────────────────────────────────────────────────
 
-async function inBatches(n: number, batch: number, make: (i: number) => Promise<unknown>): Promise<void> {
-  for (let start = 0; start < n; start += batch) {
+/** `make(0..n-1)`, `batch` at a time; no new batch after `stopAt`. Returns how many were made. */
+async function inBatches(n: number, batch: number, stopAt: number, make: (i: number) => Promise<unknown>): Promise<number> {
+  let start = 0;
+  for (; start < n && Date.now() < stopAt; start += batch) {
     await Promise.all(Array.from({ length: Math.min(batch, n - start) }, (_, k) => make(start + k)));
   }
+  return Math.min(start, n);
 }
 
 /**
  * Create `n` jobs due at `slot` through each system's public API (after the collections and
- * indexes). Returns how long the preparation and the creation took (ms).
+ * indexes), none started after `stopAt`. Returns how many, and how long the preparation and the
+ * creation took (ms).
  */
-async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: number): Promise<{ prepareMs: number; createMs: number }> {
+async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: number, stopAt: number): Promise<{ created: number; prepareMs: number; createMs: number }> {
   const began = Date.now();
   if (system === 'ours') {
     const backend = createMongoBackend({ db });
@@ -111,21 +118,21 @@ async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: num
     const scheduler = new Scheduler({ ...backend });
     scheduler.register('sleep', async () => undefined);
     const t0 = Date.now();
-    await inBatches(n, 200, (i) => scheduler.addTrigger({ id: `c-${i}`, handler: 'sleep', schedule: { at: new Date(slot) } }));
-    return { prepareMs: t0 - began, createMs: Date.now() - t0 };
+    const created = await inBatches(n, 200, stopAt, (i) => scheduler.addTrigger({ id: `c-${i}`, handler: 'sleep', schedule: { at: new Date(slot) } }));
+    return { created, prepareMs: t0 - began, createMs: Date.now() - t0 };
   }
   const agenda = new Agenda({ backend: new MongoBackend({ mongo: db }) });
   await agenda.ready;
   const t0 = Date.now();
-  await inBatches(n, 200, (i) => agenda.create('sleep', { i }).schedule(new Date(slot)).save());
-  return { prepareMs: t0 - began, createMs: Date.now() - t0 };
+  const created = await inBatches(n, 200, stopAt, (i) => agenda.create('sleep', { i }).schedule(new Date(slot)).save());
+  return { created, prepareMs: t0 - began, createMs: Date.now() - t0 };
 }
 
 /** Setup time on this server now: 400 jobs (two batches) into a scratch database. */
 async function setupProbe(client: MongoClient, system: 'ours' | 'agenda'): Promise<{ prepareMs: number; perJobMs: number }> {
   const db = client.db(`bench_conc_probe_${randomBytes(3).toString('hex')}`);
   try {
-    const { prepareMs, createMs } = await setupJobs(system, db, 400, Date.now() + 3_600_000);
+    const { prepareMs, createMs } = await setupJobs(system, db, 400, Date.now() + 3_600_000, Number.POSITIVE_INFINITY);
     return { prepareMs, perJobMs: createMs / 400 };
   } finally {
     await db.dropDatabase().catch(() => undefined);
@@ -201,14 +208,16 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
     slot = setupStart + Math.min(90_000, Math.ceil((probe.prepareMs + config.jobs * probe.perJobMs) * 1.3) + 2000);
     const deadline = slot + config.deadlineMs;
     for (const c of children) c.child.stdin.write(`slot ${slot}\n`);
-    await setupJobs(system, db, config.jobs, slot);
+    // Bounded too: past the slot + 10 s no more jobs are created, and the run counts those that were.
+    const { created } = await setupJobs(system, db, config.jobs, slot, slot + 10_000);
+    if (created < config.jobs) console.warn(`  ! only ${created} of ${config.jobs} jobs were created by 10 s after the slot: the run measures those`);
     const setupMs = Date.now() - setupStart;
     const setupOverrunMs = Math.max(0, Date.now() - slot);
     if (setupOverrunMs > 0) console.warn(`  ! setup ran ${setupOverrunMs} ms past the slot: lateness includes it`);
     while (Date.now() < slot) await sleep(Math.min(50, slot - Date.now()));
     const lateInstances = config.instances - ready;
     const cpu0 = serverCpu.sample();
-    while (Date.now() < deadline && !(succeeded.size >= config.jobs && running <= 0)) await sleep(200);
+    while (Date.now() < deadline && !(succeeded.size >= created && running <= 0)) await sleep(200);
     const cpu1 = serverCpu.sample();
     const endedAt = Date.now();
     ended = true;
@@ -227,19 +236,20 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
     const commands = sumCounts(reports.map((x) => x.commands));
     const commandsTotal = reports.reduce((a, x) => a + x.commandsTotal, 0);
     const serverCpuDelta = ServerCpu.delta(cpu0, cpu1);
-    const done = succeeded.size >= config.jobs;
+    const done = succeeded.size >= created;
     const lastFinishMs = done ? lastSuccess - slot : null;
     const span = (done ? lastSuccess : endedAt) - slot;
     return {
       system,
-      jobs: config.jobs,
+      requested: config.jobs,
+      jobs: created,
       instances: config.instances,
       concurrencyPerInstance: conc,
       leaseMs: system === 'ours' ? config.leaseMs : null,
       workMs: config.workMs,
       deadlineMs: config.deadlineMs,
       succeeded: succeeded.size,
-      unfinished: config.jobs - succeeded.size,
+      unfinished: created - succeeded.size,
       doubleRuns,
       leaseLost: system === 'ours' ? leaseLost : null,
       failed,

@@ -46,6 +46,9 @@ export interface ConcurrentConfig {
 /** What one concurrent-jobs run measured. */
 export interface ConcurrentResult {
   system: 'ours' | 'agenda';
+  /** Jobs asked for. */
+  requested: number;
+  /** Jobs due at the slot (created in time: see the setup's bound). */
   jobs: number;
   instances: number;
   concurrencyPerInstance: number;
@@ -93,35 +96,47 @@ export function concurrencyFor(jobs: number, instances: number): number {
 
 // ─── Setup (parent) ────────────────────────────────────────────────────────────────────────────
 
-async function inBatches(n: number, batch: number, make: (i: number) => Promise<unknown>): Promise<void> {
-  for (let start = 0; start < n; start += batch) {
+/** `make(0..n-1)`, `batch` at a time; no new batch after `stopAt`. Returns how many were made. */
+async function inBatches(n: number, batch: number, stopAt: number, make: (i: number) => Promise<unknown>): Promise<number> {
+  let start = 0;
+  for (; start < n && Date.now() < stopAt; start += batch) {
     await Promise.all(Array.from({ length: Math.min(batch, n - start) }, (_, k) => make(start + k)));
   }
+  return Math.min(start, n);
 }
 
-/** Create `n` jobs due at `slot` through each system's public API. */
-async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: number): Promise<void> {
+/**
+ * Create `n` jobs due at `slot` through each system's public API (after the collections and
+ * indexes), none started after `stopAt`. Returns how many, and how long the preparation and the
+ * creation took (ms).
+ */
+async function setupJobs(system: 'ours' | 'agenda', db: Db, n: number, slot: number, stopAt: number): Promise<{ created: number; prepareMs: number; createMs: number }> {
+  const began = Date.now();
   if (system === 'ours') {
     const backend = createMongoBackend({ db });
     await backend.ensureIndexes();
     const scheduler = new Scheduler({ ...backend });
     scheduler.register('sleep', async () => undefined);
-    await inBatches(n, 200, (i) => scheduler.addTrigger({ id: `c-${i}`, handler: 'sleep', schedule: { at: new Date(slot) } }));
-    return;
+    const t0 = Date.now();
+    const created = await inBatches(n, 200, stopAt, (i) => scheduler.addTrigger({ id: `c-${i}`, handler: 'sleep', schedule: { at: new Date(slot) } }));
+    return { created, prepareMs: t0 - began, createMs: Date.now() - t0 };
   }
   const agenda = new Agenda({ backend: new MongoBackend({ mongo: db }) });
   await agenda.ready;
-  await inBatches(n, 200, (i) => agenda.create('sleep', { i }).schedule(new Date(slot)).save());
+  const t0 = Date.now();
+  const created = await inBatches(n, 200, stopAt, (i) => agenda.create('sleep', { i }).schedule(new Date(slot)).save());
+  return { created, prepareMs: t0 - began, createMs: Date.now() - t0 };
 }
 
-/** Setup time per job on this server now: 100 jobs into a scratch database. */
-async function setupMsPerJob(client: MongoClient, system: 'ours' | 'agenda'): Promise<number> {
+/** Setup time on this server now: 400 jobs (two batches) into a scratch database. */
+async function setupProbe(client: MongoClient, system: 'ours' | 'agenda'): Promise<{ prepareMs: number; perJobMs: number }> {
   const db = client.db(`bench_conc_probe_${randomBytes(3).toString('hex')}`);
-  const t0 = Date.now();
-  await setupJobs(system, db, 100, Date.now() + 3_600_000);
-  const ms = (Date.now() - t0) / 100;
-  await db.dropDatabase().catch(() => undefined);
-  return ms;
+  try {
+    const { prepareMs, createMs } = await setupJobs(system, db, 400, Date.now() + 3_600_000, Number.POSITIVE_INFINITY);
+    return { prepareMs, perJobMs: createMs / 400 };
+  } finally {
+    await db.dropDatabase().catch(() => undefined);
+  }
 }
 
 // ─── One run (parent) ──────────────────────────────────────────────────────────────────────────
@@ -139,7 +154,7 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
   const name = `bench_conc_${system}_${config.jobs}_${randomBytes(3).toString('hex')}`;
   const db = client.db(name);
   const conc = concurrencyFor(config.jobs, config.instances);
-  const perJob = await setupMsPerJob(client, system);
+  const probe = await setupProbe(client, system);
   let slot = Number.POSITIVE_INFINITY;
   const starts = new Map<string, number>();
   const lateness: number[] = [];
@@ -149,6 +164,7 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
   let leaseLost = 0;
   let failed = 0;
   let ready = 0;
+  let ended = false;
   const reports: ChildReport[] = [];
   const script = fileURLToPath(import.meta.url);
   const children = Array.from({ length: config.instances }, (_, i) => {
@@ -162,6 +178,8 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
     const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const [kind, key = '', value] = line.split(' ');
+      // What happens after the end (the processes are being stopped) is not measured.
+      if (ended && kind !== 'RESULT') return;
       if (kind === 's') {
         starts.set(key, (starts.get(key) ?? 0) + 1);
         if (starts.get(key) === 1) lateness.push(Number(value) - slot);
@@ -180,25 +198,29 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
 
   try {
     // The processes boot first (several seconds on a busy host), then the slot is set: room for the
-    // setup with half of it to spare, plus a poll interval for the instances to see the new jobs.
+    // setup with a third of it to spare, plus a poll interval for the instances to see the new jobs.
     const bootDeadline = Date.now() + 60_000;
     let exited = 0;
     for (const c of children) void c.exited.then(() => (exited += 1));
     while (ready + exited < config.instances && Date.now() < bootDeadline) await sleep(100);
     const setupStart = Date.now();
-    slot = setupStart + Math.ceil(config.jobs * perJob * 1.5) + 2000;
+    // At most 90 s ahead: a probe on a starved host can overestimate, and the wait is idle time.
+    slot = setupStart + Math.min(90_000, Math.ceil((probe.prepareMs + config.jobs * probe.perJobMs) * 1.3) + 2000);
     const deadline = slot + config.deadlineMs;
     for (const c of children) c.child.stdin.write(`slot ${slot}\n`);
-    await setupJobs(system, db, config.jobs, slot);
+    // Bounded too: past the slot + 10 s no more jobs are created, and the run counts those that were.
+    const { created } = await setupJobs(system, db, config.jobs, slot, slot + 10_000);
+    if (created < config.jobs) console.warn(`  ! only ${created} of ${config.jobs} jobs were created by 10 s after the slot: the run measures those`);
     const setupMs = Date.now() - setupStart;
     const setupOverrunMs = Math.max(0, Date.now() - slot);
     if (setupOverrunMs > 0) console.warn(`  ! setup ran ${setupOverrunMs} ms past the slot: lateness includes it`);
     while (Date.now() < slot) await sleep(Math.min(50, slot - Date.now()));
     const lateInstances = config.instances - ready;
     const cpu0 = serverCpu.sample();
-    while (Date.now() < deadline && !(succeeded.size >= config.jobs && running <= 0)) await sleep(200);
+    while (Date.now() < deadline && !(succeeded.size >= created && running <= 0)) await sleep(200);
     const cpu1 = serverCpu.sample();
     const endedAt = Date.now();
+    ended = true;
     for (const c of children) c.child.stdin.end('stop\n');
     // Each process reports and exits at once; a stuck one is killed after 10 s.
     await Promise.all(
@@ -214,19 +236,20 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
     const commands = sumCounts(reports.map((x) => x.commands));
     const commandsTotal = reports.reduce((a, x) => a + x.commandsTotal, 0);
     const serverCpuDelta = ServerCpu.delta(cpu0, cpu1);
-    const done = succeeded.size >= config.jobs;
+    const done = succeeded.size >= created;
     const lastFinishMs = done ? lastSuccess - slot : null;
     const span = (done ? lastSuccess : endedAt) - slot;
     return {
       system,
-      jobs: config.jobs,
+      requested: config.jobs,
+      jobs: created,
       instances: config.instances,
       concurrencyPerInstance: conc,
       leaseMs: system === 'ours' ? config.leaseMs : null,
       workMs: config.workMs,
       deadlineMs: config.deadlineMs,
       succeeded: succeeded.size,
-      unfinished: config.jobs - succeeded.size,
+      unfinished: created - succeeded.size,
       doubleRuns,
       leaseLost: system === 'ours' ? leaseLost : null,
       failed,

@@ -905,7 +905,7 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floo
     );
   }
   for (const x of concurrent.filter((c) => c.system === 'ours')) {
-    const twin = concurrent.find((c) => c.system === 'agenda' && c.jobs === x.jobs);
+    const twin = concurrent.find((c) => c.system === 'agenda' && c.requested === x.requested);
     const last = x.lastFinishMs === null ? `${x.unfinished} unfinished at ${r(x.endedAfterMs / 1000, 0)} s` : `last done ${r(x.lastFinishMs / 1000, 1)} s`;
     const twinLast = twin ? (twin.lastFinishMs === null ? `${twin.unfinished} unfinished` : `last done ${r(twin.lastFinishMs / 1000, 1)} s`) : '';
     const limit = x.leaseMs !== null ? TARGET_CONC_LAST_MS : null;

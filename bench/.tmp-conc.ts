@@ -1,0 +1,11 @@
+import { MongoClient } from 'mongodb';
+import { concurrentRun, showConcurrent } from './mongo-concurrent.js';
+import { ServerCpu } from './server-cpu.js';
+const uri = process.env['MONGODB_URI']!;
+const client = new MongoClient(uri); await client.connect();
+const cpu = new ServerCpu(uri);
+const t0 = Date.now();
+const x = await concurrentRun(client, uri, 'agenda', { jobs: Number(process.env.N ?? 1200), instances: 3, workMs: 2000, leaseMs: null, deadlineMs: 30000 }, cpu);
+showConcurrent(x);
+console.log(x.setupMs, x.setupOverrunMs, Date.now() - t0);
+await client.close();

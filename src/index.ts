@@ -8,6 +8,7 @@ export { Scheduler } from './scheduler.js';
 export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, TriggerStats } from './scheduler.js';
 export type { SchedulerOptions } from './engine/options.js';
 export type { RenewalSummary } from './engine/renewal-times.js';
+export type { OverloadReport } from './engine/store-pressure.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';
 export { nextFireTimes } from './schedule/index.js';
 export { retryOfKey } from './util/retry-key.js';
@@ -23,6 +24,9 @@ export type {
   JobStore,
   LockManager,
   Lease,
+  InstanceLease,
+  InstanceLeases,
+  ExpiredLeaseFilter,
   JobRunner,
   JobContext,
   HandlerFunction,

@@ -26,6 +26,7 @@ import { JobCommands } from './engine/job-commands.js';
 import { assertJsonPayload } from './engine/json.js';
 import { LeaseKeeper } from './engine/lease-keeper.js';
 import { Maintenance } from './engine/maintenance.js';
+import { StorePressure } from './engine/store-pressure.js';
 import { Membership } from './engine/membership.js';
 import { resolveOptions, type SchedulerOptions } from './engine/options.js';
 import { toError } from './engine/outcome.js';
@@ -62,6 +63,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #handlers: Handlers;
   readonly #membership: Membership;
   readonly #leases: LeaseKeeper;
+  readonly #pressure: StorePressure;
   readonly #timeline: Timeline;
   readonly #runner: AttemptRunner;
   readonly #poller: Poller;
@@ -95,6 +97,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const runner = (this.#runner = new AttemptRunner(ctx, leases, timeline, (run, outcome) => recorder!.onSettled(run, outcome)));
     const permits = new Permits(ctx);
     const dispatcher = new Dispatcher(ctx, handlers, runner, permits);
+    // Backpressure: fewer places while the store answers slowly; work parked for room goes on as they come back.
+    const pressure = (this.#pressure = new StorePressure(ctx, () => {
+      timeline.onCapacity();
+      dispatcher.kick();
+    }));
+    ctx.onRoundTrip = (roundTripMs) => pressure.record(roundTripMs);
+    handlers.limitBy(() => pressure.limit());
     const claims = new SlotClaims(ctx, timeline);
     const admission = new Admission(ctx, { handlers, runner, dispatcher, permits, claims, timeline });
     const dependents = new Dependents(ctx, admission);
@@ -158,6 +167,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.#lag = monitorEventLoopDelay({ resolution: 10 });
     this.#lag.enable();
     ctx.state = 'running';
+    await this.#leases.start();
     await this.#poller.start();
     ctx.emit('scheduler:started', { instanceId: ctx.o.instanceId, at: ctx.now() });
   }
@@ -196,7 +206,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     for (const run of this.#leases.toArray()) run.abort({ kind: 'shutdown' });
     await Promise.allSettled(this.#leases.toArray().map((r) => r.done));
-    this.#leases.stop();
+    // Only now that no attempt is held: a released registration leaves its jobs to recovery.
+    await this.#leases.release();
     await ctx.settleTracked();
     // Every attempt was already waited for or aborted above; what a runner still holds is abandoned
     // work (a handler ignoring its signal), so runners close at once (a worker pool's threads end).
@@ -337,6 +348,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       clockSkewed: Math.abs(ctx.clockOffsetMs) > ctx.o.clockSkewToleranceMs,
       members: Math.max(1, this.#membership.members.length),
       leaseRenewal: this.#leases.summary(),
+      overload: this.#pressure.overload,
     };
   }
 

@@ -23,6 +23,14 @@ export class EngineContext {
   clockOffsetMs = 0;
   /** The slowest of the latest lease renewal round trips, in ms (see `LeaseKeeper`): how slow the store answers now. */
   storeRoundTripMs = 0;
+  /**
+   * Clock time of the earliest error reported through `fail()` that no audit of this instance's
+   * own jobs has taken up yet (`null`: none). After such an error a job may be left running in
+   * the store under this instance's lease while no attempt here holds it (see `StallRecovery`).
+   */
+  failedSince: number | null = null;
+  /** Note the round trip (ms) of a store call that brought in or kept work (see `StorePressure`). */
+  onRoundTrip: (roundTripMs: number) => void = () => undefined;
   readonly #emitter: EventEmitter<SchedulerEvents>;
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -75,6 +83,7 @@ export class EngineContext {
 
   /** Report an error that has no caller to throw to: log it and emit `error`. */
   fail(error: Error): void {
+    this.failedSince ??= this.o.clock.now();
     this.o.logger.error({ error: error.message, code: (error as { code?: unknown }).code }, error.message);
     this.emit('error', error);
   }

@@ -44,6 +44,8 @@ export class EndRecorder {
   #ends: Run[] = [];
   #endsSince = 0;
   #scheduled = false;
+  // A batch of ends is being written: the ends that settle meanwhile wait for it and go together.
+  #writing = false;
 
   constructor(ctx: EngineContext, parts: EndRecorderParts) {
     this.#ctx = ctx;
@@ -71,7 +73,9 @@ export class EndRecorder {
 
   readonly #takeEnds = (): void => {
     this.#scheduled = false;
-    if (this.#ends.length === 0) return;
+    // One batch at a time: on a slow store, ends settling one by one would otherwise be one call
+    // each, and a queue of them would hold up the lease renewal behind them (see `StorePressure`).
+    if (this.#ends.length === 0 || this.#writing) return;
     if (this.#p.runner.startingHerd && this.#ctx.o.clock.now() - this.#endsSince < END_DEFER_MAX_MS) {
       // Prepared attempts are still starting (a herd): starting them comes first.
       this.#scheduled = true;
@@ -87,7 +91,16 @@ export class EndRecorder {
     } else {
       this.#ends = [];
     }
-    this.#ctx.track(this.#recordEnds(batch));
+    this.#writing = true;
+    this.#ctx.track(
+      this.#recordEnds(batch).finally(() => {
+        this.#writing = false;
+        if (this.#ends.length > 0 && !this.#scheduled) {
+          this.#scheduled = true;
+          queueMicrotask(this.#takeEnds);
+        }
+      }),
+    );
   };
 
   /** Write a batch of ends (in one store call where the store can), then report and release each attempt. */

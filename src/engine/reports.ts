@@ -5,6 +5,7 @@
 import type { JobStatus } from '../types.js';
 import type { EngineContext } from './context.js';
 import type { RenewalSummary } from './renewal-times.js';
+import type { OverloadReport } from './store-pressure.js';
 
 /** Answer of `health()`. */
 export interface HealthReport {
@@ -35,6 +36,11 @@ export interface HealthReport {
    * half of `leaseMs` means the store is too slow for the lease (see `lease:renewal-slow`).
    */
   leaseRenewal: RenewalSummary | null;
+  /**
+   * While the store answers too slowly for the work this instance holds: why, since when, and
+   * how many jobs it takes at most meanwhile (below `concurrency`); `null` otherwise.
+   */
+  overload: OverloadReport | null;
 }
 
 /** Per-trigger figures of `stats()`. */

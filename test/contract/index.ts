@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blankTrigger } from '../../src/engine/trigger-input.js';
 import type { JobStore, LockManager, TriggerStore } from '../../src/ports.js';
 import type { Job, Trigger } from '../../src/types.js';
+import { runInstanceLeaseContract } from './instance-leases.js';
 import { runSchedulerContract } from './scheduler.js';
 
 /** Fresh stores plus a cleanup. */
@@ -395,6 +396,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
       });
     });
 
+    runInstanceLeaseContract(fresh);
     runSchedulerContract(fresh);
   });
 }

@@ -25,7 +25,12 @@ export function instanceLeases(locks: LockManager): InstanceLeases | undefined {
 }
 
 /** What a renewal of the registration came to. */
-export type RegistrationRenewal = { kind: 'renewed'; cancels: string[] } | { kind: 'lost' } | { kind: 'failed'; error: unknown };
+export type RegistrationRenewal =
+  | { kind: 'renewed'; cancels: string[] }
+  | { kind: 'lost' }
+  | { kind: 'failed'; error: unknown }
+  /** The answer concerns a registration dropped meanwhile (given up, or replaced): nothing to do. */
+  | { kind: 'stale' };
 
 /** This instance's registration, while it holds one. */
 export class InstanceRegistration {
@@ -86,8 +91,8 @@ export class InstanceRegistration {
     const expiresAt = this.#ctx.leaseExpiry();
     try {
       const answer = await this.store.renewInstance(lease, expiresAt);
-      // Replaced meanwhile (dropped, or registered anew): this answer speaks of an old registration.
-      if (this.#lease !== lease) return answer ? { kind: 'renewed', cancels: answer.cancels } : { kind: 'lost' };
+      // Dropped meanwhile (given up, maybe registered anew): this answer speaks of an old registration.
+      if (this.#lease !== lease) return { kind: 'stale' };
       if (!answer) {
         this.#lease = null;
         return { kind: 'lost' };

@@ -163,6 +163,7 @@ export class LeaseKeeper {
           return;
         }
         this.#noteRenewal(o.clock.now() - began);
+        if (answer.kind === 'stale') return;
         this.#instanceRetryAt = 0;
         if (answer.kind === 'lost') {
           this.#loseAll('expired');

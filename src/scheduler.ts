@@ -103,6 +103,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       dispatcher.kick();
     }));
     ctx.onRoundTrip = (roundTripMs) => pressure.record(roundTripMs);
+    ctx.claimWindow = () => pressure.claimWindow();
     handlers.limitBy(() => pressure.limit());
     const claims = new SlotClaims(ctx, timeline);
     const admission = new Admission(ctx, { handlers, runner, dispatcher, permits, claims, timeline });

@@ -31,6 +31,8 @@ export class EngineContext {
   failedSince: number | null = null;
   /** Note the round trip (ms) of a store call that brought in or kept work (see `StorePressure`). */
   onRoundTrip: (roundTripMs: number) => void = () => undefined;
+  /** Slots that may be in the middle of being claimed at once (see `StorePressure.claimWindow`). */
+  claimWindow: () => number = () => Number.POSITIVE_INFINITY;
   readonly #emitter: EventEmitter<SchedulerEvents>;
   readonly #inFlight = new Set<Promise<unknown>>();
 

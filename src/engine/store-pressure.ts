@@ -8,7 +8,8 @@
  * renewals) against a target of a tenth of `leaseMs` (at least 100 ms): a round trip above it
  * cuts the limit by a quarter (once per target-long window, so a burst of slow answers to one
  * batch counts once); a window whose round trips all stayed under half the target raises it by a
- * tenth (at least one), back up to `concurrency`. Running attempts are never touched: only what
+ * tenth (at least one), back up to `concurrency`. Slots are claimed in waves (`claimWindow`),
+ * smaller while overloaded. Running attempts are never touched: only what
  * starts next waits. `health().overload` and the `overload:started` / `overload:ended` events
  * say when the limit is below `concurrency`, and why.
  */
@@ -20,6 +21,14 @@ const MIN_TARGET_MS = 100;
 const CUT = 0.75;
 /** Share of the limit added after a calm window. */
 const GROWTH = 0.1;
+/**
+ * Most slots being claimed (job inserts and trigger advances on their way) at once while the
+ * store keeps up, and while it is overloaded: a herd of slots due together is claimed in waves,
+ * so that each wave's round trip is measured before the next one adds to the store's queue, and
+ * a lease renewal never waits behind a whole herd's claims and first writes.
+ */
+const CLAIM_WINDOW = 256;
+const CLAIM_WINDOW_OVERLOADED = 64;
 
 /** What `health().overload` says while the instance takes less work than `concurrency`. */
 export interface OverloadReport {
@@ -53,6 +62,11 @@ export class StorePressure {
   /** Attempts this instance may hold now: `concurrency`, or less while the store is slow. */
   limit(): number {
     return this.#limit;
+  }
+
+  /** Slots that may be in the middle of being claimed at once. */
+  claimWindow(): number {
+    return this.#overload === null ? CLAIM_WINDOW : CLAIM_WINDOW_OVERLOADED;
   }
 
   /** The overload, while there is one. */

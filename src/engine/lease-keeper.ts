@@ -282,8 +282,11 @@ export class LeaseKeeper {
     const now = o.clock.now();
     const soon = now + Math.floor(o.leaseMs / 6);
     // The holder gives up half the grace past the expiry: a renewal answered late still counts (the
-    // store refuses it only once the job was recovered), and recovery waits the whole grace.
-    const giveUpAfter = Math.floor(o.leaseGraceMs / 2);
+    // store refuses it only once the job was recovered), and recovery waits the whole grace. While
+    // renewals are slow, recovery's grace stretches to two of the slowest recent round trips (on a
+    // store slow for all), and so does this half of it: giving up while the renewal is merely slow
+    // would hand back (and run twice) the jobs of a live instance.
+    const giveUpAfter = Math.floor(Math.max(o.leaseGraceMs, 2 * this.#renewalTimes.recentMax()) / 2);
     if (this.registration.supported) {
       if (this.registration.held && this.registration.expiresAt - this.#ctx.clockOffsetMs + giveUpAfter <= now) {
         o.logger.warn({ expiredAt: new Date(this.registration.expiresAt).toISOString(), jobs: this.#held.size }, 'the instance lease ran out before it could be renewed; handing every job back');

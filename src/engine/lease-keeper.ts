@@ -175,7 +175,12 @@ export class LeaseKeeper {
         }
         // Capped triggers' permits are separate locks, renewed with the lease (one call each).
         for (const run of this.toArray()) {
-          if (run.permit && !run.reason) run.permit = (await o.lockManager.renew(run.permit, o.leaseMs, this.#ctx.storeNow())) ?? run.permit;
+          if (!run.permit || run.reason) continue;
+          try {
+            run.permit = (await o.lockManager.renew(run.permit, o.leaseMs, this.#ctx.storeNow())) ?? run.permit;
+          } catch (error) {
+            this.#ctx.fail(new StoreError(`renewing the permit of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+          }
         }
       } finally {
         this.#instanceRenewal = null;

@@ -23,6 +23,28 @@ export interface LeaseRenewalSlowEvent {
   jobs: number;
 }
 
+/** Payload of `overload:started`. */
+export interface OverloadStartedEvent {
+  /** Why, in words. */
+  reason: string;
+  /** Attempts the instance holds at most now. */
+  limit: number;
+  /** Its `concurrency`, the limit while the store keeps up. */
+  concurrency: number;
+  /** The slow round trip that started it, in ms. */
+  roundTripMs: number;
+  /** The round trip the store is measured against (a tenth of `leaseMs`, at least 100 ms). */
+  targetMs: number;
+}
+
+/** Payload of `overload:ended`. */
+export interface OverloadEndedEvent {
+  /** When the overload started. */
+  since: Date;
+  /** How long it lasted, in ms. */
+  durationMs: number;
+}
+
 /** Payload of `scheduler:started` and `scheduler:stopped`. */
 export interface LifecycleEvent {
   /** This instance. */
@@ -99,6 +121,13 @@ export interface SchedulerEvents {
   /** A lease renewal took more than half of `leaseMs` to be answered: the store is too slow for the lease. */
   'lease:renewal-slow': [event: LeaseRenewalSlowEvent];
   'clock:skew': [event: ClockSkewEvent];
+  /**
+   * The store answers too slowly for the work this instance holds: it takes less new work (an
+   * adaptive limit below `concurrency`) until round trips are quick again. Running jobs go on.
+   */
+  'overload:started': [event: OverloadStartedEvent];
+  /** Round trips are quick again: the instance takes work up to `concurrency` again. */
+  'overload:ended': [event: OverloadEndedEvent];
   'scheduler:started': [event: LifecycleEvent];
   'scheduler:stopped': [event: LifecycleEvent];
   error: [error: Error];

@@ -10,6 +10,7 @@ export type { SchedulerOptions, TelemetryOptions } from './engine/options.js';
 export type { LateTrigger } from './engine/alerts.js';
 export type { RenewalSummary } from './engine/renewal-times.js';
 export type { UnhandledWork } from './engine/unhandled.js';
+export type { OverloadReport } from './engine/store-pressure.js';
 export { MAX_PAYLOAD_BYTES } from './engine/json.js';
 export { nextFireTimes, MIN_EVERY_MS } from './schedule/index.js';
 export { retryOfKey } from './util/retry-key.js';
@@ -26,6 +27,9 @@ export type {
   JobStore,
   LockManager,
   Lease,
+  InstanceLease,
+  InstanceLeases,
+  ExpiredLeaseFilter,
   JobRunner,
   JobContext,
   HandlerFunction,

@@ -251,8 +251,11 @@ export interface JobStore {
    * `cancelRequested` flag), or `null` when the lease was lost.
    */
   renewLease(id: string, token: number, expiresAt: Date): Promise<Job | null>;
-  /** Running jobs whose lease expired before `now` (their instance died or stalled). */
-  findExpiredLeases(now: Date, limit: number): Promise<Job[]>;
+  /**
+   * Running jobs whose lease expired before `now` (their instance died or stalled), earliest
+   * expiry first, at most `limit`, filtered by lease owner when `filter` says so.
+   */
+  findExpiredLeases(now: Date, limit: number, filter?: ExpiredLeaseFilter): Promise<Job[]>;
   /** Jobs of a trigger that are `running` or `pending`. */
   countActive(triggerId: string): Promise<{ running: number; pending: number }>;
   /** Final jobs whose dependents were not fired yet (an instance died in between). */
@@ -305,6 +308,77 @@ export interface LockManager {
    * share the triggers among them; without it every instance tries every slot.
    */
   holders?(prefix: string, now: Date): Promise<string[]>;
+  /**
+   * Optional, all six or none (`InstanceLeases`): instance leases, the liveness records that the
+   * leases of all jobs running on one instance hang on, so that keeping them alive costs one store
+   * call per instance and renewal interval, however many jobs run there. Without them every job's
+   * lease is renewed on its own.
+   */
+  registerInstance?: InstanceLeases['registerInstance'];
+  /** Optional: see `InstanceLeases.renewInstance`. */
+  renewInstance?: InstanceLeases['renewInstance'];
+  /** Optional: see `InstanceLeases.liveInstances`. */
+  liveInstances?: InstanceLeases['liveInstances'];
+  /** Optional: see `InstanceLeases.fenceInstance`. */
+  fenceInstance?: InstanceLeases['fenceInstance'];
+  /** Optional: see `InstanceLeases.requestCancel`. */
+  requestCancel?: InstanceLeases['requestCancel'];
+  /** Optional: see `InstanceLeases.releaseInstance`. */
+  releaseInstance?: InstanceLeases['releaseInstance'];
+}
+
+/** One registration of an instance: the record its running jobs' leases hang on. */
+export interface InstanceLease {
+  /** The instance (`Scheduler` option `instanceId`). */
+  instanceId: string;
+  /**
+   * Tag of this registration, unique among the instance's registrations (the caller draws it):
+   * a renewal names the registration it extends, so a registration fenced or replaced meanwhile
+   * is not extended.
+   */
+  epoch: string;
+  /** The instance counts as alive until this instant (store clock) unless renewed. */
+  expiresAt: Date;
+}
+
+/**
+ * Liveness records of instances, one per instance id (see docs/concepts.md, "Leases and fencing"):
+ * the optional `LockManager` methods of that name. Each is one atomic step on a server with
+ * atomic single-document updates.
+ */
+export interface InstanceLeases {
+  /**
+   * Take the instance's record for a new registration, whatever its state: a registration of an
+   * earlier run of the same instance id is replaced (fenced). Answers the replaced record, if
+   * there was one (the caller then recovers that run's jobs).
+   */
+  registerInstance(lease: InstanceLease): Promise<InstanceLease | null>;
+  /**
+   * Extend the registration if it still holds (however late: only a fence or a new registration
+   * ends it). Answers the ids of jobs whose cancel other instances asked for since the previous
+   * renewal (taken out of the record), or `null` when the registration is gone.
+   */
+  renewInstance(lease: InstanceLease, expiresAt: Date): Promise<{ cancels: string[] } | null>;
+  /** The registrations that have not expired at `at`. */
+  liveInstances(at: Date): Promise<InstanceLease[]>;
+  /**
+   * End the instance's registration if it expired before `expiredBefore`, so that its holder's
+   * next renewal fails. Answers whether the instance now has no registration (fenced now, or none
+   * there); `false` when it holds a live one (it renewed, or registered anew).
+   */
+  fenceInstance(instanceId: string, expiredBefore: Date): Promise<boolean>;
+  /** Ask the instance to cancel a job it runs (answered at its next renewal). Answers whether it has a registration. */
+  requestCancel(instanceId: string, jobId: string): Promise<boolean>;
+  /** Remove the registration if it still holds (a stopping instance). Answers whether it did. */
+  releaseInstance(lease: InstanceLease): Promise<boolean>;
+}
+
+/** Filter of `JobStore.findExpiredLeases` by lease owner. */
+export interface ExpiredLeaseFilter {
+  /** Only jobs whose lease this instance holds. */
+  owner?: string;
+  /** No jobs whose lease one of these instances holds (they are alive). */
+  exceptOwners?: string[];
 }
 
 /** Context handed to an in-thread handler. */

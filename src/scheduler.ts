@@ -28,6 +28,7 @@ import { JobCommands } from './engine/job-commands.js';
 import { assertJsonPayload } from './engine/json.js';
 import { LeaseKeeper } from './engine/lease-keeper.js';
 import { Maintenance } from './engine/maintenance.js';
+import { StorePressure } from './engine/store-pressure.js';
 import { Membership } from './engine/membership.js';
 import { resolveOptions, type SchedulerOptions } from './engine/options.js';
 import { toError } from './engine/outcome.js';
@@ -72,6 +73,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #handlers: Handlers;
   readonly #membership: Membership;
   readonly #leases: LeaseKeeper;
+  readonly #pressure: StorePressure;
   readonly #timeline: Timeline;
   readonly #runner: AttemptRunner;
   readonly #poller: Poller;
@@ -113,6 +115,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const runner = (this.#runner = new AttemptRunner(ctx, leases, timeline, (run, outcome) => recorder!.onSettled(run, outcome)));
     const permits = new Permits(ctx);
     const dispatcher = new Dispatcher(ctx, handlers, runner, permits);
+    // Backpressure: fewer places while the store answers slowly; work parked for room goes on as they come back.
+    const pressure = (this.#pressure = new StorePressure(ctx, () => {
+      timeline.onCapacity();
+      dispatcher.kick();
+    }));
+    ctx.onRoundTrip = (roundTripMs) => pressure.record(roundTripMs);
+    ctx.claimWindow = () => pressure.claimWindow();
+    handlers.limitBy(() => pressure.limit());
     const claims = new SlotClaims(ctx, timeline);
     const admission = new Admission(ctx, { handlers, runner, dispatcher, permits, claims, timeline });
     const dependents = new Dependents(ctx, admission);
@@ -189,6 +199,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.#lag = monitorEventLoopDelay({ resolution: 10 });
       this.#lag.enable();
       ctx.state = 'running';
+      await this.#leases.start();
       await this.#poller.start();
       ctx.emit('scheduler:started', { instanceId: ctx.o.instanceId, at: ctx.now() });
     } catch (error) {
@@ -242,7 +253,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     for (const run of this.#leases.toArray()) run.abort({ kind: 'shutdown' });
     await Promise.allSettled(this.#leases.toArray().map((r) => r.done));
-    this.#leases.stop();
+    // Only now that no attempt is held: a released registration leaves its jobs to recovery.
+    await this.#leases.release();
     await ctx.settleTracked();
     // Every attempt was already waited for or aborted above; what a runner still holds is abandoned
     // work (a handler ignoring its signal), so runners close at once (a worker pool's threads end).
@@ -421,6 +433,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       unhandled,
       lateTriggers: cluster?.late ?? null,
       failingTriggers: cluster?.failing ?? null,
+      overload: this.#pressure.overload,
     };
   }
 

@@ -31,6 +31,16 @@ export class EngineContext {
   clockOffsetMs = 0;
   /** The slowest of the latest lease renewal round trips, in ms (see `LeaseKeeper`): how slow the store answers now. */
   storeRoundTripMs = 0;
+  /**
+   * Clock time of the earliest error reported through `fail()` that no audit of this instance's
+   * own jobs has taken up yet (`null`: none). After such an error a job may be left running in
+   * the store under this instance's lease while no attempt here holds it (see `StallRecovery`).
+   */
+  failedSince: number | null = null;
+  /** Note the round trip (ms) of a store call that brought in or kept work (see `StorePressure`). */
+  onRoundTrip: (roundTripMs: number) => void = () => undefined;
+  /** Slots that may be in the middle of being claimed at once (see `StorePressure.claimWindow`). */
+  claimWindow: () => number = () => Number.POSITIVE_INFINITY;
   readonly #emitter: EventEmitter<SchedulerEvents>;
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Where failures go when nothing else would show them (no logger, no `error` listener). */
@@ -96,6 +106,7 @@ export class EngineContext {
    * nor an `error` listener it reaches stderr, once per `kind` per minute (by default its `code`).
    */
   fail(error: Error, kind?: FailureKind): void {
+    this.failedSince ??= this.o.clock.now();
     const code = (error as { code?: unknown }).code;
     this.o.logger.error({ error: error.message, code }, error.message);
     if (this.#lastResort && this.#emitter.listenerCount('error') === 0) {

@@ -102,12 +102,15 @@ export class Handlers {
   readonly #customRunner: JobRunner | null;
   readonly #inline: JobRunner;
   readonly #onInvalid: (error: Error) => void;
+  /** Places this instance may take now: `concurrency`, or less while the store is slow (see `limitBy`). */
+  #limit: () => number;
   /** Places taken on this instance: attempts running or being started here. */
   running = 0;
 
   /** @param onInvalid called when a module registered earlier turns out unusable */
   constructor(concurrency: number, customRunner: JobRunner | null, inline: JobRunner, onInvalid: (error: Error) => void) {
     this.#concurrency = concurrency;
+    this.#limit = () => this.#concurrency;
     this.#customRunner = customRunner;
     this.#inline = inline;
     this.#onInvalid = onInvalid;
@@ -176,14 +179,19 @@ export class Handlers {
     return registration !== undefined && registration.invalid === null ? registration : undefined;
   }
 
+  /** Bound the places to an adaptive limit (at most `concurrency`), asked at every reservation. */
+  limitBy(limit: () => number): void {
+    this.#limit = () => Math.min(this.#concurrency, limit());
+  }
+
   /** Whether the instance as a whole has `extra` places free beyond those taken. */
   hasRoom(extra = 0): boolean {
-    return this.running + extra < this.#concurrency;
+    return this.running + extra < this.#limit();
   }
 
   /** Take a place for one attempt of this handler; `null` when the instance or the handler is full. */
   take(registration: HandlerRegistration): Place | null {
-    if (this.running >= this.#concurrency) return null;
+    if (this.running >= this.#limit()) return null;
     if (registration.concurrency !== null && registration.running >= registration.concurrency) return null;
     this.running += 1;
     registration.running += 1;

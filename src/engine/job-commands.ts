@@ -71,7 +71,7 @@ export class JobCommands {
 
   /**
    * Cancel a job: a pending one at once, one running here by aborting it, one running elsewhere by
-   * a flag its holder reads at its next renewal. Retried while the job changes under the call.
+   * a flag its holder reads at its next renewal (on the job, and in the holder's instance lease). Retried while the job changes under the call.
    */
   async cancel(id: string): Promise<Job> {
     const { o } = this.#ctx;
@@ -105,7 +105,13 @@ export class JobCommands {
         continue;
       }
       const flagged = await this.#ctx.store(() => o.jobStore.update(id, { status: ['running'] }, { cancelRequested: true }), 'flag job for cancel');
-      if (flagged) return flagged;
+      if (flagged) {
+        // A holder whose leases hang on its instance lease reads no job at renewal: tell it there.
+        const holder = flagged.lease?.owner;
+        const instances = this.#leases.registration.store;
+        if (instances && holder !== undefined) await this.#ctx.store(() => instances.requestCancel(holder, id), 'ask the holder to cancel');
+        return flagged;
+      }
     }
     throw new StoreError(`job "${id}" kept changing while being cancelled`);
   }

@@ -1,8 +1,13 @@
 /**
  * The attempts held on this instance (running, or prepared to start at their slot) and their
- * leases: one timer renews every lease a margin before it runs out, wider while the store is
- * slow, and an attempt whose lease ran out before a renewal came back is aborted by its own
- * holder before anyone else may recover it.
+ * leases: one timer renews them a margin before they run out, wider while the store is slow, and
+ * an attempt whose lease ran out before a renewal came back is aborted by its own holder before
+ * anyone else may recover it.
+ *
+ * Where the backend keeps instance leases, the leases of all held attempts hang on this
+ * instance's registration (`InstanceRegistration`): one renewal per interval keeps them all, and
+ * a registration lost (fenced by an instance that took this one for dead) aborts them all.
+ * Without one (another backend, or while registering fails) every lease is renewed on its own.
  */
 import type { TimerHandle } from '../clock.js';
 import { StoreError } from '../errors.js';
@@ -10,6 +15,7 @@ import { LinkedList } from '../queue/linked-list.js';
 import type { EngineContext } from './context.js';
 import type { Run } from './handlers.js';
 import { toError } from './outcome.js';
+import { InstanceRegistration } from './instance-registration.js';
 import { renewalMargin, RenewalTimes, type RenewalSummary } from './renewal-times.js';
 
 /** Least pause after a failed lease renewal before the next try (a tenth of the lease if longer). */
@@ -24,9 +30,48 @@ export class LeaseKeeper {
   #timer: TimerHandle | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
   #lastSlowRenewalAt = Number.NEGATIVE_INFINITY;
+  /** This instance's registration, which the held leases hang on while it is held. */
+  readonly registration: InstanceRegistration;
+  #instanceRenewal: Promise<void> | null = null;
+  #instanceRetryAt = 0;
+  /** Between `start()` and `stop()`: a renewal answered after a stop arms no timer. */
+  #active = false;
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx;
+    this.registration = new InstanceRegistration(ctx);
+  }
+
+  /**
+   * Register this instance (where the backend keeps instance leases) and keep the registration
+   * renewed from now on, jobs or not. A failure is reported; the registration is tried again at
+   * the next renewal tick, and jobs' leases are renewed one by one meanwhile.
+   */
+  async start(): Promise<void> {
+    this.#active = true;
+    if (!this.registration.supported) return;
+    await this.#register();
+  }
+
+  /** Give the registration up once no attempt is held any more (a stopping instance). */
+  async release(): Promise<void> {
+    this.stop();
+    await this.registration.release();
+  }
+
+  async #register(): Promise<void> {
+    try {
+      await this.registration.register();
+    } catch (error) {
+      this.#instanceRetryAt = this.#ctx.o.clock.now() + this.#retryPauseMs();
+      this.#ctx.fail(new StoreError(`registering the instance lease failed: ${toError(error).message}`, { cause: error }));
+    } finally {
+      this.#armNext();
+    }
+  }
+
+  #retryPauseMs(): number {
+    return Math.max(RENEW_RETRY_MIN_MS, Math.floor(this.#ctx.o.leaseMs / 10));
   }
 
   /** Attempts held here. */
@@ -65,11 +110,27 @@ export class LeaseKeeper {
 
   /** Make sure a run's lease is renewed in time (arms the timer for it if need be). */
   watch(run: Run): void {
-    this.#arm(this.#renewalDue(run));
+    if (this.registration.held) this.#armNext();
+    else this.#arm(this.#renewalDue(run));
+  }
+
+  /** Arm the timer for the next renewal or registration of the instance lease, if there is one. */
+  #armNext(): void {
+    if (!this.#active || !this.registration.supported) return;
+    this.#arm(this.#instanceDue());
+  }
+
+  /** When (local clock) the registration is to be renewed, or registered again. */
+  #instanceDue(): number {
+    if (this.#instanceRenewal) return Number.POSITIVE_INFINITY;
+    if (!this.registration.held) return this.#instanceRetryAt;
+    const due = this.registration.expiresAt - this.#ctx.clockOffsetMs - renewalMargin(this.#ctx.o.leaseMs, this.#renewalTimes.recentMax());
+    return Math.max(due, this.#instanceRetryAt);
   }
 
   /** No more renewals: the instance stopped. */
   stop(): void {
+    this.#active = false;
     this.#timer?.cancel();
     this.#timer = null;
     this.#timerAt = Number.POSITIVE_INFINITY;
@@ -82,8 +143,65 @@ export class LeaseKeeper {
    */
   readonly renew = (run: Run): Promise<void> => {
     if (run.reason) return Promise.resolve();
+    if (this.registration.held) return this.#renewInstance();
     return (run.renewal ??= this.#renewOnce(run));
   };
+
+  /**
+   * Renew the registration that every held lease hangs on: one store call for all of them. One at
+   * a time; a heartbeat joins the one on its way.
+   */
+  #renewInstance(): Promise<void> {
+    return (this.#instanceRenewal ??= (async () => {
+      const { o } = this.#ctx;
+      const began = o.clock.now();
+      try {
+        const answer = await this.registration.renew();
+        if (answer.kind === 'failed') {
+          this.#instanceRetryAt = o.clock.now() + this.#retryPauseMs();
+          this.#ctx.fail(new StoreError(`renewing the instance lease failed: ${toError(answer.error).message}`, { cause: answer.error }));
+          return;
+        }
+        this.#noteRenewal(o.clock.now() - began);
+        if (answer.kind === 'stale') return;
+        this.#instanceRetryAt = 0;
+        if (answer.kind === 'lost') {
+          this.#loseAll('expired');
+          return;
+        }
+        if (answer.cancels.length > 0) {
+          const cancels = new Set(answer.cancels);
+          for (let run = this.#held.first; run !== null; run = run.nextLinked) if (cancels.has(run.job.id)) run.abort({ kind: 'cancel' });
+        }
+        // Capped triggers' permits are separate locks, renewed with the lease (one call each).
+        for (const run of this.toArray()) {
+          if (!run.permit || run.reason) continue;
+          try {
+            run.permit = (await o.lockManager.renew(run.permit, o.leaseMs, this.#ctx.storeNow())) ?? run.permit;
+          } catch (error) {
+            this.#ctx.fail(new StoreError(`renewing the permit of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+          }
+        }
+      } finally {
+        this.#instanceRenewal = null;
+        this.#armNext();
+      }
+    })());
+  }
+
+  /**
+   * Every held attempt lost its lease with the registration: abort them all (their jobs are, or
+   * will be, recovered elsewhere; their writes are refused by their tokens). A new registration
+   * follows at the next tick.
+   */
+  #loseAll(reason: string): void {
+    this.registration.drop();
+    for (const run of this.toArray()) {
+      if (run.reason || run.settled) continue;
+      this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason });
+      run.abort({ kind: reason === 'expired' ? 'lease-lost' : 'lease-expiring' });
+    }
+  }
 
   async #renewOnce(run: Run): Promise<void> {
     const { o } = this.#ctx;
@@ -119,6 +237,7 @@ export class LeaseKeeper {
     const { o } = this.#ctx;
     this.#renewalTimes.record(roundTripMs);
     this.#ctx.storeRoundTripMs = this.#renewalTimes.recentMax();
+    this.#ctx.onRoundTrip(roundTripMs);
     const now = o.clock.now();
     if (roundTripMs * 2 > o.leaseMs && now - this.#lastSlowRenewalAt >= o.leaseMs) {
       this.#lastSlowRenewalAt = now;
@@ -138,8 +257,10 @@ export class LeaseKeeper {
    * per instance, not one per job: a short job costs no timer at all.
    */
   #arm(due: number): void {
-    if (this.#held.size === 0 || this.#ctx.state === 'stopped') {
-      this.stop();
+    if ((this.#held.size === 0 && !this.registration.supported) || this.#ctx.state === 'stopped' || !this.#active) {
+      this.#timer?.cancel();
+      this.#timer = null;
+      this.#timerAt = Number.POSITIVE_INFINITY;
       return;
     }
     if (!Number.isFinite(due) || (this.#timer && this.#timerAt <= due)) return;
@@ -165,10 +286,29 @@ export class LeaseKeeper {
     const { o } = this.#ctx;
     const now = o.clock.now();
     const soon = now + Math.floor(o.leaseMs / 6);
-    let next = Number.POSITIVE_INFINITY;
     // The holder gives up half the grace past the expiry: a renewal answered late still counts (the
-    // store refuses it only once the job was recovered), and recovery waits the whole grace.
-    const giveUpAfter = Math.floor(o.leaseGraceMs / 2);
+    // store refuses it only once the job was recovered), and recovery waits the whole grace. While
+    // renewals are slow, recovery's grace stretches to two of the slowest recent round trips (on a
+    // store slow for all), and so does this half of it: giving up while the renewal is merely slow
+    // would hand back (and run twice) the jobs of a live instance.
+    const giveUpAfter = Math.floor(Math.max(o.leaseGraceMs, 2 * this.#renewalTimes.recentMax()) / 2);
+    if (this.registration.supported) {
+      if (this.registration.held && this.registration.expiresAt - this.#ctx.clockOffsetMs + giveUpAfter <= now) {
+        o.logger.warn({ expiredAt: new Date(this.registration.expiresAt).toISOString(), jobs: this.#held.size }, 'the instance lease ran out before it could be renewed; handing every job back');
+        this.#loseAll('the lease ran out before a renewal came back');
+      }
+      if (!this.registration.held) {
+        if (this.#instanceRetryAt <= now && this.#ctx.state === 'running') void this.#register();
+      } else if (!this.#instanceRenewal && this.#instanceDue() <= soon) {
+        // Not tracked for `stop()`, like a job's renewal (below).
+        void this.#renewInstance();
+      }
+      if (this.registration.held) {
+        // Every held lease hangs on the registration: the give-up above covers them all.
+        return this.#instanceRenewal ? this.registration.expiresAt - this.#ctx.clockOffsetMs + giveUpAfter : this.#instanceDue();
+      }
+    }
+    let next = this.registration.supported ? Math.max(now + RENEW_RETRY_MIN_MS, this.#instanceRetryAt) : Number.POSITIVE_INFINITY;
     for (let run = this.#held.first; run !== null; run = run.nextLinked) {
       // A settled attempt's end is being written: that write is fenced by the lease token, not by
       // the expiry, and a renewal racing it would be a second write to the same record (which a

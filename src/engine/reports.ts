@@ -7,6 +7,7 @@ import type { EngineContext } from './context.js';
 import { isFailing, isLate, type LateTrigger } from './alerts.js';
 import type { RenewalSummary } from './renewal-times.js';
 import type { UnhandledWork } from './unhandled.js';
+import type { OverloadReport } from './store-pressure.js';
 
 /** Answer of `health()`. */
 export interface HealthReport {
@@ -52,6 +53,11 @@ export interface HealthReport {
   lateTriggers: LateTrigger[] | null;
   /** Ids of the triggers whose latest finished jobs all failed (see `TriggerStats.failing`); `null` when the store could not answer. */
   failingTriggers: string[] | null;
+  /**
+   * While the store answers too slowly for the work this instance holds: why, since when, and
+   * how many jobs it takes at most meanwhile (below `concurrency`); `null` otherwise.
+   */
+  overload: OverloadReport | null;
 }
 
 /** Per-trigger figures of `stats()`. */

@@ -40,10 +40,13 @@ export class SlotClaims {
   }
 
   /** Insert jobs (in one store call where the store can); `null` for each whose key was taken. */
-  insertJobs(jobs: Job[]): Promise<Array<Job | null>> {
-    const store = this.#ctx.o.jobStore;
-    if (store.insertMany) return store.insertMany(jobs);
-    return Promise.all(jobs.map((job) => store.insert(job)));
+  async insertJobs(jobs: Job[]): Promise<Array<Job | null>> {
+    const { jobStore: store, clock } = this.#ctx.o;
+    const began = clock.now();
+    const stored = await (store.insertMany ? store.insertMany(jobs) : Promise.all(jobs.map((job) => store.insert(job))));
+    // The round trip that brings in new work: what backpressure measures the store by.
+    this.#ctx.onRoundTrip(clock.now() - began);
+    return stored;
   }
 
   /** Insert one job, retrying store errors a few times: its slot is being taken, so the job must land. */

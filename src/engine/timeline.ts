@@ -255,7 +255,8 @@ export class Timeline {
         this.#heap.push(head);
         continue;
       }
-      if (!this.#handlers.hasRoom(this.#firing)) {
+      // No room, or enough claims on their way already (a herd goes in waves): on when some end.
+      if (!this.#handlers.hasRoom(this.#firing) || this.#firing >= this.#ctx.claimWindow()) {
         this.#blockedOnCapacity = true;
         break;
       }

@@ -9,6 +9,7 @@ import type { Job, Trigger } from '../../src/types.js';
 import { runAddOnlyContract } from './add-only.js';
 import { runDeclaredTriggerContract } from './declared-triggers.js';
 import { runAlertsContract } from './alerts.js';
+import { runInstanceLeaseContract } from './instance-leases.js';
 import { runSchedulerContract } from './scheduler.js';
 
 /** Fresh stores plus a cleanup. */
@@ -564,6 +565,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
       });
     });
 
+    runInstanceLeaseContract(fresh);
     runSchedulerContract(fresh);
     runDeclaredTriggerContract(fresh);
     runAddOnlyContract(fresh);

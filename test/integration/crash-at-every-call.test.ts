@@ -248,8 +248,11 @@ describe('an instance dies between any two of its store calls', () => {
       expect(problems).toEqual([]);
       expect(reached).toBe(KILL_POINTS);
       // The kill points covered the whole life of a slot on the victim: its claim, the job's
-      // insert, the lease's renewal, the end write (`writeMany` on this backend) and the claim of a pending job.
-      expect([...diedAt]).toEqual(expect.arrayContaining(['jobStore.insertMany', 'triggerStore.claimSlots', 'jobStore.renewLease', 'jobStore.writeMany', 'jobStore.claimPending']));
+      // insert, the renewal of the instance lease its jobs' leases hang on, the end write
+      // (`writeMany` on this backend), the claim of a pending job, and the fence and recovery.
+      expect([...diedAt]).toEqual(
+        expect.arrayContaining(['jobStore.insertMany', 'triggerStore.claimSlots', 'lockManager.registerInstance', 'lockManager.renewInstance', 'jobStore.writeMany', 'jobStore.claimPending']),
+      );
     }, 120_000);
   }
 });

@@ -1,15 +1,18 @@
 /**
- * Lease renewal against a slow store (issue 10): renewals are due by each lease's real expiry,
- * start earlier as their measured round trip grows, are reported in `health()` and by
- * `lease:renewal-slow`; an owner whose renewal does not come back before the lease runs out
+ * Lease renewal against a slow store (issue 10), on the path of a backend without instance leases
+ * (each job's lease renewed on its own; `PerJobLeaseLocks`): renewals are due by each lease's
+ * real expiry, start earlier as their measured round trip grows, are reported in `health()` and
+ * by `lease:renewal-slow`; an owner whose renewal does not come back before the lease runs out
  * hands its attempt back itself, and nobody recovers a live instance's job before the grace.
+ * The same with instance leases: `instance-lease.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
+import { MemoryJobStore, MemoryTriggerStore } from '../../src/stores/memory/index.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { renewalMargin, RenewalTimes } from '../../src/engine/renewal-times.js';
 import type { Job } from '../../src/types.js';
+import { PerJobLeaseLocks } from '../helpers/per-job-locks.js';
 
 const T0 = Date.UTC(2026, 6, 1, 8, 0, 0);
 
@@ -65,7 +68,7 @@ describe('lease renewal on a slow store', () => {
   it('keeps a live job through slow renewals: renews earlier as they slow, reports them, and the job succeeds once', async () => {
     const clock = new ManualClock(T0);
     const jobStore = new SlowRenewals(clock);
-    const scheduler = new Scheduler({ jobStore, clock, leaseMs: 3000, pollIntervalMs: 500, lookaheadMs: 1000 });
+    const scheduler = new Scheduler({ jobStore, lockManager: new PerJobLeaseLocks(), clock, leaseMs: 3000, pollIntervalMs: 500, lookaheadMs: 1000 });
     const slow: number[] = [];
     scheduler.on('lease:renewal-slow', (event) => slow.push(event.roundTripMs));
     const lost: string[] = [];
@@ -114,7 +117,7 @@ describe('lease renewal on a slow store', () => {
     const clock = new ManualClock(T0);
     const jobStore = new SlowRenewals(clock);
     const triggerStore = new MemoryTriggerStore();
-    const lockManager = new MemoryLockManager();
+    const lockManager = new PerJobLeaseLocks();
     const options = { triggerStore, lockManager, clock, leaseMs: 3000, leaseGraceMs: 1500, pollIntervalMs: 500, lookaheadMs: 1000 };
     const owner = new Scheduler({ ...options, jobStore, instanceId: 'owner' });
     const work = longHandler();
@@ -158,7 +161,7 @@ describe('lease renewal on a slow store', () => {
   it('while renewals are slow, recovery waits two of the slowest recent round trips past the expiry, if longer than leaseGraceMs', async () => {
     const clock = new ManualClock(T0);
     const jobStore = new SlowRenewals(clock);
-    const scheduler = new Scheduler({ jobStore, clock, leaseMs: 3000, leaseGraceMs: 1000, pollIntervalMs: 500, lookaheadMs: 1000 });
+    const scheduler = new Scheduler({ jobStore, lockManager: new PerJobLeaseLocks(), clock, leaseMs: 3000, leaseGraceMs: 1000, pollIntervalMs: 500, lookaheadMs: 1000 });
     const work = longHandler();
     scheduler.register('long', work.handler);
     scheduler.register('h', () => undefined);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { JobStore, TriggerStore } from '../../src/ports.js';
+import type { JobStore, LockManager, TriggerStore } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
 import { T0 } from '../helpers/setup.js';
@@ -32,10 +32,12 @@ describe('store outage', () => {
     const outage = { down: false, calls: 0 };
     const triggerStore = flaky(new MemoryTriggerStore(), outage) as TriggerStore;
     const jobStore = flaky(new MemoryJobStore(), outage) as JobStore;
+    // One database: its locks (and the instance lease the job's lease hangs on) go down with it.
+    const lockManager = flaky(new MemoryLockManager(), outage) as LockManager;
     const scheduler = new Scheduler({
       triggerStore,
       jobStore,
-      lockManager: new MemoryLockManager(),
+      lockManager,
       clock,
       pollIntervalMs: 1000,
       lookaheadMs: 2000,
@@ -83,7 +85,8 @@ describe('store outage', () => {
     const jobs = (await scheduler.listJobs({ triggerId: 'tick' })).items;
     expect(jobs).toHaveLength(fired.length);
     // The lease (30 s) ran out during the outage: the attempt was aborted then (no renewal could
-    // come back), and the job, not handed back while the store was down, was recovered as a stall.
+    // come back), and the job, not handed back while the store was down, was recovered as a stall
+    // (by this instance's audit of its own jobs after the errors).
     expect(firstLongAborted).toBe(true);
     expect(longRuns).toBe(2);
     finishLong();

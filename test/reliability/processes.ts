@@ -44,6 +44,8 @@ export interface WorkerOptions {
   workMs?: number;
   /** The handler writes a row to the `runs` collection before it waits. */
   recordRuns?: boolean;
+  /** The handler sleeps its whole time, ignoring its signal. */
+  ignoreSignal?: boolean;
   /** Time lease renewals (`renew` lines, collected in `renewMs`). */
   traceRenew?: boolean;
   /** Print every counted store call (`call` lines). */
@@ -120,6 +122,7 @@ export function startWorker(options: WorkerOptions, readyTimeoutMs = 30_000): Wo
     LEAD_MS: options.leadMs === undefined ? '' : String(options.leadMs),
     WORK_MS: options.workMs === undefined ? '' : String(options.workMs),
     RECORD_RUNS: options.recordRuns ? '1' : '0',
+    IGNORE_SIGNAL: options.ignoreSignal ? '1' : '0',
     TRACE_RENEW: options.traceRenew ? '1' : '0',
     TRACE_CALLS: options.traceCalls ? '1' : '0',
     KILL_AT_CALL: String(options.kill?.atCall ?? 0),

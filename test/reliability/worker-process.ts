@@ -23,9 +23,12 @@
  *   RECORD_RUNS                `1`: the handler first writes a row { jobId, triggerId,
  *                              scheduledFor, attempt, instanceId, at } to the `runs` collection
  *                              of DB_NAME, then waits (issue 10's "writes a row then sleeps")
- *   TRACE_RENEW                `1`: time every `jobStore.renewLease` / `jobStore.renewLeases`
- *                              call and print `renew <ms> <outcome> <jobs>` lines; `status`
- *                              lines then carry a `renew` summary (count, p50, p99, max)
+ *   TRACE_RENEW                `1`: time every lease renewal call (`jobStore.renewLease`,
+ *                              `lockManager.renewInstance`) and print `renew <ms> <outcome>
+ *                              <jobs>` lines; `status` lines then carry a `renew` summary
+ *                              (count, p50, p99, max)
+ *   IGNORE_SIGNAL              `1`: the handler sleeps its whole time whatever `ctx.signal`
+ *                              says (as much real code does)
  *   TRACE_CALLS                `1`: print `call <n> <store.method>` for every store call
  *                              counted (see KILL_AT_CALL)
  *   KILL_AT_CALL=<n>           SIGKILL this very process at the n-th store call (1-based),
@@ -106,6 +109,7 @@ const workFixed = process.env['WORK_MS'] ? envInt('WORK_MS', 300) : null;
 const workMin = workFixed ?? envInt('WORK_MIN_MS', 250);
 const workMax = workFixed ?? Math.max(workMin, envInt('WORK_MAX_MS', 400));
 const recordRuns = env('RECORD_RUNS', '0') === '1';
+const ignoreSignal = env('IGNORE_SIGNAL', '0') === '1';
 
 const levels = ['debug', 'info', 'warn', 'error'] as const;
 const minLevel = levels.indexOf(env('LOG_LEVEL', 'none') as (typeof levels)[number]);
@@ -210,7 +214,7 @@ function instrumented<S extends object>(store: S, name: string): S {
       const value: unknown = Reflect.get(target, property);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       const call = `${name}.${property}`;
-      const isRenewal = name === 'jobStore' && (property === 'renewLease' || property === 'renewLeases');
+      const isRenewal = (name === 'jobStore' && (property === 'renewLease' || property === 'renewLeases')) || (name === 'lockManager' && property === 'renewInstance');
       return (...args: unknown[]) => {
         const id = callSeq++;
         let killAfter = 0;
@@ -306,8 +310,8 @@ scheduler.register(handlerName, async (ctx) => {
       at: new Date(),
     });
   }
-  // Rejects with the abort reason when the lease is lost or the scheduler stops.
-  await sleep(ms, undefined, { signal: ctx.signal });
+  // Rejects with the abort reason when the lease is lost or the scheduler stops (unless told to ignore it).
+  await sleep(ms, undefined, ignoreSignal ? {} : { signal: ctx.signal });
   return { ms };
 });
 

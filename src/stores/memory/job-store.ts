@@ -8,7 +8,7 @@
  * two `Map` entries per job (by id and by key) and pointer updates for the running list; only a
  * job that waits as pending is counted per trigger.
  */
-import type { ClaimPendingOptions, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
+import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import { LinkedList } from '../../queue/linked-list.js';
 import type { Job, JobDetailField, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
@@ -211,13 +211,18 @@ export class MemoryJobStore implements JobStore {
   }
 
   /** @inheritdoc */
-  async findExpiredLeases(now: Date, limit: number): Promise<Job[]> {
-    const out: Job[] = [];
+  async findExpiredLeases(now: Date, limit: number, filter: ExpiredLeaseFilter = {}): Promise<Job[]> {
+    const found: JobRecord[] = [];
     const bound = now.getTime();
-    for (let job = this.#running.first; job !== null && out.length < limit; job = job.nextLinked) {
-      if (job.leaseOwner !== null && job.leaseExpiresAt < bound) out.push(fromRecord(job));
+    const except = filter.exceptOwners && filter.exceptOwners.length > 0 ? new Set(filter.exceptOwners) : null;
+    for (let job = this.#running.first; job !== null; job = job.nextLinked) {
+      const owner = job.leaseOwner;
+      if (owner === null || job.leaseExpiresAt >= bound) continue;
+      if ((filter.owner !== undefined && owner !== filter.owner) || except?.has(owner)) continue;
+      found.push(job);
     }
-    return out;
+    found.sort((a, b) => a.leaseExpiresAt - b.leaseExpiresAt);
+    return found.slice(0, limit).map((job) => fromRecord(job));
   }
 
   /**

@@ -2,12 +2,14 @@
  * In-memory `LockManager`. Tokens come from one counter per key that survives release, so a token
  * is always larger than every token issued before for that key.
  */
-import type { Lease, LockManager } from '../../ports.js';
+import type { InstanceLease, InstanceLeases, Lease, LockManager } from '../../ports.js';
+import { MemoryInstanceLeases } from './instance-leases.js';
 
 /** Expiring named locks held in a `Map`. */
-export class MemoryLockManager implements LockManager {
+export class MemoryLockManager implements LockManager, InstanceLeases {
   readonly #locks = new Map<string, Lease>();
   readonly #tokens = new Map<string, number>();
+  readonly #instances = new MemoryInstanceLeases();
 
   /** @inheritdoc */
   async acquire(key: string, owner: string, ttlMs: number, now: Date): Promise<Lease | null> {
@@ -43,5 +45,35 @@ export class MemoryLockManager implements LockManager {
       if (key.startsWith(prefix) && lease.expiresAt.getTime() > now.getTime()) owners.add(lease.owner);
     }
     return [...owners];
+  }
+
+  /** @inheritdoc */
+  registerInstance(lease: InstanceLease): Promise<InstanceLease | null> {
+    return this.#instances.registerInstance(lease);
+  }
+
+  /** @inheritdoc */
+  renewInstance(lease: InstanceLease, expiresAt: Date): Promise<{ cancels: string[] } | null> {
+    return this.#instances.renewInstance(lease, expiresAt);
+  }
+
+  /** @inheritdoc */
+  liveInstances(at: Date): Promise<InstanceLease[]> {
+    return this.#instances.liveInstances(at);
+  }
+
+  /** @inheritdoc */
+  fenceInstance(instanceId: string, expiredBefore: Date): Promise<boolean> {
+    return this.#instances.fenceInstance(instanceId, expiredBefore);
+  }
+
+  /** @inheritdoc */
+  requestCancel(instanceId: string, jobId: string): Promise<boolean> {
+    return this.#instances.requestCancel(instanceId, jobId);
+  }
+
+  /** @inheritdoc */
+  releaseInstance(lease: InstanceLease): Promise<boolean> {
+    return this.#instances.releaseInstance(lease);
   }
 }

@@ -37,6 +37,18 @@ export interface LockDocument {
   expiresAt: Date;
 }
 
+/** An instance's liveness record in `<prefix>instances` (see `InstanceLeases`). */
+export interface InstanceDocument {
+  /** Instance id. */
+  _id: string;
+  /** Tag of the current registration. */
+  epoch: string;
+  /** The instance counts as alive until this instant unless renewed. */
+  expiresAt: Date;
+  /** Jobs whose cancel other instances asked for since the last renewal. */
+  cancels: string[];
+}
+
 /** A token counter in `<prefix>counters` (`_id` is `lock:<key>`); never deleted, so tokens only grow. */
 export interface CounterDocument {
   /** `lock:<key>`. */
@@ -86,6 +98,8 @@ export interface CollectionNames {
   claims: string;
   /** Signals of pending hints (only used on servers that scan for filtered queries). */
   signals: string;
+  /** Liveness records of instances. */
+  instances: string;
 }
 
 /** Default prefix of every collection name. */
@@ -103,6 +117,7 @@ export function collectionNames(prefix: string = DEFAULT_COLLECTION_PREFIX): Col
     counters: `${prefix}counters`,
     claims: `${prefix}claims`,
     signals: `${prefix}signals`,
+    instances: `${prefix}instances`,
   };
 }
 

@@ -19,7 +19,7 @@
  */
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { StoreError } from '../../errors.js';
-import type { ClaimPendingOptions, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
+import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
@@ -329,11 +329,14 @@ export class MongoJobStore implements JobStore {
   }
 
   /** @inheritdoc */
-  async findExpiredLeases(now: Date, limit: number): Promise<Job[]> {
+  async findExpiredLeases(now: Date, limit: number, filter: ExpiredLeaseFilter = {}): Promise<Job[]> {
     const max = num(limit, 'limit');
     if (max < 1) return [];
+    const query: Filter<JobDocument> = { status: 'running', 'lease.expiresAt': { $lt: date(now, 'now') } };
+    if (filter.owner !== undefined) query['lease.owner'] = str(filter.owner, 'owner');
+    else if (filter.exceptOwners !== undefined && filter.exceptOwners.length > 0) query['lease.owner'] = { $nin: strings(filter.exceptOwners, 'exceptOwners') };
     const docs = await this.#jobs
-      .find({ status: 'running', 'lease.expiresAt': { $lt: date(now, 'now') } })
+      .find(query)
       .sort({ 'lease.expiresAt': 1 })
       .limit(Math.floor(max))
       .toArray();

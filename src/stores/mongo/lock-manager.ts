@@ -24,10 +24,11 @@
  */
 import type { Collection, Db, ModifyResult } from 'mongodb';
 import { StoreError } from '../../errors.js';
-import type { Lease, LockManager } from '../../ports.js';
+import type { InstanceLease, InstanceLeases, Lease, LockManager } from '../../ports.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type CounterDocument, type LockDocument } from './documents.js';
 import { date, isDuplicateKeyError, num, str } from './guards.js';
+import { MongoInstanceLeases } from './instance-leases.js';
 
 /** Options of `new MongoLockManager()`. */
 export interface MongoLockManagerOptions {
@@ -45,14 +46,16 @@ export interface MongoLockManagerOptions {
 const COUNTER_UPSERT_ATTEMPTS = 5;
 
 /** Expiring named locks with growing fencing tokens, in MongoDB. */
-export class MongoLockManager implements LockManager {
+export class MongoLockManager implements LockManager, InstanceLeases {
   readonly #locks: Collection<LockDocument>;
   readonly #counters: Collection<CounterDocument>;
   readonly #markers: ClaimMarkers;
+  readonly #instances: MongoInstanceLeases;
 
-  /** Use `<prefix>locks` and `<prefix>counters` (and, on FerretDB, `<prefix>claims`) in `db`. */
+  /** Use `<prefix>locks`, `<prefix>counters` and `<prefix>instances` (and, on FerretDB, `<prefix>claims`) in `db`. */
   constructor(db: Db, options: MongoLockManagerOptions = {}) {
     const names = collectionNames(options.collectionPrefix);
+    this.#instances = new MongoInstanceLeases(db, names.instances);
     this.#locks = openCollection<LockDocument>(db, names.locks);
     this.#counters = openCollection<CounterDocument>(db, names.counters);
     this.#markers = new ClaimMarkers(db, openCollection<ClaimMarkerDocument>(db, names.claims), options.claimMarkers ?? 'auto');
@@ -61,6 +64,11 @@ export class MongoLockManager implements LockManager {
   /** The lock collection (for inspection and tests). */
   get collection(): Collection<LockDocument> {
     return this.#locks;
+  }
+
+  /** The instance lease collection (for inspection and tests). */
+  get instanceCollection(): MongoInstanceLeases['collection'] {
+    return this.#instances.collection;
   }
 
   /** The token counter collection (for inspection and tests). */
@@ -149,6 +157,36 @@ export class MongoLockManager implements LockManager {
         if (!isDuplicateKeyError(error) || attempt >= COUNTER_UPSERT_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /** @inheritdoc */
+  registerInstance(lease: InstanceLease): Promise<InstanceLease | null> {
+    return this.#instances.registerInstance(lease);
+  }
+
+  /** @inheritdoc */
+  renewInstance(lease: InstanceLease, expiresAt: Date): Promise<{ cancels: string[] } | null> {
+    return this.#instances.renewInstance(lease, expiresAt);
+  }
+
+  /** @inheritdoc */
+  liveInstances(at: Date): Promise<InstanceLease[]> {
+    return this.#instances.liveInstances(at);
+  }
+
+  /** @inheritdoc */
+  fenceInstance(instanceId: string, expiredBefore: Date): Promise<boolean> {
+    return this.#instances.fenceInstance(instanceId, expiredBefore);
+  }
+
+  /** @inheritdoc */
+  requestCancel(instanceId: string, jobId: string): Promise<boolean> {
+    return this.#instances.requestCancel(instanceId, jobId);
+  }
+
+  /** @inheritdoc */
+  releaseInstance(lease: InstanceLease): Promise<boolean> {
+    return this.#instances.releaseInstance(lease);
   }
 }
 

@@ -81,7 +81,8 @@ export class StallRecovery {
     const registration = this.#leases.registration;
     // A job orphaned by an error is found once its first lease term is over: a lease and the grace
     // after the error. An earlier run's jobs alike, counted from this run's registration.
-    const after = o.leaseMs + this.#graceMs();
+    // (1 ms past it: a lease counts as expired only strictly before the bound.)
+    const after = o.leaseMs + this.#graceMs() + 1;
     if (registration.replacedEarlierRun) {
       registration.replacedEarlierRun = false;
       this.#auditAt = Math.min(this.#auditAt ?? Number.POSITIVE_INFINITY, now + after);

@@ -106,7 +106,8 @@ function offsetLabel(at: Date, zone: string): string {
   return (part?.value ?? 'GMT').replace(/^GMT/, 'UTC');
 }
 
-describe('dashboard layout, zones and states in Chromium', () => {
+// Each test loads several views at two or three widths: more than the default 20 s on a busy machine.
+describe('dashboard layout, zones and states in Chromium', { timeout: 120_000 }, () => {
   for (const width of [1024, 1366, 390]) {
     it(`at ${width} px no view overflows the page and every Remove and Run button can be clicked`, async () => {
       const { scheduler, served, open } = await rig();

@@ -26,14 +26,14 @@ describe('dashboard alerts', () => {
     scheduler.register('boom', () => {
       throw new Error('always fails');
     });
-    scheduler.register('slow', () => new Promise((resolve) => setTimeout(resolve, 600)));
+    scheduler.register('slow', () => new Promise((resolve) => setTimeout(resolve, 1500)));
     await scheduler.start();
     const served = await serveDashboard(scheduler, { auth: { none: true } });
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     try {
       await elsewhere.addTrigger({ id: 'quiet', handler: 'elsewhere', schedule: { every: 60_000, startAt: new Date(Date.now() + 200) }, alertAfterMs: 500 });
-      await scheduler.addTrigger({ id: 'broken', handler: 'boom', schedule: { every: 300 } });
-      await scheduler.addTrigger({ id: 'busy', handler: 'slow', schedule: { every: 200 }, overlap: 'skip' });
+      await scheduler.addTrigger({ id: 'broken', handler: 'boom', schedule: { every: 1000 } });
+      await scheduler.addTrigger({ id: 'busy', handler: 'slow', schedule: { every: 1000 }, overlap: 'skip' });
       await waitFor(async () => {
         const health = await scheduler.health();
         return health.lateTriggers?.some((t) => t.triggerId === 'quiet') && health.failingTriggers?.includes('broken') ? true : undefined;

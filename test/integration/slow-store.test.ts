@@ -87,7 +87,7 @@ describe('a store that answers one instance slowly', () => {
     expect(ranOn.get('fast') ?? 0).toBeGreaterThan(ranOn.get('slow') ?? 0);
     // Quick again: the limit grows back to `concurrency` and the overload ends.
     tap.delayMs = 0;
-    for (let i = 0; i < 20; i++) await slow.addTrigger({ id: `u${i}`, handler: 'quick', schedule: { every: 500 } });
+    for (let i = 0; i < 20; i++) await slow.addTrigger({ id: `u${i}`, handler: 'quick', schedule: { every: 1000 } });
     await clock.advance(20_000);
     expect(overload.at(-1)).toBe('ended');
     expect((await slow.health()).overload).toBeNull();

@@ -18,25 +18,21 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
-import { InvalidTriggerConfigError, PermanentJobError, SchedulerStoppedError } from '../errors.js';
+import { InvalidTriggerConfigError, SchedulerStoppedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { toLogger, type LoggerLike } from '../logger-adapter.js';
 import type { HandlerFunction, JobRunner, ModuleHandler, RunMetrics, RunOutcome, RunRequest } from '../ports.js';
-import type { JsonValue } from '../types.js';
 import { isModuleHandler, parseModuleHandler } from './module-loader.js';
 import {
   epochNow,
   isCheckReply,
   isRunReply,
-  reviveErrorFields,
   serializeError,
   type MainToWorkerMessage,
-  type RunReply,
   type RunTask,
-  type SerializedError,
-  type SerializedLoadFailure,
   type WorkerToMainMessage,
 } from './protocol.js';
+import { loadFailureError, mainMetrics, outcomeFromReply, threadExitedError } from './worker-outcome.js';
 import { resolveWorkerFile, type WorkerFile } from './worker-file.js';
 
 /** V8 limits applied to each worker thread. Exceeding the heap limits fails that thread's job only. */
@@ -448,57 +444,6 @@ function errorFields(error: unknown): { name: unknown; code: unknown } {
   return { name: record.name, code: record.code };
 }
 
-function outcomeFromReply(reply: RunReply): RunOutcome {
-  const m = reply.metrics;
-  const metrics: RunMetrics = {
-    durationMs: m.durationMs,
-    cpuUserMs: m.cpuUserMs,
-    cpuSystemMs: m.cpuSystemMs,
-    heapUsedBytes: m.peakHeapBytes,
-    waitMs: m.waitMs,
-  };
-  if (reply.status === 'ok') {
-    // Structured-clone-safe is all the worker guarantees; the engine stores it as JSON would.
-    if (typeof reply.droppedResult === 'string') return { ok: true, result: null, metrics, droppedResult: reply.droppedResult };
-    return { ok: true, result: reply.result as JsonValue | null, metrics };
-  }
-  if (reply.status === 'error') return { ok: false, error: reviveError(reply.error), metrics };
-  return { ok: false, error: loadFailureError(reply.failure.field, reply.failure.reason, reply.failure), metrics };
-}
-
-/**
- * Rebuild a worker's error in this thread with the same `name`, `message`, `code` and `stack`. A
- * `PermanentJobError` (recognised by name or by its code, so worker modules can define their own
- * class without importing the scheduler) becomes a real `PermanentJobError` instance, which is
- * what keeps the engine from retrying it.
- */
-export function reviveError(serialized: SerializedError): Error {
-  if (serialized.name === 'PermanentJobError' || serialized.code === 'ERR_PERMANENT_JOB') {
-    return reviveErrorFields(serialized, new PermanentJobError(serialized.message));
-  }
-  return reviveErrorFields(serialized);
-}
-
-/**
- * A module that cannot be loaded (missing, failing at import, no such export) fails the attempt
- * permanently: retrying would load the same file again, and ESM even caches failed evaluations.
- */
-function loadFailureError(
-  field: SerializedLoadFailure['field'],
-  reason: string,
-  failure: SerializedLoadFailure | null,
-): PermanentJobError {
-  const cause = failure?.cause ? reviveError(failure.cause) : undefined;
-  return new PermanentJobError(`cannot load handler: ${field}: ${reason}`, cause === undefined ? undefined : { cause });
-}
-
-function threadExitedError(): Error {
-  const error = new Error(
-    'the worker thread exited while running the job (did the handler call process.exit()?); the pool replaced the thread',
-  );
-  return Object.assign(error, { name: 'WorkerExitedError', code: 'ERR_WORKER_EXITED' });
-}
-
 function abortReason(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason;
   return reason ?? new DOMException('The job was aborted', 'AbortError');
@@ -510,22 +455,6 @@ function post(port: MessagePort, message: MainToWorkerMessage): void {
   } catch {
     // The port is closed: the attempt is over and nobody is listening any more.
   }
-}
-
-/**
- * Metrics measured on this side, for attempts that ended without a worker reply (aborted,
- * killed, crashed): wall time since the worker started the attempt (0 if it never did), and the
- * wait reported by the worker, or the time waited so far when it never started.
- */
-function mainMetrics(startedAt: number | null, waitMs: number | null, submitted: number): RunMetrics {
-  const now = performance.now();
-  return {
-    durationMs: startedAt === null ? 0 : Math.max(0, now - startedAt),
-    cpuUserMs: null,
-    cpuSystemMs: null,
-    heapUsedBytes: null,
-    waitMs: waitMs ?? Math.max(0, now - submitted),
-  };
 }
 
 function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {

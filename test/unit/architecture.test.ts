@@ -1,8 +1,8 @@
 /**
  * The shape of `src/`: no import cycles (type-only imports included: a cycle of types is still a
  * knot a reader must untie), and no file over 500 lines, the size at which a module stops saying
- * one thing (see docs/architecture.md). Two files outside the engine are over it today; each has
- * a ceiling here so that it can only shrink, until it is split.
+ * one thing (see docs/architecture.md). One file is over it today, the dashboard's browser script;
+ * it has a ceiling here so that it can only shrink, until its rewrite in TypeScript splits it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -16,8 +16,6 @@ const CEILINGS: Record<string, number> = {
   // The dashboard's browser script: one IIFE of views sharing the app's state (the not-found,
   // paused, zone and narrow-screen states added 40 lines; its rewrite in TypeScript splits it).
   'dashboard/assets/app.ts': 1014,
-  // The worker-thread runner: pool, per-thread slots and the thread protocol's host side.
-  'runners/worker-pool.ts': 548,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentJobError } from '../../../src/errors.js';
 import { serializeError } from '../../../src/runners/protocol.js';
-import { reviveError } from '../../../src/runners/worker-pool.js';
+import { reviveError } from '../../../src/runners/worker-outcome.js';
 
 describe('error transport between threads', () => {
   it('keeps name, message, code, stack and the cause chain', () => {

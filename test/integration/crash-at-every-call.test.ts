@@ -222,7 +222,7 @@ describe('an instance lives through a failure of any one of its store calls', ()
       }
       expect(problems).toEqual([]);
       expect(reached).toBe(KILL_POINTS);
-      expect([...failedAt]).toEqual(expect.arrayContaining(['jobStore.insertMany', 'triggerStore.claimSlots', 'jobStore.renewLease', 'jobStore.writeMany', 'jobStore.claimPending', 'jobStore.update']));
+      expect([...failedAt]).toEqual(expect.arrayContaining(['jobStore.insertMany', 'triggerStore.claimSlots', 'lockManager.renewInstance', 'jobStore.writeMany', 'jobStore.claimPending', 'jobStore.update']));
     }, 240_000);
   }
 });

@@ -150,19 +150,47 @@ export class Dispatcher {
     const { o } = this.#ctx;
     const now = this.#ctx.now();
     const token = claimed.lease?.token ?? claimed.fence;
-    const started = await o.jobStore.update(
-      claimed.id,
-      { status: ['running'], leaseToken: token },
-      {
-        attempts: claimed.attempts + 1,
-        startedAt: now,
-        nextAttemptAt: null,
-        instanceId: o.instanceId,
-        metrics: jobMetrics(Math.max(0, now.getTime() - claimed.runAt.getTime())),
-      },
-    );
-    if (!started) return;
-    const trigger = await o.triggerStore.get(started.triggerId);
-    this.#runner.start(this.#runner.newRun(started, place, trigger, permit, null));
+    try {
+      const started = await o.jobStore.update(
+        claimed.id,
+        { status: ['running'], leaseToken: token },
+        {
+          attempts: claimed.attempts + 1,
+          startedAt: now,
+          nextAttemptAt: null,
+          instanceId: o.instanceId,
+          metrics: jobMetrics(Math.max(0, now.getTime() - claimed.runAt.getTime())),
+        },
+      );
+      if (!started) return;
+      const trigger = await o.triggerStore.get(started.triggerId);
+      this.#runner.start(this.#runner.newRun(started, place, trigger, permit, null));
+    } catch (error) {
+      await this.#handBack(claimed, token, error);
+      throw error;
+    }
+  }
+
+  /**
+   * A claimed job that could not be started goes back to `pending` (fenced by the claim's token),
+   * as its attempt never ran: while this instance lives, nothing else would take it from it. If
+   * even that fails, the error is reported and the job waits for stall recovery.
+   */
+  async #handBack(claimed: Job, token: number, cause: unknown): Promise<void> {
+    const { o } = this.#ctx;
+    const now = this.#ctx.now();
+    try {
+      await this.#ctx.retryStore(() =>
+        o.jobStore.update(
+          claimed.id,
+          { status: ['running'], leaseToken: token },
+          { status: 'pending', lease: null, attempts: claimed.attempts, runAt: now, nextAttemptAt: now, startedAt: null, gate: claimed.gate },
+          [historyEntry('pending', now, o.instanceId, `handed back: starting it failed (${toError(cause).message})`)],
+        ),
+      );
+      this.notePending();
+    } catch (error) {
+      this.#ctx.fail(new StoreError(`handing back job ${claimed.id} failed: ${toError(error).message}`, { cause: error }));
+    }
   }
 }

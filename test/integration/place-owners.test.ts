@@ -53,7 +53,7 @@ describe('a store error never keeps a place or a permit', () => {
     await clock.advance(1500);
     expect(failing.failed()).toBe(true);
     expect((await scheduler.health()).running).toBe(0);
-    // The claimed job, left running under this instance's lease, is recovered as a stall and run.
+    // The claimed job, whose start failed, is handed back as pending and runs.
     await clock.advance(60_000);
     expect((await jobStore.get(retried.id))?.status).toBe('succeeded');
     const later = await scheduler.runTrigger('later');

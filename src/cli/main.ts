@@ -11,6 +11,7 @@ import { Scheduler } from '../scheduler.js';
 import { createMongoBackend } from '../stores/mongo/backend.js';
 import { FlagError, USAGE, UsageError, parseInvocation, type Command } from './args.js';
 import { runCommand, runWithoutStore, type Output } from './commands.js';
+import { redactUri } from './redact.js';
 
 /** Where the CLI writes; injectable so the exit-code logic is one function. */
 interface Io {
@@ -33,9 +34,9 @@ function flagOf(field: string, command: Command): string {
   return field;
 }
 
-/** A URI without its password, for messages. */
+/** A URI without its password and query secrets, for messages (see redact.ts). */
 function redact(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+  return redactUri(uri);
 }
 
 function describeError(err: unknown, command: Command | null): string {

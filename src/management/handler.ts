@@ -20,7 +20,7 @@ import { sendJsonText } from '../webhook/http.js';
 import { DEFAULT_MAX_ANSWER_BYTES, boundedJson } from './answers.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../webhook/options.js';
 import { checkOrigin } from '../webhook/origin.js';
-import { segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
+import { pathOnly, segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
 import { isRecord, rejectUnknownKeys, requireString } from '../webhook/validate.js';
 import { ManagementHttpError, sendHttpError, toHttpError } from './errors.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, EventHub, type Caller } from './events.js';
@@ -235,11 +235,11 @@ export function createManagementApi(scheduler: Scheduler, options: ManagementApi
       const failure = toHttpError(err);
       if (failure.status >= 500) {
         cfg.logger?.error(
-          { err: failure.cause ?? failure, code: failure.code, method: req.method, url: req.url },
+          { err: failure.cause ?? failure, code: failure.code, method: req.method, path: pathOnly(req.url) },
           'management api: request failed',
         );
       } else if (failure.status === 401 || failure.status === 403) {
-        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, url: req.url }, 'management api: request refused');
+        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, path: pathOnly(req.url) }, 'management api: request refused');
       }
       if (res.headersSent) {
         res.destroy();

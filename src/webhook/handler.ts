@@ -28,6 +28,7 @@ import {
   ROUTE_METHODS,
   eventNameFrom,
   matchRoute,
+  pathOnly,
   triggerIdFrom,
   validateIdempotencyKey,
   type WebhookRoute,
@@ -235,11 +236,11 @@ export function createWebhookHandler(scheduler: WebhookScheduler, options: Webho
       }
       if (failure.status >= 500) {
         cfg.logger?.error(
-          { err: failure.cause ?? failure, code: failure.code, method: req.method, url: req.url },
+          { err: failure.cause ?? failure, code: failure.code, method: req.method, path: pathOnly(req.url) },
           'webhook: request failed',
         );
       } else if (failure.status === 401 || failure.status === 403) {
-        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, url: req.url }, 'webhook: request refused');
+        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, path: pathOnly(req.url) }, 'webhook: request refused');
       }
       const headers =
         mustClose(req, cfg.maxBodyBytes) && failure.headers['Connection'] === undefined

@@ -78,7 +78,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
   rejectUnknownKeys(
     options,
-    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes', 'maxStreams', 'maxStreamsPerCaller'],
+    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes', 'maxStreams', 'maxStreamsPerCaller', 'bodyTimeoutMs'],
     '',
   );
   const auth = options['auth'];
@@ -161,7 +161,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     if (!isJsonContentType(header(req, 'content-type'))) {
       throw new ManagementHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json, even without a body');
     }
-    if (declaresBody(req)) raw = await readBody(req, cfg.maxBodyBytes);
+    if (declaresBody(req)) raw = await readBody(req, cfg.maxBodyBytes, cfg.bodyTimeoutMs);
   }
   if (signature !== null) {
     if (cfg.auth.kind !== 'hmac') throw new Error('unreachable: an HMAC signature without HMAC config');

@@ -54,7 +54,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     throw new InvalidTriggerConfigError('scheduler', 'must have publish, runTrigger and health methods');
   }
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
-  rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger', 'allowedHosts'], '');
+  rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger', 'allowedHosts', 'bodyTimeoutMs'], '');
 
   const common = resolveHttpOptions(options);
 
@@ -145,7 +145,7 @@ async function handle(
     if (!isJsonContentType(header(req, 'content-type'))) {
       throw new WebhookHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     }
-    raw = await readBody(req, cfg.maxBodyBytes);
+    raw = await readBody(req, cfg.maxBodyBytes, cfg.bodyTimeoutMs);
   }
 
   const rawKey = header(req, 'idempotency-key');

@@ -17,6 +17,7 @@ import { FlagError, USAGE, UsageError, parseInvocation, type Command } from './a
 import { runCommand, runWithoutStore, type Output } from './commands.js';
 import { loadDriver } from './driver.js';
 import { packageVersion } from './version.js';
+import { redactUri } from './redact.js';
 
 /** Where the CLI writes; injectable so the exit-code logic is one function. */
 interface Io {
@@ -39,9 +40,9 @@ function flagOf(field: string, command: Command): string {
   return field;
 }
 
-/** A URI without its password, for messages. */
+/** A URI without its password and query secrets, for messages (see redact.ts). */
 function redact(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+  return redactUri(uri);
 }
 
 function describeError(err: unknown, command: Command | null): string {

@@ -20,7 +20,7 @@ import { sendJsonText } from '../webhook/http.js';
 import { DEFAULT_MAX_ANSWER_BYTES, boundedJson } from './answers.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../webhook/options.js';
 import { checkOrigin } from '../webhook/origin.js';
-import { segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
+import { pathOnly, segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
 import { isRecord, rejectUnknownKeys, requireString } from '../webhook/validate.js';
 import { ManagementHttpError, sendHttpError, toHttpError } from './errors.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, EventHub, type Caller } from './events.js';
@@ -79,7 +79,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
   rejectUnknownKeys(
     options,
-    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes', 'maxStreams', 'maxStreamsPerCaller'],
+    ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes', 'maxStreams', 'maxStreamsPerCaller', 'bodyTimeoutMs'],
     '',
   );
   const auth = options['auth'];
@@ -163,7 +163,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
     if (!isJsonContentType(header(req, 'content-type'))) {
       throw new ManagementHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json, even without a body');
     }
-    if (declaresBody(req)) raw = await readBody(req, cfg.maxBodyBytes);
+    if (declaresBody(req)) raw = await readBody(req, cfg.maxBodyBytes, cfg.bodyTimeoutMs);
   }
   if (signature !== null) {
     if (cfg.auth.kind !== 'hmac') throw new Error('unreachable: an HMAC signature without HMAC config');
@@ -245,11 +245,11 @@ export function createManagementApi(scheduler: Scheduler, options: ManagementApi
       const failure = toHttpError(err);
       if (failure.status >= 500) {
         cfg.logger?.error(
-          { err: failure.cause ?? failure, code: failure.code, method: req.method, url: req.url },
+          { err: failure.cause ?? failure, code: failure.code, method: req.method, path: pathOnly(req.url) },
           'management api: request failed',
         );
       } else if (failure.status === 401 || failure.status === 403) {
-        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, url: req.url }, 'management api: request refused');
+        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, path: pathOnly(req.url) }, 'management api: request refused');
       }
       if (res.headersSent) {
         res.destroy();

@@ -62,6 +62,12 @@ export interface ManagementApiOptions {
    * @default 10
    */
   maxStreamsPerCaller?: number;
+  /**
+   * Time a client has to send a whole request body; a slower one gets 408 `ERR_BODY_TIMEOUT` and
+   * the connection is closed.
+   * @default 10000
+   */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -156,6 +162,7 @@ export type ManagementErrorCode =
   | 'ERR_STORE'
   | 'ERR_AUTH_UNAVAILABLE'
   | 'ERR_BODY_CONSUMED'
+  | 'ERR_BODY_TIMEOUT'
   | 'ERR_INTERNAL';
 
 /** Body of every error answer. */

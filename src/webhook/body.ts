@@ -2,11 +2,15 @@
  * Request bodies: media type check, bounded reading and JSON parsing that cannot pollute prototypes.
  */
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH } from '../engine/json.js';
 import type { JsonValue } from '../types.js';
 import { WebhookHttpError } from './http.js';
 
 /** Default of `maxBodyBytes`: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Default of `bodyTimeoutMs`: 10 s to send a whole body. */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 /**
  * Keys dropped from parsed payloads. `JSON.parse` itself only creates own properties, but payloads are
@@ -62,10 +66,12 @@ function tooLarge(limit: number): WebhookHttpError {
 /**
  * Read the whole body, but never more than `limit` bytes: a declared `Content-Length` above it is
  * refused before reading anything, and a streamed body is abandoned at the first chunk that crosses
- * it. Rejects with a 413 `WebhookHttpError`, a 500 one when a framework already consumed the stream,
- * or `RequestAbortedError`.
+ * it. A body not complete within `timeoutMs` is abandoned too (a slow sender would otherwise hold
+ * the connection for Node's default request timeout of 300 s). Rejects with a 413 or 408
+ * `WebhookHttpError`, a 500 one when a framework already consumed the stream, or
+ * `RequestAbortedError`.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined) {
     const length = Number(declared);
@@ -88,7 +94,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
 
+    // I/O time, not scheduler time: a real timer, not the injected clock.
+    const timer = setTimeout(() => {
+      cleanup();
+      req.pause();
+      reject(
+        new WebhookHttpError(408, 'ERR_BODY_TIMEOUT', `request body not received within ${timeoutMs} ms`, {
+          Connection: 'close',
+        }),
+      );
+    }, timeoutMs);
     const cleanup = (): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -128,8 +145,34 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
+ * Drop the forbidden keys at every depth, and refuse nesting deeper than `MAX_JSON_DEPTH`. An
+ * explicit stack, not recursion: a body nested 20,000 levels deep gets a 400, not a stack overflow.
+ */
+function scrub(root: unknown): void {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_JSON_DEPTH) {
+      throw new WebhookHttpError(400, 'ERR_INVALID_JSON', `request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push([item, depth + 1]);
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      // An own "__proto__" from JSON.parse is deleted as the data property it is.
+      if (FORBIDDEN_KEYS.has(key)) delete record[key];
+      else stack.push([record[key], depth + 1]);
+    }
+  }
+}
+
+/**
  * Parse a UTF-8 JSON body. Keys `__proto__`, `constructor` and `prototype` are dropped at every
- * depth. Throws a 400 `WebhookHttpError` (`ERR_INVALID_JSON`) for bad UTF-8 or bad JSON.
+ * depth. Throws a 400 `WebhookHttpError` (`ERR_INVALID_JSON`) for bad UTF-8, bad JSON or nesting
+ * deeper than `MAX_JSON_DEPTH`.
  */
 export function parseJsonBody(raw: Uint8Array): JsonValue {
   let text: string;
@@ -138,18 +181,17 @@ export function parseJsonBody(raw: Uint8Array): JsonValue {
   } catch {
     throw new WebhookHttpError(400, 'ERR_INVALID_JSON', 'request body is not valid UTF-8');
   }
+  let value: unknown;
   try {
-    // The reviver runs bottom-up on every key; returning undefined deletes the own property that
-    // JSON.parse created, so a dropped key never reaches any later copy.
-    const value: unknown = JSON.parse(text, (key: string, val: unknown) =>
-      FORBIDDEN_KEYS.has(key) ? undefined : val,
-    );
-    // JSON.parse only ever yields JSON values, so the cast states a fact rather than assumes one.
-    return value as JsonValue;
+    // JSON.parse itself is not recursive in V8 and takes any depth; a reviver would be.
+    value = JSON.parse(text);
   } catch {
     // The parser's message can quote the body; a fixed text leaks nothing.
     throw new WebhookHttpError(400, 'ERR_INVALID_JSON', 'request body is not valid JSON');
   }
+  scrub(value);
+  // JSON.parse only ever yields JSON values, so the cast states a fact rather than assumes one.
+  return value as JsonValue;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   ROUTE_METHODS,
   eventNameFrom,
   matchRoute,
+  pathOnly,
   triggerIdFrom,
   validateIdempotencyKey,
   type WebhookRoute,
@@ -53,7 +54,7 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     throw new InvalidTriggerConfigError('scheduler', 'must have publish, runTrigger and health methods');
   }
   if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
-  rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger', 'allowedHosts'], '');
+  rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger', 'allowedHosts', 'bodyTimeoutMs'], '');
 
   const common = resolveHttpOptions(options);
 
@@ -144,7 +145,7 @@ async function handle(
     if (!isJsonContentType(header(req, 'content-type'))) {
       throw new WebhookHttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     }
-    raw = await readBody(req, cfg.maxBodyBytes);
+    raw = await readBody(req, cfg.maxBodyBytes, cfg.bodyTimeoutMs);
   }
 
   const rawKey = header(req, 'idempotency-key');
@@ -235,11 +236,11 @@ export function createWebhookHandler(scheduler: WebhookScheduler, options: Webho
       }
       if (failure.status >= 500) {
         cfg.logger?.error(
-          { err: failure.cause ?? failure, code: failure.code, method: req.method, url: req.url },
+          { err: failure.cause ?? failure, code: failure.code, method: req.method, path: pathOnly(req.url) },
           'webhook: request failed',
         );
       } else if (failure.status === 401 || failure.status === 403) {
-        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, url: req.url }, 'webhook: request refused');
+        cfg.logger?.warn?.({ code: failure.code, reason: failure.message, method: req.method, path: pathOnly(req.url) }, 'webhook: request refused');
       }
       const headers =
         mustClose(req, cfg.maxBodyBytes) && failure.headers['Connection'] === undefined

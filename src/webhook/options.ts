@@ -5,7 +5,7 @@
  */
 import { InvalidTriggerConfigError } from '../errors.js';
 import { resolveAuth, type ResolvedAuth } from './auth.js';
-import { DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { resolveAllowedHosts, type AllowedHosts } from './origin.js';
 import { normalizeBasePath } from './routes.js';
 import type { WebhookLogger } from './types.js';
@@ -25,6 +25,8 @@ export interface ResolvedHttpOptions {
   logger: WebhookLogger | null;
   /** Host names answered to, or `null` for any. */
   allowedHosts: AllowedHosts;
+  /** Time allowed to send a whole body. */
+  bodyTimeoutMs: number;
 }
 
 /** Validate the shared options of `options` (other keys are the caller's to check). */
@@ -61,5 +63,13 @@ export function resolveHttpOptions(options: Record<string, unknown>): ResolvedHt
   }
 
   const allowedHosts = resolveAllowedHosts(options['allowedHosts'], auth.kind === 'none');
-  return { auth, basePath, maxBodyBytes, now, logger: (logger as WebhookLogger | undefined) ?? null, allowedHosts };
+  let bodyTimeoutMs = DEFAULT_BODY_TIMEOUT_MS;
+  if (options['bodyTimeoutMs'] !== undefined) {
+    const v = options['bodyTimeoutMs'];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
+      throw new InvalidTriggerConfigError('bodyTimeoutMs', 'must be a positive integer');
+    }
+    bodyTimeoutMs = v;
+  }
+  return { auth, basePath, maxBodyBytes, now, logger: (logger as WebhookLogger | undefined) ?? null, allowedHosts, bodyTimeoutMs };
 }

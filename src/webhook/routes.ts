@@ -35,6 +35,16 @@ export function normalizeBasePath(basePath: string): string | null {
 }
 
 /**
+ * The path of a request target without its query or fragment, for logs: a query may carry a
+ * credential (`?access_token=...`) that must never reach a log line.
+ */
+export function pathOnly(url: string | undefined): string {
+  const target = url ?? '/';
+  const q = target.search(/[?#]/);
+  return q < 0 ? target : target.slice(0, q);
+}
+
+/**
  * Split the request target into path segments under `basePath`, still percent-encoded, so an
  * encoded `/` stays inside its segment. `null` when the path is outside `basePath`.
  */

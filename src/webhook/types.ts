@@ -162,6 +162,12 @@ export interface WebhookOptions {
    * @default ['localhost', '127.0.0.1', '[::1]'] with `auth: { none: true }`, else `'any'`
    */
   allowedHosts?: readonly string[] | 'any';
+  /**
+   * Time a client has to send a whole request body; a slower one gets 408 `ERR_BODY_TIMEOUT` and
+   * the connection is closed.
+   * @default 10000
+   */
+  bodyTimeoutMs?: number;
 }
 
 /** A `node:http` request listener; also an Express middleware and a Fastify raw handler. */
@@ -184,6 +190,7 @@ export type WebhookErrorCode =
   | 'ERR_SCHEDULER_STOPPED'
   | 'ERR_AUTH_UNAVAILABLE'
   | 'ERR_BODY_CONSUMED'
+  | 'ERR_BODY_TIMEOUT'
   | 'ERR_INTERNAL';
 
 /** Body of every error answer. */

@@ -323,3 +323,25 @@ describe('event streams end with their token and are capped', () => {
     }
   });
 });
+
+describe('logs carry no query strings', () => {
+  it('a refused request with ?access_token= is logged by its path only', async () => {
+    const scheduler = await rig();
+    const lines: Record<string, unknown>[] = [];
+    const logger = { error: (fields: Record<string, unknown>) => lines.push(fields), warn: (fields: Record<string, unknown>) => lines.push(fields) };
+    const { port } = await serve(scheduler, { auth: { jwt: { secret: JWT_SECRET, algorithms: ['HS256'] } }, logger });
+    const reply = await send(port, { path: '/jobs?access_token=eyJhbGciOiJIUzI1NiJ9.secret.sig&limit=5' });
+    expect(reply.status).toBe(401);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ path: '/jobs' });
+    expect(JSON.stringify(lines)).not.toContain('secret');
+    const hook = await startServer(createWebhookHandler(scheduler, { auth: { hmac: { secret: 'a-webhook-secret-of-32-bytes-at-least!' } }, logger }));
+    try {
+      await send(hook.port, { method: 'POST', path: '/triggers/spy/run?sig=secret', headers: { 'Content-Type': 'application/json' } });
+    } finally {
+      await hook.close();
+    }
+    expect(lines[1]).toMatchObject({ path: '/triggers/spy/run' });
+    expect(JSON.stringify(lines)).not.toContain('secret');
+  });
+});

@@ -193,7 +193,6 @@ export const APP_JS = String.raw`
   }
 
   function api(method, path, payload) {
-    // Every write says JSON, even without a body: the API refuses writes that do not (CSRF defence).
     var init = { method: method, headers: requestHeaders(method === 'GET' ? null : { 'Content-Type': 'application/json' }), cache: 'no-store', credentials: 'same-origin' };
     if (payload !== undefined) init.body = JSON.stringify(payload);
     return fetch('api/' + path, init).then(function (res) {
@@ -402,9 +401,7 @@ export const APP_JS = String.raw`
   }
 
   function updateTriggerRow(trigger) {
-    // Stream frames are summaries without the payload: keep the one already known.
-    var known = state.triggers.get(trigger.id);
-    if (known && !('payload' in trigger) && 'payload' in known) trigger = Object.assign({}, trigger, { payload: known.payload });
+    var known = state.triggers.get(trigger.id); if (known && !('payload' in trigger) && 'payload' in known) trigger = Object.assign({}, trigger, { payload: known.payload }); // frames are summaries
     state.triggers.set(trigger.id, trigger);
     var tbody = $('triggers-table').tBodies[0];
     var row = tbody.querySelector('tr[data-trigger-id="' + CSS.escape(trigger.id) + '"]');
@@ -703,15 +700,10 @@ export const APP_JS = String.raw`
     }).catch(failed);
   }
 
-  /** History entries of a job record: a stream summary says how many, a full record has them. */
-  function historyCount(job) {
-    return typeof job.historyLength === 'number' ? job.historyLength : (job.history || []).length;
-  }
-
+  function historyCount(job) { return typeof job.historyLength === 'number' ? job.historyLength : (job.history || []).length; }
   /** A job the stream (or an action) reported: replace its row, or add it on top when it is new and fits the filters. */
   function upsertJob(job, fromAction) {
-    // Stream frames are summaries (no payload, result or history): the open job is read again in full.
-    if (state.view === 'job' && state.jobId === job.id) scheduleRefresh('job', loadJob);
+    if (state.view === 'job' && state.jobId === job.id) scheduleRefresh('job', loadJob); // frames are summaries
     if (state.view === 'trigger' && state.triggerId === job.triggerId) scheduleRefresh('timeline', loadTrigger);
     if (state.view === 'stats') scheduleRefresh('stats', loadStats);
     var tbody = $('jobs-table').tBodies[0];

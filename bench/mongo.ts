@@ -163,6 +163,19 @@ const POLL_METHODS = new Set([
   'lockManager.holders',
 ]);
 
+/** `promise`, or an error naming `what` once `ms` have passed. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The server's CPU, when it runs on this host (set by main). */
 let serverCpu: ServerCpu | null = null;
 
@@ -487,8 +500,14 @@ async function throughputRun(client: MongoClient, system: 'ours' | 'agenda', ins
   const from = firstAt + WARMUP;
   const to = from + windowMs;
   for (const c of children) c.send(`go ${JSON.stringify({ startAt, firstAt, from, to } satisfies Timeline)}`);
-  if (system === 'ours') await setupOurs(db, count, periodMs, firstAt);
-  else await setupAgendaJobs(db, count, periodMs, firstAt);
+  // Bounded: on a wedged server the run fails (and the next one runs) instead of waiting for ever.
+  const setupLimit = 60_000 + count * 20;
+  try {
+    await withDeadline(system === 'ours' ? setupOurs(db, count, periodMs, firstAt) : setupAgendaJobs(db, count, periodMs, firstAt), setupLimit, `${system} setup of ${count} triggers`);
+  } catch (error) {
+    for (const c of children) c.kill();
+    throw error;
+  }
   const setupMs = Date.now() - setupStart;
   if (Date.now() > firstAt) console.warn(`  ! setup took ${setupMs} ms: the first slots passed before their triggers existed`);
   await until(from);

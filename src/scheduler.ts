@@ -51,6 +51,9 @@ export type { HealthReport, SchedulerStats, TriggerStats } from './engine/report
 export type { ClusterSnapshot } from './engine/cluster-view.js';
 export type { MetricsText } from './telemetry/index.js';
 
+/** How old the cluster view behind `health().failingTriggers` may be, in ms. */
+const HEALTH_VIEW_MAX_AGE_MS = 60_000;
+
 /** Options of `stop`. */
 export interface StopOptions {
   /** Wait for running jobs (default `true`); when `false` they are aborted at once. */
@@ -74,6 +77,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #triggers: TriggerWriter;
   readonly #jobs: JobCommands;
   readonly #cluster: ClusterView;
+  readonly #alerts: Alerts;
   readonly #telemetry: Telemetry;
   #lag: IntervalHistogram | null = null;
   #startPromise: Promise<void> | null = null;
@@ -112,7 +116,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const planner = new EndPlanner(ctx, handlers, leases, dependents);
     recorder = new EndRecorder(ctx, { handlers, leases, runner, timeline, dispatcher, permits, dependents, planner });
     firer = new SlotFirer(ctx, { handlers, runner, claims, admission, timeline });
-    const alerts = new Alerts(ctx);
+    const alerts = (this.#alerts = new Alerts(ctx));
     this.#cluster = new ClusterView(ctx, alerts);
     const maintenance = new Maintenance(ctx, leases, dependents, dispatcher, alerts);
     this.#poller = new Poller(ctx, { handlers, membership, timeline, dispatcher, dependents, maintenance });
@@ -339,7 +343,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Liveness and load of this instance. */
   async health(): Promise<HealthReport> {
     const ctx = this.#ctx;
-    const [storeReachable, cluster] = await Promise.all([storesReachable(ctx), this.#cluster.get().catch(() => null)]);
+    // Late triggers come from one indexed query; failing ones from the cluster view, which reads the
+    // whole job summary, so a health check polled often reuses a read up to a minute old.
+    const [storeReachable, late, cluster] = await Promise.all([
+      storesReachable(ctx),
+      this.#alerts.late().catch(() => null),
+      this.#cluster.get(HEALTH_VIEW_MAX_AGE_MS).catch(() => null),
+    ]);
     const status: HealthReport['status'] =
       ctx.state === 'running' ? (this.#poller.lastPollError === null && storeReachable ? 'ok' : 'degraded') : ctx.state;
     const lag = this.#lag && this.#lag.count > 0 ? this.#lag.percentile(99) / 1e6 : null;
@@ -356,7 +366,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       clockSkewed: Math.abs(ctx.clockOffsetMs) > ctx.o.clockSkewToleranceMs,
       members: Math.max(1, this.#membership.members.length),
       leaseRenewal: this.#leases.summary(),
-      lateTriggers: cluster?.late ?? null,
+      lateTriggers: late,
       failingTriggers: cluster?.failing ?? null,
     };
   }

@@ -56,6 +56,9 @@ export type { HealthReport, SchedulerStats, TriggerStats } from './engine/report
 export type { ClusterSnapshot } from './engine/cluster-view.js';
 export type { MetricsText } from './telemetry/index.js';
 
+/** How old the cluster view behind `health().failingTriggers` may be, in ms. */
+const HEALTH_VIEW_MAX_AGE_MS = 60_000;
+
 /** Options of `stop`. */
 export interface StopOptions {
   /** Wait for running jobs (default `true`); when `false` they are aborted at once. */
@@ -81,6 +84,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly #jobs: JobCommands;
   readonly #unhandled: UnhandledReport;
   readonly #cluster: ClusterView;
+  readonly #alerts: Alerts;
   readonly #telemetry: Telemetry;
   #lag: IntervalHistogram | null = null;
   /** The one ref'd handle that keeps the process alive while started (`keepAlive`); all other timers are unref'd. */
@@ -129,7 +133,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const planner = new EndPlanner(ctx, handlers, leases, dependents);
     recorder = new EndRecorder(ctx, { handlers, leases, runner, timeline, dispatcher, permits, dependents, planner });
     firer = new SlotFirer(ctx, { handlers, runner, claims, admission, timeline });
-    const alerts = new Alerts(ctx);
+    const alerts = (this.#alerts = new Alerts(ctx));
     this.#cluster = new ClusterView(ctx, alerts);
     const maintenance = new Maintenance(ctx, leases, dependents, dispatcher, alerts);
     this.#poller = new Poller(ctx, { handlers, membership, timeline, dispatcher, dependents, maintenance });
@@ -405,14 +409,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Liveness and load of this instance, and work that no live instance can run (`unhandled`). */
   async health(): Promise<HealthReport> {
     const ctx = this.#ctx;
-    const [storeReachable, unhandled, cluster] = await Promise.all([
+    // Late triggers come from one indexed query; failing ones from the cluster view, which reads the
+    // whole job summary, so a health check polled often reuses a read up to a minute old. A failed
+    // read is reported as `null` figures, and its reason logged, as for unhandled work.
+    const unreadable = (what: string) => (error: unknown) => {
+      ctx.o.logger.warn({ error: toError(error).message }, `reading ${what} failed`);
+      return null;
+    };
+    const [storeReachable, unhandled, late, cluster] = await Promise.all([
       storesReachable(ctx),
       this.#unhandled.current(),
-      this.#cluster.get().catch((error: unknown) => {
-        // Reported as `null` figures; the reason goes to the log, as for unhandled work.
-        ctx.o.logger.warn({ error: toError(error).message }, 'reading the cluster figures failed');
-        return null;
-      }),
+      this.#alerts.late().catch(unreadable('the late triggers')),
+      this.#cluster.get(HEALTH_VIEW_MAX_AGE_MS).catch(unreadable('the cluster figures')),
     ]);
     const status: HealthReport['status'] =
       ctx.state === 'running' ? (this.#poller.lastPollError === null && storeReachable ? 'ok' : 'degraded') : ctx.state;
@@ -431,7 +439,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       members: Math.max(1, this.#membership.members.length),
       leaseRenewal: this.#leases.summary(),
       unhandled,
-      lateTriggers: cluster?.late ?? null,
+      lateTriggers: late,
       failingTriggers: cluster?.failing ?? null,
       overload: this.#pressure.overload,
     };

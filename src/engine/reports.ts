@@ -48,10 +48,13 @@ export interface HealthReport {
   unhandled: UnhandledWork[] | null;
   /**
    * Triggers whose next slot has not started `alertAfterMs` after its time, cluster-wide, read from
-   * the store (at most every few seconds); `null` when the store could not answer.
+   * the store (one indexed query); `null` when the store could not answer.
    */
   lateTriggers: LateTrigger[] | null;
-  /** Ids of the triggers whose latest finished jobs all failed (see `TriggerStats.failing`); `null` when the store could not answer. */
+  /**
+   * Ids of the triggers whose latest finished jobs all failed (see `TriggerStats.failing`), from a
+   * read of the job summary at most a minute old; `null` when the store could not answer.
+   */
   failingTriggers: string[] | null;
   /**
    * While the store answers too slowly for the work this instance holds: why, since when, and

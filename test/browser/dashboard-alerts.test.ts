@@ -35,8 +35,9 @@ describe('dashboard alerts', () => {
       await scheduler.addTrigger({ id: 'broken', handler: 'boom', schedule: { every: 1000 } });
       await scheduler.addTrigger({ id: 'busy', handler: 'slow', schedule: { every: 1000 }, overlap: 'skip' });
       await waitFor(async () => {
-        const health = await scheduler.health();
-        return health.lateTriggers?.some((t) => t.triggerId === 'quiet') && health.failingTriggers?.includes('broken') ? true : undefined;
+        // A fresh read, which the page's health() call then reuses.
+        const view = await scheduler.clusterView(0);
+        return view.late.some((t) => t.triggerId === 'quiet') && view.failing.includes('broken') ? true : undefined;
       }, 'quiet late and broken failing', 15_000);
       const page = await context.newPage();
       const problems = watchPageErrors(page);

@@ -408,10 +408,13 @@ describe('MongoJobStore', () => {
     );
     const all = await jobStore.stats({});
     expect(all.byStatus).toEqual({ pending: 1, running: 0, succeeded: 6, failed: 1, cancelled: 1, skipped: 0 });
-    expect(all.byTrigger).toEqual({
+    expect(all.byTrigger).toMatchObject({
       t1: { runs: 6, succeeded: 5, failed: 1, lastFinishedAt: at(40), p50DurationMs: 30, p95DurationMs: 100 },
       t2: { runs: 1, succeeded: 1, failed: 0, lastFinishedAt: at(7), p50DurationMs: 7, p95DurationMs: 7 },
     });
+    // #20's figures: jobs now per state, the last success, failures since, start lag.
+    expect(all.byTrigger.t1).toMatchObject({ pending: 1, running: 0, skipped: 0, lastSucceededAt: at(40), failedInRow: 0, p50LagMs: 0, p95LagMs: 0 });
+    expect(all.byTrigger.t2).toMatchObject({ pending: 0, running: 0, skipped: 0, lastSucceededAt: at(7), failedInRow: 0, p50LagMs: null });
     const one = await jobStore.stats({ triggerId: 't2' });
     expect(one.byStatus).toEqual({ pending: 0, running: 0, succeeded: 1, failed: 0, cancelled: 1, skipped: 0 });
     expect(Object.keys(one.byTrigger)).toEqual(['t2']);

@@ -30,9 +30,6 @@ export const APP_JS = String.raw`
   var state = {
     view: null,
     triggers: new Map(),
-    // Ids of late and failing triggers, cluster-wide, from health() (#20).
-    late: new Set(),
-    failing: new Set(),
     triggerCursor: null,
     jobs: new Map(),
     jobFilter: {},
@@ -84,13 +81,6 @@ export const APP_JS = String.raw`
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
 
   function badge(status) { return el('span', { class: 'badge s-' + status, text: status }); }
-  /** The late and failing badges of a trigger, in a container that loadHealth repaints. */
-  function alertBadges(triggerId) {
-    var box = el('span', { class: 'alerts', 'data-alerts-for': triggerId });
-    if (state.late.has(triggerId)) append(box, [' ', el('span', { class: 'badge s-late', title: 'its next slot has not started alertAfterMs after its time', text: 'late' })]);
-    if (state.failing.has(triggerId)) append(box, [' ', el('span', { class: 'badge s-failing', title: 'its latest jobs all failed', text: 'failing' })]);
-    return box;
-  }
 
   function toast(message, kind) {
     var node = $('toast');
@@ -360,7 +350,7 @@ export const APP_JS = String.raw`
       zoneOf(trigger) ? el('td', null, breakable(zoneOf(trigger))) : el('td', { class: 'muted' }, breakable(BROWSER_ZONE + ' (browser)')),
       nextRunCell(trigger),
       timeCell(trigger.lastRunAt, zoneOf(trigger)),
-      el('td', null, [badge(trigger.status), alertBadges(trigger.id)]),
+      el('td', null, [badge(trigger.status), IBAlerts.badges(trigger.id)]),
       el('td', { class: 'actions' }, el('div', { class: 'row-actions' }, triggerActions(trigger, true)))
     ]));
   }
@@ -477,7 +467,7 @@ export const APP_JS = String.raw`
     $('trigger-title').textContent = trigger.name;
     var sub = $('trigger-schedule');
     clear(sub);
-    append(sub, [badge(trigger.status), alertBadges(trigger.id), ' ', scheduleText(trigger), ' (' + (zoneOf(trigger) || BROWSER_ZONE + ', your browser\'s zone') + ')']);
+    append(sub, [badge(trigger.status), IBAlerts.badges(trigger.id), ' ', scheduleText(trigger), ' (' + (zoneOf(trigger) || BROWSER_ZONE + ', your browser\'s zone') + ')']);
     append(clear($('trigger-actions')), triggerActions(trigger, false));
     var props = clear($('trigger-props'));
     prop(props, 'Id', el('code', { text: trigger.id }));
@@ -506,15 +496,12 @@ export const APP_JS = String.raw`
       if (state.triggerId !== triggerId) return;
       var t = data.trigger;
       var s = data.stats || {};
-      state.triggers.set(t.id, t);
-      if (s.late) state.late.add(t.id); else state.late.delete(t.id);
-      if (s.failing) state.failing.add(t.id); else state.failing.delete(t.id);
+      state.triggers.set(t.id, t); IBAlerts.fromStats(t.id, s);
       renderTriggerHead(t);
       append(clear($('trigger-cards')), [
         card('Next run', t.status === 'paused' ? 'paused' : fmtZoned(t.nextRunAt, zoneOf(t)), true), card('Last run', fmtZoned(t.lastRunAt, zoneOf(t)), true),
         card('Runs', String(s.runs || 0)), card('Succeeded', String(s.succeeded || 0)), card('Failed', String(s.failed || 0)),
-        card('p50 duration', W.formatDuration(s.p50DurationMs)), card('p95 duration', W.formatDuration(s.p95DurationMs)),
-        card('p95 start lag', W.formatDuration(s.p95LagMs)), card('Missed slots', String(s.skipped || 0))
+        card('p50 duration', W.formatDuration(s.p50DurationMs)), card('p95 duration', W.formatDuration(s.p95DurationMs)), card('p95 start lag', W.formatDuration(s.p95LagMs)), card('Missed slots', String(s.skipped || 0))
       ]);
       var next = clear($('trigger-next'));
       if (t.status === 'paused') next.appendChild(el('li', { class: 'muted', text: 'Paused: none of these fires until it is resumed.' }));
@@ -1008,13 +995,7 @@ export const APP_JS = String.raw`
           return u.handler + ' (' + u.pendingJobs + ' pending, ' + u.activeTriggers + ' active triggers)';
         }).join(', ');
       }
-      if (h.lateTriggers && h.failingTriggers) {
-        state.late = new Set(h.lateTriggers.map(function (l) { return l.triggerId; }));
-        state.failing = new Set(h.failingTriggers);
-        Array.prototype.forEach.call(document.querySelectorAll('.alerts[data-alerts-for]'), function (box) {
-          box.parentNode.replaceChild(alertBadges(box.getAttribute('data-alerts-for')), box);
-        });
-      }
+      IBAlerts.fromHealth(h);
     }).catch(function (err) {
       if (err && err.status === 401) { failed(err); return; }
       // Shown, not thrown: the rest of the page may still work (a store that does not answer).

@@ -13,9 +13,9 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const MAX_LINES = 500;
 /** Files known to be over `MAX_LINES`, with the most lines each may have (their size today). */
 const CEILINGS: Record<string, number> = {
-  // The dashboard's browser script: one IIFE of views sharing the app's state (the not-found,
-  // paused, zone and narrow-screen states added 40 lines; its rewrite in TypeScript splits it).
-  'dashboard/assets/app.ts': 1014,
+  // The dashboard's browser script: one IIFE of views sharing the app's state (its DOM helpers
+  // live in dom.ts, its alert badges in alerts.ts; its rewrite in TypeScript splits the rest).
+  'dashboard/assets/app.ts': 942,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ALERTS_JS } from './alerts.js';
 import { APP_JS } from './app.js';
+import { DOM_JS } from './dom.js';
 import { ICON_SVG } from './page.js';
 import { SCHEDULE_WORDS_JS } from './schedule-words.js';
 import { DASHBOARD_CSS } from './styles.js';
@@ -27,12 +28,12 @@ function asset(stem: string, ext: string, contentType: string, text: string): St
   return { file: `${stem}.${hash}.${ext}`, contentType, body, etag: `"${hash}"` };
 }
 
-/** The script: the pure helpers and the alert badges first, then the app that uses them. */
+/** The script: the pure helpers, the DOM helpers and the alert badges first, then the app that uses them. */
 export const SCRIPT_ASSET: StaticAsset = asset(
   'dashboard',
   'js',
   'text/javascript; charset=utf-8',
-  `${SCHEDULE_WORDS_JS}\n${ALERTS_JS}\n${APP_JS}`,
+  `${SCHEDULE_WORDS_JS}\n${DOM_JS}\n${ALERTS_JS}\n${APP_JS}`,
 );
 
 /** The style sheet. */

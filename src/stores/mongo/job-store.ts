@@ -22,13 +22,13 @@ import { StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
-import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 import { bulkUpdatesProbe, writeJobsInBulk, type BulkUpdateMode } from './batches.js';
+import { jobStats } from './job-stats.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
 import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
-import { conditionFilter, conditionHolds, FINAL_STATUSES, historyEntry, JOB_STATUSES, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
+import { conditionFilter, conditionHolds, FINAL_STATUSES, historyEntry, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
 import { byHandler, documentToJob, jobToDocument } from './mapping.js';
 import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
@@ -383,79 +383,9 @@ export class MongoJobStore implements JobStore {
     if (docs.some(owesDependents)) await this.#hints.changed('unfired');
   }
 
-  /**
-   * @inheritdoc
-   *
-   * Counts come from `$group` + `$sum` (the only accumulator FerretDB v1 implements). Last finish
-   * time and duration percentiles are computed here from one bounded, projected query per trigger
-   * (its `statsSampleSize` most recent finished jobs), because `$max` and percentile operators are
-   * not available everywhere.
-   */
+  /** @inheritdoc Two `$group` counts and one bounded query per trigger (see `job-stats.ts`). */
   async stats(filter: { triggerId?: string }): Promise<JobStatsSummary> {
-    const scope: Filter<JobDocument> = filter.triggerId === undefined ? {} : { triggerId: str(filter.triggerId, 'triggerId') };
-    const [statusRows, finishedRows] = await Promise.all([
-      this.#jobs.aggregate<{ _id: unknown; n: number }>([{ $match: scope }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
-      this.#jobs
-        .aggregate<{ _id: { triggerId?: unknown; status?: unknown }; n: number }>([
-          { $match: { ...scope, status: { $in: ['succeeded', 'failed', 'pending', 'running', 'skipped'] } } },
-          { $group: { _id: { triggerId: '$triggerId', status: '$status' }, n: { $sum: 1 } } },
-        ])
-        .toArray(),
-    ]);
-    const byStatus = emptyStatusCounts();
-    for (const row of statusRows) {
-      if (typeof row._id === 'string' && JOB_STATUSES.has(row._id)) byStatus[row._id as JobStatus] += row.n;
-    }
-    const byTrigger = emptyByTrigger();
-    for (const row of finishedRows) {
-      const { triggerId, status } = row._id;
-      if (typeof triggerId !== 'string') continue;
-      if (status === 'pending' || status === 'running' || status === 'skipped') {
-        (byTrigger[triggerId] ??= emptyTriggerStats())[status] += row.n;
-        continue;
-      }
-      if (status !== 'succeeded' && status !== 'failed') continue;
-      const entry = (byTrigger[triggerId] ??= emptyTriggerStats());
-      entry.runs += row.n;
-      entry[status] += row.n;
-    }
-    await forEachLimited(Object.keys(byTrigger), 4, async (triggerId) => {
-      const entry = byTrigger[triggerId]!;
-      if (entry.runs === 0) return;
-      const docs = await this.#jobs
-        .find(
-          { triggerId, status: { $in: ['succeeded', 'failed'] } },
-          { projection: { _id: 0, status: 1, finishedAt: 1, 'metrics.durationMs': 1, 'metrics.queuedMs': 1 }, sort: { finishedAt: -1 }, limit: this.#sampleSize },
-        )
-        .toArray();
-      const durations: number[] = [];
-      const lags: number[] = [];
-      let sinceSuccess = true;
-      for (const doc of docs) {
-        if (doc.finishedAt instanceof Date && (!entry.lastFinishedAt || doc.finishedAt > entry.lastFinishedAt)) entry.lastFinishedAt = doc.finishedAt;
-        // Newest first: the failures before the first success met are the ones since the last success.
-        if (doc.status === 'succeeded' && sinceSuccess) {
-          sinceSuccess = false;
-          if (doc.finishedAt instanceof Date) entry.lastSucceededAt = doc.finishedAt;
-        } else if (doc.status === 'failed' && sinceSuccess) entry.failedInRow += 1;
-        const duration = (doc.metrics as { durationMs?: unknown } | undefined)?.durationMs;
-        if (typeof duration === 'number') durations.push(duration);
-        const lag = (doc.metrics as { queuedMs?: unknown } | undefined)?.queuedMs;
-        if (typeof lag === 'number') lags.push(lag);
-      }
-      durations.sort((a, b) => a - b);
-      entry.p50DurationMs = percentile(durations, 0.5);
-      entry.p95DurationMs = percentile(durations, 0.95);
-      lags.sort((a, b) => a - b);
-      entry.p50LagMs = percentile(lags, 0.5);
-      entry.p95LagMs = percentile(lags, 0.95);
-      // A last success older than the whole sample: one more read, by the same index.
-      if (sinceSuccess && entry.succeeded > 0) {
-        const last = await this.#jobs.findOne({ triggerId, status: 'succeeded' }, { projection: { _id: 0, finishedAt: 1 }, sort: { finishedAt: -1 } });
-        if (last?.finishedAt instanceof Date) entry.lastSucceededAt = last.finishedAt;
-      }
-    });
-    return { byStatus, byTrigger };
+    return jobStats(this.#jobs, filter.triggerId === undefined ? undefined : str(filter.triggerId, 'triggerId'), this.#sampleSize);
   }
 
   /** @inheritdoc */
@@ -509,12 +439,4 @@ function queryDate(value: Date | string | number, field: string): Date {
   const parsed = new Date(value);
   if (Number.isNaN(parsed.getTime())) throw new StoreError(`${field} is not a valid date`);
   return parsed;
-}
-
-async function forEachLimited<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await run(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

@@ -64,7 +64,7 @@ do_start() {
     || { cat "$dir/initdb.log" >&2; rm -rf -- "$dir"; die "initdb failed"; }
   # Throwaway data: no fsync. The socket goes to the data directory, not /var/run.
   as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
     || { cat "$dir/server.log" >&2; rm -rf -- "$dir"; die "PostgreSQL did not start"; }
   local pid
   pid="$(head -n1 "$dir/data/postmaster.pid")"

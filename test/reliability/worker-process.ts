@@ -121,8 +121,11 @@ const logAt =
 const logger: Logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
 const connectTimeoutMS = envInt('CONNECT_TIMEOUT_MS', 0);
+// A capped driver pool: FerretDB on PostgreSQL serves at most `pool_max_conns` connections at once
+// and can hang for good when its clients need more (.ci/run); MongoDB does not care.
 const client = new MongoClient(env('MONGODB_URI'), {
   serverSelectionTimeoutMS: envInt('SERVER_SELECTION_MS', 2000),
+  maxPoolSize: envInt('MAX_POOL_SIZE', 20),
   ...(connectTimeoutMS > 0 ? { connectTimeoutMS } : {}),
 });
 

@@ -6,28 +6,35 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The line tsup's declaration bundle imports the driver's types with. */
+/** The lines tsup's declaration bundle imports the driver's types with (it must have one). */
 const MONGODB_IMPORT = /^import (type )?\{[^}]*\} from 'mongodb';$/m;
 
-/** Why the import is marked: a user reading the `.d.ts` sees this on the line above it. */
-const MARK = "// @ts-ignore -- 'mongodb' is an optional peer dependency: without it, its types are 'any'.";
+/** The lines it imports the other optional peers' types with, where it has them. */
+const OPTIONAL_PEER_IMPORT = /^import (type )?(\{[^}]*\}|\* as \w+) from '(@opentelemetry\/api|prom-client)';$/gm;
+
+/** Why an import is marked: a user reading the `.d.ts` sees this on the line above it. */
+function mark(peer: string): string {
+  return `// @ts-ignore -- '${peer}' is an optional peer dependency: without it, its types are 'any'.`;
+}
 
 /**
- * Mark the `mongodb` import of each bundled declaration file with `@ts-ignore`. The root entry
- * exports the MongoDB backend, whose signatures name `Db`, `Collection` and `MongoClient`; an app
- * without the driver would fail to type-check the package (TS2307, with `skipLibCheck: false`).
- * Marked, those names are `any` there and the real types wherever the driver is installed. The
- * import must be found: a bundle that no longer has one in this shape fails the build, so the
- * mark cannot silently go missing.
+ * Mark the imports of optional peers (`mongodb`, `@opentelemetry/api`) in each bundled declaration
+ * file with `@ts-ignore`. The root entry exports the MongoDB backend, whose signatures name `Db`,
+ * `Collection` and `MongoClient`, and the scheduler's options name OpenTelemetry's providers; an
+ * app without those packages would fail to type-check the package (TS2307, with
+ * `skipLibCheck: false`). Marked, those names are `any` there and the real types wherever the
+ * package is installed. The `mongodb` import must be found: a bundle that no longer has one in this
+ * shape fails the build, so the mark cannot silently go missing.
  */
 export function finishTypes(outDir: string): void {
   for (const file of ['index.d.ts', 'index.d.cts']) {
     const path = `${outDir}/${file}`;
-    const text = readFileSync(path, 'utf8');
-    if (text.includes(MARK)) continue;
-    const match = MONGODB_IMPORT.exec(text);
-    if (match === null) throw new Error(`${path}: no "import { ... } from 'mongodb';" line to mark`);
-    writeFileSync(path, `${text.slice(0, match.index)}${MARK}\n${text.slice(match.index)}`);
+    let text = readFileSync(path, 'utf8');
+    if (text.includes(mark('mongodb'))) continue;
+    if (!MONGODB_IMPORT.test(text)) throw new Error(`${path}: no "import { ... } from 'mongodb';" line to mark`);
+    text = text.replace(MONGODB_IMPORT, (line) => `${mark('mongodb')}\n${line}`);
+    text = text.replace(OPTIONAL_PEER_IMPORT, (line, _type: unknown, _names: unknown, peer: string) => `${mark(peer)}\n${line}`);
+    writeFileSync(path, text);
   }
 }
 

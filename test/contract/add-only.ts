@@ -12,6 +12,7 @@ import { UNHANDLED_TTL_MS } from '../../src/engine/unhandled.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { advance, eventually } from '../helpers/time.js';
 import type { BackendUnderTest } from './index.js';
+import { contractInstance } from './instance.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
 /**
@@ -21,19 +22,7 @@ const START = Date.UTC(2026, 2, 1, 10, 0, 0);
 const STEADY: SchedulerOptions = { pollIntervalMs: 2000, lookaheadMs: 4000 };
 
 function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string, extra: SchedulerOptions = {}): Scheduler {
-  const scheduler = new Scheduler({
-    triggerStore: backend.triggerStore,
-    jobStore: backend.jobStore,
-    lockManager: backend.lockManager,
-    clock,
-    instanceId,
-    pollIntervalMs: 200,
-    lookaheadMs: 1000,
-    leaseMs: 30_000,
-    ...extra,
-  });
-  scheduler.on('error', (error) => console.error(`[add-only ${instanceId}] ${error.message}`));
-  return scheduler;
+  return contractInstance(backend, clock, instanceId, 'add-only', extra);
 }
 
 /** `remoteHandlers` and `health().unhandled` on a backend from `fresh()`. */

@@ -9,22 +9,12 @@ import { Scheduler } from '../../src/scheduler.js';
 import type { Job, Trigger, TriggerInput } from '../../src/types.js';
 import { advance, eventually } from '../helpers/time.js';
 import type { BackendUnderTest } from './index.js';
+import { contractInstance } from './instance.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
 
 function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string): Scheduler {
-  const scheduler = new Scheduler({
-    triggerStore: backend.triggerStore,
-    jobStore: backend.jobStore,
-    lockManager: backend.lockManager,
-    clock,
-    instanceId,
-    pollIntervalMs: 200,
-    lookaheadMs: 1000,
-    leaseMs: 30_000,
-  });
-  scheduler.on('error', (error) => console.error(`[declared ${instanceId}] ${error.message}`));
-  return scheduler;
+  return contractInstance(backend, clock, instanceId, 'declared');
 }
 
 /** The trigger events a scheduler emitted, as `event:id`. */

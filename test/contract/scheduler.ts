@@ -8,26 +8,12 @@ import type { SchedulerOptions } from '../../src/engine/options.js';
 import type { Job } from '../../src/types.js';
 import { advance, eventually } from '../helpers/time.js';
 import type { BackendUnderTest } from './index.js';
+import { contractInstance } from './instance.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
 
 function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string, extra: SchedulerOptions = {}): Scheduler {
-  const scheduler = new Scheduler({
-    triggerStore: backend.triggerStore,
-    jobStore: backend.jobStore,
-    lockManager: backend.lockManager,
-    clock,
-    instanceId,
-    pollIntervalMs: 200,
-    lookaheadMs: 1000,
-    // Long enough that slow store I/O (a loaded CI machine) never outlives a lease while the tests
-    // move the manual clock on; the recovery test shortens it for the instance that dies.
-    leaseMs: 30_000,
-    ...extra,
-  });
-  // Store errors are retried by the engine; print them so a slow or failing run can be read.
-  scheduler.on('error', (error) => console.error(`[contract ${instanceId}] ${error.message}`));
-  return scheduler;
+  return contractInstance(backend, clock, instanceId, 'contract', extra);
 }
 
 async function allJobs(scheduler: Scheduler, triggerId: string): Promise<Job[]> {

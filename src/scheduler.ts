@@ -61,9 +61,16 @@ const HEALTH_VIEW_MAX_AGE_MS = 60_000;
 
 /** Options of `stop`. */
 export interface StopOptions {
-  /** Wait for running jobs (default `true`); when `false` they are aborted at once. */
+  /**
+   * Wait for running jobs; when `false` they are aborted at once.
+   * @default true
+   */
   graceful?: boolean;
-  /** How long a graceful stop waits before aborting what still runs (default 10000 ms). */
+  /**
+   * How long a graceful stop waits before aborting what still runs, in ms.
+   * @default 10000
+   * @example await scheduler.stop({ timeoutMs: 30_000 })
+   */
   timeoutMs?: number;
 }
 

@@ -107,11 +107,16 @@ function collectOptionDocs(): OptionDoc[] {
   return [...docs.values()];
 }
 
-/** A `@default` text as a value: `10`, `'UTC'`, `{ attempts: 1 }`; a trailing `(why)` dropped. */
+/**
+ * A `@default` text as a value: `10`, `'UTC'`, `[]`, `{ attempts: 1 }`, a trailing `(why)`
+ * dropped. Written as JavaScript literals, read as JSON once its quotes and keys are JSON's.
+ */
 function valueOf(text: string): unknown {
-  const code = text.replace(/\s+\([^()]*\)$/, '');
-  // Test-only: the tags are this repository's own text, evaluated to compare with the code.
-  return new Function(`return (${code});`)() as unknown;
+  const json = text
+    .replace(/\s+\([^()]*\)$/, '')
+    .replace(/'([^']*)'/g, (_, inner: string) => JSON.stringify(inner))
+    .replace(/([{,]\s*)([A-Za-z_$][\w$]*)\s*:/g, '$1"$2":');
+  return JSON.parse(json) as unknown;
 }
 
 describe('@default on every public option', () => {

@@ -39,10 +39,7 @@ export interface EverySchedule {
    * @example { every: '15m', startAt: '2026-01-01T00:00:00Z' }
    */
   startAt?: DateInput;
-  /**
-   * No slot after this instant.
-   * @default undefined (no end)
-   */
+  /** No slot after this instant. @default undefined (no end) */
   endAt?: DateInput;
 }
 
@@ -109,15 +106,9 @@ export interface BackoffPolicy {
   type: 'fixed' | 'linear' | 'exponential';
   /** Base delay in milliseconds. */
   delayMs: number;
-  /**
-   * Upper bound of the delay before jitter.
-   * @default undefined (no bound below one year)
-   */
+  /** Upper bound of the delay before jitter. @default undefined (no bound below one year) */
   maxDelayMs?: number;
-  /**
-   * `full`: uniform in [0, d]; `equal`: uniform in [d/2, d]; `none`: exactly d.
-   * @default 'none'
-   */
+  /** `full`: uniform in [0, d]; `equal`: uniform in [d/2, d]; `none`: exactly d. @default 'none' */
   jitter?: 'none' | 'full' | 'equal';
 }
 
@@ -156,10 +147,7 @@ export interface TimeWindow {
    * @example between: ['22:00', '06:00']
    */
   between?: [string, string];
-  /**
-   * Zone of `days` and `between`.
-   * @default the cron trigger's zone, else 'UTC'
-   */
+  /** Zone of `days` and `between`. @default the cron trigger's zone, else 'UTC' */
   timezone?: string;
 }
 
@@ -181,10 +169,7 @@ export interface TriggerInput {
    * @example id: 'reports.daily'
    */
   id?: string;
-  /**
-   * Display name.
-   * @default the id
-   */
+  /** Display name. @default the id */
   name?: string;
   /** Name of a registered handler. */
   handler: string;
@@ -202,10 +187,7 @@ export interface TriggerInput {
    * @example retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 2000 } }
    */
   retry?: RetryPolicy;
-  /**
-   * Per-attempt time limit in ms.
-   * @default the handler's, then the scheduler's `defaults.timeoutMs` (none)
-   */
+  /** Per-attempt time limit in ms. @default the handler's, then the scheduler's `defaults.timeoutMs` (none) */
   timeoutMs?: number;
   /**
    * How often a job of this trigger is run again after its instance died while running it (its
@@ -214,20 +196,11 @@ export interface TriggerInput {
    * @default the handler's, then the scheduler's `defaults.maxStalls` (1)
    */
   maxStalls?: number;
-  /**
-   * What to do with slots missed by more than `misfireGraceMs` (see docs/policies.md).
-   * @default 'run-once'
-   */
+  /** What to do with slots missed by more than `misfireGraceMs` (see docs/policies.md). @default 'run-once' */
   misfire?: MisfirePolicy;
-  /**
-   * What to do when a slot is due while the trigger's previous job still runs.
-   * @default 'allow'
-   */
+  /** What to do when a slot is due while the trigger's previous job still runs. @default 'allow' */
   overlap?: OverlapPolicy;
-  /**
-   * Most jobs of this trigger running at once across all instances.
-   * @default undefined (no cap)
-   */
+  /** Most jobs of this trigger running at once across all instances. @default undefined (no cap) */
   maxConcurrent?: number;
   /**
    * Only run inside this window; slots outside it are recorded as `skipped`.
@@ -235,30 +208,15 @@ export interface TriggerInput {
    * @example window: { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], between: ['09:00', '17:00'], timezone: 'Europe/Berlin' }
    */
   window?: TimeWindow;
-  /**
-   * Random delay in [0, jitterMs) added to each slot's start (the slot key is unchanged).
-   * @default 0
-   */
+  /** Random delay in [0, jitterMs) added to each slot's start (the slot key is unchanged). @default 0 */
   jitterMs?: number;
-  /**
-   * Higher runs first among slots due at the same time; an integer from -1000000 to 1000000.
-   * @default 0
-   */
+  /** Higher runs first among slots due at the same time; an integer from -1000000 to 1000000. @default 0 */
   priority?: number;
-  /**
-   * No slot before this instant.
-   * @default undefined (from now)
-   */
+  /** No slot before this instant. @default undefined (from now) */
   startAt?: DateInput;
-  /**
-   * No slot after this instant; the trigger is `completed` afterwards.
-   * @default undefined (no end)
-   */
+  /** No slot after this instant; the trigger is `completed` afterwards. @default undefined (no end) */
   endAt?: DateInput;
-  /**
-   * Add the trigger paused.
-   * @default false
-   */
+  /** Add the trigger paused. @default false */
   paused?: boolean;
   /**
    * Free-form labels for `listTriggers({ tag })`.
@@ -481,25 +439,13 @@ export interface Page<T> {
 
 /** Filter of `listTriggers`. */
 export interface TriggerQuery {
-  /**
-   * Triggers carrying this tag.
-   * @default undefined (any tags)
-   */
+  /** Triggers carrying this tag. @default undefined (any tags) */
   tag?: string;
-  /**
-   * Triggers in this status.
-   * @default undefined (any status)
-   */
+  /** Triggers in this status. @default undefined (any status) */
   status?: TriggerStatus;
-  /**
-   * Triggers of this handler.
-   * @default undefined (any handler)
-   */
+  /** Triggers of this handler. @default undefined (any handler) */
   handler?: string;
-  /**
-   * Page size, at most 1000.
-   * @default 100
-   */
+  /** Page size, at most 1000. @default 100 */
   limit?: number;
   /**
    * From a previous page's `nextCursor`.
@@ -514,10 +460,7 @@ export type JobDetailField = 'payload' | 'result' | 'history';
 
 /** Filter of `listJobs`. */
 export interface JobQuery {
-  /**
-   * Jobs of this trigger.
-   * @default undefined (every trigger's)
-   */
+  /** Jobs of this trigger. @default undefined (every trigger's) */
   triggerId?: string;
   /**
    * Jobs in this status (or any of these).
@@ -525,25 +468,13 @@ export interface JobQuery {
    * @example status: ['failed', 'cancelled']
    */
   status?: JobStatus | JobStatus[];
-  /**
-   * `scheduledFor` at or after.
-   * @default undefined (no lower bound)
-   */
+  /** `scheduledFor` at or after. @default undefined (no lower bound) */
   from?: DateInput;
-  /**
-   * `scheduledFor` before.
-   * @default undefined (no upper bound)
-   */
+  /** `scheduledFor` before. @default undefined (no upper bound) */
   to?: DateInput;
-  /**
-   * Page size, at most 1000.
-   * @default 100
-   */
+  /** Page size, at most 1000. @default 100 */
   limit?: number;
-  /**
-   * From a previous page's `nextCursor`.
-   * @default undefined (the first page)
-   */
+  /** From a previous page's `nextCursor`. @default undefined (the first page) */
   cursor?: string;
   /**
    * Leave these fields out: `payload` and `result` come back `null`, `history` `[]`. A list that

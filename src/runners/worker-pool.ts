@@ -43,24 +43,15 @@ export interface WorkerPoolResourceLimits {
    * @example resourceLimits: { maxOldGenerationSizeMb: 256 }
    */
   maxOldGenerationSizeMb?: number;
-  /**
-   * Young-generation heap size of each thread, in MB.
-   * @default undefined (Node's)
-   */
+  /** Young-generation heap size of each thread, in MB. @default undefined (Node's) */
   maxYoungGenerationSizeMb?: number;
-  /**
-   * Stack size of each thread, in MB.
-   * @default undefined (Node's, 4)
-   */
+  /** Stack size of each thread, in MB. @default undefined (Node's, 4) */
   stackSizeMb?: number;
 }
 
 /** Options of `WorkerPoolJobRunner`. All are optional. */
 export interface WorkerPoolJobRunnerOptions {
-  /**
-   * Threads kept alive while idle, capped at `maxThreads`.
-   * @default 1
-   */
+  /** Threads kept alive while idle, capped at `maxThreads`. @default 1 */
   minThreads?: number;
   /**
    * Most threads, i.e. most module jobs running at once.
@@ -68,15 +59,9 @@ export interface WorkerPoolJobRunnerOptions {
    * @example maxThreads: 4
    */
   maxThreads?: number;
-  /**
-   * An idle thread above `minThreads` exits after this long, in ms.
-   * @default 30000
-   */
+  /** An idle thread above `minThreads` exits after this long, in ms. @default 30000 */
   idleTimeoutMs?: number;
-  /**
-   * V8 heap and stack limits per thread.
-   * @default {} (Node's)
-   */
+  /** V8 heap and stack limits per thread. @default {} (Node's) */
   resourceLimits?: WorkerPoolResourceLimits;
   /**
    * After a job's signal aborts, how long its handler may keep running to clean up (it sees its
@@ -85,15 +70,9 @@ export interface WorkerPoolJobRunnerOptions {
    * @default 500
    */
   abortGraceMs?: number;
-  /**
-   * Longest a registration check (`validate`) may take to import a module, in ms.
-   * @default 10000
-   */
+  /** Longest a registration check (`validate`) may take to import a module, in ms. @default 10000 */
   validateTimeoutMs?: number;
-  /**
-   * Heap sampling interval inside the worker for the peak-heap figure, in ms (0 = start/end only).
-   * @default 20
-   */
+  /** Heap sampling interval inside the worker for the peak-heap figure, in ms (0 = start/end only). @default 20 */
   heapSampleIntervalMs?: number;
   /**
    * Worker entry to load instead of the bundled one (escape hatch for unusual bundling). A `.ts`
@@ -101,10 +80,7 @@ export interface WorkerPoolJobRunnerOptions {
    * @default the bundled `worker-entry.js` next to the package's own code
    */
   workerFile?: string | URL;
-  /**
-   * Where pool-level problems (a thread crashing outside any job) are reported.
-   * @default silentLogger
-   */
+  /** Where pool-level problems (a thread crashing outside any job) are reported. @default silentLogger */
   logger?: Logger | LoggerLike;
 }
 

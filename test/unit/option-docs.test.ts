@@ -94,13 +94,36 @@ function collectOptionDocs(): OptionDoc[] {
       if (depth < 2 && typeNode && ts.isTypeLiteralNode(typeNode)) visit(own, name, depth + 1);
     }
   };
+  // Options written inline in a parameter (`runTrigger(id, { payload?, runId? })`).
+  const visitParameters = (fn: ts.SignatureDeclaration, path: string): void => {
+    for (const param of fn.parameters) {
+      if (param.type && ts.isTypeLiteralNode(param.type) && ts.isIdentifier(param.name)) {
+        visit(checker.getTypeFromTypeNode(param.type), `${path}(${param.name.text})`, 1);
+      }
+    }
+  };
   for (const file of files) {
     const module = checker.getSymbolAtLocation(program.getSourceFile(file)!);
     if (!module) continue;
     for (const exported of checker.getExportsOfModule(module)) {
       const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      if (!(symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias))) continue;
       if (NOT_OPTIONS.has(symbol.getName())) continue;
+      for (const decl of symbol.declarations ?? []) {
+        if (ts.isFunctionDeclaration(decl)) visitParameters(decl, symbol.getName());
+        // A class implementing a port takes the port's arguments (ports are not options above),
+        // and an error's `{ cause }` is the standard `ErrorOptions`.
+        const implementsPort = (c: ts.ClassDeclaration): boolean =>
+          c.heritageClauses?.some((h) => h.types.some((t) => NOT_OPTIONS.has(t.expression.getText()))) ?? false;
+        if (ts.isClassDeclaration(decl) && !implementsPort(decl) && !symbol.getName().endsWith('Error')) {
+          for (const member of decl.members) {
+            const isPublic = !member.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword);
+            if ((ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member)) && isPublic && !(member.name && ts.isPrivateIdentifier(member.name))) {
+              visitParameters(member, `${symbol.getName()}.${member.name && ts.isIdentifier(member.name) ? member.name.text : 'constructor'}`);
+            }
+          }
+        }
+      }
+      if (!(symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias))) continue;
       visit(checker.getDeclaredTypeOfSymbol(symbol), symbol.getName(), 0);
     }
   }
@@ -132,7 +155,7 @@ describe('@default on every public option', () => {
 
   it('finds the options it checks (the walk is not blind)', () => {
     const paths = docs.map((d) => d.path);
-    for (const path of ['SchedulerOptions.concurrency', 'SchedulerOptions.defaults.retry', 'TriggerInput.misfire', 'CronSchedule.timezone', 'WorkerPoolJobRunnerOptions.maxThreads']) {
+    for (const path of ['SchedulerOptions.concurrency', 'SchedulerOptions.defaults.retry', 'TriggerInput.misfire', 'CronSchedule.timezone', 'WorkerPoolJobRunnerOptions.maxThreads', 'Scheduler.runTrigger(options).runId', 'nextFireTimes(options).count']) {
       expect(paths).toContain(path);
     }
     expect(docs.length).toBeGreaterThan(150);

@@ -116,10 +116,10 @@ function collectOptionDocs(): OptionDoc[] {
           c.heritageClauses?.some((h) => h.types.some((t) => NOT_OPTIONS.has(t.expression.getText()))) ?? false;
         if (ts.isClassDeclaration(decl) && !implementsPort(decl) && !symbol.getName().endsWith('Error')) {
           for (const member of decl.members) {
-            const isPublic = !member.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword);
-            if ((ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member)) && isPublic && !(member.name && ts.isPrivateIdentifier(member.name))) {
-              visitParameters(member, `${symbol.getName()}.${member.name && ts.isIdentifier(member.name) ? member.name.text : 'constructor'}`);
-            }
+            if (!ts.isMethodDeclaration(member) && !ts.isConstructorDeclaration(member)) continue;
+            if (ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+            if (ts.isMethodDeclaration(member) && !ts.isIdentifier(member.name)) continue;
+            visitParameters(member, `${symbol.getName()}.${ts.isMethodDeclaration(member) ? member.name.getText() : 'constructor'}`);
           }
         }
       }

@@ -17,13 +17,13 @@ import {
   mustClose,
   parseJsonBody,
   readBody,
-} from '../http-kit/body.js';
-import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from '../http-kit/auth.js';
-import { checkOrigin } from '../http-kit/origin.js';
-import type { ParsedSignature } from '../http-kit/hmac.js';
-import { WebhookHttpError, sendError, sendJson } from '../http-kit/http.js';
-import type { JwtAuthenticator } from '../http-kit/jwt.js';
-import { resolveHttpOptions, type ResolvedHttpOptions } from '../http-kit/options.js';
+} from '../http/body.js';
+import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from '../http/auth.js';
+import { checkOrigin } from '../http/origin.js';
+import type { ParsedSignature } from '../http/hmac.js';
+import { WebhookHttpError, sendError, sendJson } from '../http/http.js';
+import type { JwtAuthenticator } from '../http/jwt.js';
+import { resolveHttpOptions, type ResolvedHttpOptions } from '../http/options.js';
 import {
   ROUTE_METHODS,
   eventNameFrom,
@@ -34,7 +34,7 @@ import {
   type WebhookRoute,
 } from './routes.js';
 import type { WebhookHandler, WebhookOptions, WebhookScheduler } from './types.js';
-import { isRecord, rejectUnknownKeys } from '../http-kit/validate.js';
+import { isRecord, rejectUnknownKeys } from '../http/validate.js';
 
 /** Health statuses answered with 503, so a load balancer can act on the status code alone. */
 const UNHEALTHY_STATUSES: ReadonlySet<string> = new Set(['down', 'unhealthy', 'stopped', 'error', 'fail']);

@@ -1,7 +1,7 @@
 /**
  * Routing: which of the three routes a request path names, and validation of the names it carries.
  */
-import { WebhookHttpError } from '../http-kit/http.js';
+import { WebhookHttpError } from '../http/http.js';
 
 /** The routes of the webhook. */
 export type WebhookRoute =

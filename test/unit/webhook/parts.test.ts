@@ -3,10 +3,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isJsonContentType, parseJsonBody } from '../../../src/http-kit/body.js';
-import { isFresh, matchHmacSignature, parseSignatureHeader, signHmac } from '../../../src/http-kit/hmac.js';
-import { WebhookHttpError } from '../../../src/http-kit/http.js';
-import { scopesOf } from '../../../src/http-kit/jwt.js';
+import { isJsonContentType, parseJsonBody } from '../../../src/http/body.js';
+import { isFresh, matchHmacSignature, parseSignatureHeader, signHmac } from '../../../src/http/hmac.js';
+import { WebhookHttpError } from '../../../src/http/http.js';
+import { scopesOf } from '../../../src/http/jwt.js';
 import { eventNameFrom, matchRoute, normalizeBasePath, triggerIdFrom } from '../../../src/webhook/routes.js';
 
 const SECRET = 's'.repeat(32);

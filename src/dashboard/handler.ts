@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { InvalidTriggerConfigError } from '../errors.js';
 import { createManagementApi } from '../management/index.js';
 import { WebhookHttpError, sendError } from '../http/http.js';
-import { normalizeBasePath } from '../webhook/routes.js';
+import { normalizeBasePath } from '../http/paths.js';
 import { isRecord } from '../http/validate.js';
 import { ASSETS, ICON_ASSET, SCRIPT_ASSET, STYLE_ASSET, type StaticAsset } from './assets/index.js';
 import { renderPage } from './assets/page.js';

@@ -7,7 +7,7 @@ import { InvalidTriggerConfigError } from '../errors.js';
 import { resolveAuth, type ResolvedAuth } from './auth.js';
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { resolveAllowedHosts, type AllowedHosts } from './origin.js';
-import { normalizeBasePath } from '../webhook/routes.js';
+import { normalizeBasePath } from './paths.js';
 import type { WebhookLogger } from '../webhook/types.js';
 import { isRecord } from './validate.js';
 

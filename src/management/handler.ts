@@ -20,7 +20,7 @@ import { sendJsonText } from '../http/http.js';
 import { DEFAULT_MAX_ANSWER_BYTES, boundedJson } from './answers.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../http/options.js';
 import { checkOrigin } from '../http/origin.js';
-import { pathOnly, segmentsUnder, validateIdempotencyKey } from '../webhook/routes.js';
+import { pathOnly, segmentsUnder, validateIdempotencyKey } from '../http/paths.js';
 import { isRecord, rejectUnknownKeys, requireString } from '../http/validate.js';
 import { ManagementHttpError, sendHttpError, toHttpError } from './errors.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, EventHub, type Caller } from './events.js';

@@ -24,15 +24,8 @@ import type { ParsedSignature } from '../http/hmac.js';
 import { WebhookHttpError, sendError, sendJson } from '../http/http.js';
 import type { JwtAuthenticator } from '../http/jwt.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../http/options.js';
-import {
-  ROUTE_METHODS,
-  eventNameFrom,
-  matchRoute,
-  pathOnly,
-  triggerIdFrom,
-  validateIdempotencyKey,
-  type WebhookRoute,
-} from './routes.js';
+import { pathOnly, validateIdempotencyKey } from '../http/paths.js';
+import { ROUTE_METHODS, eventNameFrom, matchRoute, triggerIdFrom, type WebhookRoute } from './routes.js';
 import type { WebhookHandler, WebhookOptions, WebhookScheduler } from './types.js';
 import { isRecord, rejectUnknownKeys } from '../http/validate.js';
 

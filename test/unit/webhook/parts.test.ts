@@ -7,7 +7,8 @@ import { isJsonContentType, parseJsonBody } from '../../../src/http/body.js';
 import { isFresh, matchHmacSignature, parseSignatureHeader, signHmac } from '../../../src/http/hmac.js';
 import { WebhookHttpError } from '../../../src/http/http.js';
 import { scopesOf } from '../../../src/http/jwt.js';
-import { eventNameFrom, matchRoute, normalizeBasePath, triggerIdFrom } from '../../../src/webhook/routes.js';
+import { normalizeBasePath } from '../../../src/http/paths.js';
+import { eventNameFrom, matchRoute, triggerIdFrom } from '../../../src/webhook/routes.js';
 
 const SECRET = 's'.repeat(32);
 

@@ -11,6 +11,7 @@
  */
 import type { TimerHandle } from '../clock.js';
 import { StoreError } from '../errors.js';
+import type { LeaseLostReason } from '../events.js';
 import { LinkedList } from '../queue/linked-list.js';
 import type { EngineContext } from './context.js';
 import type { Run } from './handlers.js';
@@ -218,7 +219,7 @@ export class LeaseKeeper {
    * will be, recovered elsewhere; their writes are refused by their tokens). A new registration
    * follows at the next tick.
    */
-  #loseAll(reason: string): void {
+  #loseAll(reason: LeaseLostReason): void {
     this.registration.drop();
     for (const run of this.toArray()) {
       if (run.reason || run.settled) continue;
@@ -319,7 +320,7 @@ export class LeaseKeeper {
     if (this.registration.supported) {
       if (this.registration.held && this.registration.expiresAt - this.#ctx.clockOffsetMs + giveUpAfter <= now) {
         o.logger.warn({ expiredAt: new Date(this.registration.expiresAt).toISOString(), jobs: this.#held.size }, 'the instance lease ran out before it could be renewed; handing every job back');
-        this.#loseAll('the lease ran out before a renewal came back');
+        this.#loseAll('renewal-overdue');
       }
       if (!this.registration.held) {
         if (this.#instanceRetryAt <= now && this.#ctx.state === 'running') void this.#register();
@@ -341,7 +342,7 @@ export class LeaseKeeper {
       const expiry = run.leaseExpiresAt - this.#ctx.clockOffsetMs + giveUpAfter;
       if (expiry <= now) {
         o.logger.warn({ jobId: run.job.id, expiredAt: new Date(run.leaseExpiresAt).toISOString() }, 'lease ran out before it could be renewed; handing the job back');
-        this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the lease ran out before a renewal came back' });
+        this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'renewal-overdue' });
         run.abort({ kind: 'lease-expiring' });
         continue;
       }

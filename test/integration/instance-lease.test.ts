@@ -175,7 +175,7 @@ describe('instance leases', () => {
     await s.clock.advance(4000 + 750 - 1500 - 20);
     expect(lost).toEqual([]);
     await s.clock.advance(40);
-    expect(lost).toEqual(Array(3).fill('the lease ran out before a renewal came back'));
+    expect(lost).toEqual(Array(3).fill('renewal-overdue'));
     // Handed back, not stalled; the owner goes (its store would fail it again), the other runs them.
     await owner.stop({ graceful: false });
     await s.clock.advance(5000);

@@ -415,7 +415,11 @@ export type HandlerFunction<P extends JsonValue = JsonValue> = (
 export interface ModuleHandler {
   /** Absolute path or `file:` URL of the module. */
   module: string | URL;
-  /** Export to call (default `default`). */
+  /**
+   * Export to call.
+   * @default 'default'
+   * @example { module: new URL('./jobs/report.js', import.meta.url), exportName: 'renderReport' }
+   */
   exportName?: string;
 }
 

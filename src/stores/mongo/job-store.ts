@@ -34,29 +34,38 @@ import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
 /** Options of `new MongoJobStore()`. */
 export interface MongoJobStoreOptions {
-  /** Prefix of the collection name (default `scheduler_`): the collection is `<prefix>jobs`. */
+  /**
+   * Prefix of the collection name: the collection is `<prefix>jobs`.
+   * @default 'scheduler_'
+   */
   collectionPrefix?: string;
   /**
-   * Most finished jobs per trigger that `stats()` reads to compute duration percentiles (default
-   * 10 000, the most recent ones). Counts are always exact; percentiles of a trigger with more
-   * finished jobs than this describe its most recent runs.
+   * Most finished jobs per trigger that `stats()` reads to compute duration percentiles (the most
+   * recent ones). Counts are always exact; percentiles of a trigger with more finished jobs than
+   * this describe its most recent runs.
+   * @default 10000
    */
   statsSampleSize?: number;
   /**
-   * Guard job claims with claim markers in `<prefix>claims` (default `'auto'`: only on FerretDB,
-   * whose updates are not atomic). Not needed on MongoDB.
+   * Guard job claims with claim markers in `<prefix>claims`. `'auto'`: only on FerretDB, whose
+   * updates are not atomic. Not needed on MongoDB.
+   * @default 'auto'
    */
   claimMarkers?: ClaimMarkerMode;
   /**
    * Answer the per-poll pending queries (`nextPendingAt`, `gatedTriggerIds`) from a cache that
-   * every write able to change them invalidates through a signal document in `<prefix>signals`
-   * (default `'auto'`: only on FerretDB, which scans the whole collection for those queries).
+   * every write able to change them invalidates through a signal document in `<prefix>signals`.
+   * `'auto'`: only on FerretDB, which scans the whole collection for those queries.
+   * @default 'auto'
    */
   pendingHints?: PendingHintMode;
-  /** Longest use of a cached pending answer, in ms (default 5000): covers a writer that died before stamping the signal. */
+  /**
+   * Longest use of a cached pending answer, in ms: covers a writer that died before stamping the signal.
+   * @default 5000
+   */
   pendingHintMaxAgeMs?: number;
   /**
-   * Send the writes of a batch as one command (default `'auto'`: not on FerretDB; see docs/mongodb.md).
+   * Send the writes of a batch as one command. `'auto'`: not on FerretDB (see docs/mongodb.md).
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;

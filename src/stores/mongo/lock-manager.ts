@@ -32,11 +32,15 @@ import { MongoInstanceLeases } from './instance-leases.js';
 
 /** Options of `new MongoLockManager()`. */
 export interface MongoLockManagerOptions {
-  /** Prefix of the collection names (default `scheduler_`): `<prefix>locks` and `<prefix>counters`. */
+  /**
+   * Prefix of the collection names: `<prefix>locks` and `<prefix>counters`.
+   * @default 'scheduler_'
+   */
   collectionPrefix?: string;
   /**
-   * Guard lock take-overs with claim markers in `<prefix>claims` (default `'auto'`: only on
-   * FerretDB, whose updates are not atomic). Not needed on MongoDB.
+   * Guard lock take-overs with claim markers in `<prefix>claims`. `'auto'`: only on FerretDB,
+   * whose updates are not atomic. Not needed on MongoDB.
+   * @default 'auto'
    */
   claimMarkers?: ClaimMarkerMode;
 }

@@ -1,0 +1,14 @@
+/**
+ * `@intellibrowse/scheduler/testing`: the test kit. The backend contract suite, for a third-party
+ * store to prove itself against (`runBackendContract`), its record fixtures, and the waiting
+ * helpers for schedulers on a manual clock.
+ *
+ * Every runtime value the kit uses comes from `@intellibrowse/scheduler` itself (external in the
+ * built entry), so a `Scheduler`, a `ManualClock` or a `SchedulerError` the kit makes is the same
+ * class as the one the application imports: `instanceof` holds across the two entries.
+ */
+export { runBackendContract } from './contract/index.js';
+export type { ContractRunner } from './runner.js';
+export { makeJob, makeTrigger, FIXTURE_T0, fixtureAt } from './fixtures.js';
+export type { BackendFactory, BackendUnderTest } from './fixtures.js';
+export { advance, eventually, tick } from './wait.js';

@@ -9,7 +9,7 @@ import type { Logger } from '../../src/logger.js';
 import type { ClaimPendingOptions } from '../../src/ports.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import type { Job, Trigger } from '../../src/types.js';
-import { makeJob, makeTrigger } from '../contract/index.js';
+import { makeJob, makeTrigger } from '../../src/testing/fixtures.js';
 import { detectCapabilities, stopSharedMongo, withTestDb, type MongoCapabilities, type TestDb } from '../helpers/mongo.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');

@@ -11,7 +11,7 @@ export function cloneJson<T extends JsonValue>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as unknown as T;
   if (Array.isArray(value)) return value.map((item) => cloneJson(item)) as T;
   const out: { [key: string]: JsonValue } = {};
-  for (const key of Object.keys(value)) setOwn(out, key, cloneJson((value as { [key: string]: JsonValue })[key]!));
+  for (const key of Object.keys(value)) setOwn(out, key, cloneJson(value[key]!));
   return out as T;
 }
 

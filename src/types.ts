@@ -1,8 +1,11 @@
 /**
- * Public record and option types of the scheduler.
+ * Public record and option types of the scheduler, and the status vocabularies they are built on.
  *
  * Records (`Trigger`, `Job`) hold only data that survives a round trip through a store: JSON values
  * and `Date`s. Code (handlers, `retryOn` predicates) lives in handler registrations.
+ *
+ * Each status list is written once here, `as const`; the status types, the final-status set, input
+ * validation, the CLI's choices and the OpenAPI enums are derived from it, so they cannot drift.
  */
 
 /** A JSON primitive. */
@@ -237,8 +240,11 @@ export interface TriggerInput {
 /** Fields of a trigger that `updateTrigger` can change. */
 export type TriggerPatch = Partial<Omit<TriggerInput, 'id'>>;
 
-/** Trigger status. */
-export type TriggerStatus = 'active' | 'paused' | 'completed';
+/** Every trigger status: `active` fires, `paused` waits for `resumeTrigger`, `completed` has no slot left. */
+export const TRIGGER_STATUSES = ['active', 'paused', 'completed'] as const;
+
+/** Trigger status (one of `TRIGGER_STATUSES`). */
+export type TriggerStatus = (typeof TRIGGER_STATUSES)[number];
 
 /** A stored trigger. */
 export interface Trigger {
@@ -292,8 +298,27 @@ export interface Trigger {
   version: number;
 }
 
-/** Job status. */
-export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+/**
+ * Every job status, in lifecycle order: `pending` → `running` → one of `FINAL_JOB_STATUSES` (a
+ * failed attempt with attempts left goes back to `pending`).
+ */
+export const JOB_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
+
+/** Job status (one of `JOB_STATUSES`). */
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** The job statuses a job never leaves: the ends of its life. */
+export const FINAL_JOB_STATUSES = ['succeeded', 'failed', 'cancelled', 'skipped'] as const satisfies readonly JobStatus[];
+
+/** A status a job never leaves (one of `FINAL_JOB_STATUSES`). */
+export type FinalJobStatus = (typeof FINAL_JOB_STATUSES)[number];
+
+const FINAL_SET: ReadonlySet<JobStatus> = new Set(FINAL_JOB_STATUSES);
+
+/** Whether a job in `status` is over (`status` is one of `FINAL_JOB_STATUSES`). */
+export function isFinalJobStatus(status: JobStatus): status is FinalJobStatus {
+  return FINAL_SET.has(status);
+}
 
 /** Why a job exists. */
 export type JobSource = 'schedule' | 'manual' | 'event' | 'dependency';

@@ -180,7 +180,7 @@ export class Handlers {
   /** Settles once every module registered so far was validated; then the first unusable one's error, if any. */
   async validated(): Promise<Error | null> {
     const registrations = [...this.#byName.values()];
-    await Promise.all(registrations.map((h) => h.validation));
+    await Promise.all(registrations.flatMap((h) => (h.validation ? [h.validation] : [])));
     return registrations.find((h) => h.invalid)?.invalid ?? null;
   }
 

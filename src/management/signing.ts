@@ -4,7 +4,7 @@
  * `GET /health` would otherwise share a signature), so the "body" signed here is
  * `"<METHOD> <path?query>\n"` followed by the raw body bytes.
  */
-import { signHmac } from '../webhook/hmac.js';
+import { signHmac } from '../http/hmac.js';
 
 /** The bytes the MAC covers for a request. */
 export function hmacSigningInput(method: string, target: string, body: Uint8Array): Buffer {

@@ -3,6 +3,7 @@
  * scheduler's own, and its error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { JOB_STATUSES } from '../types.js';
 import type { WebhookAuth, WebhookLogger } from '../webhook/types.js';
 
 /** JWT scopes the management API asks for. */
@@ -149,16 +150,14 @@ export interface FirePreview {
   dst: DstMark | null;
 }
 
-/** What a slot of a trigger's timeline became. */
-export type TimelineStatus =
-  | 'succeeded'
-  | 'failed'
-  | 'running'
-  | 'pending'
-  | 'cancelled'
-  | 'skipped'
-  | 'missed'
-  | 'coalesced';
+/**
+ * What a slot of a trigger's timeline can become: its job's status, or `missed` / `coalesced` for a
+ * past slot without a job of its own.
+ */
+export const TIMELINE_STATUSES = [...JOB_STATUSES, 'missed', 'coalesced'] as const;
+
+/** What a slot of a trigger's timeline became (one of `TIMELINE_STATUSES`). */
+export type TimelineStatus = (typeof TIMELINE_STATUSES)[number];
 
 /** One entry of `GET /triggers/:id/timeline`. */
 export interface TimelineSlot {

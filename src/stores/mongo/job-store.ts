@@ -20,7 +20,7 @@
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
-import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
+import { FINAL_JOB_STATUSES, type Job, type JobHistoryEntry, type JobQuery, type JobStatus, type Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { bulkUpdatesProbe, writeJobsInBulk, type BulkUpdateMode } from './batches.js';
 import { jobStats } from './job-stats.js';
@@ -28,7 +28,7 @@ import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
 import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
-import { conditionFilter, conditionHolds, FINAL_STATUSES, historyEntry, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
+import { conditionFilter, conditionHolds, historyEntry, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
 import { byHandler, documentToJob, jobToDocument } from './mapping.js';
 import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
@@ -370,7 +370,7 @@ export class MongoJobStore implements JobStore {
     const max = num(limit, 'limit');
     if (max < 1) return [];
     const before = date(finishedBefore, 'finishedBefore');
-    const unfired = { status: { $in: FINAL_STATUSES }, dependentsFired: false } as const;
+    const unfired = { status: { $in: FINAL_JOB_STATUSES }, dependentsFired: false } as const;
     if (await this.#hints.enabled()) {
       // Cached is every such job (up to a bound), not only those finished before `finishedBefore`:
       // that instant moves on between passes, the set only changes with a write that stamps.
@@ -401,7 +401,7 @@ export class MongoJobStore implements JobStore {
   async purge(finishedBefore: Date): Promise<number> {
     // Only final jobs whose dependents were fired: the others still owe a downstream trigger a run.
     const result = await this.#jobs.deleteMany({
-      status: { $in: FINAL_STATUSES },
+      status: { $in: FINAL_JOB_STATUSES },
       finishedAt: { $lt: date(finishedBefore, 'finishedBefore') },
       dependentsFired: true,
     });

@@ -126,6 +126,22 @@ export class MongoLockManager implements LockManager, InstanceLeases {
     return doc ? toLease(doc) : null;
   }
 
+  /**
+   * @inheritdoc
+   *
+   * One `updateMany` over an `$or` of `{ _id, token }` pairs: each branch is answered from the
+   * `_id` index, and a lock taken over meanwhile (another token) or run out is left alone.
+   */
+  async renewMany(leases: readonly Lease[], ttlMs: number, now: Date): Promise<number> {
+    if (leases.length === 0) return 0;
+    const pairs = leases.map((lease, i) => ({ _id: str(lease.key, `leases[${i}].key`), token: num(lease.token, `leases[${i}].token`) }));
+    const result = await this.#locks.updateMany(
+      { $or: pairs, expiresAt: { $gt: date(now, 'now') } },
+      { $set: { expiresAt: new Date(now.getTime() + num(ttlMs, 'ttlMs')) } },
+    );
+    return result.matchedCount;
+  }
+
   /** @inheritdoc */
   async release(lease: Lease): Promise<boolean> {
     const result = await this.#locks.deleteOne({ _id: str(lease.key, 'lease.key'), token: num(lease.token, 'lease.token') });

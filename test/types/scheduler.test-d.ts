@@ -140,6 +140,7 @@ describe('events', () => {
     expectTypeOf<SchedulerEvents['error']>().toEqualTypeOf<[error: Error]>();
     expectTypeOf<LeaseLostEvent>().toHaveProperty('jobId').toEqualTypeOf<string>();
     expectTypeOf<LeaseLostEvent>().toHaveProperty('token').toEqualTypeOf<number>();
+    expectTypeOf<LeaseLostEvent['reason']>().toEqualTypeOf<'expired' | 'fenced' | 'renewal-overdue'>();
     expectTypeOf<TriggerLateEvent>().toMatchObjectType<{ triggerId: string; handler: string; slot: Date; lateByMs: number; alertAfterMs: number }>();
     expectTypeOf<SlotMissedEvent['reason']>().toEqualTypeOf<'misfire'>();
   });

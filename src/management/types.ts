@@ -3,7 +3,7 @@
  * scheduler's own, and its error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WebhookAuth, WebhookLogger } from '../webhook/types.js';
+import type { WebhookAuth, WebhookLogger } from '../http/types.js';
 
 /** JWT scopes the management API asks for. */
 export interface ManagementScopes {

@@ -114,8 +114,12 @@ describe('the packed package', () => {
   });
 });
 
-/** A consumer project with the unpacked package and only the given packages beside it. */
-async function consumer(name: string, type: 'module' | 'commonjs', withMongo: boolean, source: string): Promise<string> {
+/**
+ * A consumer project with the unpacked package and only the given packages beside it; `node10`
+ * type-checks a CommonJS project with the resolution that ignores `exports` (`typesVersions` then
+ * finds the subpath entries' declarations).
+ */
+async function consumer(name: string, type: 'module' | 'commonjs' | 'node10', withMongo: boolean, source: string): Promise<string> {
   const dir = join(work, name);
   const modules = join(dir, 'node_modules');
   mkdirSync(join(modules, '@intellibrowse'), { recursive: true });
@@ -128,12 +132,13 @@ async function consumer(name: string, type: 'module' | 'commonjs', withMongo: bo
     symlinkSync(`${root}node_modules/${dep}`, join(modules, dep));
   }
   symlinkSync(`${root}node_modules/@types/node`, join(modules, '@types', 'node'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }));
-  const module = type === 'module' ? 'nodenext' : 'node16';
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: type === 'module' ? 'module' : 'commonjs' }));
+  const module = type === 'module' ? 'nodenext' : type === 'node10' ? 'commonjs' : 'node16';
+  const moduleResolution = type === 'node10' ? 'node10' : module;
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { module, moduleResolution: module, target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
+      compilerOptions: { module, moduleResolution, target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
       files: ['index.ts'],
     }),
   );
@@ -176,6 +181,11 @@ describe('the packed declarations with skipLibCheck: false', () => {
 
   it('compile for a CommonJS consumer (node16) without mongodb installed', async () => {
     const dir = await consumer('cjs-no-mongo', 'commonjs', false, USE);
+    expect(await typeCheck(dir)).toBe('');
+  }, 150_000);
+
+  it('compile for a CommonJS consumer on the resolution that ignores exports (node10), subpaths included', async () => {
+    const dir = await consumer('node10', 'node10', true, `${USE}\nimport { createMongoBackend } from '@intellibrowse/scheduler/mongo';\nvoid createMongoBackend;\n`);
     expect(await typeCheck(dir)).toBe('');
   }, 150_000);
 

@@ -100,10 +100,12 @@ export function validateJobQuery(query: JobQuery): JobQuery {
   if (query.limit !== undefined) out.limit = query.limit;
   if (query.cursor !== undefined) out.cursor = plainString(query.cursor, 'cursor');
   if (query.omit !== undefined) {
-    if (!Array.isArray(query.omit) || query.omit.some((field) => !DETAIL_FIELDS.includes(field))) {
+    // Read as `unknown`: callers without types can pass anything here.
+    const omit: unknown = query.omit;
+    if (!Array.isArray(omit) || omit.some((field) => !DETAIL_FIELDS.includes(field as JobDetailField))) {
       throw new InvalidArgumentError('omit', `must be a list of ${DETAIL_FIELDS.join(', ')}`);
     }
-    out.omit = [...query.omit];
+    out.omit = [...(omit as readonly JobDetailField[])];
   }
   return out;
 }

@@ -174,20 +174,44 @@ export class LeaseKeeper {
           const cancels = new Set(answer.cancels);
           for (let run = this.#held.first; run !== null; run = run.nextLinked) if (cancels.has(run.job.id)) run.abort({ kind: 'cancel' });
         }
-        // Capped triggers' permits are separate locks, renewed with the lease (one call each).
-        for (const run of this.toArray()) {
-          if (!run.permit || run.reason) continue;
-          try {
-            run.permit = (await o.lockManager.renew(run.permit, o.leaseMs, this.#ctx.storeNow())) ?? run.permit;
-          } catch (error) {
-            this.#ctx.fail(new StoreError(`renewing the permit of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
-          }
-        }
+        await this.#renewPermits();
       } finally {
         this.#instanceRenewal = null;
         this.#armNext();
       }
     })());
+  }
+
+  /**
+   * Capped triggers' permits are locks of their own, renewed with the instance lease: all in one
+   * store call where the lock manager can (`renewMany`). Only when fewer were renewed than held
+   * are they renewed one by one, which tells which ones were lost (and leaves them to expire).
+   */
+  async #renewPermits(): Promise<void> {
+    const { o } = this.#ctx;
+    const runs = this.toArray().filter((run) => run.permit !== null && !run.reason);
+    if (runs.length === 0) return;
+    const now = this.#ctx.storeNow();
+    if (o.lockManager.renewMany) {
+      try {
+        const renewed = await o.lockManager.renewMany(runs.map((run) => run.permit!), o.leaseMs, now);
+        if (renewed === runs.length) {
+          const expiresAt = new Date(now.getTime() + o.leaseMs);
+          for (const run of runs) run.permit = { ...run.permit!, expiresAt };
+          return;
+        }
+      } catch (error) {
+        this.#ctx.fail(new StoreError(`renewing the permits of ${runs.length} jobs failed: ${toError(error).message}`, { cause: error }));
+        return;
+      }
+    }
+    for (const run of runs) {
+      try {
+        run.permit = (await o.lockManager.renew(run.permit!, o.leaseMs, this.#ctx.storeNow())) ?? run.permit;
+      } catch (error) {
+        this.#ctx.fail(new StoreError(`renewing the permit of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+      }
+    }
   }
 
   /**

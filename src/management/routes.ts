@@ -8,7 +8,7 @@ import type { Scheduler } from '../scheduler.js';
 import { assertId, nextFireTimes } from '../schedule/index.js';
 import { JOB_STATUSES, TRIGGER_STATUSES, type JobQuery, type JsonValue, type TriggerQuery } from '../types.js';
 import { definedFields } from '../util/defined.js';
-import { isRecord } from '../webhook/validate.js';
+import { isRecord } from '../http/validate.js';
 import { badRequest } from './errors.js';
 import type { Caller, EventHub } from './events.js';
 import { previews, triggerPreview } from './preview.js';

@@ -127,9 +127,9 @@ export class OtelTracing {
     };
     const on = scheduler.on.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
     const off = scheduler.off.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-    for (const [event, fn] of Object.entries(listeners)) on(event, fn as (...args: never[]) => void);
+    for (const [event, fn] of Object.entries(listeners)) on(event, fn);
     return () => {
-      for (const [event, fn] of Object.entries(listeners)) off(event, fn as (...args: never[]) => void);
+      for (const [event, fn] of Object.entries(listeners)) off(event, fn);
       for (const span of this.#open.values()) span.end();
       this.#open.clear();
     };

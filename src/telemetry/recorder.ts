@@ -54,8 +54,8 @@ export function recordEvents(scheduler: EventEmitter<SchedulerEvents>, sinks: re
   };
   const on = scheduler.on.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
   const off = scheduler.off.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-  for (const [event, fn] of Object.entries(listeners)) on(event, fn as (...args: never[]) => void);
+  for (const [event, fn] of Object.entries(listeners)) on(event, fn);
   return () => {
-    for (const [event, fn] of Object.entries(listeners)) off(event, fn as (...args: never[]) => void);
+    for (const [event, fn] of Object.entries(listeners)) off(event, fn);
   };
 }

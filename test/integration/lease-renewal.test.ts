@@ -174,7 +174,7 @@ describe('lease renewal on a slow store', () => {
     // A job of a dead instance, expired just now: grace 2 × 1400 ms, not 1000 ms.
     const expiredAt = clock.now();
     await jobStore.insert({
-      ...(await import('../contract/index.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
+      ...(await import('../../src/testing/fixtures.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
       status: 'running',
       attempts: 1,
       fence: 1,
@@ -198,7 +198,7 @@ describe('lease renewal on a slow store', () => {
     await scheduler.start();
     // A job held by an instance that stopped renewing: expired at T0 + 1000.
     await jobStore.insert({
-      ...(await import('../contract/index.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
+      ...(await import('../../src/testing/fixtures.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
       status: 'running',
       attempts: 1,
       fence: 1,

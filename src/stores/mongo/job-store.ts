@@ -18,7 +18,7 @@
  * cache there that every pending-affecting write invalidates (`pending-hints.ts`).
  */
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
-import { StoreError } from '../../errors.js';
+import { InvalidArgumentError, StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { FINAL_JOB_STATUSES, type Job, type JobHistoryEntry, type JobQuery, type JobStatus, type Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
@@ -34,29 +34,38 @@ import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
 /** Options of `new MongoJobStore()`. */
 export interface MongoJobStoreOptions {
-  /** Prefix of the collection name (default `scheduler_`): the collection is `<prefix>jobs`. */
+  /**
+   * Prefix of the collection name: the collection is `<prefix>jobs`.
+   * @default 'scheduler_'
+   */
   collectionPrefix?: string;
   /**
-   * Most finished jobs per trigger that `stats()` reads to compute duration percentiles (default
-   * 10 000, the most recent ones). Counts are always exact; percentiles of a trigger with more
-   * finished jobs than this describe its most recent runs.
+   * Most finished jobs per trigger that `stats()` reads to compute duration percentiles (the most
+   * recent ones). Counts are always exact; percentiles of a trigger with more finished jobs than
+   * this describe its most recent runs.
+   * @default 10000
    */
   statsSampleSize?: number;
   /**
-   * Guard job claims with claim markers in `<prefix>claims` (default `'auto'`: only on FerretDB,
-   * whose updates are not atomic). Not needed on MongoDB.
+   * Guard job claims with claim markers in `<prefix>claims`. `'auto'`: only on FerretDB, whose
+   * updates are not atomic. Not needed on MongoDB.
+   * @default 'auto'
    */
   claimMarkers?: ClaimMarkerMode;
   /**
    * Answer the per-poll pending queries (`nextPendingAt`, `gatedTriggerIds`) from a cache that
-   * every write able to change them invalidates through a signal document in `<prefix>signals`
-   * (default `'auto'`: only on FerretDB, which scans the whole collection for those queries).
+   * every write able to change them invalidates through a signal document in `<prefix>signals`.
+   * `'auto'`: only on FerretDB, which scans the whole collection for those queries.
+   * @default 'auto'
    */
   pendingHints?: PendingHintMode;
-  /** Longest use of a cached pending answer, in ms (default 5000): covers a writer that died before stamping the signal. */
+  /**
+   * Longest use of a cached pending answer, in ms: covers a writer that died before stamping the signal.
+   * @default 5000
+   */
   pendingHintMaxAgeMs?: number;
   /**
-   * Send the writes of a batch as one command (default `'auto'`: not on FerretDB; see docs/mongodb.md).
+   * Send the writes of a batch as one command. `'auto'`: not on FerretDB (see docs/mongodb.md).
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;
@@ -93,7 +102,7 @@ export class MongoJobStore implements JobStore {
     this.#hints = new PendingHints(openCollection<SignalDocument>(db, names.signals), hintsEnabled, options.pendingHintMaxAgeMs);
     this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
     const sample = options.statsSampleSize ?? 10_000;
-    if (!Number.isInteger(sample) || sample < 1) throw new TypeError('statsSampleSize must be a positive integer');
+    if (!Number.isInteger(sample) || sample < 1) throw new InvalidArgumentError('statsSampleSize', 'must be a positive integer');
     this.#sampleSize = sample;
   }
 

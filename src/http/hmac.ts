@@ -12,6 +12,7 @@
  * target into what it signs with v1 itself (see management/signing.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Name of the signature header (Node lower-cases incoming header names). */
 export const SIGNATURE_HEADER = 'x-signature';
@@ -29,16 +30,26 @@ export const MAX_FUTURE_SKEW_SEC = 30;
 export interface HmacSignInput {
   /** Exact raw body bytes as they will be sent (a string is taken as UTF-8). */
   body: string | Uint8Array;
-  /** The `Idempotency-Key` header that will be sent, if any. */
+  /**
+   * The `Idempotency-Key` header that will be sent, if any.
+   * @default undefined (none sent)
+   */
   idempotencyKey?: string;
-  /** Signing time in unix seconds (default: now). */
+  /**
+   * Signing time in unix seconds.
+   * @default Math.floor(Date.now() / 1000)
+   */
   timestamp?: number;
   /**
    * HTTP method, e.g. `POST`. With `path`, the signature is version 2, which the webhook requires
    * (unless `auth.hmac.acceptV1`); without, version 1.
+   * @default undefined (a version 1 signature)
    */
   method?: string;
-  /** Request target exactly as it will be sent: path and query, e.g. `/hooks/triggers/x/run`. */
+  /**
+   * Request target exactly as it will be sent: path and query, e.g. `/hooks/triggers/x/run`.
+   * @default undefined (a version 1 signature)
+   */
   path?: string;
 }
 
@@ -87,7 +98,7 @@ function macV2(secret: string | Uint8Array, timestampText: string, request: Sign
 export function signHmac(secret: string | Uint8Array, input: HmacSignInput): string {
   const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new TypeError('timestamp must be a non-negative integer number of seconds');
+    throw new InvalidArgumentError('timestamp', 'must be a non-negative integer number of seconds');
   }
   const body = typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : input.body;
   const t = String(timestamp);

@@ -14,6 +14,7 @@ import { Scheduler } from '../../src/scheduler.js';
 import type { Db } from 'mongodb';
 import { decodeIdCursor, pageLimit } from '../../src/stores/cursor.js';
 import { createMongoBackend } from '../../src/stores/mongo/backend.js';
+import { collectionNames } from '../../src/stores/mongo/documents.js';
 import type { TriggerInput } from '../../src/types.js';
 
 /** What `call` threw or rejected with (fails when it did neither). */
@@ -57,6 +58,7 @@ describe('InvalidArgumentError and InvalidTriggerConfigError', () => {
     await expectArgument(() => decodeIdCursor('nope'), 'cursor');
     await expectArgument(() => pageLimit(0), 'limit');
     await expectArgument(() => createMongoBackend({ db: {} as Db, jobRetentionDays: 0 }), 'jobRetentionDays');
+    await expectArgument(() => collectionNames('system.'), 'collectionPrefix');
   });
 
   it('trigger input still throws InvalidTriggerConfigError', async () => {

@@ -5,13 +5,12 @@
 
 /** Stable error codes. */
 export type SchedulerErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
   | 'ERR_INVALID_TRIGGER_CONFIG'
   | 'ERR_HANDLER_NOT_FOUND'
   | 'ERR_TRIGGER_NOT_FOUND'
   | 'ERR_JOB_NOT_FOUND'
   | 'ERR_JOB_NOT_RETRYABLE'
-  | 'ERR_LOCK_ACQUISITION'
-  | 'ERR_JOB_EXECUTION'
   | 'ERR_JOB_TIMEOUT'
   | 'ERR_ILLEGAL_TRANSITION'
   | 'ERR_STORE'
@@ -31,15 +30,34 @@ export class SchedulerError extends Error {
   }
 }
 
-/** Input to a public method is invalid. `field` names the offending field (dotted path). */
-export class InvalidTriggerConfigError extends SchedulerError {
+/**
+ * An argument of a public call is invalid: an option (of the `Scheduler`, a runner, the webhook,
+ * the management API, the dashboard, a store), a handler registration, a list query or cursor, an
+ * event name. `field` names the offending field by its dotted path, e.g. `auth.jwt.audience`.
+ *
+ * Trigger input (schedules, policies, payloads, ids) throws the subclass `InvalidTriggerConfigError`,
+ * so `err instanceof InvalidArgumentError` catches every bad input, and `err.code` tells the two apart.
+ */
+export class InvalidArgumentError extends SchedulerError {
+  /** The code of this class; `InvalidTriggerConfigError` has its own. */
+  protected static readonly errorCode: 'ERR_INVALID_ARGUMENT' | 'ERR_INVALID_TRIGGER_CONFIG' = 'ERR_INVALID_ARGUMENT';
+
   /** Dotted path of the offending field, e.g. `schedule.cron`. */
   readonly field: string;
 
   constructor(field: string, reason: string) {
-    super('ERR_INVALID_TRIGGER_CONFIG', `${field}: ${reason}`);
+    super(new.target.errorCode, `${field}: ${reason}`);
     this.field = field;
   }
+}
+
+/**
+ * Trigger input is invalid: what `addTrigger`, `upsertTrigger`, `updateTrigger`, `nextFireTimes`
+ * and the trigger's payload carry (schedule, policies, window, ids, payload, dependencies).
+ * `field` names the offending field (dotted path).
+ */
+export class InvalidTriggerConfigError extends InvalidArgumentError {
+  protected static override readonly errorCode = 'ERR_INVALID_TRIGGER_CONFIG' as const;
 }
 
 /**
@@ -99,20 +117,6 @@ export class JobNotRetryableError extends SchedulerError {
     super('ERR_JOB_NOT_RETRYABLE', `job "${jobId}" is ${status}; only a failed or cancelled job can be retried`);
     this.jobId = jobId;
     this.status = status;
-  }
-}
-
-/** A lock is held by someone else. */
-export class LockAcquisitionError extends SchedulerError {
-  constructor(key: string, holder?: string) {
-    super('ERR_LOCK_ACQUISITION', `lock "${key}" is held${holder ? ` by ${holder}` : ''}`);
-  }
-}
-
-/** A handler failed; `cause` is what it threw. */
-export class JobExecutionError extends SchedulerError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_JOB_EXECUTION', message, options);
   }
 }
 

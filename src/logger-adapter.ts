@@ -4,7 +4,7 @@
  * winston takes `(message, meta)`; the console takes `(...args)` and gets the message first.
  */
 import { Console } from 'node:console';
-import { InvalidTriggerConfigError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import type { LogFields, Logger } from './logger.js';
 
 /**
@@ -30,13 +30,13 @@ type Level = (typeof LEVELS)[number];
 type Call = (...args: unknown[]) => unknown;
 
 /**
- * The port over a given logger. Throws `InvalidTriggerConfigError` naming `field` when the value
+ * The port over a given logger. Throws `InvalidArgumentError` naming `field` when the value
  * lacks one of the four level methods.
  */
 export function toLogger(value: LoggerLike, field = 'logger'): Logger {
-  if (typeof value !== 'object' || value === null) throw new InvalidTriggerConfigError(field, 'must be an object with debug, info, warn and error methods');
+  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(field, 'must be an object with debug, info, warn and error methods');
   for (const level of LEVELS) {
-    if (typeof value[level] !== 'function') throw new InvalidTriggerConfigError(field, `must have a ${level} method (pino, winston, console or the Logger port)`);
+    if (typeof value[level] !== 'function') throw new InvalidArgumentError(field, `must have a ${level} method (pino, winston, console or the Logger port)`);
   }
   if (isConsole(value)) return adapt(value, (call, fields, message) => (message === undefined ? call(fields) : call(message, fields)));
   if (isWinston(value)) return adapt(value, (call, fields, message) => call(message ?? '', fields));

@@ -23,7 +23,7 @@ import { Dispatcher } from './engine/dispatcher.js';
 import { EndPlanner } from './engine/end-plan.js';
 import { EndRecorder } from './engine/end-recorder.js';
 import { Handlers, type HandlerOptions } from './engine/handlers.js';
-import { assertEventName, validateJobQuery, validateTriggerQuery } from './engine/input.js';
+import { asArgument, assertEventName, validateJobQuery, validateTriggerQuery } from './engine/input.js';
 import { JobCommands } from './engine/job-commands.js';
 import { assertJsonPayload } from './engine/json.js';
 import { LeaseKeeper } from './engine/lease-keeper.js';
@@ -382,7 +382,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** One job, or `null`. */
   async getJob(id: string): Promise<Job | null> {
-    assertId(id, 'id');
+    asArgument(() => assertId(id, 'id'));
     return this.#ctx.store(() => this.#ctx.o.jobStore.get(id), 'get job');
   }
 
@@ -398,7 +398,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * lease renewal (within a third of `leaseMs`). Returns the job as it stands.
    */
   async cancelJob(id: string): Promise<Job> {
-    assertId(id, 'id');
+    asArgument(() => assertId(id, 'id'));
     return copyData(await this.#jobs.cancel(id));
   }
 
@@ -414,7 +414,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * @throws TriggerNotFoundError when the job's trigger was removed since
    */
   async retryJob(id: string): Promise<Job> {
-    assertId(id, 'id');
+    asArgument(() => assertId(id, 'id'));
     this.#assertAccepting();
     return copyData(await this.#jobs.retry(id));
   }

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { createManagementApi } from '../management/index.js';
 import { WebhookHttpError, sendError } from '../http/http.js';
 import { normalizeBasePath } from '../http/paths.js';
@@ -119,26 +119,26 @@ function sendStatic(
  * `sessionStorage` and sent on every request, the event stream included. HMAC is refused: a
  * browser cannot sign requests.
  *
- * Options are validated here: a bad one throws `InvalidTriggerConfigError` naming it.
+ * Options are validated here: a bad one throws `InvalidArgumentError` naming it.
  *
  * @example
  * http.createServer(createDashboard(scheduler, { auth: { none: true }, readOnly: true }))
  *   .listen(3000, '127.0.0.1');
  */
 export function createDashboard(scheduler: DashboardScheduler, options: DashboardOptions): DashboardHandler {
-  if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
+  if (!isRecord(options)) throw new InvalidArgumentError('options', 'must be an object');
   const { basePath: rawBasePath, title: rawTitle, ...apiOptions } = options;
 
   const auth: unknown = apiOptions.auth;
   if (isRecord(auth) && auth['hmac'] !== undefined) {
-    throw new InvalidTriggerConfigError('auth.hmac', 'a browser cannot sign requests: use { jwt } or { none: true }');
+    throw new InvalidArgumentError('auth.hmac', 'a browser cannot sign requests: use { jwt } or { none: true }');
   }
 
   let basePath = '/';
   if (rawBasePath !== undefined) {
     const normalized = typeof rawBasePath === 'string' ? normalizeBasePath(rawBasePath) : null;
     if (normalized === null) {
-      throw new InvalidTriggerConfigError('basePath', 'must be a path starting with "/" (no query, no "//")');
+      throw new InvalidArgumentError('basePath', 'must be a path starting with "/" (no query, no "//")');
     }
     basePath = normalized;
   }
@@ -146,7 +146,7 @@ export function createDashboard(scheduler: DashboardScheduler, options: Dashboar
   let title = DEFAULT_DASHBOARD_TITLE;
   if (rawTitle !== undefined) {
     if (typeof rawTitle !== 'string' || rawTitle.trim() === '' || rawTitle.length > MAX_TITLE_LENGTH) {
-      throw new InvalidTriggerConfigError('title', `must be a non-empty string of at most ${MAX_TITLE_LENGTH} characters`);
+      throw new InvalidArgumentError('title', `must be a non-empty string of at most ${MAX_TITLE_LENGTH} characters`);
     }
     title = rawTitle;
   }

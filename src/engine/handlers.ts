@@ -3,12 +3,12 @@
  * `concurrency` and each handler's own limit. Every attempt that starts here reserves a place
  * first and gives it back when its end is recorded.
  */
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { HandlerFunction, JobRunner, ModuleHandler } from '../ports.js';
 import { isModuleHandler } from '../runners/module-loader.js';
 import { normalizeRetry } from '../schedule/index.js';
 import type { RetryPolicy, Trigger } from '../types.js';
-import { assertHandlerName, optionalNonNegative, optionalPositive } from './input.js';
+import { asArgument, assertHandlerName, optionalNonNegative, optionalPositive } from './input.js';
 import { toError } from './outcome.js';
 import type { RunningJob } from './running-job.js';
 
@@ -137,10 +137,10 @@ export class Handlers {
   /** Validate and add a registration (see `Scheduler.register`). */
   register(name: string, handler: HandlerFunction | ModuleHandler, options: HandlerOptions): void {
     assertHandlerName(name);
-    if (this.#byName.has(name)) throw new InvalidTriggerConfigError('name', `a handler named "${name}" is already registered`);
+    if (this.#byName.has(name)) throw new InvalidArgumentError('name', `a handler named "${name}" is already registered`);
     const isFunction = typeof handler === 'function';
     if (!isFunction && !isModuleHandler(handler)) {
-      throw new InvalidTriggerConfigError('handler', 'must be a function or { module, exportName }');
+      throw new InvalidArgumentError('handler', 'must be a function or { module, exportName }');
     }
     const custom = this.#customRunner;
     const runner = !isFunction && custom?.supports(handler) ? custom : this.#inline;
@@ -150,7 +150,7 @@ export class Handlers {
       runner,
       concurrency: optionalPositive(options.concurrency, 'options.concurrency'),
       timeoutMs: optionalPositive(options.timeoutMs, 'options.timeoutMs'),
-      retry: options.retry === undefined ? null : normalizeRetry(options.retry, 'options.retry'),
+      retry: options.retry === undefined ? null : asArgument(() => normalizeRetry(options.retry, 'options.retry')),
       retryOn: options.retryOn ?? null,
       maxStalls: optionalNonNegative(options.maxStalls, 'options.maxStalls'),
       running: 0,
@@ -158,7 +158,7 @@ export class Handlers {
       validation: null,
     };
     if (options.retryOn !== undefined && typeof options.retryOn !== 'function') {
-      throw new InvalidTriggerConfigError('options.retryOn', 'must be a function');
+      throw new InvalidArgumentError('options.retryOn', 'must be a function');
     }
     if (!isFunction && runner.validate) {
       registration.validation = runner.validate(handler).catch((error: unknown) => {

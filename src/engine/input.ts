@@ -1,17 +1,32 @@
 /**
- * Validation of the Scheduler's own arguments (handler names, event names, list queries). Trigger
- * input is validated in `trigger-input.ts`, schedules in `src/schedule`.
+ * Validation of the Scheduler's own arguments (handler names, event names, list queries): each
+ * refusal is an `InvalidArgumentError`. Trigger input is validated in `trigger-input.ts`, schedules
+ * in `src/schedule`, and refused with `InvalidTriggerConfigError`.
  */
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError, InvalidTriggerConfigError } from '../errors.js';
 import { assertId } from '../schedule/index.js';
 import { JOB_STATUSES, TRIGGER_STATUSES, type JobDetailField, type JobQuery, type TriggerQuery } from '../types.js';
 import { nameProblem } from '../util/names.js';
+
+/**
+ * Run a validator shared with trigger input (a retry policy, an id) on an argument that is not
+ * trigger input: its `InvalidTriggerConfigError` becomes an `InvalidArgumentError` on the same
+ * field with the same reason.
+ */
+export function asArgument<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof InvalidTriggerConfigError) throw new InvalidArgumentError(err.field, err.message.slice(err.field.length + 2));
+    throw err;
+  }
+}
 
 /** A positive integer option, or `null` when absent. */
 export function optionalPositive(value: unknown, field: string): number | null {
   if (value === undefined) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a positive integer');
+    throw new InvalidArgumentError(field, 'must be a positive integer');
   }
   return value;
 }
@@ -20,7 +35,7 @@ export function optionalPositive(value: unknown, field: string): number | null {
 export function optionalNonNegative(value: unknown, field: string): number | null {
   if (value === undefined) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-negative integer');
+    throw new InvalidArgumentError(field, 'must be a non-negative integer');
   }
   return value;
 }
@@ -28,32 +43,32 @@ export function optionalNonNegative(value: unknown, field: string): number | nul
 /** A handler name: a non-empty string of at most 200 characters, not starting with `$`. */
 export function assertHandlerName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw new InvalidTriggerConfigError('name', 'must be a non-empty string of at most 200 characters');
+    throw new InvalidArgumentError('name', 'must be a non-empty string of at most 200 characters');
   }
-  if (name.startsWith('$')) throw new InvalidTriggerConfigError('name', 'must not start with "$"');
+  if (name.startsWith('$')) throw new InvalidArgumentError('name', 'must not start with "$"');
   const problem = nameProblem(name);
-  if (problem !== null) throw new InvalidTriggerConfigError('name', problem);
+  if (problem !== null) throw new InvalidArgumentError('name', problem);
 }
 
 /** An event name or id: a non-empty string of at most 200 characters, not starting with `$`. */
 export function assertEventName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-empty string of at most 200 characters');
+    throw new InvalidArgumentError(field, 'must be a non-empty string of at most 200 characters');
   }
-  if (value.startsWith('$')) throw new InvalidTriggerConfigError(field, 'must not start with "$"');
+  if (value.startsWith('$')) throw new InvalidArgumentError(field, 'must not start with "$"');
   const problem = nameProblem(value);
-  if (problem !== null) throw new InvalidTriggerConfigError(field, problem);
+  if (problem !== null) throw new InvalidArgumentError(field, problem);
   return value;
 }
 
 /** Check a `listTriggers` query; only known fields of the right types pass. */
 export function validateTriggerQuery(query: TriggerQuery): TriggerQuery {
-  if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
+  if (typeof query !== 'object' || query === null) throw new InvalidArgumentError('query', 'must be an object');
   const out: TriggerQuery = {};
   if (query.tag !== undefined) out.tag = plainString(query.tag, 'tag');
   if (query.handler !== undefined) out.handler = plainString(query.handler, 'handler');
   if (query.status !== undefined) {
-    if (!TRIGGER_STATUSES.includes(query.status)) throw new InvalidTriggerConfigError('status', `must be one of ${TRIGGER_STATUSES.join(', ')}`);
+    if (!TRIGGER_STATUSES.includes(query.status)) throw new InvalidArgumentError('status', `must be one of ${TRIGGER_STATUSES.join(', ')}`);
     out.status = query.status;
   }
   if (query.limit !== undefined) out.limit = query.limit;
@@ -65,13 +80,13 @@ const DETAIL_FIELDS: readonly JobDetailField[] = ['payload', 'result', 'history'
 
 /** Check a `listJobs` query; only known fields of the right types pass. */
 export function validateJobQuery(query: JobQuery): JobQuery {
-  if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
+  if (typeof query !== 'object' || query === null) throw new InvalidArgumentError('query', 'must be an object');
   const out: JobQuery = {};
-  if (query.triggerId !== undefined) out.triggerId = assertId(query.triggerId, 'triggerId');
+  if (query.triggerId !== undefined) out.triggerId = asArgument(() => assertId(query.triggerId, 'triggerId'));
   if (query.status !== undefined) {
     const list = Array.isArray(query.status) ? query.status : [query.status];
     for (const status of list) {
-      if (!JOB_STATUSES.includes(status)) throw new InvalidTriggerConfigError('status', `must be one of ${JOB_STATUSES.join(', ')}`);
+      if (!JOB_STATUSES.includes(status)) throw new InvalidArgumentError('status', `must be one of ${JOB_STATUSES.join(', ')}`);
     }
     out.status = query.status;
   }
@@ -79,7 +94,7 @@ export function validateJobQuery(query: JobQuery): JobQuery {
     const value = query[field];
     if (value === undefined) continue;
     const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
-    if (!date || Number.isNaN(date.getTime())) throw new InvalidTriggerConfigError(field, 'must be a valid date');
+    if (!date || Number.isNaN(date.getTime())) throw new InvalidArgumentError(field, 'must be a valid date');
     out[field] = date;
   }
   if (query.limit !== undefined) out.limit = query.limit;
@@ -88,7 +103,7 @@ export function validateJobQuery(query: JobQuery): JobQuery {
     // Read as `unknown`: callers without types can pass anything here.
     const omit: unknown = query.omit;
     if (!Array.isArray(omit) || omit.some((field) => !DETAIL_FIELDS.includes(field as JobDetailField))) {
-      throw new InvalidTriggerConfigError('omit', `must be a list of ${DETAIL_FIELDS.join(', ')}`);
+      throw new InvalidArgumentError('omit', `must be a list of ${DETAIL_FIELDS.join(', ')}`);
     }
     out.omit = [...(omit as readonly JobDetailField[])];
   }
@@ -97,7 +112,7 @@ export function validateJobQuery(query: JobQuery): JobQuery {
 
 function plainString(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 1000) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-empty string');
+    throw new InvalidArgumentError(field, 'must be a non-empty string');
   }
   return value;
 }

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { SystemClock } from '../clock.js';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { toLogger, type LoggerLike } from '../logger-adapter.js';
@@ -14,6 +14,7 @@ import type { MongoBackend } from '../stores/mongo/backend.js';
 import { normalizeRetry } from '../schedule/index.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
 import type { Job, RetryPolicy } from '../types.js';
+import { asArgument } from './input.js';
 import { MAX_PAYLOAD_BYTES } from './json.js';
 
 /** Options of `new Scheduler()`. Every field is optional. */
@@ -302,31 +303,31 @@ export interface ResolvedOptions {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LEAD_MS = 250;
 
-/** Validate options and apply defaults; throws `InvalidTriggerConfigError` naming the option. */
+/** Validate options and apply defaults; throws `InvalidArgumentError` naming the option. */
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidTriggerConfigError('options', 'must be an object');
+    throw new InvalidArgumentError('options', 'must be an object');
   }
   rejectUnknown(options, OPTION_KEYS, '', 'a Scheduler option', BACKEND_EXTRAS);
   if (options.defaults !== undefined) {
     if (typeof options.defaults !== 'object' || options.defaults === null || Array.isArray(options.defaults)) {
-      throw new InvalidTriggerConfigError('defaults', 'must be an object');
+      throw new InvalidArgumentError('defaults', 'must be an object');
     }
     rejectUnknown(options.defaults, DEFAULTS_KEYS, 'defaults.', 'a key of defaults');
   }
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
-    throw new InvalidTriggerConfigError('keepAlive', 'must be true or false');
+    throw new InvalidArgumentError('keepAlive', 'must be true or false');
   }
   const pollIntervalMs = positiveInt(options.pollIntervalMs, 'pollIntervalMs', 1000);
   const lookaheadMs = positiveInt(options.lookaheadMs, 'lookaheadMs', Math.max(5000, pollIntervalMs));
-  if (lookaheadMs < pollIntervalMs) throw new InvalidTriggerConfigError('lookaheadMs', 'must be at least pollIntervalMs');
+  if (lookaheadMs < pollIntervalMs) throw new InvalidArgumentError('lookaheadMs', 'must be at least pollIntervalMs');
   const leaseMs = positiveInt(options.leaseMs, 'leaseMs', 30_000);
   const leadMs = nonNegativeInt(options.leadMs, 'leadMs', Math.min(DEFAULT_LEAD_MS, Math.floor(lookaheadMs / 2), Math.floor(leaseMs / 3)));
-  if (leadMs >= lookaheadMs) throw new InvalidTriggerConfigError('leadMs', 'must be less than lookaheadMs');
-  if (leadMs * 3 > leaseMs) throw new InvalidTriggerConfigError('leadMs', 'must be at most a third of leaseMs');
+  if (leadMs >= lookaheadMs) throw new InvalidArgumentError('leadMs', 'must be less than lookaheadMs');
+  if (leadMs * 3 > leaseMs) throw new InvalidArgumentError('leadMs', 'must be at most a third of leaseMs');
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   if (typeof instanceId !== 'string' || instanceId.length === 0 || instanceId.length > 200) {
-    throw new InvalidTriggerConfigError('instanceId', 'must be a non-empty string of at most 200 characters');
+    throw new InvalidArgumentError('instanceId', 'must be a non-empty string of at most 200 characters');
   }
   return {
     triggerStore: options.triggerStore ?? new MemoryTriggerStore(),
@@ -356,7 +357,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     metrics: telemetryMetrics(options.telemetry),
     otel: otelOption(options.telemetry),
     traceSend: null,
-    defaultRetry: options.defaults?.retry ? normalizeRetry(options.defaults.retry, 'defaults.retry') : { attempts: 1 },
+    defaultRetry: options.defaults?.retry ? asArgument(() => normalizeRetry(options.defaults?.retry, 'defaults.retry')) : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),
     defaultMaxStalls: nonNegativeInt(options.defaults?.maxStalls, 'defaults.maxStalls', 1),
@@ -369,7 +370,7 @@ function rejectUnknown(value: object, known: Readonly<Record<string, true>>, pre
     if (Object.hasOwn(known, key)) continue;
     if (Object.hasOwn(extras, key) && typeof (value as Record<string, unknown>)[key] === 'function') continue;
     const near = Object.keys(known).find((name) => editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
-    throw new InvalidTriggerConfigError(`${prefix}${key}`, `is not ${what}${near ? ` (did you mean "${near}"?)` : ''}`);
+    throw new InvalidArgumentError(`${prefix}${key}`, `is not ${what}${near ? ` (did you mean "${near}"?)` : ''}`);
   }
 }
 
@@ -390,22 +391,22 @@ const TELEMETRY_KEYS = new Set(['metrics', 'opentelemetry', 'tracerProvider', 'm
 
 function telemetryMetrics(value: unknown): boolean {
   if (value === undefined) return false;
-  if (typeof value !== 'object' || value === null) throw new InvalidTriggerConfigError('telemetry', 'must be an object');
-  for (const key of Object.keys(value)) if (!TELEMETRY_KEYS.has(key)) throw new InvalidTriggerConfigError(`telemetry.${key}`, 'unknown option');
+  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError('telemetry', 'must be an object');
+  for (const key of Object.keys(value)) if (!TELEMETRY_KEYS.has(key)) throw new InvalidArgumentError(`telemetry.${key}`, 'unknown option');
   const metrics = (value as { metrics?: unknown }).metrics;
-  if (metrics !== undefined && typeof metrics !== 'boolean') throw new InvalidTriggerConfigError('telemetry.metrics', 'must be a boolean');
+  if (metrics !== undefined && typeof metrics !== 'boolean') throw new InvalidArgumentError('telemetry.metrics', 'must be a boolean');
   return metrics === true;
 }
 
 function otelOption(value: TelemetryOptions | undefined): ResolvedOptions['otel'] {
   if (value === undefined) return null;
   const { opentelemetry, tracerProvider, meterProvider } = value;
-  if (opentelemetry !== undefined && typeof opentelemetry !== 'boolean') throw new InvalidTriggerConfigError('telemetry.opentelemetry', 'must be a boolean');
+  if (opentelemetry !== undefined && typeof opentelemetry !== 'boolean') throw new InvalidArgumentError('telemetry.opentelemetry', 'must be a boolean');
   if (tracerProvider !== undefined && typeof (tracerProvider as { getTracer?: unknown }).getTracer !== 'function') {
-    throw new InvalidTriggerConfigError('telemetry.tracerProvider', 'must be an OpenTelemetry TracerProvider (with getTracer)');
+    throw new InvalidArgumentError('telemetry.tracerProvider', 'must be an OpenTelemetry TracerProvider (with getTracer)');
   }
   if (meterProvider !== undefined && typeof (meterProvider as { getMeter?: unknown }).getMeter !== 'function') {
-    throw new InvalidTriggerConfigError('telemetry.meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+    throw new InvalidArgumentError('telemetry.meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
   }
   if (opentelemetry !== true && tracerProvider === undefined && meterProvider === undefined) return null;
   return { tracerProvider: tracerProvider ?? null, meterProvider: meterProvider ?? null };
@@ -413,18 +414,18 @@ function otelOption(value: TelemetryOptions | undefined): ResolvedOptions['otel'
 
 function ownershipOption(value: unknown): 'rendezvous' | 'race' {
   if (value === undefined) return 'rendezvous';
-  if (value !== 'rendezvous' && value !== 'race') throw new InvalidTriggerConfigError('ownership', "must be 'rendezvous' or 'race'");
+  if (value !== 'rendezvous' && value !== 'race') throw new InvalidArgumentError('ownership', "must be 'rendezvous' or 'race'");
   return value;
 }
 
 function remoteHandlersOption(value: unknown): ReadonlySet<string> | 'any' {
   if (value === undefined) return new Set();
   if (value === 'any') return 'any';
-  if (!Array.isArray(value)) throw new InvalidTriggerConfigError('remoteHandlers', "must be an array of handler names or 'any'");
+  if (!Array.isArray(value)) throw new InvalidArgumentError('remoteHandlers', "must be an array of handler names or 'any'");
   return new Set(
     value.map((name: unknown, index) => {
       if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-        throw new InvalidTriggerConfigError(`remoteHandlers[${index}]`, 'must be a non-empty string of at most 200 characters');
+        throw new InvalidArgumentError(`remoteHandlers[${index}]`, 'must be a non-empty string of at most 200 characters');
       }
       return name;
     }),
@@ -434,7 +435,7 @@ function remoteHandlersOption(value: unknown): ReadonlySet<string> | 'any' {
 function positiveInt(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a positive integer');
+    throw new InvalidArgumentError(field, 'must be a positive integer');
   }
   return value;
 }
@@ -442,7 +443,7 @@ function positiveInt(value: unknown, field: string, fallback: number): number {
 function nonNegativeInt(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-negative integer');
+    throw new InvalidArgumentError(field, 'must be a non-negative integer');
   }
   return value;
 }

@@ -3,7 +3,7 @@
  * the `auth` option into a ready verifier, and the credential checks that need no body.
  */
 import type { IncomingMessage } from 'node:http';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import {
   DEFAULT_HMAC_TOLERANCE_SEC,
   SIGNATURE_HEADER,
@@ -29,17 +29,17 @@ const MIN_HMAC_SECRET_BYTES = 32;
 
 function resolveHmac(value: unknown): ResolvedAuth {
   const field = 'auth.hmac';
-  if (!isRecord(value)) throw new InvalidTriggerConfigError(field, 'must be an object');
+  if (!isRecord(value)) throw new InvalidArgumentError(field, 'must be an object');
   rejectUnknownKeys(value, ['secret', 'toleranceSec', 'acceptV1'], field);
   const raw = value['secret'];
   const list: unknown[] = Array.isArray(raw) ? raw : [raw];
-  if (list.length === 0) throw new InvalidTriggerConfigError(`${field}.secret`, 'must not be an empty list');
+  if (list.length === 0) throw new InvalidArgumentError(`${field}.secret`, 'must not be an empty list');
   const secrets = list.map((s, i) => {
     const name = Array.isArray(raw) ? `${field}.secret.${i}` : `${field}.secret`;
-    if (typeof s !== 'string') throw new InvalidTriggerConfigError(name, 'must be a string');
+    if (typeof s !== 'string') throw new InvalidArgumentError(name, 'must be a string');
     const bytes = Buffer.from(s, 'utf8');
     if (bytes.length < MIN_HMAC_SECRET_BYTES) {
-      throw new InvalidTriggerConfigError(name, `must be at least ${MIN_HMAC_SECRET_BYTES} bytes`);
+      throw new InvalidArgumentError(name, `must be at least ${MIN_HMAC_SECRET_BYTES} bytes`);
     }
     return bytes;
   });
@@ -48,25 +48,25 @@ function resolveHmac(value: unknown): ResolvedAuth {
       ? DEFAULT_HMAC_TOLERANCE_SEC
       : requireNumber(value['toleranceSec'], `${field}.toleranceSec`, 0, true);
   const acceptV1 = value['acceptV1'];
-  if (acceptV1 !== undefined && typeof acceptV1 !== 'boolean') throw new InvalidTriggerConfigError(`${field}.acceptV1`, 'must be a boolean');
+  if (acceptV1 !== undefined && typeof acceptV1 !== 'boolean') throw new InvalidArgumentError(`${field}.acceptV1`, 'must be a boolean');
   return { kind: 'hmac', secrets, toleranceSec, acceptV1: acceptV1 === true, replay: new ReplayCache() };
 }
 
 /**
  * Validate the `auth` option (`{ jwt }`, `{ hmac }` or, explicitly, `{ none: true }`). Throws
- * `InvalidTriggerConfigError` naming the field. `now` is the clock in epoch milliseconds.
+ * `InvalidArgumentError` naming the field. `now` is the clock in epoch milliseconds.
  */
 export function resolveAuth(auth: unknown, now: () => number): ResolvedAuth {
   if (!isRecord(auth)) {
-    throw new InvalidTriggerConfigError('auth', 'is required: { jwt }, { hmac } or, explicitly, { none: true }');
+    throw new InvalidArgumentError('auth', 'is required: { jwt }, { hmac } or, explicitly, { none: true }');
   }
   rejectUnknownKeys(auth, ['jwt', 'hmac', 'none'], 'auth');
   const kinds = (['jwt', 'hmac', 'none'] as const).filter((k) => auth[k] !== undefined);
   if (kinds.length !== 1) {
-    throw new InvalidTriggerConfigError('auth', 'give exactly one of jwt, hmac or none');
+    throw new InvalidArgumentError('auth', 'give exactly one of jwt, hmac or none');
   }
   if (kinds[0] === 'none') {
-    if (auth['none'] !== true) throw new InvalidTriggerConfigError('auth.none', 'must be true to turn authentication off');
+    if (auth['none'] !== true) throw new InvalidArgumentError('auth.none', 'must be true to turn authentication off');
     return { kind: 'none' };
   }
   if (kinds[0] === 'hmac') return resolveHmac(auth['hmac']);

@@ -12,6 +12,7 @@
  * target into what it signs with v1 itself (see management/signing.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Name of the signature header (Node lower-cases incoming header names). */
 export const SIGNATURE_HEADER = 'x-signature';
@@ -97,7 +98,7 @@ function macV2(secret: string | Uint8Array, timestampText: string, request: Sign
 export function signHmac(secret: string | Uint8Array, input: HmacSignInput): string {
   const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new TypeError('timestamp must be a non-negative integer number of seconds');
+    throw new InvalidArgumentError('timestamp', 'must be a non-negative integer number of seconds');
   }
   const body = typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : input.body;
   const t = String(timestamp);

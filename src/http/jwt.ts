@@ -23,7 +23,7 @@ import {
   type JWTVerifyOptions,
   type RemoteJWKSetOptions,
 } from 'jose';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { WebhookHttpError } from './http.js';
 import type { WebhookJwtAlgorithm, WebhookJwtAuth } from './types.js';
 import { isRecord, rejectUnknownKeys, requireNumber, requireString, requireStringOrList } from './validate.js';
@@ -136,21 +136,21 @@ export function scopesOf(claims: JWTPayload): Set<string> {
 function checkAlgorithms(value: unknown): WebhookJwtAlgorithm[] {
   const field = 'auth.jwt.algorithms';
   if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-empty array of JWS algorithm names');
+    throw new InvalidArgumentError(field, 'must be a non-empty array of JWS algorithm names');
   }
   const algorithms: WebhookJwtAlgorithm[] = [];
   for (const alg of value) {
     if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
-      throw new InvalidTriggerConfigError(field, 'must not contain "none" (unsigned tokens)');
+      throw new InvalidArgumentError(field, 'must not contain "none" (unsigned tokens)');
     }
     if (typeof alg !== 'string' || !(alg in HMAC_ALGORITHMS || ASYMMETRIC_ALGORITHMS.has(alg))) {
-      throw new InvalidTriggerConfigError(field, `unsupported algorithm ${JSON.stringify(alg)}`);
+      throw new InvalidArgumentError(field, `unsupported algorithm ${JSON.stringify(alg)}`);
     }
     algorithms.push(alg as WebhookJwtAlgorithm);
   }
   const symmetric = algorithms.filter((a) => a in HMAC_ALGORITHMS);
   if (symmetric.length > 0 && symmetric.length < algorithms.length) {
-    throw new InvalidTriggerConfigError(
+    throw new InvalidArgumentError(
       field,
       'must not mix HMAC (HS*) with asymmetric algorithms: that is what algorithm-confusion attacks exploit',
     );
@@ -171,11 +171,11 @@ function keyFits(alg: string, key: KeyObject): boolean {
 
 function checkPublicJwk(jwk: unknown, field: string): JWK {
   if (!isRecord(jwk) || typeof jwk['kty'] !== 'string') {
-    throw new InvalidTriggerConfigError(field, 'must be a JWK object with a "kty"');
+    throw new InvalidArgumentError(field, 'must be a JWK object with a "kty"');
   }
   // A private or symmetric key here would mean a signing secret sits in the verifier's config.
-  if (jwk['kty'] === 'oct') throw new InvalidTriggerConfigError(field, 'must be a public key, not a symmetric one');
-  if ('d' in jwk) throw new InvalidTriggerConfigError(field, 'must be a public key, not a private one');
+  if (jwk['kty'] === 'oct') throw new InvalidArgumentError(field, 'must be a public key, not a symmetric one');
+  if ('d' in jwk) throw new InvalidArgumentError(field, 'must be a public key, not a private one');
   return jwk;
 }
 
@@ -187,7 +187,7 @@ function toPublicKey(value: unknown): KeyObject {
       key = value;
     } else if (typeof value === 'string') {
       if (value.includes('PRIVATE KEY')) {
-        throw new InvalidTriggerConfigError(field, 'must be a public key, not a private one');
+        throw new InvalidArgumentError(field, 'must be a public key, not a private one');
       }
       key = value.includes('BEGIN CERTIFICATE') ? new X509Certificate(value).publicKey : createPublicKey(value);
     } else {
@@ -196,16 +196,16 @@ function toPublicKey(value: unknown): KeyObject {
       key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
     }
   } catch (err) {
-    if (err instanceof InvalidTriggerConfigError) throw err;
-    throw new InvalidTriggerConfigError(field, 'is not a valid PEM public key, X.509 certificate or public JWK');
+    if (err instanceof InvalidArgumentError) throw err;
+    throw new InvalidArgumentError(field, 'is not a valid PEM public key, X.509 certificate or public JWK');
   }
-  if (key.type !== 'public') throw new InvalidTriggerConfigError(field, 'must be a public key');
+  if (key.type !== 'public') throw new InvalidArgumentError(field, 'must be a public key');
   return key;
 }
 
 function checkJwksOptions(value: unknown): RemoteJWKSetOptions {
   const field = 'auth.jwt.jwksOptions';
-  if (!isRecord(value)) throw new InvalidTriggerConfigError(field, 'must be an object');
+  if (!isRecord(value)) throw new InvalidArgumentError(field, 'must be an object');
   rejectUnknownKeys(value, ['cacheMaxAgeMs', 'cooldownMs', 'timeoutMs', 'headers'], field);
   const out: RemoteJWKSetOptions = {};
   if (value['cacheMaxAgeMs'] !== undefined) {
@@ -221,7 +221,7 @@ function checkJwksOptions(value: unknown): RemoteJWKSetOptions {
   if (value['headers'] !== undefined) {
     const headers = value['headers'];
     if (!isRecord(headers) || Object.values(headers).some((h) => typeof h !== 'string')) {
-      throw new InvalidTriggerConfigError(`${field}.headers`, 'must be an object of string values');
+      throw new InvalidArgumentError(`${field}.headers`, 'must be an object of string values');
     }
     out.headers = headers as Record<string, string>;
   }
@@ -235,35 +235,35 @@ function resolveKey(
 ): Uint8Array | KeyObject | JWTVerifyGetKey {
   const sources = (['secret', 'publicKey', 'jwks'] as const).filter((k) => config[k] !== undefined);
   if (sources.length !== 1) {
-    throw new InvalidTriggerConfigError('auth.jwt', 'give exactly one key source: secret, publicKey or jwks');
+    throw new InvalidArgumentError('auth.jwt', 'give exactly one key source: secret, publicKey or jwks');
   }
   const source = sources[0];
   const symmetric = algorithms.some((a) => a in HMAC_ALGORITHMS);
   if (config['jwksOptions'] !== undefined && !(source === 'jwks' && !isRecord(config['jwks']))) {
-    throw new InvalidTriggerConfigError('auth.jwt.jwksOptions', 'only applies to a JWKS URL');
+    throw new InvalidArgumentError('auth.jwt.jwksOptions', 'only applies to a JWKS URL');
   }
 
   if (source === 'secret') {
     if (!symmetric) {
-      throw new InvalidTriggerConfigError(
+      throw new InvalidArgumentError(
         'auth.jwt.algorithms',
         `${algorithms[0] ?? ''} needs a public key; a secret only verifies HS256, HS384 or HS512`,
       );
     }
     const raw = config['secret'];
     if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) {
-      throw new InvalidTriggerConfigError('auth.jwt.secret', 'must be a string or a Uint8Array');
+      throw new InvalidArgumentError('auth.jwt.secret', 'must be a string or a Uint8Array');
     }
     const secret = typeof raw === 'string' ? new TextEncoder().encode(raw) : raw;
     const needed = Math.max(...algorithms.map((a) => HMAC_ALGORITHMS[a] ?? 0));
     if (secret.length < needed) {
-      throw new InvalidTriggerConfigError('auth.jwt.secret', `must be at least ${needed} bytes for ${algorithms.join(', ')}`);
+      throw new InvalidArgumentError('auth.jwt.secret', `must be at least ${needed} bytes for ${algorithms.join(', ')}`);
     }
     return secret;
   }
 
   if (symmetric) {
-    throw new InvalidTriggerConfigError(
+    throw new InvalidArgumentError(
       'auth.jwt.algorithms',
       `HMAC algorithms cannot be used with ${source === 'jwks' ? 'a JWKS' : 'a public key'} (algorithm confusion)`,
     );
@@ -273,7 +273,7 @@ function resolveKey(
     const key = toPublicKey(config['publicKey']);
     for (const alg of algorithms) {
       if (!keyFits(alg, key)) {
-        throw new InvalidTriggerConfigError('auth.jwt.algorithms', `${alg} cannot be verified with this ${key.asymmetricKeyType ?? ''} key`);
+        throw new InvalidArgumentError('auth.jwt.algorithms', `${alg} cannot be verified with this ${key.asymmetricKeyType ?? ''} key`);
       }
     }
     return key;
@@ -285,10 +285,10 @@ function resolveKey(
     try {
       url = new URL(jwks);
     } catch {
-      throw new InvalidTriggerConfigError('auth.jwt.jwks', 'is not a valid URL');
+      throw new InvalidArgumentError('auth.jwt.jwks', 'is not a valid URL');
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new InvalidTriggerConfigError('auth.jwt.jwks', 'must be an http(s) URL');
+      throw new InvalidArgumentError('auth.jwt.jwks', 'must be an http(s) URL');
     }
     const options = config['jwksOptions'] === undefined ? {} : checkJwksOptions(config['jwksOptions']);
     const remote = createRemoteJWKSet(url, options);
@@ -308,23 +308,23 @@ function resolveKey(
     try {
       return createLocalJWKSet(jwks as unknown as JSONWebKeySet);
     } catch {
-      throw new InvalidTriggerConfigError('auth.jwt.jwks', 'is not a valid JSON Web Key Set');
+      throw new InvalidArgumentError('auth.jwt.jwks', 'is not a valid JSON Web Key Set');
     }
   }
-  throw new InvalidTriggerConfigError('auth.jwt.jwks', 'must be a URL or a key set { keys: [...] }');
+  throw new InvalidArgumentError('auth.jwt.jwks', 'must be a URL or a key set { keys: [...] }');
 }
 
 function resolveScopes(value: unknown): ResolvedScopes {
   const field = 'auth.jwt.scopes';
   if (value === undefined) return { ...DEFAULT_SCOPES, health: null };
-  if (!isRecord(value)) throw new InvalidTriggerConfigError(field, 'must be an object');
+  if (!isRecord(value)) throw new InvalidArgumentError(field, 'must be an object');
   rejectUnknownKeys(value, ['publish', 'run', 'health'], field);
   const one = (key: 'publish' | 'run' | 'health'): string | undefined => {
     const v = value[key];
     if (v === undefined) return undefined;
     const s = requireString(v, `${field}.${key}`);
     // A scope claim is space-separated, so a scope name with a space could never be granted.
-    if (/\s/.test(s)) throw new InvalidTriggerConfigError(`${field}.${key}`, 'must not contain whitespace');
+    if (/\s/.test(s)) throw new InvalidArgumentError(`${field}.${key}`, 'must not contain whitespace');
     return s;
   };
   return {
@@ -335,12 +335,12 @@ function resolveScopes(value: unknown): ResolvedScopes {
 }
 
 /**
- * Validate `auth.jwt` and build its verifier. Throws `InvalidTriggerConfigError` naming the field.
+ * Validate `auth.jwt` and build its verifier. Throws `InvalidArgumentError` naming the field.
  * `now` is the clock in epoch milliseconds.
  */
 export function createJwtAuthenticator(config: WebhookJwtAuth, now: () => number): JwtAuthenticator {
   const raw: unknown = config;
-  if (!isRecord(raw)) throw new InvalidTriggerConfigError('auth.jwt', 'must be an object');
+  if (!isRecord(raw)) throw new InvalidArgumentError('auth.jwt', 'must be an object');
   rejectUnknownKeys(
     raw,
     ['secret', 'publicKey', 'jwks', 'jwksOptions', 'algorithms', 'issuer', 'audience', 'clockToleranceSec', 'scopes'],

@@ -3,7 +3,7 @@
  * `auth`, `clock`, `basePath`, `maxBodyBytes`, `logger` and `allowedHosts`, validated once at creation so a
  * misconfigured listener fails there, not on its first request.
  */
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { resolveAuth, type ResolvedAuth } from './auth.js';
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { resolveAllowedHosts, type AllowedHosts } from './origin.js';
@@ -33,7 +33,7 @@ export interface ResolvedHttpOptions {
 export function resolveHttpOptions(options: Record<string, unknown>): ResolvedHttpOptions {
   const clock = options['clock'];
   if (clock !== undefined && !(isRecord(clock) && typeof clock['now'] === 'function')) {
-    throw new InvalidTriggerConfigError('clock', 'must have a now() method');
+    throw new InvalidArgumentError('clock', 'must have a now() method');
   }
   const now = clock === undefined ? (): number => Date.now() : (): number => (clock as { now(): number }).now();
 
@@ -43,7 +43,7 @@ export function resolveHttpOptions(options: Record<string, unknown>): ResolvedHt
   if (options['basePath'] !== undefined) {
     const normalized = typeof options['basePath'] === 'string' ? normalizeBasePath(options['basePath']) : null;
     if (normalized === null) {
-      throw new InvalidTriggerConfigError('basePath', 'must be a path starting with "/" (no query, no "//")');
+      throw new InvalidArgumentError('basePath', 'must be a path starting with "/" (no query, no "//")');
     }
     basePath = normalized;
   }
@@ -52,14 +52,14 @@ export function resolveHttpOptions(options: Record<string, unknown>): ResolvedHt
   if (options['maxBodyBytes'] !== undefined) {
     const v = options['maxBodyBytes'];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-      throw new InvalidTriggerConfigError('maxBodyBytes', 'must be a positive integer');
+      throw new InvalidArgumentError('maxBodyBytes', 'must be a positive integer');
     }
     maxBodyBytes = v;
   }
 
   const logger = options['logger'];
   if (logger !== undefined && !(isRecord(logger) && typeof logger['error'] === 'function')) {
-    throw new InvalidTriggerConfigError('logger', 'must have an error(fields, message) method');
+    throw new InvalidArgumentError('logger', 'must have an error(fields, message) method');
   }
 
   const allowedHosts = resolveAllowedHosts(options['allowedHosts'], auth.kind === 'none');
@@ -67,7 +67,7 @@ export function resolveHttpOptions(options: Record<string, unknown>): ResolvedHt
   if (options['bodyTimeoutMs'] !== undefined) {
     const v = options['bodyTimeoutMs'];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-      throw new InvalidTriggerConfigError('bodyTimeoutMs', 'must be a positive integer');
+      throw new InvalidArgumentError('bodyTimeoutMs', 'must be a positive integer');
     }
     bodyTimeoutMs = v;
   }

@@ -8,7 +8,7 @@
  * `Origin`; Chromium, Firefox and Safari send `Sec-Fetch-Site` on every request).
  */
 import type { IncomingMessage } from 'node:http';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { WebhookHttpError } from './http.js';
 
 /** Host names allowed by default when `auth` is `{ none: true }`: the loopback names. */
@@ -25,12 +25,12 @@ export function resolveAllowedHosts(value: unknown, authNone: boolean): AllowedH
   if (value === undefined) return authNone ? new Set(LOOPBACK_HOSTS) : null;
   if (value === 'any') return null;
   if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidTriggerConfigError('allowedHosts', 'must be a non-empty array of host names, or "any"');
+    throw new InvalidArgumentError('allowedHosts', 'must be a non-empty array of host names, or "any"');
   }
   return new Set(
     value.map((host: unknown, i) => {
       if (typeof host !== 'string' || !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/.test(host)) {
-        throw new InvalidTriggerConfigError(`allowedHosts.${i}`, 'must be a host name without port, e.g. "ops.example.com" or "[::1]"');
+        throw new InvalidArgumentError(`allowedHosts.${i}`, 'must be a host name without port, e.g. "ops.example.com" or "[::1]"');
       }
       return host.toLowerCase();
     }),

@@ -25,13 +25,13 @@ export interface WebhookHealthReport {
  */
 export interface WebhookScheduler {
   /**
-   * Fire the event triggers listening to `event`. Throws `InvalidTriggerConfigError` for a bad name
-   * or payload. The same `eventId` fires at most once.
+   * Fire the event triggers listening to `event`. Throws `InvalidArgumentError` for a bad event
+   * name or id, `InvalidTriggerConfigError` for a bad payload. The same `eventId` fires at most once.
    */
   publish(event: string, payload?: JsonValue, options?: { eventId?: string }): Promise<Job[]>;
   /**
-   * Run a trigger now. Throws `TriggerNotFoundError` for an unknown id, `InvalidTriggerConfigError`
-   * for bad input. The same `runId` runs it at most once.
+   * Run a trigger now. Throws `TriggerNotFoundError` for an unknown id, `InvalidArgumentError` for
+   * a bad `runId`, `InvalidTriggerConfigError` for a bad payload. The same `runId` runs it at most once.
    */
   runTrigger(id: string, options?: { payload?: JsonValue; runId?: string }): Promise<Job>;
   /** Current health of the scheduler. */

@@ -1,8 +1,8 @@
 /**
- * Small checks for option validation. Every failure is an `InvalidTriggerConfigError` naming the
+ * Small checks for option validation. Every failure is an `InvalidArgumentError` naming the
  * option by its dotted path, so a misconfigured webhook fails at creation, not on the first request.
  */
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A plain object (not an array, not null). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -16,7 +16,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function rejectUnknownKeys(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      throw new InvalidTriggerConfigError(field === '' ? key : `${field}.${key}`, 'unknown option');
+      throw new InvalidArgumentError(field === '' ? key : `${field}.${key}`, 'unknown option');
     }
   }
 }
@@ -24,7 +24,7 @@ export function rejectUnknownKeys(value: Record<string, unknown>, allowed: reado
 /** A non-empty string. */
 export function requireString(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-empty string');
+    throw new InvalidArgumentError(field, 'must be a non-empty string');
   }
   return value;
 }
@@ -33,7 +33,7 @@ export function requireString(value: unknown, field: string): string {
 export function requireStringOrList(value: unknown, field: string): string | string[] {
   if (typeof value === 'string') return requireString(value, field);
   if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidTriggerConfigError(field, 'must be a non-empty string or a non-empty array of strings');
+    throw new InvalidArgumentError(field, 'must be a non-empty string or a non-empty array of strings');
   }
   return value.map((item, i) => requireString(item, `${field}.${i}`));
 }
@@ -41,7 +41,7 @@ export function requireStringOrList(value: unknown, field: string): string | str
 /** A finite number `>= min` (or `> min` when `exclusive`). */
 export function requireNumber(value: unknown, field: string, min: number, exclusive = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || (exclusive ? value <= min : value < min)) {
-    throw new InvalidTriggerConfigError(field, `must be a finite number ${exclusive ? '>' : '>='} ${min}`);
+    throw new InvalidArgumentError(field, `must be a finite number ${exclusive ? '>' : '>='} ${min}`);
   }
   return value;
 }

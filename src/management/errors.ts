@@ -57,6 +57,7 @@ export function toHttpError(err: unknown): ManagementHttpError {
   const code = codeOf(err);
   const message = err instanceof Error ? err.message : 'failed';
   switch (code) {
+    case 'ERR_INVALID_ARGUMENT':
     case 'ERR_INVALID_TRIGGER_CONFIG':
     case 'ERR_HANDLER_NOT_FOUND': {
       const field = (err as { field?: unknown }).field;

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { optionalPositive } from '../engine/input.js';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import type { JsonValue } from '../types.js';
 import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from '../http/auth.js';
@@ -65,18 +65,18 @@ interface ResolvedOptions extends ResolvedHttpOptions {
 function scopeName(value: unknown, field: string): string {
   const s = requireString(value, field);
   // A scope claim is space-separated, so a scope name with a space could never be granted.
-  if (/\s/.test(s)) throw new InvalidTriggerConfigError(field, 'must not contain whitespace');
+  if (/\s/.test(s)) throw new InvalidArgumentError(field, 'must not contain whitespace');
   return s;
 }
 
 function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
-  if (typeof scheduler !== 'object' || scheduler === null) throw new InvalidTriggerConfigError('scheduler', 'must be a Scheduler');
+  if (typeof scheduler !== 'object' || scheduler === null) throw new InvalidArgumentError('scheduler', 'must be a Scheduler');
   for (const name of SCHEDULER_METHODS) {
     if (typeof (scheduler as Record<string, unknown>)[name] !== 'function') {
-      throw new InvalidTriggerConfigError('scheduler', `must be a Scheduler (no ${name} method)`);
+      throw new InvalidArgumentError('scheduler', `must be a Scheduler (no ${name} method)`);
     }
   }
-  if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
+  if (!isRecord(options)) throw new InvalidArgumentError('options', 'must be an object');
   rejectUnknownKeys(
     options,
     ['auth', 'readOnly', 'basePath', 'maxBodyBytes', 'scopes', 'logger', 'clock', 'eventsPollMs', 'eventsPingMs', 'allowedHosts', 'maxAnswerBytes', 'maxStreams', 'maxStreamsPerCaller', 'bodyTimeoutMs'],
@@ -86,17 +86,17 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
   if (isRecord(auth) && isRecord(auth['jwt']) && auth['jwt']['scopes'] !== undefined) {
     // The webhook's scopes (publish/run/health) mean nothing here; silently ignoring them could
     // leave an operator believing writes need a scope they do not.
-    throw new InvalidTriggerConfigError('auth.jwt.scopes', 'is the webhook\'s; give the management API\'s as scopes: { read, write }');
+    throw new InvalidArgumentError('auth.jwt.scopes', 'is the webhook\'s; give the management API\'s as scopes: { read, write }');
   }
   const common = resolveHttpOptions(options);
 
   const readOnly = options['readOnly'];
-  if (readOnly !== undefined && typeof readOnly !== 'boolean') throw new InvalidTriggerConfigError('readOnly', 'must be a boolean');
+  if (readOnly !== undefined && typeof readOnly !== 'boolean') throw new InvalidArgumentError('readOnly', 'must be a boolean');
 
   let scopes: { read: string; write: string; metrics: string } = { ...DEFAULT_MANAGEMENT_SCOPES };
   const given = options['scopes'];
   if (given !== undefined) {
-    if (!isRecord(given)) throw new InvalidTriggerConfigError('scopes', 'must be an object');
+    if (!isRecord(given)) throw new InvalidArgumentError('scopes', 'must be an object');
     rejectUnknownKeys(given, ['read', 'write', 'metrics'], 'scopes');
     scopes = {
       read: given['read'] === undefined ? scopes.read : scopeName(given['read'], 'scopes.read'),
@@ -216,7 +216,7 @@ async function handle(cfg: ResolvedOptions, scheduler: Scheduler, hub: EventHub,
  * docs/management.md and the served OpenAPI document.
  *
  * Errors are `{ error: { code, message, field? } }`. Options are validated here: a bad option
- * throws `InvalidTriggerConfigError` naming it.
+ * throws `InvalidArgumentError` naming it.
  *
  * @example
  * const api = createManagementApi(scheduler, {

@@ -3,7 +3,7 @@
  * a malformed value is a 400 naming the parameter. Typed values are then checked by the same
  * validators the scheduler uses (so the API and the library agree on what is valid).
  */
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { assertId, parseDate } from '../schedule/index.js';
 import { pageLimit } from '../stores/cursor.js';
 import { badRequest } from './errors.js';
@@ -100,7 +100,7 @@ function rethrow<T>(check: () => T, field?: string): T {
   try {
     return check();
   } catch (err) {
-    if (err instanceof InvalidTriggerConfigError) {
+    if (err instanceof InvalidArgumentError) {
       const name = field ?? err.field;
       throw badRequest(name, err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message);
     }

@@ -8,7 +8,7 @@
  * lease renewal, every other job) until it ends. Use `WorkerPoolJobRunner` for such handlers.
  */
 import { getHeapStatistics } from 'node:v8';
-import { InvalidTriggerConfigError, PermanentJobError, SchedulerStoppedError } from '../errors.js';
+import { InvalidArgumentError, PermanentJobError, SchedulerStoppedError } from '../errors.js';
 import type { HandlerFunction, JobRunner, ModuleHandler, RunMetrics, RunOutcome, RunRequest } from '../ports.js';
 import type { JsonValue } from '../types.js';
 import { isModuleHandler, loadExport, parseModuleHandler, type LoadFailure } from './module-loader.js';
@@ -42,16 +42,16 @@ export class InlineJobRunner implements JobRunner {
 
   /**
    * Registration check of a module handler: imports it (running its top-level code in this
-   * thread) and checks that the export is a function. Throws `InvalidTriggerConfigError` naming
+   * thread) and checks that the export is a function. Throws `InvalidArgumentError` naming
    * `handler.module` or `handler.exportName`. The loaded export is kept for `run()`.
    */
   async validate(handler: ModuleHandler): Promise<void> {
     const parsed = parseModuleHandler(handler);
-    if (!parsed.ok) throw new InvalidTriggerConfigError(parsed.failure.field, parsed.failure.reason);
+    if (!parsed.ok) throw new InvalidArgumentError(parsed.failure.field, parsed.failure.reason);
     try {
       await this.#load(handler);
     } catch (error) {
-      if (error instanceof LoadError) throw new InvalidTriggerConfigError(error.failure.field, error.failure.reason);
+      if (error instanceof LoadError) throw new InvalidArgumentError(error.failure.field, error.failure.reason);
       throw error;
     }
   }

@@ -3,7 +3,7 @@
  * (main thread) and the worker entry (worker threads).
  *
  * Failures are returned, not thrown, so each side can turn them into what it needs: the inline
- * runner into `InvalidTriggerConfigError`s, the worker into a cloneable reply. This module has no
+ * runner into `InvalidArgumentError`s, the worker into a cloneable reply. This module has no
  * runtime imports from the rest of the package because it is bundled into the worker entry.
  */
 import { existsSync } from 'node:fs';

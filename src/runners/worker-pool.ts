@@ -18,7 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import Tinypool from 'tinypool';
-import { InvalidTriggerConfigError, SchedulerStoppedError } from '../errors.js';
+import { InvalidArgumentError, SchedulerStoppedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { toLogger, type LoggerLike } from '../logger-adapter.js';
 import type { HandlerFunction, JobRunner, ModuleHandler, RunMetrics, RunOutcome, RunRequest } from '../ports.js';
@@ -155,7 +155,7 @@ export class WorkerPoolJobRunner implements JobRunner {
       const value = limits[key];
       if (value === undefined) continue;
       if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-        throw new InvalidTriggerConfigError(`resourceLimits.${key}`, 'must be a positive number');
+        throw new InvalidArgumentError(`resourceLimits.${key}`, 'must be a positive number');
       }
       resourceLimits[key] = value;
     }
@@ -173,12 +173,12 @@ export class WorkerPoolJobRunner implements JobRunner {
    * Registration check: the module must exist (checked here, cheaply) and import in a worker
    * thread with the export being a function. Importing runs the module's top-level code, which is
    * why this happens in a pool thread rather than in the host's thread; it also leaves the module
-   * loaded in that thread. Throws `InvalidTriggerConfigError` naming `handler.module` or
+   * loaded in that thread. Throws `InvalidArgumentError` naming `handler.module` or
    * `handler.exportName`.
    */
   async validate(handler: ModuleHandler): Promise<void> {
     const parsed = parseModuleHandler(handler);
-    if (!parsed.ok) throw new InvalidTriggerConfigError(parsed.failure.field, parsed.failure.reason);
+    if (!parsed.ok) throw new InvalidArgumentError(parsed.failure.field, parsed.failure.reason);
     if (this.#closing) throw new SchedulerStoppedError('worker pool is closing');
     const pool = this.#ensurePool();
     const timeout = new AbortController();
@@ -190,7 +190,7 @@ export class WorkerPoolJobRunner implements JobRunner {
       });
     } catch (error) {
       if (timeout.signal.aborted) {
-        throw new InvalidTriggerConfigError(
+        throw new InvalidArgumentError(
           'handler.module',
           `importing ${parsed.spec.path} did not finish within ${this.#validateTimeoutMs} ms`,
         );
@@ -200,7 +200,7 @@ export class WorkerPoolJobRunner implements JobRunner {
       clearTimeout(timer);
     }
     if (!isCheckReply(reply)) throw new Error('worker pool returned an unexpected reply to a module check');
-    if (!reply.ok) throw new InvalidTriggerConfigError(reply.failure.field, reply.failure.reason);
+    if (!reply.ok) throw new InvalidArgumentError(reply.failure.field, reply.failure.reason);
   }
 
   /**
@@ -470,7 +470,7 @@ function post(port: MessagePort, message: MainToWorkerMessage): void {
 function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidTriggerConfigError(name, `must be an integer >= ${min}`);
+    throw new InvalidArgumentError(name, `must be an integer >= ${min}`);
   }
   return value;
 }

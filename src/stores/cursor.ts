@@ -1,7 +1,7 @@
 /**
  * Opaque paging cursors shared by the backends: base64url JSON of the last item's sort key.
  */
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Job, Page, Trigger } from '../types.js';
 
 /** Encode a sort key as a cursor. */
@@ -17,17 +17,17 @@ function decode(cursor: string, shape: ReadonlyArray<'string' | 'number'>): Arra
     parsed = null;
   }
   if (!Array.isArray(parsed) || parsed.length !== shape.length || parsed.some((v, i) => typeof v !== shape[i])) {
-    throw new InvalidTriggerConfigError('cursor', 'is not a cursor returned by a previous page');
+    throw new InvalidArgumentError('cursor', 'is not a cursor returned by a previous page');
   }
   return parsed as Array<string | number>;
 }
 
-/** Decode a cursor made by `encodeCursor([id])`; throws `InvalidTriggerConfigError` on tampering. */
+/** Decode a cursor made by `encodeCursor([id])`; throws `InvalidArgumentError` on tampering. */
 export function decodeIdCursor(cursor: string): string {
   return decode(cursor, ['string'])[0] as string;
 }
 
-/** Decode a cursor made by `encodeCursor([ms, id])`; throws `InvalidTriggerConfigError` on tampering. */
+/** Decode a cursor made by `encodeCursor([ms, id])`; throws `InvalidArgumentError` on tampering. */
 export function decodeTimeIdCursor(cursor: string): [number, string] {
   const [ms, id] = decode(cursor, ['number', 'string']);
   return [ms as number, id as string];
@@ -37,7 +37,7 @@ export function decodeTimeIdCursor(cursor: string): [number, string] {
 export function pageLimit(limit: number | undefined): number {
   if (limit === undefined) return 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new InvalidTriggerConfigError('limit', 'must be an integer from 1 to 1000');
+    throw new InvalidArgumentError('limit', 'must be an integer from 1 to 1000');
   }
   return limit;
 }

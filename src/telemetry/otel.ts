@@ -7,7 +7,7 @@
  * same instruments as Prometheus', on the given meter.
  */
 import type { EventEmitter } from 'eventemitter3';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
 import type { SchedulerEvents } from '../events.js';
 import type { Job } from '../types.js';
@@ -36,7 +36,7 @@ export function loadOtelApi(): Promise<OtelApi> {
     (module: OtelApi & { default?: OtelApi }) => (module.trace ? module : (module.default ?? module)),
     (error: unknown) => {
       loading = null;
-      throw new InvalidTriggerConfigError(
+      throw new InvalidArgumentError(
         'telemetry.opentelemetry',
         `needs the optional peer dependency @opentelemetry/api (npm install @opentelemetry/api): ${error instanceof Error ? error.message : String(error)}`,
       );

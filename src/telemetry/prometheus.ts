@@ -4,7 +4,7 @@
  * the store once per scrape (through the scheduler's cached cluster view, which every gauge of one
  * scrape shares). Cluster figures are the same on every instance: query them with `max by`, never `sum`.
  */
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
 import { INSTRUMENTS, type InstrumentKey, type MetricsSink } from './instruments.js';
 
@@ -21,7 +21,7 @@ export function loadPromClient(): Promise<PromClient> {
     (module: PromClient & { default?: PromClient }) => (module.Registry ? module : (module.default ?? module)),
     (error: unknown) => {
       loading = null;
-      throw new InvalidTriggerConfigError(
+      throw new InvalidArgumentError(
         'telemetry.metrics',
         `needs the optional peer dependency prom-client (npm install prom-client): ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -4,7 +4,7 @@
  * Each timer falls due at its own instant and the work it starts settles there, so what a test
  * sees is what the scheduler does on a real clock, without sleeping.
  */
-import { InvalidTriggerConfigError, ManualClock, Scheduler } from '@intellibrowse/scheduler';
+import { InvalidArgumentError, ManualClock, Scheduler } from '@intellibrowse/scheduler';
 import type { Job, JobQuery, JobSource, SchedulerOptions } from '@intellibrowse/scheduler';
 
 /** Options of `new TimeTravel()`. */
@@ -153,7 +153,7 @@ export class TimeTravel {
     this.#idleTimeoutMs = positiveInteger(options.idleTimeoutMs ?? 5000, 'idleTimeoutMs');
     this.#quietTurns = positiveInteger(options.quietTurns ?? 3, 'quietTurns');
     const given: Record<string, unknown> = { ...options.scheduler };
-    if ('clock' in given) throw new InvalidTriggerConfigError('scheduler.clock', 'is the harness\'s own manual clock; leave it out');
+    if ('clock' in given) throw new InvalidArgumentError('scheduler.clock', 'is the harness\'s own manual clock; leave it out');
     this.clock = new TravelClock(start);
     this.scheduler = new Scheduler({
       instanceId: 'time-travel',
@@ -196,7 +196,7 @@ export class TimeTravel {
    */
   async advance(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw new InvalidTriggerConfigError('ms', `must be a finite number of milliseconds not below 0, got ${String(ms)}`);
+      throw new InvalidArgumentError('ms', `must be a finite number of milliseconds not below 0, got ${String(ms)}`);
     }
     await this.#travelTo(this.clock.now() + ms);
   }
@@ -210,7 +210,7 @@ export class TimeTravel {
    * still running when the instant is quiet (its handler waits on the clock, such as for its
    * `timeoutMs`, or on real I/O) goes on while time moves, so a handler's timeout can fall due.
    * Call `runUntilIdle()` first to have attempts on real I/O end where they started. Time never
-   * goes back: a `target` before the clock's time throws `InvalidTriggerConfigError` naming
+   * goes back: a `target` before the clock's time throws `InvalidArgumentError` naming
    * `target`, and nothing moves.
    *
    * @param target a `Date`, epoch milliseconds or an ISO 8601 string, not before `now`
@@ -221,7 +221,7 @@ export class TimeTravel {
     const end = toTime(target, 'target');
     const now = this.clock.now();
     if (end < now) {
-      throw new InvalidTriggerConfigError('target', `${new Date(end).toISOString()} is before the clock's time ${new Date(now).toISOString()}; time travels forward only`);
+      throw new InvalidArgumentError('target', `${new Date(end).toISOString()} is before the clock's time ${new Date(now).toISOString()}; time travels forward only`);
     }
     await this.#travelTo(end);
   }
@@ -350,11 +350,11 @@ export class TimeTravel {
 /** A time given as a `Date`, epoch milliseconds or an ISO 8601 string, in epoch ms. */
 function toTime(value: Date | number | string, field: string): number {
   const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new InvalidTriggerConfigError(field, `must be a valid Date, epoch milliseconds or ISO 8601 string, got ${String(value)}`);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(field, `must be a valid Date, epoch milliseconds or ISO 8601 string, got ${String(value)}`);
   return ms;
 }
 
 function positiveInteger(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidTriggerConfigError(field, `must be a positive integer, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(field, `must be a positive integer, got ${String(value)}`);
   return value;
 }

@@ -8,7 +8,7 @@
  *   → JSON (400) → names and idempotency key (400) → scheduler call (202/200, or a mapped error).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidTriggerConfigError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { JsonValue } from '../types.js';
 import {
   RequestAbortedError,
@@ -44,16 +44,16 @@ function resolveOptions(scheduler: unknown, options: unknown): ResolvedOptions {
     typeof scheduler['health'] !== 'function'
   ) {
     // Class instances are records too; only the three methods matter.
-    throw new InvalidTriggerConfigError('scheduler', 'must have publish, runTrigger and health methods');
+    throw new InvalidArgumentError('scheduler', 'must have publish, runTrigger and health methods');
   }
-  if (!isRecord(options)) throw new InvalidTriggerConfigError('options', 'must be an object');
+  if (!isRecord(options)) throw new InvalidArgumentError('options', 'must be an object');
   rejectUnknownKeys(options, ['auth', 'basePath', 'maxBodyBytes', 'publicHealth', 'clock', 'logger', 'allowedHosts', 'bodyTimeoutMs'], '');
 
   const common = resolveHttpOptions(options);
 
   const publicHealth = options['publicHealth'];
   if (publicHealth !== undefined && typeof publicHealth !== 'boolean') {
-    throw new InvalidTriggerConfigError('publicHealth', 'must be a boolean');
+    throw new InvalidArgumentError('publicHealth', 'must be a boolean');
   }
 
   return { ...common, publicHealth: publicHealth === true };
@@ -105,6 +105,10 @@ function schedulerFailure(err: unknown, route: WebhookRoute): WebhookHttpError {
   if (code === 'ERR_INVALID_TRIGGER_CONFIG') {
     // The scheduler's validation message names the field and the reason, about input the caller sent.
     return new WebhookHttpError(400, 'ERR_INVALID_TRIGGER_CONFIG', message || 'invalid input');
+  }
+  if (code === 'ERR_INVALID_ARGUMENT') {
+    // An argument the caller sent that is not trigger input (an event name or id, a run id).
+    return new WebhookHttpError(400, 'ERR_INVALID_REQUEST', message || 'invalid input');
   }
   if (code === 'ERR_SCHEDULER_STOPPED') {
     return new WebhookHttpError(503, 'ERR_SCHEDULER_STOPPED', 'scheduler is not running', { 'Retry-After': '5' });
@@ -204,7 +208,7 @@ async function handle(
  * - `GET health` — answers the scheduler's health report, 200 (503 when its status is down).
  *
  * Errors are `{ error: { code, message } }` with 400, 401, 403, 404, 405, 413, 415, 500 or 503.
- * Options are validated here: a bad option throws `InvalidTriggerConfigError` naming it.
+ * Options are validated here: a bad option throws `InvalidArgumentError` naming it.
  *
  * @example
  * const server = http.createServer(createWebhookHandler(scheduler, {

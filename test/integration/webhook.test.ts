@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { InvalidTriggerConfigError, SchedulerStoppedError } from '../../src/errors.js';
+import { InvalidArgumentError, InvalidTriggerConfigError, SchedulerStoppedError } from '../../src/errors.js';
 import { createWebhookHandler, type WebhookLogger } from '../../src/webhook/index.js';
 import {
   FakeScheduler,
@@ -313,6 +313,13 @@ describe('scheduler errors', () => {
     expect(reply.json).toEqual({
       error: { code: 'ERR_INVALID_TRIGGER_CONFIG', message: 'payload: too large for one BSON document' },
     });
+  });
+
+  it('maps InvalidArgumentError (an argument that is not trigger input) to 400 ERR_INVALID_REQUEST with its message', async () => {
+    scheduler.failure = new InvalidArgumentError('eventId', 'must not start with "$"');
+    const reply = await postJson(port, '/events/x', {});
+    expect(reply.status).toBe(400);
+    expect(reply.json).toEqual({ error: { code: 'ERR_INVALID_REQUEST', message: 'eventId: must not start with "$"' } });
   });
 
   it('maps SchedulerStoppedError to 503', async () => {

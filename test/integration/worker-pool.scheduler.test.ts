@@ -4,7 +4,7 @@
  * that really stop a spinning thread, heap limits, error fields and retries, metrics, stop().
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidTriggerConfigError, Scheduler, WorkerPoolJobRunner } from '../../src/index.js';
+import { InvalidArgumentError, Scheduler, WorkerPoolJobRunner } from '../../src/index.js';
 import type { Job, JobStatus, JsonValue } from '../../src/index.js';
 import { eventually } from '../helpers/time.js';
 import { fixture } from '../fixtures/workers/job-context.js';
@@ -116,7 +116,8 @@ describe('WorkerPoolJobRunner in a Scheduler', () => {
       () => null,
       (caught: unknown) => caught,
     );
-    expect(error).toBeInstanceOf(InvalidTriggerConfigError);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     expect(error).toMatchObject({ field: 'handler.exportName' });
     await other.stop();
   });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  InvalidTriggerConfigError,
+  InvalidArgumentError,
   JobTimeoutError,
   PermanentJobError,
   SchedulerStoppedError,
@@ -301,7 +301,8 @@ describe('WorkerPoolJobRunner', () => {
         () => null,
         (caught: unknown) => caught,
       );
-      expect(error).toBeInstanceOf(InvalidTriggerConfigError);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
       expect(error).toMatchObject({ field });
       expect((error as Error).message).toMatch(message);
     });
@@ -336,7 +337,7 @@ describe('WorkerPoolJobRunner', () => {
 
   describe('options and closing', () => {
     it('rejects bad options naming the field', () => {
-      expect(() => new WorkerPoolJobRunner({ maxThreads: 0 })).toThrow(InvalidTriggerConfigError);
+      expect(() => new WorkerPoolJobRunner({ maxThreads: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
       expect(() => new WorkerPoolJobRunner({ resourceLimits: { maxOldGenerationSizeMb: -1 } })).toThrow(
         /resourceLimits\.maxOldGenerationSizeMb/,
       );

@@ -3,7 +3,7 @@
  * method, path and body. Refusals are 401/403 and write nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidTriggerConfigError } from '../../src/errors.js';
+import { InvalidArgumentError, InvalidTriggerConfigError } from '../../src/errors.js';
 import { createManagementApi, signManagementRequest } from '../../src/management/index.js';
 import { setup, type TestRig } from '../helpers/setup.js';
 import { JWT_SECRET, closeAll, errorOf, serve, token, type ApiServer } from './helpers.js';
@@ -27,7 +27,7 @@ describe('options', () => {
       try {
         fn();
       } catch (err) {
-        if (err instanceof InvalidTriggerConfigError) return err.field;
+        if (err instanceof InvalidArgumentError && !(err instanceof InvalidTriggerConfigError) && err.code === 'ERR_INVALID_ARGUMENT') return err.field;
         throw err;
       }
       return undefined;

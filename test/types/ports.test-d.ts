@@ -9,6 +9,7 @@ import {
   HandlerNotFoundError,
   IllegalTransitionError,
   InlineJobRunner,
+  InvalidArgumentError,
   InvalidTriggerConfigError,
   JobNotFoundError,
   JobTimeoutError,
@@ -107,6 +108,7 @@ describe('errors', () => {
   it('gives every error a stable code', () => {
     expectTypeOf<SchedulerError['code']>().toEqualTypeOf<SchedulerErrorCode>();
     for (const error of [
+      new InvalidArgumentError('f', 'r'),
       new InvalidTriggerConfigError('f', 'r'),
       new HandlerNotFoundError('h'),
       new TriggerNotFoundError('t'),
@@ -121,6 +123,7 @@ describe('errors', () => {
       expectTypeOf(error.code).toEqualTypeOf<SchedulerErrorCode>();
     }
     expectTypeOf<
+      | 'ERR_INVALID_ARGUMENT'
       | 'ERR_INVALID_TRIGGER_CONFIG'
       | 'ERR_HANDLER_NOT_FOUND'
       | 'ERR_TRIGGER_NOT_FOUND'
@@ -132,10 +135,15 @@ describe('errors', () => {
       | 'ERR_SCHEDULER_STOPPED'
     >().toExtend<SchedulerErrorCode>();
     expectTypeOf<'ERR_SOMETHING'>().not.toExtend<SchedulerErrorCode>();
+    // Removed: nothing threw them.
+    expectTypeOf<'ERR_LOCK_ACQUISITION' | 'ERR_JOB_EXECUTION'>().not.toExtend<SchedulerErrorCode>();
   });
 
   it('names the field of bad input', () => {
     expectTypeOf<InvalidTriggerConfigError['field']>().toEqualTypeOf<string>();
+    expectTypeOf<InvalidArgumentError['field']>().toEqualTypeOf<string>();
+    // Trigger input is one kind of invalid argument: one `instanceof` catches both.
+    expectTypeOf<InvalidTriggerConfigError>().toExtend<InvalidArgumentError>();
     expectTypeOf<HandlerNotFoundError>().toHaveProperty('handler').toEqualTypeOf<string>();
     expectTypeOf<HandlerNotFoundError>().toHaveProperty('field').toEqualTypeOf<string>();
     const error: unknown = null;

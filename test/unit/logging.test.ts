@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import winston from 'winston';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { InvalidTriggerConfigError } from '../../src/errors.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { toLogger, type LoggerLike } from '../../src/logger-adapter.js';
 import type { TriggerStore } from '../../src/ports.js';
 import { Scheduler } from '../../src/scheduler.js';
@@ -57,7 +57,8 @@ describe('Logger port adapters', () => {
   });
 
   it('refuses a value without the four levels, naming the field', () => {
-    expect(() => toLogger({ info: () => undefined } as unknown as LoggerLike)).toThrow(InvalidTriggerConfigError);
+    expect(() => toLogger({ info: () => undefined } as unknown as LoggerLike)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', field: 'logger' }));
+    expect(() => toLogger({ info: () => undefined } as unknown as LoggerLike)).toThrow(InvalidArgumentError);
     expect(() => new Scheduler({ logger: { debug: () => 1, info: () => 1, warn: () => 1 } as unknown as LoggerLike })).toThrow(/logger.*error method/);
   });
 

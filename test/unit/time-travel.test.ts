@@ -4,7 +4,7 @@
  * manual clock, dependents at one instant, the record of runs.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidTriggerConfigError, ManualClock, SchedulerError } from '@intellibrowse/scheduler';
+import { InvalidArgumentError, InvalidTriggerConfigError, ManualClock, SchedulerError } from '@intellibrowse/scheduler';
 import { IdleTimeoutError, TimeTravel, type TimeTravelOptions } from '@intellibrowse/scheduler/testing';
 
 const START = '2026-03-02T09:00:00.000Z';
@@ -21,14 +21,15 @@ afterEach(async () => {
 });
 
 describe('TimeTravel arguments', () => {
-  it('advanceTo before the clock throws InvalidTriggerConfigError naming target, and the clock stays', async () => {
+  it('advanceTo before the clock throws InvalidArgumentError naming target, and the clock stays', async () => {
     const t = make();
     await t.start();
     await t.advance(1000);
     const error = await t.advanceTo('2026-03-02T08:59:00Z').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InvalidTriggerConfigError);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).not.toBeInstanceOf(InvalidTriggerConfigError);
     expect(error).toBeInstanceOf(SchedulerError);
-    expect(error).toMatchObject({ code: 'ERR_INVALID_TRIGGER_CONFIG', field: 'target' });
+    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', field: 'target' });
     expect((error as Error).message).toBe(
       "target: 2026-03-02T08:59:00.000Z is before the clock's time 2026-03-02T09:00:01.000Z; time travels forward only",
     );

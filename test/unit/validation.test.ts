@@ -3,7 +3,7 @@
  * field, and that nothing was stored.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { HandlerNotFoundError, InvalidTriggerConfigError, TriggerNotFoundError } from '../../src/errors.js';
+import { HandlerNotFoundError, InvalidArgumentError, InvalidTriggerConfigError, TriggerNotFoundError } from '../../src/errors.js';
 import { Scheduler } from '../../src/scheduler.js';
 import type { TriggerInput } from '../../src/types.js';
 import { setup, T0, type TestRig } from '../helpers/setup.js';
@@ -149,7 +149,7 @@ describe('other methods validate too', () => {
   it('constructor options and register validate', () => {
     expect(() => new Scheduler({ concurrency: 0 })).toThrow(expect.objectContaining({ field: 'concurrency' }));
     expect(() => new Scheduler({ pollIntervalMs: 5000, lookaheadMs: 1000 })).toThrow(expect.objectContaining({ field: 'lookaheadMs' }));
-    expect(() => new Scheduler({ ownership: 'leader' as never })).toThrow(expect.objectContaining({ field: 'ownership', code: 'ERR_INVALID_TRIGGER_CONFIG' }));
+    expect(() => new Scheduler({ ownership: 'leader' as never })).toThrow(expect.objectContaining({ field: 'ownership', code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => new Scheduler({ takeoverMs: -1 })).toThrow(expect.objectContaining({ field: 'takeoverMs' }));
     expect(() => new Scheduler({ leadMs: -1 })).toThrow(expect.objectContaining({ field: 'leadMs', message: expect.stringContaining('non-negative integer') }));
     expect(() => new Scheduler({ leadMs: 1.5 })).toThrow(expect.objectContaining({ field: 'leadMs' }));
@@ -172,8 +172,8 @@ describe('other methods validate too', () => {
 describe('unknown Scheduler options are refused, naming the option', () => {
   it('a typo of an option names it and the option it resembles', () => {
     const attempt = (): Scheduler => new Scheduler({ concurency: 5 } as never);
-    expect(attempt).toThrow(InvalidTriggerConfigError);
-    expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TRIGGER_CONFIG', field: 'concurency', message: 'concurency: is not a Scheduler option (did you mean "concurrency"?)' }));
+    expect(attempt).toThrow(InvalidArgumentError);
+    expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', field: 'concurency', message: 'concurency: is not a Scheduler option (did you mean "concurrency"?)' }));
   });
 
   it('an option that resembles none is named alone', () => {

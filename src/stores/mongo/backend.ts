@@ -3,6 +3,7 @@
  * clock-skew probe.
  */
 import type { Db, MongoClient } from 'mongodb';
+import { InvalidArgumentError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { toLogger, type LoggerLike } from '../../logger-adapter.js';
 import type { BulkUpdateMode } from './batches.js';
@@ -75,7 +76,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   const names = collectionNames(collectionPrefix);
   const jobRetentionDays = options.jobRetentionDays ?? 90;
   if (typeof jobRetentionDays !== 'number' || !Number.isFinite(jobRetentionDays) || jobRetentionDays <= 0) {
-    throw new TypeError('jobRetentionDays must be a positive number');
+    throw new InvalidArgumentError('jobRetentionDays', 'must be a positive number');
   }
   const logger = options.logger === undefined ? silentLogger : toLogger(options.logger);
   const claimMarkers = options.claimMarkers ?? 'auto';

@@ -6,6 +6,7 @@
  * `fence` (see `job-store.ts` for why).
  */
 import type { Collection, Db } from 'mongodb';
+import { InvalidArgumentError } from '../../errors.js';
 import type { Job, Trigger } from '../../types.js';
 
 /** A trigger as stored in `<prefix>triggers`. */
@@ -108,7 +109,7 @@ export const DEFAULT_COLLECTION_PREFIX = 'scheduler_';
 /** Names of the backend's collections for a prefix (validated: MongoDB refuses `$` and NUL in names). */
 export function collectionNames(prefix: string = DEFAULT_COLLECTION_PREFIX): CollectionNames {
   if (typeof prefix !== 'string' || prefix.includes('$') || prefix.includes('\0') || prefix.startsWith('system.')) {
-    throw new TypeError('collectionPrefix must be a string without "$" or NUL that does not start with "system."');
+    throw new InvalidArgumentError('collectionPrefix', 'must be a string without "$" or NUL that does not start with "system."');
   }
   return {
     triggers: `${prefix}triggers`,

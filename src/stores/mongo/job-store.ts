@@ -18,7 +18,7 @@
  * cache there that every pending-affecting write invalidates (`pending-hints.ts`).
  */
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
-import { StoreError } from '../../errors.js';
+import { InvalidArgumentError, StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { FINAL_JOB_STATUSES, type Job, type JobHistoryEntry, type JobQuery, type JobStatus, type Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
@@ -102,7 +102,7 @@ export class MongoJobStore implements JobStore {
     this.#hints = new PendingHints(openCollection<SignalDocument>(db, names.signals), hintsEnabled, options.pendingHintMaxAgeMs);
     this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
     const sample = options.statsSampleSize ?? 10_000;
-    if (!Number.isInteger(sample) || sample < 1) throw new TypeError('statsSampleSize must be a positive integer');
+    if (!Number.isInteger(sample) || sample < 1) throw new InvalidArgumentError('statsSampleSize', 'must be a positive integer');
     this.#sampleSize = sample;
   }
 

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { SignalDocument } from './documents.js';
 import { isDuplicateKeyError } from './guards.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * The signals (`_id`s of their documents): `pending` for writes that change the pending queries'
@@ -57,7 +58,7 @@ export class PendingHints {
    * @param now the time source of the age limit (the system clock: stores run on real time)
    */
   constructor(signals: Collection<SignalDocument>, enabled: () => Promise<boolean>, maxAgeMs = DEFAULT_PENDING_HINT_MAX_AGE_MS, now: () => number = Date.now) {
-    if (!Number.isInteger(maxAgeMs) || maxAgeMs < 0) throw new TypeError('pendingHintMaxAgeMs must be a non-negative integer');
+    if (!Number.isInteger(maxAgeMs) || maxAgeMs < 0) throw new InvalidArgumentError('pendingHintMaxAgeMs', 'must be a non-negative integer');
     this.#signals = signals;
     this.#enabled = enabled;
     this.#maxAgeMs = maxAgeMs;

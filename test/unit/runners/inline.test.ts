@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTriggerConfigError, JobTimeoutError, PermanentJobError, SchedulerStoppedError } from '../../../src/errors.js';
+import { InvalidArgumentError, JobTimeoutError, PermanentJobError, SchedulerStoppedError } from '../../../src/errors.js';
 import type { HandlerFunction, RunOutcome } from '../../../src/ports.js';
 import { InlineJobRunner } from '../../../src/runners/index.js';
 import { fixture, makeContext } from '../../fixtures/workers/job-context.js';
@@ -126,7 +126,8 @@ describe('InlineJobRunner', () => {
         () => null,
         (caught: unknown) => caught,
       );
-      expect(error).toBeInstanceOf(InvalidTriggerConfigError);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
       expect(error).toMatchObject({ field });
       expect((error as Error).message).toMatch(message);
     });

@@ -1,11 +1,11 @@
 /**
  * Option validation of `createWebhookHandler`: every mistake fails at creation with an
- * `InvalidTriggerConfigError` naming the option.
+ * `InvalidArgumentError` (`ERR_INVALID_ARGUMENT`, not the trigger-input subclass) naming the option.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { InvalidTriggerConfigError } from '../../../src/errors.js';
+import { InvalidArgumentError, InvalidTriggerConfigError } from '../../../src/errors.js';
 import { createWebhookHandler, type WebhookOptions } from '../../../src/webhook/index.js';
 import { FakeScheduler } from './fixtures.js';
 
@@ -19,8 +19,10 @@ function fieldOf(options: unknown): string {
   try {
     createWebhookHandler(new FakeScheduler(), options as WebhookOptions);
   } catch (err) {
-    expect(err).toBeInstanceOf(InvalidTriggerConfigError);
-    return (err as InvalidTriggerConfigError).field;
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err).not.toBeInstanceOf(InvalidTriggerConfigError);
+    expect((err as InvalidArgumentError).code).toBe('ERR_INVALID_ARGUMENT');
+    return (err as InvalidArgumentError).field;
   }
   throw new Error('expected createWebhookHandler to throw');
 }
@@ -45,7 +47,7 @@ describe('createWebhookHandler options', () => {
   });
 
   it('checks the scheduler', () => {
-    expect(() => createWebhookHandler({} as FakeScheduler, { auth: { none: true } })).toThrow(InvalidTriggerConfigError);
+    expect(() => createWebhookHandler({} as FakeScheduler, { auth: { none: true } })).toThrow(InvalidArgumentError);
   });
 
   describe('auth.jwt', () => {

@@ -4,6 +4,8 @@ import { defineConfig, type Options } from 'tsup';
  * What ships is what a user runs, nothing else:
  * - the library in ESM and CJS (`dist/index.js`, `dist/index.cjs`), with one bundled `.d.ts` and
  *   `.d.cts`;
+ * - the test kit (`dist/testing.*`, `@intellibrowse/scheduler/testing`) in ESM and CJS, the root
+ *   left external to it;
  * - the worker-thread entry and the CLI in ESM only: a worker thread loads the ESM entry from
  *   either bundle (`src/runners/worker-file.ts` looks for `worker-entry.js` first), and the `bin`
  *   is `dist/cli/main.js`, so CJS copies of them would never be loaded.
@@ -22,4 +24,7 @@ const shared: Options = {
 export default defineConfig([
   { ...shared, entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: { entry: 'src/index.ts' }, clean: false },
   { ...shared, entry: ['src/runners/worker-entry.ts', 'src/cli/main.ts'], format: ['esm'], dts: false, clean: false },
+  // The test kit imports the root through the package's own name, kept external: its classes are
+  // the root bundle's, not copies (a `SchedulerError` it throws is `instanceof` the app's).
+  { ...shared, entry: { testing: 'src/testing/index.ts' }, format: ['esm', 'cjs'], dts: { entry: { testing: 'src/testing/index.ts' } }, external: ['@intellibrowse/scheduler'], clean: false },
 ]);

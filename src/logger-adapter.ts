@@ -42,7 +42,7 @@ export function toLogger(value: LoggerLike, field = 'logger'): Logger {
   if (isWinston(value)) return adapt(value, (call, fields, message) => call(message ?? '', fields));
   // pino and the port itself: fields first, message second. Called as methods, since pino's
   // level methods read their logger from `this`.
-  return value as Logger;
+  return value;
 }
 
 function adapt(value: LoggerLike, shape: (call: Call, fields: LogFields, message: string | undefined) => unknown): Logger {

@@ -152,11 +152,11 @@ export class EndRecorder {
     const ends = settled.map((run) => this.#p.planner.plan(run));
     const writes: JobWrite[] = [];
     for (const end of ends) if (end.write) writes.push(end.write);
-    const writeMany = o.jobStore.writeMany;
-    if (writeMany && writes.length > 0) {
+    const jobStore = o.jobStore;
+    if (jobStore.writeMany && writes.length > 0) {
       let matched: boolean[] | null = null;
       try {
-        matched = await writeMany.call(o.jobStore, writes);
+        matched = await jobStore.writeMany(writes);
       } catch (error) {
         // Any of the batch may be written or not: each end goes on its own, with retries, and one
         // refused is checked against the stored record (it may be this very write, made before).
@@ -170,7 +170,7 @@ export class EndRecorder {
     }
     // One write per end, each reported (and its capacity freed) as soon as it is answered: a slow
     // answer holds up only its own attempt.
-    const unsure = writeMany !== undefined && writes.length > 0;
+    const unsure = jobStore.writeMany !== undefined && writes.length > 0;
     const alone: Array<Promise<void>> = [];
     for (const end of ends) {
       if (!end.write) this.#afterEnd(end, null);
@@ -216,7 +216,7 @@ export class EndRecorder {
     if (written instanceof Error) {
       this.#ctx.fail(new StoreError(`recording the end of job ${run.job.id} failed: ${written.message}`, { cause: written }), 'result-dropped');
     } else if (end.write && written === null) {
-      this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the job was taken over before it finished' });
+      this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'fenced' });
     } else if (written) {
       if (end.timedOut) this.#ctx.emit('job:timeout', written);
       this.#emitStatus(written, status);

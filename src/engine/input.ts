@@ -4,7 +4,7 @@
  */
 import { InvalidTriggerConfigError } from '../errors.js';
 import { assertId } from '../schedule/index.js';
-import type { JobDetailField, JobQuery, JobStatus, TriggerQuery, TriggerStatus } from '../types.js';
+import { JOB_STATUSES, TRIGGER_STATUSES, type JobDetailField, type JobQuery, type TriggerQuery } from '../types.js';
 import { nameProblem } from '../util/names.js';
 
 /** A positive integer option, or `null` when absent. */
@@ -46,10 +46,6 @@ export function assertEventName(value: unknown, field: string): string {
   return value;
 }
 
-const TRIGGER_STATUSES: readonly TriggerStatus[] = ['active', 'paused', 'completed'];
-
-const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'];
-
 /** Check a `listTriggers` query; only known fields of the right types pass. */
 export function validateTriggerQuery(query: TriggerQuery): TriggerQuery {
   if (typeof query !== 'object' || query === null) throw new InvalidTriggerConfigError('query', 'must be an object');
@@ -89,10 +85,12 @@ export function validateJobQuery(query: JobQuery): JobQuery {
   if (query.limit !== undefined) out.limit = query.limit;
   if (query.cursor !== undefined) out.cursor = plainString(query.cursor, 'cursor');
   if (query.omit !== undefined) {
-    if (!Array.isArray(query.omit) || query.omit.some((field) => !DETAIL_FIELDS.includes(field))) {
+    // Read as `unknown`: callers without types can pass anything here.
+    const omit: unknown = query.omit;
+    if (!Array.isArray(omit) || omit.some((field) => !DETAIL_FIELDS.includes(field as JobDetailField))) {
       throw new InvalidTriggerConfigError('omit', `must be a list of ${DETAIL_FIELDS.join(', ')}`);
     }
-    out.omit = [...query.omit];
+    out.omit = [...(omit as readonly JobDetailField[])];
   }
   return out;
 }

@@ -43,10 +43,10 @@ export class Maintenance {
   /** Measure the store's clock offset where the backend can (once a minute), and report a skew beyond tolerance. */
   async measureClock(now: number): Promise<void> {
     const { o } = this.#ctx;
-    const measure = o.jobStore.measureClockOffset;
-    if (!measure || now - this.#lastClockCheckAt < CLOCK_CHECK_EVERY_MS) return;
+    const jobStore = o.jobStore;
+    if (!jobStore.measureClockOffset || now - this.#lastClockCheckAt < CLOCK_CHECK_EVERY_MS) return;
     this.#lastClockCheckAt = now;
-    const offsetMs = Math.round(await measure.call(o.jobStore));
+    const offsetMs = Math.round(await jobStore.measureClockOffset());
     this.#ctx.clockOffsetMs = offsetMs;
     if (Math.abs(offsetMs) > o.clockSkewToleranceMs) {
       o.logger.warn({ offsetMs, toleranceMs: o.clockSkewToleranceMs }, 'clock skew to the store beyond tolerance');

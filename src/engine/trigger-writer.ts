@@ -184,7 +184,7 @@ function changedFields(current: Trigger, next: Trigger): TriggerFields {
     if (key === 'id' || key === 'version') continue;
     if (!sameData(current[key], next[key])) fields[key] = next[key];
   }
-  return fields as TriggerFields;
+  return fields;
 }
 
 /** What a slot claim writes: fields a claim after the change may legitimately have moved on. */

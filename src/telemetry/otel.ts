@@ -27,7 +27,6 @@ export interface OtelProviders {
 }
 
 const SCOPE = '@intellibrowse/scheduler';
-const FENCED_REASON = 'the job was taken over before it finished';
 
 let loading: Promise<OtelApi> | null = null;
 
@@ -102,7 +101,7 @@ export class OtelTracing {
       'lease:lost': (event) => {
         const span = this.#open.get(event.jobId);
         if (!span) return;
-        const fenced = event.reason === FENCED_REASON;
+        const fenced = event.reason === 'fenced';
         span.addEvent(fenced ? 'scheduler.fencing_refused' : 'scheduler.lease_lost', { 'scheduler.reason': event.reason, 'scheduler.lease.token': event.token });
         if (fenced) this.#end(null, 'fenced', event.jobId);
       },
@@ -128,9 +127,9 @@ export class OtelTracing {
     };
     const on = scheduler.on.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
     const off = scheduler.off.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-    for (const [event, fn] of Object.entries(listeners)) on(event, fn as (...args: never[]) => void);
+    for (const [event, fn] of Object.entries(listeners)) on(event, fn);
     return () => {
-      for (const [event, fn] of Object.entries(listeners)) off(event, fn as (...args: never[]) => void);
+      for (const [event, fn] of Object.entries(listeners)) off(event, fn);
       for (const span of this.#open.values()) span.end();
       this.#open.clear();
     };

@@ -7,8 +7,8 @@
 /** Names that are special as keys of a plain object. */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-// C0 and C1 controls and DEL.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// C0 and C1 controls and DEL: exactly Unicode's Cc category (U+0000-U+001F, U+007F-U+009F).
+const CONTROL = /\p{Cc}/u;
 // Bidirectional embeddings, overrides and isolates (the "Trojan Source" characters).
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
 

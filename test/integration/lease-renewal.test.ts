@@ -145,7 +145,7 @@ describe('lease renewal on a slow store', () => {
     await clock.advance(20);
     // Its renewal still out: aborted and handed back, before the other instance's grace ran out.
     expect(work.aborted()).toBe(true);
-    expect(lost).toEqual(['the lease ran out before a renewal came back']);
+    expect(lost).toEqual(['renewal-overdue']);
     const handedBack = await owner.getJob(job.id);
     expect(handedBack?.history.some((h) => h.reason?.startsWith('aborted: its lease ran out before a renewal came back') === true)).toBe(true);
     await clock.advance(2000);

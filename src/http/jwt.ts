@@ -25,7 +25,7 @@ import {
 } from 'jose';
 import { InvalidTriggerConfigError } from '../errors.js';
 import { WebhookHttpError } from './http.js';
-import type { WebhookJwtAlgorithm, WebhookJwtAuth } from './types.js';
+import type { WebhookJwtAlgorithm, WebhookJwtAuth } from '../webhook/types.js';
 import { isRecord, rejectUnknownKeys, requireNumber, requireString, requireStringOrList } from './validate.js';
 
 /** Default of `auth.jwt.clockToleranceSec`. */
@@ -176,7 +176,7 @@ function checkPublicJwk(jwk: unknown, field: string): JWK {
   // A private or symmetric key here would mean a signing secret sits in the verifier's config.
   if (jwk['kty'] === 'oct') throw new InvalidTriggerConfigError(field, 'must be a public key, not a symmetric one');
   if ('d' in jwk) throw new InvalidTriggerConfigError(field, 'must be a public key, not a private one');
-  return jwk as JWK;
+  return jwk;
 }
 
 function toPublicKey(value: unknown): KeyObject {

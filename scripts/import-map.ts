@@ -35,9 +35,9 @@ function sourceFiles(dir: string): string[] {
     .sort();
 }
 
-/** `src/`-relative path with `/` separators. */
-function rel(file: string): string {
-  return relative(SRC, file).split(sep).join(posix.sep);
+/** `src`-relative path with `/` separators. */
+function rel(src: string, file: string): string {
+  return relative(src, file).split(sep).join(posix.sep);
 }
 
 /**
@@ -53,7 +53,7 @@ export function importLinks(src = SRC): ImportLink[] {
     const add = (specifier: string, typeOnly: boolean): void => {
       if (!specifier.startsWith('.')) return;
       const to = resolve(dirname(file), specifier.replace(/\.js$/, '.ts'));
-      links.push({ from: relative(src, file).split(sep).join(posix.sep), to: relative(src, to).split(sep).join(posix.sep), typeOnly });
+      links.push({ from: rel(src, file), to: rel(src, to), typeOnly });
     };
     const visit = (node: ts.Node): void => {
       if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {

@@ -36,11 +36,7 @@ export interface CronSchedule {
 export interface EverySchedule {
   /** Interval in milliseconds, or a duration such as `'30s'`, `'5m'`, `'2h'`, `'1d'`. */
   every: number | string;
-  /**
-   * First slot; the next ones follow every `every` from it.
-   * @default the time the trigger is added
-   * @example { every: '15m', startAt: '2026-01-01T00:00:00Z' }
-   */
+  /** First slot; the next ones follow every `every` from it. @default the time the trigger is added */
   startAt?: DateInput;
   /** No slot after this instant. @default undefined (no end) */
   endAt?: DateInput;
@@ -147,7 +143,6 @@ export interface TimeWindow {
   /**
    * Allowed local time range `['HH:mm', 'HH:mm']`, start inclusive, end exclusive; may wrap midnight.
    * @default undefined (the whole day)
-   * @example between: ['22:00', '06:00']
    */
   between?: [string, string];
   /** Zone of `days` and `between`. @default the cron trigger's zone, else 'UTC' */
@@ -166,21 +161,13 @@ export interface NormalizedTimeWindow {
 
 /** What `addTrigger` accepts. */
 export interface TriggerInput {
-  /**
-   * Unique id. No `$`, no `.`, at most 200 characters.
-   * @default a generated id
-   * @example id: 'reports.daily'
-   */
+  /** Unique id. No `$`, no `.`, at most 200 characters. @default a generated id */
   id?: string;
   /** Display name. @default the id */
   name?: string;
   /** Name of a registered handler. */
   handler: string;
-  /**
-   * JSON payload handed to every job.
-   * @default null
-   * @example payload: { report: 'sales', format: 'pdf' }
-   */
+  /** JSON payload handed to every job. @default null */
   payload?: JsonValue;
   /** When the trigger fires. */
   schedule: Schedule;
@@ -221,11 +208,7 @@ export interface TriggerInput {
   endAt?: DateInput;
   /** Add the trigger paused. @default false */
   paused?: boolean;
-  /**
-   * Free-form labels for `listTriggers({ tag })`.
-   * @default []
-   * @example tags: ['reports', 'team:finance']
-   */
+  /** Free-form labels for `listTriggers({ tag })`. @default [] */
   tags?: string[];
   /**
    * Raise `trigger:late` when a slot of this trigger has not started this long after its time, in
@@ -472,11 +455,7 @@ export interface TriggerQuery {
   handler?: string;
   /** Page size, at most 1000. @default 100 */
   limit?: number;
-  /**
-   * From a previous page's `nextCursor`.
-   * @default undefined (the first page)
-   * @example cursor: page.nextCursor
-   */
+  /** From a previous page's `nextCursor`. @default undefined (the first page) */
   cursor?: string;
 }
 
@@ -487,11 +466,7 @@ export type JobDetailField = 'payload' | 'result' | 'history';
 export interface JobQuery {
   /** Jobs of this trigger. @default undefined (every trigger's) */
   triggerId?: string;
-  /**
-   * Jobs in this status (or any of these).
-   * @default undefined (any status)
-   * @example status: ['failed', 'cancelled']
-   */
+  /** Jobs in this status (or any of these). @default undefined (any status) */
   status?: JobStatus | JobStatus[];
   /** `scheduledFor` at or after. @default undefined (no lower bound) */
   from?: DateInput;

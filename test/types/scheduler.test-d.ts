@@ -57,12 +57,12 @@ describe('Scheduler', () => {
   });
 
   it('has the lifecycle methods', () => {
-    expectTypeOf(scheduler.start).toEqualTypeOf<() => Promise<void>>();
-    expectTypeOf(scheduler.stop).parameters.toEqualTypeOf<[options?: StopOptions]>();
-    expectTypeOf(scheduler.stop).returns.toEqualTypeOf<Promise<void>>();
+    expectTypeOf<Scheduler['start']>().toEqualTypeOf<() => Promise<void>>();
+    expectTypeOf<Scheduler['stop']>().parameters.toEqualTypeOf<[options?: StopOptions]>();
+    expectTypeOf<Scheduler['stop']>().returns.toEqualTypeOf<Promise<void>>();
     expectTypeOf<StopOptions>().toEqualTypeOf<{ graceful?: boolean; timeoutMs?: number }>();
-    expectTypeOf(scheduler.instanceId).toEqualTypeOf<string>();
-    expectTypeOf(scheduler.state).toEqualTypeOf<'idle' | 'starting' | 'running' | 'stopping' | 'stopped'>();
+    expectTypeOf<Scheduler['instanceId']>().toEqualTypeOf<string>();
+    expectTypeOf<Scheduler['state']>().toEqualTypeOf<'idle' | 'starting' | 'running' | 'stopping' | 'stopped'>();
   });
 
   it('registers handlers by name, chainable, with a typed payload', () => {
@@ -80,15 +80,15 @@ describe('Scheduler', () => {
   });
 
   it('adds, changes and reads triggers', () => {
-    expectTypeOf(scheduler.addTrigger).parameters.toEqualTypeOf<[input: TriggerInput]>();
-    expectTypeOf(scheduler.addTrigger).returns.toEqualTypeOf<Promise<Trigger>>();
-    expectTypeOf(scheduler.upsertTrigger).returns.toEqualTypeOf<Promise<Trigger>>();
-    expectTypeOf(scheduler.updateTrigger).parameters.toEqualTypeOf<[id: string, patch: TriggerPatch]>();
-    expectTypeOf(scheduler.removeTrigger).returns.toEqualTypeOf<Promise<void>>();
-    expectTypeOf(scheduler.pauseTrigger).returns.toEqualTypeOf<Promise<Trigger>>();
-    expectTypeOf(scheduler.resumeTrigger).returns.toEqualTypeOf<Promise<Trigger>>();
-    expectTypeOf(scheduler.getTrigger).returns.toEqualTypeOf<Promise<Trigger | null>>();
-    expectTypeOf(scheduler.listTriggers).returns.toEqualTypeOf<Promise<Page<Trigger>>>();
+    expectTypeOf<Scheduler['addTrigger']>().parameters.toEqualTypeOf<[input: TriggerInput]>();
+    expectTypeOf<Scheduler['addTrigger']>().returns.toEqualTypeOf<Promise<Trigger>>();
+    expectTypeOf<Scheduler['upsertTrigger']>().returns.toEqualTypeOf<Promise<Trigger>>();
+    expectTypeOf<Scheduler['updateTrigger']>().parameters.toEqualTypeOf<[id: string, patch: TriggerPatch]>();
+    expectTypeOf<Scheduler['removeTrigger']>().returns.toEqualTypeOf<Promise<void>>();
+    expectTypeOf<Scheduler['pauseTrigger']>().returns.toEqualTypeOf<Promise<Trigger>>();
+    expectTypeOf<Scheduler['resumeTrigger']>().returns.toEqualTypeOf<Promise<Trigger>>();
+    expectTypeOf<Scheduler['getTrigger']>().returns.toEqualTypeOf<Promise<Trigger | null>>();
+    expectTypeOf<Scheduler['listTriggers']>().returns.toEqualTypeOf<Promise<Page<Trigger>>>();
     expectTypeOf<Page<Trigger>>().toEqualTypeOf<{ items: Trigger[]; nextCursor: string | null }>();
     // @ts-expect-error: a trigger needs a handler
     void scheduler.addTrigger({ schedule: { cron: '* * * * *' } });
@@ -99,14 +99,14 @@ describe('Scheduler', () => {
   });
 
   it('runs, publishes and reads jobs', () => {
-    expectTypeOf(scheduler.runTrigger).parameters.toEqualTypeOf<[id: string, options?: { payload?: JsonValue; runId?: string }]>();
-    expectTypeOf(scheduler.runTrigger).returns.toEqualTypeOf<Promise<Job>>();
-    expectTypeOf(scheduler.publish).parameters.toEqualTypeOf<[event: string, payload?: JsonValue, options?: { eventId?: string }]>();
-    expectTypeOf(scheduler.publish).returns.toEqualTypeOf<Promise<Job[]>>();
-    expectTypeOf(scheduler.getJob).returns.toEqualTypeOf<Promise<Job | null>>();
-    expectTypeOf(scheduler.listJobs).returns.toEqualTypeOf<Promise<Page<Job>>>();
-    expectTypeOf(scheduler.cancelJob).returns.toEqualTypeOf<Promise<Job>>();
-    expectTypeOf(scheduler.retryJob).returns.toEqualTypeOf<Promise<Job>>();
+    expectTypeOf<Scheduler['runTrigger']>().parameters.toEqualTypeOf<[id: string, options?: { payload?: JsonValue; runId?: string }]>();
+    expectTypeOf<Scheduler['runTrigger']>().returns.toEqualTypeOf<Promise<Job>>();
+    expectTypeOf<Scheduler['publish']>().parameters.toEqualTypeOf<[event: string, payload?: JsonValue, options?: { eventId?: string }]>();
+    expectTypeOf<Scheduler['publish']>().returns.toEqualTypeOf<Promise<Job[]>>();
+    expectTypeOf<Scheduler['getJob']>().returns.toEqualTypeOf<Promise<Job | null>>();
+    expectTypeOf<Scheduler['listJobs']>().returns.toEqualTypeOf<Promise<Page<Job>>>();
+    expectTypeOf<Scheduler['cancelJob']>().returns.toEqualTypeOf<Promise<Job>>();
+    expectTypeOf<Scheduler['retryJob']>().returns.toEqualTypeOf<Promise<Job>>();
     void scheduler.listJobs({ status: ['failed', 'cancelled'], from: new Date(), to: '2026-01-01', omit: ['payload'] });
     // @ts-expect-error: a payload is JSON
     void scheduler.publish('e', { at: () => 1 });
@@ -115,11 +115,11 @@ describe('Scheduler', () => {
   });
 
   it('reports health, stats and metrics', () => {
-    expectTypeOf(scheduler.health).returns.toEqualTypeOf<Promise<HealthReport>>();
+    expectTypeOf<Scheduler['health']>().returns.toEqualTypeOf<Promise<HealthReport>>();
     expectTypeOf<HealthReport['status']>().toEqualTypeOf<'ok' | 'degraded' | 'starting' | 'stopping' | 'stopped' | 'idle'>();
-    expectTypeOf(scheduler.stats).parameters.toEqualTypeOf<[filter?: { triggerId?: string }]>();
-    expectTypeOf(scheduler.stats).returns.toEqualTypeOf<Promise<SchedulerStats>>();
-    expectTypeOf(scheduler.metrics).returns.toEqualTypeOf<Promise<MetricsText>>();
+    expectTypeOf<Scheduler['stats']>().parameters.toEqualTypeOf<[filter?: { triggerId?: string }]>();
+    expectTypeOf<Scheduler['stats']>().returns.toEqualTypeOf<Promise<SchedulerStats>>();
+    expectTypeOf<Scheduler['metrics']>().returns.toEqualTypeOf<Promise<MetricsText>>();
   });
 
   it('previews fire times', () => {
@@ -140,6 +140,7 @@ describe('events', () => {
     expectTypeOf<SchedulerEvents['error']>().toEqualTypeOf<[error: Error]>();
     expectTypeOf<LeaseLostEvent>().toHaveProperty('jobId').toEqualTypeOf<string>();
     expectTypeOf<LeaseLostEvent>().toHaveProperty('token').toEqualTypeOf<number>();
+    expectTypeOf<LeaseLostEvent['reason']>().toEqualTypeOf<'expired' | 'fenced' | 'renewal-overdue'>();
     expectTypeOf<TriggerLateEvent>().toMatchObjectType<{ triggerId: string; handler: string; slot: Date; lateByMs: number; alertAfterMs: number }>();
     expectTypeOf<SlotMissedEvent['reason']>().toEqualTypeOf<'misfire'>();
   });

@@ -18,8 +18,8 @@ import { pageLimit } from '../../src/stores/cursor.js';
 import { DEFAULT_COLLECTION_PREFIX } from '../../src/stores/mongo/documents.js';
 import { DEFAULT_PENDING_HINT_MAX_AGE_MS } from '../../src/stores/mongo/pending-hints.js';
 import { DEFAULT_CLOCK_TOLERANCE_SEC, DEFAULT_MAX_BODY_BYTES, DEFAULT_SCOPES } from '../../src/webhook/index.js';
-import { DEFAULT_BODY_TIMEOUT_MS } from '../../src/webhook/body.js';
-import { resolveHttpOptions } from '../../src/webhook/options.js';
+import { DEFAULT_BODY_TIMEOUT_MS } from '../../src/http/body.js';
+import { resolveHttpOptions } from '../../src/http/options.js';
 import { DEFAULT_MANAGEMENT_SCOPES } from '../../src/management/handler.js';
 import { DEFAULT_DASHBOARD_TITLE } from '../../src/dashboard/handler.js';
 
@@ -68,7 +68,7 @@ interface OptionDoc {
 /** Every optional property of every exported options type, with its `@default` text. */
 function collectOptionDocs(): OptionDoc[] {
   const files = entryFiles();
-  const options = ts.parseJsonConfigFileContent(ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, ROOT).options;
+  const options = ts.parseJsonConfigFileContent(ts.readConfigFile(join(ROOT, 'tsconfig.json'), (path) => ts.sys.readFile(path)).config, ts.sys, ROOT).options;
   const program = ts.createProgram(files, { ...options, noEmit: true });
   const checker = program.getTypeChecker();
   const docs = new Map<string, OptionDoc>();
@@ -116,10 +116,10 @@ function collectOptionDocs(): OptionDoc[] {
           c.heritageClauses?.some((h) => h.types.some((t) => NOT_OPTIONS.has(t.expression.getText()))) ?? false;
         if (ts.isClassDeclaration(decl) && !implementsPort(decl) && !symbol.getName().endsWith('Error')) {
           for (const member of decl.members) {
-            const isPublic = !member.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword);
-            if ((ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member)) && isPublic && !(member.name && ts.isPrivateIdentifier(member.name))) {
-              visitParameters(member, `${symbol.getName()}.${member.name && ts.isIdentifier(member.name) ? member.name.text : 'constructor'}`);
-            }
+            if (!ts.isMethodDeclaration(member) && !ts.isConstructorDeclaration(member)) continue;
+            if (ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+            if (ts.isMethodDeclaration(member) && !ts.isIdentifier(member.name)) continue;
+            visitParameters(member, `${symbol.getName()}.${ts.isMethodDeclaration(member) ? member.name.getText() : 'constructor'}`);
           }
         }
       }

@@ -22,7 +22,7 @@ describe('type tests', () => {
   });
 
   it('are type-checked by npm run typecheck (tsconfig.json takes them in)', () => {
-    const raw = ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile).config as unknown;
+    const raw = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (path) => ts.sys.readFile(path)).config as unknown;
     const parsed = ts.parseJsonConfigFileContent(raw, ts.sys, ROOT);
     for (const file of TYPE_TESTS) expect(parsed.fileNames).toContain(file);
   });

@@ -25,6 +25,25 @@ export function runLockManagerContract(fresh: () => Promise<BackendUnderTest>, {
       expect(c?.token).toBeGreaterThan(b!.token);
     });
 
+    it('renewMany (optional) extends in one call only the locks still held with their token', async () => {
+      const { lockManager } = await fresh();
+      // Optional: without it the engine renews each permit on its own.
+      if (lockManager.renewMany === undefined) return;
+      const held = await lockManager.acquire('p:1', 'a', 1000, at(0));
+      const takenOver = await lockManager.acquire('p:2', 'a', 1000, at(0));
+      const expired = await lockManager.acquire('p:3', 'a', 100, at(0));
+      expect(await lockManager.release(takenOver!)).toBe(true);
+      const thief = await lockManager.acquire('p:2', 'b', 1000, at(10));
+      expect(await lockManager.renewMany([], 1000, at(500))).toBe(0);
+      expect(await lockManager.renewMany([held!, takenOver!, expired!], 1000, at(500))).toBe(1);
+      // Renewed to 1500: still held at 1200, where its first term would have run out.
+      expect(await lockManager.acquire('p:1', 'b', 1000, at(1200))).toBeNull();
+      // The thief's lock kept its own term (1010), and the expired lock was not revived.
+      expect(await lockManager.acquire('p:2', 'c', 1000, at(1011))).not.toBeNull();
+      expect(await lockManager.renew(thief!, 1000, at(1011))).toBeNull();
+      expect(await lockManager.acquire('p:3', 'c', 1000, at(600))).not.toBeNull();
+    });
+
     it('lists the owners of the live locks under a prefix', async () => {
       const { lockManager } = await fresh();
       expect(typeof lockManager.holders).toBe('function');

@@ -7,14 +7,14 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The optional peer dependencies whose types the declarations may import. */
-const OPTIONAL_PEERS = ['mongodb', '@opentelemetry/api', 'prom-client'] as const;
+const OPTIONAL_PEERS = ['mongodb', '@opentelemetry/api', 'prom-client', 'vitest'] as const;
 
 /**
  * An import line of an optional peer in tsup's declaration bundles: named (`import { Db } from
  * 'mongodb';`), namespace (`import * as api from '@opentelemetry/api';`) or bare (`import 'mongodb';`,
  * left by a bundle that re-exports a chunk using the peer).
  */
-const PEER_IMPORT = /^import (?:type )?(?:(?:\{[^}]*\}|\* as \w+) from )?'(mongodb|@opentelemetry\/api|prom-client)';$/;
+const PEER_IMPORT = /^import (?:type )?(?:(?:\{[^}]*\}|\* as \w+) from )?'(mongodb|@opentelemetry\/api|prom-client|vitest)';$/;
 
 /** Any other way a declaration could name a peer; such a reference cannot be marked, so it fails the build. */
 const OTHER_PEER_REFERENCE = new RegExp(
@@ -32,8 +32,10 @@ function declarationFiles(outDir: string): string[] {
 }
 
 /**
- * Mark the imports of optional peers (`mongodb`, `@opentelemetry/api`, `prom-client`) in each
- * bundled declaration file (each entry's and the chunks they share) with `@ts-ignore`. The MongoDB
+ * Mark the imports of optional peers (`mongodb`, `@opentelemetry/api`, `prom-client`, and `vitest`,
+ * whose functions the test kit's `ContractRunner` names: an app using only `TimeTravel` may have
+ * no Vitest) in each bundled declaration file (each entry's and the chunks they share) with
+ * `@ts-ignore`. The MongoDB
  * backend's signatures name `Db`, `Collection` and `MongoClient`, and the scheduler's options name
  * OpenTelemetry's providers; an app without those packages would fail to type-check the package
  * (TS2307, with `skipLibCheck: false`). Marked, those names are `any` there and the real types

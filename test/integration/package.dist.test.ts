@@ -37,7 +37,7 @@ interface PackReport {
 }
 
 /** The files of the package's entries (`exports` in package.json). */
-const ENTRY_FILES = ['index', 'mongo', 'http'].flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`));
+const ENTRY_FILES = ['index', 'mongo', 'http', 'testing'].flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`));
 
 /** The most a packed tarball may weigh. */
 const MAX_PACKED_BYTES = 1_000_000;
@@ -51,9 +51,10 @@ const ALLOWED = [
   // Code the entries share (tsup's splitting), and the declarations they share.
   /^dist\/chunk-[A-Z0-9]+\.(js|cjs)$/,
   /^dist\/[a-z]+-[A-Za-z0-9_-]+\.(d\.ts|d\.cts)$/,
+  /^dist\/testing\.(js|cjs|d\.ts|d\.cts)$/,
   /^dist\/runners\/worker-entry\.js$/,
   /^dist\/cli\/main\.js$/,
-  /^docs\/(api|concepts|dashboard|events|management|mongodb|policies|runners|triggers|webhook)\.md$/,
+  /^docs\/(api|concepts|dashboard|events|management|mongodb|policies|runners|testing|triggers|webhook)\.md$/,
 ];
 
 /**
@@ -97,7 +98,7 @@ describe('the packed package', () => {
     const paths = report.files.map((f) => f.path).sort();
     expect(paths.filter((path) => !ALLOWED.some((pattern) => pattern.test(path)))).toEqual([]);
     // What the manifest points at is there.
-    for (const needed of [...ENTRY_FILES, 'dist/cli/main.js', 'dist/runners/worker-entry.js', 'README.md']) {
+    for (const needed of [...ENTRY_FILES, 'docs/testing.md', 'dist/cli/main.js', 'dist/runners/worker-entry.js', 'README.md']) {
       expect(paths).toContain(needed);
     }
     expect(report.size).toBeLessThan(MAX_PACKED_BYTES);
@@ -294,4 +295,84 @@ describe('the entries, loaded by name as a consumer does', () => {
       managementApi: ['InvalidTriggerConfigError', true],
     });
   }, 60_000);
+});
+
+/**
+ * The test kit as a user runs it, with neither Vitest nor mongodb installed: a DST night on the
+ * time-travel harness, in ESM and in CommonJS. The kit's bundle imports the root by the package's
+ * name, so what it makes and throws is the root's own classes (`instanceof` across the entries).
+ */
+const KIT_RUN = (load: string): string => `
+${load}
+async function main() {
+  const travel = new TimeTravel({ start: '2026-03-28T12:00:00Z' });
+  travel.scheduler.register('backup', () => 'done');
+  await travel.scheduler.addTrigger({ id: 'nightly', handler: 'backup', schedule: { cron: '30 2 * * *', timezone: 'Europe/Berlin' } });
+  await travel.start();
+  await travel.advanceTo('2026-03-30T12:00:00Z');
+  const error = await travel.advanceTo('2026-01-01T00:00:00Z').catch((e) => e);
+  await travel.stop();
+  console.log(JSON.stringify({
+    runs: travel.runs.map((r) => r.startedAt.toISOString() + ' ' + r.outcome),
+    schedulerError: error instanceof SchedulerError,
+    invalidConfig: error instanceof InvalidTriggerConfigError,
+    field: error.field,
+    clock: travel.clock instanceof ManualClock,
+    scheduler: travel.scheduler instanceof Scheduler,
+  }));
+}
+main().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+const KIT_EXPECTED = {
+  // 02:30 does not exist on 29 March in Berlin: the slot runs once, right after the jump (03:00 CEST).
+  runs: ['2026-03-29T01:00:00.000Z succeeded', '2026-03-30T00:30:00.000Z succeeded'],
+  schedulerError: true,
+  invalidConfig: true,
+  field: 'target',
+  clock: true,
+  scheduler: true,
+};
+
+describe('the test kit from the packed package (./testing)', () => {
+  it('runs in ESM, its classes and errors the root entry\'s own', async () => {
+    const dir = await consumer('kit-esm', 'module', false, '');
+    writeFileSync(
+      join(dir, 'run.mjs'),
+      KIT_RUN(`import { InvalidTriggerConfigError, ManualClock, Scheduler, SchedulerError } from '@intellibrowse/scheduler';
+import { TimeTravel } from '@intellibrowse/scheduler/testing';`),
+    );
+    const { stdout } = await run(process.execPath, ['run.mjs'], { cwd: dir, timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual(KIT_EXPECTED);
+  }, 150_000);
+
+  it('runs in CommonJS, its classes and errors the root entry\'s own', async () => {
+    const dir = await consumer('kit-cjs', 'commonjs', false, '');
+    writeFileSync(
+      join(dir, 'run.cjs'),
+      KIT_RUN(`const { InvalidTriggerConfigError, ManualClock, Scheduler, SchedulerError } = require('@intellibrowse/scheduler');
+const { TimeTravel } = require('@intellibrowse/scheduler/testing');`),
+    );
+    const { stdout } = await run(process.execPath, ['run.cjs'], { cwd: dir, timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual(KIT_EXPECTED);
+  }, 150_000);
+
+  it('its declarations compile without Vitest installed (ESM and CommonJS, skipLibCheck: false)', async () => {
+    const use = `
+import { ManualClock, type Job } from '@intellibrowse/scheduler';
+import { TimeTravel, makeJob, runBackendContract, type BackendFactory, type RunRecord } from '@intellibrowse/scheduler/testing';
+const travel = new TimeTravel({ start: new Date(0), scheduler: { concurrency: 1 } });
+const clock: ManualClock = travel.clock;
+const job: Job = makeJob({ id: 'x' });
+const runs: readonly RunRecord[] = travel.runs;
+const factory: BackendFactory = async () => { throw new Error('not here'); };
+void clock; void job; void runs; void factory; void runBackendContract;
+// @ts-expect-error the harness's clock is its own
+new TimeTravel({ scheduler: { clock } });
+`;
+    for (const [name, type] of [['kit-types-esm', 'module'], ['kit-types-cjs', 'commonjs']] as const) {
+      const dir = await consumer(name, type, false, use);
+      expect(await typeCheck(dir)).toBe('');
+    }
+  }, 150_000);
 });

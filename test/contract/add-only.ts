@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { HandlerNotFoundError } from '../../src/errors.js';
 import type { SchedulerOptions } from '../../src/engine/options.js';
-import { UNHANDLED_TTL_MS } from '../../src/engine/unhandled.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { advance, eventually } from '../helpers/time.js';
 import type { BackendUnderTest } from './index.js';

@@ -95,7 +95,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
     describe('TriggerStore', () => {
       it('counts active triggers per handler (paused and completed ones left out)', async () => {
         const { triggerStore } = await fresh();
-        expect(triggerStore.countActiveByHandler).toBeTypeOf('function');
+        expect(typeof triggerStore.countActiveByHandler).toBe('function');
         expect(await triggerStore.countActiveByHandler!()).toEqual([]);
         await triggerStore.insert(makeTrigger({ id: 'a1', handler: 'b.render' }));
         await triggerStore.insert(makeTrigger({ id: 'a2', handler: 'a.send' }));
@@ -149,7 +149,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
 
       it('claimSlots answers each claim on its own: won, stale version, taken slot, paused, missing', async () => {
         const { triggerStore } = await fresh();
-        expect(triggerStore.claimSlots).toBeTypeOf('function');
+        expect(typeof triggerStore.claimSlots).toBe('function');
         for (const id of ['a', 'b', 'c', 'd']) await triggerStore.insert(makeTrigger({ id }));
         await triggerStore.insert(makeTrigger({ id: 'stale', version: 3 }));
         await triggerStore.insert(makeTrigger({ id: 'late', nextRunAt: at(1000) }));
@@ -225,7 +225,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
 
       it('update writes only the given fields, on the expected version, and raises it by one', async () => {
         const { triggerStore } = await fresh();
-        expect(triggerStore.update).toBeTypeOf('function');
+        expect(typeof triggerStore.update).toBe('function');
         const update = triggerStore.update!.bind(triggerStore);
         await triggerStore.insert(makeTrigger());
         // A slot claim lands first: the update on the version it read is refused.
@@ -281,7 +281,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
     describe('JobStore', () => {
       it('counts pending jobs per handler (running and final ones left out)', async () => {
         const { jobStore } = await fresh();
-        expect(jobStore.countPendingByHandler).toBeTypeOf('function');
+        expect(typeof jobStore.countPendingByHandler).toBe('function');
         expect(await jobStore.countPendingByHandler!()).toEqual([]);
         await jobStore.insert(makeJob({ id: 'j1', key: 'k1', handler: 'x' }));
         await jobStore.insert(makeJob({ id: 'j2', key: 'k2', handler: 'x', runAt: at(60_000) }));
@@ -307,7 +307,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
 
       it('insertMany stores each job on its own: taken keys answer null, the rest are stored', async () => {
         const { jobStore } = await fresh();
-        expect(jobStore.insertMany).toBeTypeOf('function');
+        expect(typeof jobStore.insertMany).toBe('function');
         await jobStore.insert(makeJob({ id: 'j2' }));
         const answers = await jobStore.insertMany!([
           makeJob({ id: 'j1' }),
@@ -343,7 +343,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
 
       it('writeMany fences each write by its own conditions: stale tokens and wrong statuses in the batch write nothing', async () => {
         const { jobStore } = await fresh();
-        expect(jobStore.writeMany).toBeTypeOf('function');
+        expect(typeof jobStore.writeMany).toBe('function');
         const running = (id: string, token: number) =>
           makeJob({ id, key: `k-${id}`, status: 'running', fence: token, lease: { owner: 'a', token, expiresAt: at(30_000) } });
         await jobStore.insert(running('ok1', 3));
@@ -503,7 +503,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
     describe('alerts', () => {
       it('findLate returns the active triggers whose next slot is alertAfterMs overdue, oldest first', async () => {
         const { triggerStore } = await fresh();
-        expect(triggerStore.findLate).toBeTypeOf('function');
+        expect(typeof triggerStore.findLate).toBe('function');
         await triggerStore.insert(makeTrigger({ id: 'late', nextRunAt: at(0), alertAfterMs: 5000 }));
         await triggerStore.insert(makeTrigger({ id: 'later', nextRunAt: at(-1000), alertAfterMs: 5000 }));
         await triggerStore.insert(makeTrigger({ id: 'not-yet', nextRunAt: at(0), alertAfterMs: 60_000 }));
@@ -551,7 +551,7 @@ export function runBackendContract(name: string, factory: BackendFactory): void 
 
       it('lists the owners of the live locks under a prefix', async () => {
         const { lockManager } = await fresh();
-        expect(lockManager.holders).toBeTypeOf('function');
+        expect(typeof lockManager.holders).toBe('function');
         await lockManager.acquire('member:a', 'a', 1000, at(0));
         await lockManager.acquire('member:b', 'b', 5000, at(0));
         const c = await lockManager.acquire('member:c', 'c', 5000, at(0));

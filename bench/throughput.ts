@@ -18,12 +18,17 @@
  *  - async floor: the same loop, but each item runs as an async job (await an async no-op handler,
  *    then emit), all N in flight at once as the engine does: the cost of one promise chain per job.
  *
+ * With `--otel`, each repeat also runs one process whose scheduler has an OpenTelemetry SDK
+ * (`@opentelemetry/sdk-trace-base` with a batch span processor whose exporter drops the spans,
+ * and `@opentelemetry/sdk-metrics` with a reader that is never collected during the round), right
+ * after the plain one: the ratio of the two warm medians is what tracing and metrics cost a job.
+ *
  * Extra run (not counted in the headline):
  *  - `--profile`: one run under the V8 CPU profiler (inspector), firing phase only; the
  *    profile goes to .bench-out/throughput.cpuprofile (allocation sampling to throughput.heapprofile)
  *    and the top self-time and top allocating functions are printed.
  *
- *   node --import tsx --expose-gc bench/throughput.ts [--n 20000] [--repeats 3] [--concurrency 10000] [--profile]
+ *   node --import tsx --expose-gc bench/throughput.ts [--n 20000] [--repeats 3] [--concurrency 10000] [--profile] [--otel]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +59,8 @@ const REPEATS = numArg('repeats', 3);
 const ROUNDS = numArg('rounds', 4);
 const CONCURRENCY = numArg('concurrency', 10_000);
 const PROFILE = arg('profile') !== undefined;
+const OTEL = arg('otel') !== undefined;
+const OTEL_SDK = arg('otel-sdk') !== undefined;
 
 interface Item {
   at: number;
@@ -192,12 +199,40 @@ interface ProcessRuns {
   warm: EngineRun[];
 }
 
+/**
+ * An OpenTelemetry SDK as a service would configure it: every span sampled and handed to a batch
+ * processor (its exporter counts and drops them), and a meter provider with a reader.
+ */
+async function otelSdk(): Promise<{ tracerProvider: import('@opentelemetry/api').TracerProvider; meterProvider: import('@opentelemetry/api').MeterProvider }> {
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+  let spans = 0;
+  const spanExporter = {
+    export: (batch: unknown[], done: (result: { code: 0 }) => void): void => {
+      spans += batch.length;
+      done({ code: 0 });
+    },
+    shutdown: async (): Promise<void> => undefined,
+  };
+  const metricExporter = {
+    export: (_metrics: unknown, done: (result: { code: 0 }) => void): void => done({ code: 0 }),
+    forceFlush: async (): Promise<void> => undefined,
+    shutdown: async (): Promise<void> => undefined,
+    selectAggregationTemporality: (): typeof AggregationTemporality.CUMULATIVE => AggregationTemporality.CUMULATIVE,
+  };
+  process.on('exit', () => console.log(`  (OpenTelemetry: ${spans} spans exported)`));
+  return {
+    tracerProvider: new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spanExporter)] }),
+    meterProvider: new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 60_000 })] }),
+  };
+}
+
 /** All rounds of one process; the profiler (if any) records the last one. */
 async function engineRounds(n: number, rounds: number, profile: Session | null): Promise<ProcessRuns> {
   // leadMs 0: every slot is claimed at T, so the whole path (claim, insert, start, end) of every
   // job falls inside the measured window; with the default lead the first claims would happen
   // before T and flatter the figure.
-  const scheduler = new Scheduler({ concurrency: CONCURRENCY, leadMs: 0 });
+  const scheduler = new Scheduler({ concurrency: CONCURRENCY, leadMs: 0, ...(OTEL_SDK ? { telemetry: await otelSdk() } : {}) });
   scheduler.register('noop', async () => undefined);
   let errors = 0;
   scheduler.on('error', (e) => {
@@ -251,6 +286,7 @@ async function main(): Promise<void> {
   const common = ['--child', '--n', String(N), '--concurrency', String(CONCURRENCY), '--rounds', String(ROUNDS)];
   const cold: EngineRun[] = [];
   const warm: EngineRun[] = [];
+  const withOtel: EngineRun[] = [];
   // Each process runs ROUNDS rounds on one scheduler: the first on cold code, the others warm.
   for (let rep = 0; rep < REPEATS; rep++) {
     const runs = resultOf<ProcessRuns>(await runNode('throughput.ts', common, { echo: true }));
@@ -258,6 +294,11 @@ async function main(): Promise<void> {
     warm.push(...runs.warm);
     showRun(`process ${rep + 1}, round 1 (cold)`, runs.cold);
     runs.warm.forEach((run, i) => showRun(`process ${rep + 1}, round ${i + 2}`, run));
+    if (OTEL) {
+      const traced = resultOf<ProcessRuns>(await runNode('throughput.ts', [...common, '--otel-sdk'], { echo: true }));
+      withOtel.push(...traced.warm);
+      traced.warm.forEach((run, i) => showRun(`OpenTelemetry SDK: process ${rep + 1}, round ${i + 2}`, run));
+    }
   }
   // The same on one CPU (taskset -c 0): the scheduler's thread and V8's GC helpers share it.
   const pinned: EngineRun[] = [];
@@ -302,6 +343,9 @@ async function main(): Promise<void> {
     for (const a of allocations) console.log(`    ${a.mib.toFixed(1).padStart(8)} MiB ${a.pct.toFixed(1).padStart(5)}%  ${a.fn}`);
   }
 
+  const otelMed = median(withOtel.map((x) => x.jobsPerSec));
+  const otelCpuMed = median(withOtel.map((x) => x.jobsPerCpuSec));
+  if (OTEL) console.log(`scheduler warm with an OpenTelemetry SDK (median of ${withOtel.length})   ${r(otelMed, 0)} jobs/s wall (${r(otelMed / engMed, 3)}x), ${r(otelCpuMed, 0)} jobs/CPU-s (${r(otelCpuMed / engCpuMed, 3)}x)`);
   const met = engMed >= 100_000;
   console.log(`\nscheduler ${r(engMed, 0)} jobs/s (target >= 100,000: ${met ? 'MET' : `MISSED by ${r(100_000 / engMed, 1)}x`})`);
   writeResult('throughput', {
@@ -311,7 +355,8 @@ async function main(): Promise<void> {
     cold,
     warm,
     pinned,
-    median: { bare: bareMed, asyncFloor: floorMed, scheduler: engMed, schedulerCold: coldMed, schedulerOneCore: pinnedMed, schedulerPerCpuSec: engCpuMed },
+    withOtel,
+    median: { bare: bareMed, asyncFloor: floorMed, scheduler: engMed, schedulerCold: coldMed, schedulerOneCore: pinnedMed, schedulerPerCpuSec: engCpuMed, schedulerWithOtel: OTEL ? otelMed : null },
     hotspots,
     allocations,
     target: { jobsPerSec: 100_000, met },
@@ -372,6 +417,17 @@ async function main(): Promise<void> {
       met: null,
     },
   ];
+  if (OTEL) {
+    rows.push({
+      bench: 'throughput',
+      metric: 'jobs/s, warm, with an OpenTelemetry SDK (spans + metrics)',
+      value: `${r(otelMed, 0)}/s`,
+      baseline: `${r(engMed, 0)}/s without`,
+      ratio: `${r(otelMed / engMed, 3)}x (per CPU-s ${r(otelCpuMed / engCpuMed, 3)}x)`,
+      target: '-',
+      met: null,
+    });
+  }
   emitSummary(rows);
 }
 

@@ -3,14 +3,28 @@
  */
 import type { Job, Trigger } from './types.js';
 
+/**
+ * Every reason of a `lease:lost` event:
+ * - `expired`: a renewal found the lease gone: another instance took this instance (or the job)
+ *   for dead and fenced it, and recovers the job;
+ * - `fenced`: the attempt's end write was refused by its fencing token: the job was taken over
+ *   before its end was written (the result is dropped, the new holder's run counts);
+ * - `renewal-overdue`: no renewal came back before the lease ran out, so this instance let the job
+ *   go itself (the attempt is aborted and handed back) before another could take it.
+ */
+export const LEASE_LOST_REASONS = ['expired', 'fenced', 'renewal-overdue'] as const;
+
+/** Why a lease was lost (one of `LEASE_LOST_REASONS`). */
+export type LeaseLostReason = (typeof LEASE_LOST_REASONS)[number];
+
 /** Payload of `lease:lost`. */
 export interface LeaseLostEvent {
   /** The job whose lease was lost. */
   jobId: string;
   /** The token that no longer holds. */
   token: number;
-  /** Why: `expired` (renewal came too late or another instance took over) or `store-error`. */
-  reason: string;
+  /** Why (see `LEASE_LOST_REASONS`). */
+  reason: LeaseLostReason;
 }
 
 /** Payload of `lease:renewal-slow`. */

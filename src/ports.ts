@@ -303,6 +303,13 @@ export interface LockManager {
   /** Give the lock up if still held by this lease. Returns whether it was. */
   release(lease: Lease): Promise<boolean>;
   /**
+   * Optional: extend every lock of `leases` that is still held (same token, not expired at `now`)
+   * to `now + ttlMs`, in one store call, and answer how many were. An instance renews the permits
+   * of all its capped jobs with it at each renewal interval; only when the count falls short does
+   * it renew them one by one to learn which were lost. Without it each is renewed on its own.
+   */
+  renewMany?(leases: readonly Lease[], ttlMs: number, now: Date): Promise<number>;
+  /**
    * Optional: the owners of the locks whose key starts with `prefix` and that have not expired at
    * `now`, each once. The engine reads the live instances with it (each holds `member:<id>`) to
    * share the triggers among them; without it every instance tries every slot.
@@ -408,7 +415,11 @@ export type HandlerFunction<P extends JsonValue = JsonValue> = (
 export interface ModuleHandler {
   /** Absolute path or `file:` URL of the module. */
   module: string | URL;
-  /** Export to call (default `default`). */
+  /**
+   * Export to call.
+   * @default 'default'
+   * @example { module: new URL('./jobs/report.js', import.meta.url), exportName: 'renderReport' }
+   */
   exportName?: string;
 }
 

@@ -61,9 +61,9 @@ const HEALTH_VIEW_MAX_AGE_MS = 60_000;
 
 /** Options of `stop`. */
 export interface StopOptions {
-  /** Wait for running jobs (default `true`); when `false` they are aborted at once. */
+  /** Wait for running jobs; when `false` they are aborted at once. @default true */
   graceful?: boolean;
-  /** How long a graceful stop waits before aborting what still runs (default 10000 ms). */
+  /** How long a graceful stop waits before aborting what still runs, in ms. @default 10000 */
   timeoutMs?: number;
 }
 
@@ -343,7 +343,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * `runId` makes the run idempotent: the same `runId` runs the trigger once, and a repeat returns
    * the job made the first time (an HTTP `Idempotency-Key` becomes it).
    */
-  async runTrigger(id: string, options: { payload?: JsonValue; runId?: string } = {}): Promise<Job> {
+  async runTrigger(
+    id: string,
+    options: {
+      /** The job's payload. @default the trigger's payload */
+      payload?: JsonValue;
+      /** Runs the trigger once per `runId` (see above). @default undefined (every call runs it) */
+      runId?: string;
+    } = {},
+  ): Promise<Job> {
     assertId(id, 'id');
     this.#assertAccepting();
     const payload = options.payload === undefined ? undefined : assertJsonPayload(options.payload, 'payload', this.#ctx.o.maxPayloadBytes);
@@ -355,7 +363,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * Publish an event: every active trigger listening to it whose `filter` matches the payload gets
    * a job. The same `eventId` fires each trigger once; a repeat returns the jobs made the first time.
    */
-  async publish(event: string, payload: JsonValue = null, options: { eventId?: string } = {}): Promise<Job[]> {
+  async publish(
+    event: string,
+    payload: JsonValue = null,
+    options: {
+      /** Fires each trigger once per `eventId` (see above). @default a new id (every call fires) */
+      eventId?: string;
+    } = {},
+  ): Promise<Job[]> {
     assertEventName(event, 'event');
     const body = assertJsonPayload(payload, 'payload', this.#ctx.o.maxPayloadBytes);
     const eventId = options.eventId === undefined ? newId() : assertEventName(options.eventId, 'eventId');
@@ -446,7 +461,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** Job counts by status, and per trigger: runs, successes, failures, last and next run, p50/p95 duration. */
-  async stats(filter: { triggerId?: string } = {}): Promise<SchedulerStats> {
+  async stats(
+    filter: {
+      /** Only this trigger's figures. @default undefined (every trigger's) */
+      triggerId?: string;
+    } = {},
+  ): Promise<SchedulerStats> {
     if (filter.triggerId !== undefined) assertId(filter.triggerId, 'triggerId');
     return collectStats(this.#ctx, filter);
   }

@@ -1,8 +1,11 @@
 /**
- * Public record and option types of the scheduler.
+ * Public record and option types of the scheduler, and the status vocabularies they are built on.
  *
  * Records (`Trigger`, `Job`) hold only data that survives a round trip through a store: JSON values
  * and `Date`s. Code (handlers, `retryOn` predicates) lives in handler registrations.
+ *
+ * Each status list is written once here, `as const`; the status types, the final-status set, input
+ * validation, the CLI's choices and the OpenAPI enums are derived from it, so they cannot drift.
  */
 
 /** A JSON primitive. */
@@ -21,7 +24,11 @@ export type DateInput = Date | string | number;
 export interface CronSchedule {
   /** `minute hour day-of-month month day-of-week`, optionally preceded by seconds. */
   cron: string;
-  /** IANA zone name such as `Europe/Berlin`. Defaults to `UTC`. */
+  /**
+   * IANA zone name such as `Europe/Berlin`.
+   * @default 'UTC'
+   * @example { cron: '0 9 * * MON-FRI', timezone: 'Europe/Berlin' }
+   */
   timezone?: string;
 }
 
@@ -29,9 +36,9 @@ export interface CronSchedule {
 export interface EverySchedule {
   /** Interval in milliseconds, or a duration such as `'30s'`, `'5m'`, `'2h'`, `'1d'`. */
   every: number | string;
-  /** First slot. */
+  /** First slot; the next ones follow every `every` from it. @default the time the trigger is added */
   startAt?: DateInput;
-  /** No slot after this instant. */
+  /** No slot after this instant. @default undefined (no end) */
   endAt?: DateInput;
 }
 
@@ -51,7 +58,11 @@ export interface ManualSchedule {
 export interface EventSchedule {
   /** Event name. */
   event: string;
-  /** Every field listed here must be equal (`===`) to the same field of the event payload. */
+  /**
+   * Every field listed here must be equal (`===`) to the same field of the event payload.
+   * @default {} (every event of that name)
+   * @example { event: 'testrun.finished', filter: { suite: 'smoke' } }
+   */
   filter?: Record<string, JsonPrimitive>;
 }
 
@@ -62,7 +73,11 @@ export type DependencyCondition = 'success' | 'failure' | 'completion';
 export interface AfterSchedule {
   /** Id of the upstream trigger. */
   after: string;
-  /** Which outcome fires this trigger (default `success`). */
+  /**
+   * Which outcome fires this trigger.
+   * @default 'success'
+   * @example { after: 'nightly-import', on: 'completion' }
+   */
   on?: DependencyCondition;
 }
 
@@ -90,9 +105,9 @@ export interface BackoffPolicy {
   type: 'fixed' | 'linear' | 'exponential';
   /** Base delay in milliseconds. */
   delayMs: number;
-  /** Upper bound of the delay before jitter. */
+  /** Upper bound of the delay before jitter. @default undefined (no bound below one year) */
   maxDelayMs?: number;
-  /** `full`: uniform in [0, d]; `equal`: uniform in [d/2, d]; `none`: exactly d. */
+  /** `full`: uniform in [0, d]; `equal`: uniform in [d/2, d]; `none`: exactly d. @default 'none' */
   jitter?: 'none' | 'full' | 'equal';
 }
 
@@ -100,7 +115,11 @@ export interface BackoffPolicy {
 export interface RetryPolicy {
   /** Total attempts including the first (1 = no retry). */
   attempts: number;
-  /** Delay between attempts (default: fixed 1 s, no jitter). */
+  /**
+   * Delay between attempts.
+   * @default { type: 'fixed', delayMs: 1000, jitter: 'none' }
+   * @example { attempts: 5, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000, jitter: 'full' } }
+   */
   backoff?: BackoffPolicy;
 }
 
@@ -115,11 +134,18 @@ export type Weekday = 'SUN' | 'MON' | 'TUE' | 'WED' | 'THU' | 'FRI' | 'SAT' | 0 
 
 /** Slots outside the window are recorded as `skipped` jobs instead of running. */
 export interface TimeWindow {
-  /** Allowed days of week (default: all). */
+  /**
+   * Allowed days of week.
+   * @default every day
+   * @example days: ['MON', 'TUE', 'WED', 'THU', 'FRI']
+   */
   days?: Weekday[];
-  /** Allowed local time range `['HH:mm', 'HH:mm']`, start inclusive, end exclusive; may wrap midnight. */
+  /**
+   * Allowed local time range `['HH:mm', 'HH:mm']`, start inclusive, end exclusive; may wrap midnight.
+   * @default undefined (the whole day)
+   */
   between?: [string, string];
-  /** Zone of `days` and `between` (default: the cron trigger's zone, else `UTC`). */
+  /** Zone of `days` and `between`. @default the cron trigger's zone, else 'UTC' */
   timezone?: string;
 }
 
@@ -135,50 +161,61 @@ export interface NormalizedTimeWindow {
 
 /** What `addTrigger` accepts. */
 export interface TriggerInput {
-  /** Unique id (generated when omitted). No `$`, no `.`, at most 200 characters. */
+  /** Unique id. No `$`, no `.`, at most 200 characters. @default a generated id */
   id?: string;
-  /** Display name (default: the id). */
+  /** Display name. @default the id */
   name?: string;
   /** Name of a registered handler. */
   handler: string;
-  /** JSON payload handed to every job. */
+  /** JSON payload handed to every job. @default null */
   payload?: JsonValue;
   /** When the trigger fires. */
   schedule: Schedule;
-  /** Retry policy (default: the scheduler's `defaults.retry`). */
+  /**
+   * Retry policy.
+   * @default the handler's, then the scheduler's `defaults.retry` (1 attempt)
+   * @example retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 2000 } }
+   */
   retry?: RetryPolicy;
-  /** Per-attempt time limit in ms (default: the handler's, then the scheduler's). */
+  /** Per-attempt time limit in ms. @default the handler's, then the scheduler's `defaults.timeoutMs` (none) */
   timeoutMs?: number;
   /**
    * How often a job of this trigger is run again after its instance died while running it (its
-   * lease ran out): a stall, which spends no attempt. Past it the job fails with `ERR_STALLED`
-   * (default: the handler's, then `defaults.maxStalls`, 1). 0 never re-runs a stalled job.
+   * lease ran out): a stall, which spends no attempt. Past it the job fails with `ERR_STALLED`.
+   * 0 never re-runs a stalled job.
+   * @default the handler's, then the scheduler's `defaults.maxStalls` (1)
    */
   maxStalls?: number;
-  /** Misfire policy (default `run-once`). */
+  /** What to do with slots missed by more than `misfireGraceMs` (see docs/policies.md). @default 'run-once' */
   misfire?: MisfirePolicy;
-  /** Overlap policy (default `allow`). */
+  /** What to do when a slot is due while the trigger's previous job still runs. @default 'allow' */
   overlap?: OverlapPolicy;
-  /** Most jobs of this trigger running at once across all instances. */
+  /** Most jobs of this trigger running at once across all instances. @default undefined (no cap) */
   maxConcurrent?: number;
-  /** Only run inside this window. */
+  /**
+   * Only run inside this window; slots outside it are recorded as `skipped`.
+   * @default undefined (always)
+   * @example window: { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], between: ['09:00', '17:00'], timezone: 'Europe/Berlin' }
+   */
   window?: TimeWindow;
-  /** Random delay in [0, jitterMs) added to each slot's start (the slot key is unchanged). */
+  /** Random delay in [0, jitterMs) added to each slot's start (the slot key is unchanged). @default 0 */
   jitterMs?: number;
-  /** Higher runs first among slots due at the same time (default 0). */
+  /** Higher runs first among slots due at the same time; an integer from -1000000 to 1000000. @default 0 */
   priority?: number;
-  /** No slot before this instant. */
+  /** No slot before this instant. @default undefined (from now) */
   startAt?: DateInput;
-  /** No slot after this instant; the trigger is `completed` afterwards. */
+  /** No slot after this instant; the trigger is `completed` afterwards. @default undefined (no end) */
   endAt?: DateInput;
-  /** Add the trigger paused. */
+  /** Add the trigger paused. @default false */
   paused?: boolean;
-  /** Free-form labels for `listTriggers({ tag })`. */
+  /** Free-form labels for `listTriggers({ tag })`. @default [] */
   tags?: string[];
   /**
    * Raise `trigger:late` when a slot of this trigger has not started this long after its time, in
    * ms (default: none). Checked by one instance of the cluster at every maintenance pass, from the
    * store, so the slots of a dead instance are caught too (see docs/observability.md).
+   * @default null
+   * @example alertAfterMs: 5 * 60_000
    */
   alertAfterMs?: number | null;
 }
@@ -186,8 +223,11 @@ export interface TriggerInput {
 /** Fields of a trigger that `updateTrigger` can change. */
 export type TriggerPatch = Partial<Omit<TriggerInput, 'id'>>;
 
-/** Trigger status. */
-export type TriggerStatus = 'active' | 'paused' | 'completed';
+/** Every trigger status: `active` fires, `paused` waits for `resumeTrigger`, `completed` has no slot left. */
+export const TRIGGER_STATUSES = ['active', 'paused', 'completed'] as const;
+
+/** Trigger status (one of `TRIGGER_STATUSES`). */
+export type TriggerStatus = (typeof TRIGGER_STATUSES)[number];
 
 /** A stored trigger. */
 export interface Trigger {
@@ -241,8 +281,27 @@ export interface Trigger {
   version: number;
 }
 
-/** Job status. */
-export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+/**
+ * Every job status, in lifecycle order: `pending` → `running` → one of `FINAL_JOB_STATUSES` (a
+ * failed attempt with attempts left goes back to `pending`).
+ */
+export const JOB_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
+
+/** Job status (one of `JOB_STATUSES`). */
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** The job statuses a job never leaves: the ends of its life. */
+export const FINAL_JOB_STATUSES = ['succeeded', 'failed', 'cancelled', 'skipped'] as const satisfies readonly JobStatus[];
+
+/** A status a job never leaves (one of `FINAL_JOB_STATUSES`). */
+export type FinalJobStatus = (typeof FINAL_JOB_STATUSES)[number];
+
+const FINAL_SET: ReadonlySet<JobStatus> = new Set(FINAL_JOB_STATUSES);
+
+/** Whether a job in `status` is over (`status` is one of `FINAL_JOB_STATUSES`). */
+export function isFinalJobStatus(status: JobStatus): status is FinalJobStatus {
+  return FINAL_SET.has(status);
+}
 
 /** Why a job exists. */
 export type JobSource = 'schedule' | 'manual' | 'event' | 'dependency';
@@ -388,15 +447,15 @@ export interface Page<T> {
 
 /** Filter of `listTriggers`. */
 export interface TriggerQuery {
-  /** Triggers carrying this tag. */
+  /** Triggers carrying this tag. @default undefined (any tags) */
   tag?: string;
-  /** Triggers in this status. */
+  /** Triggers in this status. @default undefined (any status) */
   status?: TriggerStatus;
-  /** Triggers of this handler. */
+  /** Triggers of this handler. @default undefined (any handler) */
   handler?: string;
-  /** Page size (default 100, at most 1000). */
+  /** Page size, at most 1000. @default 100 */
   limit?: number;
-  /** From a previous page's `nextCursor`. */
+  /** From a previous page's `nextCursor`. @default undefined (the first page) */
   cursor?: string;
 }
 
@@ -405,17 +464,17 @@ export type JobDetailField = 'payload' | 'result' | 'history';
 
 /** Filter of `listJobs`. */
 export interface JobQuery {
-  /** Jobs of this trigger. */
+  /** Jobs of this trigger. @default undefined (every trigger's) */
   triggerId?: string;
-  /** Jobs in this status (or any of these). */
+  /** Jobs in this status (or any of these). @default undefined (any status) */
   status?: JobStatus | JobStatus[];
-  /** `scheduledFor` at or after. */
+  /** `scheduledFor` at or after. @default undefined (no lower bound) */
   from?: DateInput;
-  /** `scheduledFor` before. */
+  /** `scheduledFor` before. @default undefined (no upper bound) */
   to?: DateInput;
-  /** Page size (default 100, at most 1000). */
+  /** Page size, at most 1000. @default 100 */
   limit?: number;
-  /** From a previous page's `nextCursor`. */
+  /** From a previous page's `nextCursor`. @default undefined (the first page) */
   cursor?: string;
   /**
    * Leave these fields out: `payload` and `result` come back `null`, `history` `[]`. A list that

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseDate } from '../schedule/index.js';
-import type { JobStatus, JsonValue, TriggerStatus } from '../types.js';
+import { JOB_STATUSES, TRIGGER_STATUSES, type JobStatus, type JsonValue, type TriggerStatus } from '../types.js';
 import { definedFields } from '../util/defined.js';
 
 /** A usage mistake (unknown command or flag, missing operand): exit code 2, with the usage text. */
@@ -56,7 +56,7 @@ export type Invocation =
 export const USAGE = `Usage: intellibrowse-scheduler <command> [options]
 
 Commands:
-  triggers ls [--status active|paused|completed] [--tag T] [--handler H] [--limit N]
+  triggers ls [--status ${TRIGGER_STATUSES.join('|')}] [--tag T] [--handler H] [--limit N]
   triggers show <id>                  trigger, its stats and next fire times
   triggers pause <id>
   triggers resume <id>
@@ -79,9 +79,6 @@ Options:
 Needs the MongoDB driver (npm install mongodb) for every command but "next <cron>".
 
 Exit codes: 0 ok, 1 error (the message names the bad flag), 2 usage.`;
-
-const TRIGGER_STATUSES: readonly TriggerStatus[] = ['active', 'paused', 'completed'];
-const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'];
 
 /** Flags each command takes besides the global ones. */
 const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -9,7 +9,7 @@ import { nextFireTimes } from '../schedule/index.js';
 import { JobNotFoundError, TriggerNotFoundError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import { retryOfKey } from '../util/retry-key.js';
-import type { JobStatus } from '../types.js';
+import { isFinalJobStatus, type JobStatus } from '../types.js';
 import type { Command } from './args.js';
 import { jobDetail, jobTable, previewTable, triggerDetail, triggerTable } from './format.js';
 
@@ -34,9 +34,6 @@ function previewCron(cron: string, tz: string | undefined, count: number, now: D
   const items = previews({ kind: 'cron', cron, timezone }, nextFireTimes({ cron, timezone }, { from: now, count }));
   return { json: { items }, text: previewTable(items) };
 }
-
-/** A job that is over: `jobs cancel` refuses it rather than report success. */
-const FINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
 
 /** `jobs cancel` on a job that is over (exit code 1). */
 export class JobNotCancellableError extends Error {
@@ -105,9 +102,9 @@ export async function runCommand(command: Command, scheduler: Scheduler, now: Da
       // success, so it is refused here. A job that ends cancelled meanwhile (by anyone) is fine.
       const before = await scheduler.getJob(command.id);
       if (!before) throw new JobNotFoundError(command.id);
-      if (FINAL.has(before.status)) throw new JobNotCancellableError(command.id, before.status, true);
+      if (isFinalJobStatus(before.status)) throw new JobNotCancellableError(command.id, before.status, true);
       const job = await scheduler.cancelJob(command.id);
-      if (FINAL.has(job.status) && job.status !== 'cancelled') throw new JobNotCancellableError(command.id, job.status, false);
+      if (isFinalJobStatus(job.status) && job.status !== 'cancelled') throw new JobNotCancellableError(command.id, job.status, false);
       const text =
         job.status === 'running' && job.cancelRequested
           ? `job ${job.id} is running on ${job.instanceId ?? 'another instance'}: cancel requested, it stops at its next lease renewal`

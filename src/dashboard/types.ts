@@ -32,12 +32,16 @@ export interface DashboardOptions extends Omit<ManagementApiOptions, 'auth' | 'b
    */
   auth: DashboardAuth;
   /**
-   * Where the page lives (default `/`): the page at `<basePath>/`, its files under
-   * `<basePath>/assets/`, the management API under `<basePath>/api/`. Express strips its mount
-   * path, so keep `/` there.
+   * Where the page lives: the page at `<basePath>/`, its files under `<basePath>/assets/`, the
+   * management API under `<basePath>/api/`. Express strips its mount path, so keep `/` there.
+   * @default '/'
+   * @example basePath: '/admin/scheduler'
    */
   basePath?: string;
-  /** Heading and document title (default `Scheduler`). */
+  /**
+   * Heading and document title, at most 120 characters.
+   * @default 'Scheduler'
+   */
   title?: string;
 }
 

@@ -6,8 +6,9 @@
 import type { EventEmitter } from 'eventemitter3';
 import { SchedulerError, StoreError } from '../errors.js';
 import type { SchedulerEvents } from '../events.js';
+import type { Job } from '../types.js';
 import type { ResolvedOptions } from './options.js';
-import { frozenCopy } from '../util/clone.js';
+import { frozenCopy, frozenJob } from '../util/clone.js';
 import { toError } from './outcome.js';
 import { StderrReport } from './stderr-report.js';
 
@@ -93,7 +94,8 @@ export class EngineContext {
    */
   emit<K extends keyof SchedulerEvents>(event: K, ...args: SchedulerEvents[K]): void {
     if (this.#emitter.listenerCount(event) === 0) return;
-    if (event.startsWith('job:') || event.startsWith('trigger:')) args[0] = frozenCopy(args[0]);
+    if (event.startsWith('job:')) args[0] = frozenJob(args[0] as Job);
+    else if (event.startsWith('trigger:')) args[0] = frozenCopy(args[0]);
     try {
       (this.#emitter.emit as (event: K, ...args: SchedulerEvents[K]) => boolean)(event, ...args);
     } catch (error) {

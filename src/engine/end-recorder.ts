@@ -216,7 +216,7 @@ export class EndRecorder {
     if (written instanceof Error) {
       this.#ctx.fail(new StoreError(`recording the end of job ${run.job.id} failed: ${written.message}`, { cause: written }), 'result-dropped');
     } else if (end.write && written === null) {
-      this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the job was taken over before it finished' });
+      this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'fenced' });
     } else if (written) {
       if (end.timedOut) this.#ctx.emit('job:timeout', written);
       this.#emitStatus(written, status);

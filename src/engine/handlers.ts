@@ -14,15 +14,33 @@ import type { RunningJob } from './running-job.js';
 
 /** Options of `register`. */
 export interface HandlerOptions {
-  /** Most jobs of this handler this instance runs at once (default: no own limit). */
+  /**
+   * Most jobs of this handler this instance runs at once, within the scheduler's `concurrency`.
+   * @default undefined (no own limit)
+   * @example concurrency: 2
+   */
   concurrency?: number;
-  /** Per-attempt timeout in ms for triggers that set none. */
+  /**
+   * Per-attempt timeout in ms for triggers that set none.
+   * @default the scheduler's `defaults.timeoutMs`
+   */
   timeoutMs?: number;
-  /** Retry policy for triggers that set none. */
+  /**
+   * Retry policy for triggers that set none.
+   * @default the scheduler's `defaults.retry`
+   * @example retry: { attempts: 5, backoff: { type: 'exponential', delayMs: 500, maxDelayMs: 30_000 } }
+   */
   retry?: RetryPolicy;
-  /** Whether a failed attempt may be retried (default: always, except `PermanentJobError`). */
+  /**
+   * Whether a failed attempt may be retried; returning `false` fails the job at once.
+   * @default undefined (always, except after a `PermanentJobError`)
+   * @example retryOn: (error) => !(error instanceof TypeError)
+   */
   retryOn?: (error: unknown, attempt: number) => boolean;
-  /** Re-runs of a job whose instance died while running it, for triggers that set none (see `TriggerInput.maxStalls`). */
+  /**
+   * Re-runs of a job whose instance died while running it, for triggers that set none (see `TriggerInput.maxStalls`).
+   * @default the scheduler's `defaults.maxStalls`
+   */
   maxStalls?: number;
 }
 

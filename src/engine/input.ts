@@ -4,7 +4,7 @@
  */
 import { InvalidTriggerConfigError } from '../errors.js';
 import { assertId } from '../schedule/index.js';
-import type { JobDetailField, JobQuery, JobStatus, TriggerQuery, TriggerStatus } from '../types.js';
+import { JOB_STATUSES, TRIGGER_STATUSES, type JobDetailField, type JobQuery, type TriggerQuery } from '../types.js';
 import { nameProblem } from '../util/names.js';
 
 /** A positive integer option, or `null` when absent. */
@@ -45,10 +45,6 @@ export function assertEventName(value: unknown, field: string): string {
   if (problem !== null) throw new InvalidTriggerConfigError(field, problem);
   return value;
 }
-
-const TRIGGER_STATUSES: readonly TriggerStatus[] = ['active', 'paused', 'completed'];
-
-const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'];
 
 /** Check a `listTriggers` query; only known fields of the right types pass. */
 export function validateTriggerQuery(query: TriggerQuery): TriggerQuery {

@@ -4,7 +4,7 @@
  * runs here when this instance has the handler and room, else waits `pending` for one that has.
  */
 import { JobNotFoundError, JobNotRetryableError, StoreError } from '../errors.js';
-import type { Job, JsonValue } from '../types.js';
+import { isFinalJobStatus, type Job, type JsonValue } from '../types.js';
 import { newId } from '../util/id.js';
 import { cloneJson } from '../util/clone.js';
 import { retryKey } from '../util/retry-key.js';
@@ -78,7 +78,7 @@ export class JobCommands {
     for (let attempt = 0; attempt < 5; attempt++) {
       const job = await this.#ctx.store(() => o.jobStore.get(id), 'get job');
       if (!job) throw new JobNotFoundError(id);
-      if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'skipped') return job;
+      if (isFinalJobStatus(job.status)) return job;
       const local = this.#leases.find(id);
       if (local) {
         local.abort({ kind: 'cancel' });

@@ -11,6 +11,7 @@
  */
 import type { TimerHandle } from '../clock.js';
 import { StoreError } from '../errors.js';
+import type { LeaseLostReason } from '../events.js';
 import { LinkedList } from '../queue/linked-list.js';
 import type { EngineContext } from './context.js';
 import type { Run } from './handlers.js';
@@ -173,15 +174,7 @@ export class LeaseKeeper {
           const cancels = new Set(answer.cancels);
           for (let run = this.#held.first; run !== null; run = run.nextLinked) if (cancels.has(run.job.id)) run.abort({ kind: 'cancel' });
         }
-        // Capped triggers' permits are separate locks, renewed with the lease (one call each).
-        for (const run of this.toArray()) {
-          if (!run.permit || run.reason) continue;
-          try {
-            run.permit = (await o.lockManager.renew(run.permit, o.leaseMs, this.#ctx.storeNow())) ?? run.permit;
-          } catch (error) {
-            this.#ctx.fail(new StoreError(`renewing the permit of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
-          }
-        }
+        await this.#renewPermits();
       } finally {
         this.#instanceRenewal = null;
         this.#armNext();
@@ -190,11 +183,43 @@ export class LeaseKeeper {
   }
 
   /**
+   * Capped triggers' permits are locks of their own, renewed with the instance lease: all in one
+   * store call where the lock manager can (`renewMany`). Only when fewer were renewed than held
+   * are they renewed one by one, which tells which ones were lost (and leaves them to expire).
+   */
+  async #renewPermits(): Promise<void> {
+    const { o } = this.#ctx;
+    const runs = this.toArray().filter((run) => run.permit !== null && !run.reason);
+    if (runs.length === 0) return;
+    const now = this.#ctx.storeNow();
+    if (o.lockManager.renewMany) {
+      try {
+        const renewed = await o.lockManager.renewMany(runs.map((run) => run.permit!), o.leaseMs, now);
+        if (renewed === runs.length) {
+          const expiresAt = new Date(now.getTime() + o.leaseMs);
+          for (const run of runs) run.permit = { ...run.permit!, expiresAt };
+          return;
+        }
+      } catch (error) {
+        this.#ctx.fail(new StoreError(`renewing the permits of ${runs.length} jobs failed: ${toError(error).message}`, { cause: error }));
+        return;
+      }
+    }
+    for (const run of runs) {
+      try {
+        run.permit = (await o.lockManager.renew(run.permit!, o.leaseMs, this.#ctx.storeNow())) ?? run.permit;
+      } catch (error) {
+        this.#ctx.fail(new StoreError(`renewing the permit of job ${run.job.id} failed: ${toError(error).message}`, { cause: error }));
+      }
+    }
+  }
+
+  /**
    * Every held attempt lost its lease with the registration: abort them all (their jobs are, or
    * will be, recovered elsewhere; their writes are refused by their tokens). A new registration
    * follows at the next tick.
    */
-  #loseAll(reason: string): void {
+  #loseAll(reason: LeaseLostReason): void {
     this.registration.drop();
     for (const run of this.toArray()) {
       if (run.reason || run.settled) continue;
@@ -295,7 +320,7 @@ export class LeaseKeeper {
     if (this.registration.supported) {
       if (this.registration.held && this.registration.expiresAt - this.#ctx.clockOffsetMs + giveUpAfter <= now) {
         o.logger.warn({ expiredAt: new Date(this.registration.expiresAt).toISOString(), jobs: this.#held.size }, 'the instance lease ran out before it could be renewed; handing every job back');
-        this.#loseAll('the lease ran out before a renewal came back');
+        this.#loseAll('renewal-overdue');
       }
       if (!this.registration.held) {
         if (this.#instanceRetryAt <= now && this.#ctx.state === 'running') void this.#register();
@@ -317,7 +342,7 @@ export class LeaseKeeper {
       const expiry = run.leaseExpiresAt - this.#ctx.clockOffsetMs + giveUpAfter;
       if (expiry <= now) {
         o.logger.warn({ jobId: run.job.id, expiredAt: new Date(run.leaseExpiresAt).toISOString() }, 'lease ran out before it could be renewed; handing the job back');
-        this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'the lease ran out before a renewal came back' });
+        this.#ctx.emit('lease:lost', { jobId: run.job.id, token: run.token, reason: 'renewal-overdue' });
         run.abort({ kind: 'lease-expiring' });
         continue;
       }

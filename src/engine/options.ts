@@ -18,72 +18,131 @@ import { MAX_PAYLOAD_BYTES } from './json.js';
 
 /** Options of `new Scheduler()`. Every field is optional. */
 export interface SchedulerOptions {
-  /** Trigger storage (default: a new `MemoryTriggerStore`). */
+  /**
+   * Trigger storage.
+   * @default new MemoryTriggerStore()
+   * @example triggerStore: backend.triggerStore // from createMongoBackend()
+   */
   triggerStore?: TriggerStore;
-  /** Job storage (default: a new `MemoryJobStore`). */
+  /**
+   * Job storage.
+   * @default new MemoryJobStore()
+   */
   jobStore?: JobStore;
-  /** Named locks (default: a new `MemoryLockManager`). */
+  /**
+   * Named locks.
+   * @default new MemoryLockManager()
+   */
   lockManager?: LockManager;
-  /** Runner for module handlers (default: `InlineJobRunner`). Function handlers always run inline. */
+  /**
+   * Runner for module handlers. Function handlers always run inline.
+   * @default new InlineJobRunner()
+   * @example jobRunner: new WorkerPoolJobRunner({ maxThreads: 4 })
+   */
   jobRunner?: JobRunner;
-  /** Unique name of this instance (default: `hostname-pid-random`). */
+  /**
+   * Unique name of this instance, at most 200 characters.
+   * @default `${hostname()}-${process.pid}-${6 random hex digits}`
+   * @example instanceId: process.env.HOSTNAME
+   */
   instanceId?: string;
-  /** Most jobs this instance runs at once (default 10). */
+  /**
+   * Most jobs this instance runs at once.
+   * @default 10
+   */
   concurrency?: number;
-  /** How often the store is polled for due triggers and pending jobs, in ms (default 1000). */
+  /**
+   * How often the store is polled for due triggers and pending jobs, in ms.
+   * @default 1000
+   */
   pollIntervalMs?: number;
-  /** How far ahead each poll loads due slots into the local heap, in ms (default 5000, at least `pollIntervalMs`). */
+  /**
+   * How far ahead each poll loads due slots into the local heap, in ms; at least `pollIntervalMs`.
+   * @default the larger of 5000 and `pollIntervalMs`
+   */
   lookaheadMs?: number;
   /**
    * How long before its time a slot is claimed and its job written, so that its handler starts on
-   * the dot (default 250 ms; 0 claims each slot at its time). A slot claimed within its lead runs
-   * even if its trigger is paused or changed meanwhile (cancel the job to stop it). Triggers with a
+   * the dot (0 claims each slot at its time). A slot claimed within its lead runs even if its
+   * trigger is paused or changed meanwhile (cancel the job to stop it). Triggers with a
    * concurrency cap (`overlap` other than `allow`, `maxConcurrent`) or a `window` are claimed at
    * their time.
+   * @default 250, at most half of `lookaheadMs` and a third of `leaseMs`
    */
   leadMs?: number;
-  /** Most due triggers loaded per poll (default 20000). */
+  /**
+   * Most due triggers loaded per poll.
+   * @default 20000
+   */
   pollBatchSize?: number;
   /**
-   * Lease length of a running job, in ms (default 30000). Each lease is renewed well before it
-   * runs out, earlier when renewals are slow (see docs/concepts.md, "Leases"); an instance whose
-   * renewal does not come back before the lease runs out aborts its own attempt.
+   * Lease length of a running job, in ms. Each lease is renewed well before it runs out, earlier
+   * when renewals are slow (see docs/concepts.md, "Leases"); an instance whose renewal does not
+   * come back before the lease runs out aborts its own attempt.
+   * @default 30000
    */
   leaseMs?: number;
   /**
    * How long past its expiry a lease must be before another instance recovers its job, in ms
-   * (default: half of `leaseMs`, at least 1000; while this instance's renewals are slow, two of
-   * their latest slowest round trips if longer). Covers clock skew and a renewal still on its way,
-   * so a live instance's job is not taken for dead.
+   * (while this instance's renewals are slow, two of their latest slowest round trips if longer).
+   * Covers clock skew and a renewal still on its way, so a live instance's job is not taken for
+   * dead.
+   * @default half of `leaseMs`, at least 1000
    */
   leaseGraceMs?: number;
   /**
-   * How instances sharing a store divide the slots (default `'rendezvous'`): each trigger's slots
-   * go to one live instance, picked by rendezvous hashing over the instances that polled within
-   * the last three poll intervals; the others leave them alone unless a slot stays unclaimed
-   * `takeoverMs` past its time (its instance died, stalls or is full). `'race'`: every instance
-   * tries to claim every slot (n claims per slot at n instances, one wins). Either way each slot
-   * fires once; needs `LockManager.holders`, else it races.
+   * How instances sharing a store divide the slots. `'rendezvous'`: each trigger's slots go to one
+   * live instance, picked by rendezvous hashing over the instances that polled within the last
+   * three poll intervals; the others leave them alone unless a slot stays unclaimed `takeoverMs`
+   * past its time (its instance died, stalls or is full). `'race'`: every instance tries to claim
+   * every slot (n claims per slot at n instances, one wins). Either way each slot fires once;
+   * needs `LockManager.holders`, else it races.
+   * @default 'rendezvous'
    */
   ownership?: 'rendezvous' | 'race';
-  /** How long a slot may stay unclaimed by its owner before any instance takes it, in ms (default 2 × `pollIntervalMs`). */
+  /**
+   * How long a slot may stay unclaimed by its owner before any instance takes it, in ms.
+   * @default 2 × `pollIntervalMs`
+   */
   takeoverMs?: number;
-  /** A slot later than this is a misfire and follows the trigger's misfire policy, in ms (default 60000). */
+  /**
+   * A slot later than this is a misfire and follows the trigger's misfire policy, in ms.
+   * @default 60000
+   */
   misfireGraceMs?: number;
-  /** Most missed slots that `misfire: 'run-all'` replays (default 100); older ones are skipped. */
+  /**
+   * Most missed slots that `misfire: 'run-all'` replays; older ones are skipped.
+   * @default 100
+   */
   maxMisfireRuns?: number;
-  /** Final jobs older than this are purged, in days (default 90). */
+  /**
+   * Final jobs older than this are purged, in days.
+   * @default 90
+   */
   jobRetentionDays?: number;
-  /** A measured offset to the store's clock beyond this is reported (`clock:skew`, `health()`), in ms (default 1000). */
+  /**
+   * A measured offset to the store's clock beyond this is reported (`clock:skew`, `health()`), in ms.
+   * @default 1000
+   */
   clockSkewToleranceMs?: number;
-  /** Largest payload in bytes of JSON (default: 16 MiB less 64 KiB, to fit one BSON document). */
+  /**
+   * Largest payload in bytes of JSON; a larger value is lowered to the default, which fits one
+   * BSON document.
+   * @default MAX_PAYLOAD_BYTES (16 MiB less 64 KiB)
+   */
   maxPayloadBytes?: number;
-  /** Time source (default: the system clock). */
+  /**
+   * Time source.
+   * @default new SystemClock()
+   * @example clock: new ManualClock(new Date('2026-03-29T00:00:00Z')) // in tests
+   */
   clock?: Clock;
   /**
-   * Logger: pino, winston, `console` or anything with the `Logger` port's shape, passed as it is
-   * (default: silent, except that failures with no caller reach stderr once per kind per minute
-   * while nothing listens to `error`).
+   * Logger: pino, winston, `console` or anything with the `Logger` port's shape, passed as it is.
+   * Without one, failures with no caller still reach stderr once per kind per minute while nothing
+   * listens to `error`.
+   * @default silentLogger
+   * @example logger: pino()
    */
   logger?: Logger | LoggerLike;
   /**
@@ -97,24 +156,41 @@ export interface SchedulerOptions {
   keepAlive?: boolean;
   /**
    * Handlers that run in other processes, which triggers here may name without registering them
-   * (default: none, so a trigger naming an unregistered handler is refused with
-   * `HandlerNotFoundError`, catching typos). A list of names, or `'any'` for a process that only
-   * adds work (an API, a web app) and runs no jobs: it accepts every handler name, and a typo
-   * shows in `health().unhandled` instead. `runTrigger`, `publish` and `retryJob` need no
-   * registration either way.
+   * (with none, a trigger naming an unregistered handler is refused with `HandlerNotFoundError`,
+   * catching typos). A list of names, or `'any'` for a process that only adds work (an API, a web
+   * app) and runs no jobs: it accepts every handler name, and a typo shows in
+   * `health().unhandled` instead. `runTrigger`, `publish` and `retryJob` need no registration
+   * either way.
    * @default []
    * @example remoteHandlers: ['reports.render', 'emails.send']
    */
   remoteHandlers?: readonly string[] | 'any';
-  /** Metrics and traces (see docs/observability.md). */
+  /**
+   * Metrics and traces (see docs/observability.md).
+   * @default {} (metrics counted from the first scrape, no OpenTelemetry)
+   * @example telemetry: { metrics: true, opentelemetry: true }
+   */
   telemetry?: TelemetryOptions;
-  /** Defaults for triggers and handlers that do not set their own. */
+  /**
+   * Defaults for triggers and handlers that do not set their own.
+   * @default {}
+   * @example defaults: { retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 1000 } }, timeoutMs: 60_000 }
+   */
   defaults?: {
-    /** Retry policy (default: 1 attempt, no retry). */
+    /**
+     * Retry policy.
+     * @default { attempts: 1 } (no retry)
+     */
     retry?: RetryPolicy;
-    /** Per-attempt timeout in ms (default: none). */
+    /**
+     * Per-attempt timeout in ms.
+     * @default undefined (no timeout)
+     */
     timeoutMs?: number;
-    /** Re-runs of a job whose instance died while running it, before it fails with `ERR_STALLED` (default 1). */
+    /**
+     * Re-runs of a job whose instance died while running it, before it fails with `ERR_STALLED`.
+     * @default 1
+     */
     maxStalls?: number;
   };
 }
@@ -172,9 +248,16 @@ export interface TelemetryOptions {
    * @default false
    */
   opentelemetry?: boolean;
-  /** OpenTelemetry tracer provider to use instead of the global one. */
+  /**
+   * OpenTelemetry tracer provider to use instead of the global one.
+   * @default undefined (the global provider, when OpenTelemetry is on)
+   * @example tracerProvider: new BasicTracerProvider({ spanProcessors: [processor] })
+   */
   tracerProvider?: import('@opentelemetry/api').TracerProvider;
-  /** OpenTelemetry meter provider to use instead of the global one. */
+  /**
+   * OpenTelemetry meter provider to use instead of the global one.
+   * @default undefined (the global provider, when OpenTelemetry is on)
+   */
   meterProvider?: import('@opentelemetry/api').MeterProvider;
 }
 

@@ -2,7 +2,7 @@
  * Refusals of the management API and how the scheduler's errors map onto HTTP answers.
  */
 import type { ServerResponse } from 'node:http';
-import { WebhookHttpError, sendJson } from '../webhook/http.js';
+import { WebhookHttpError, sendJson } from '../http/http.js';
 import type { ManagementErrorBody, ManagementErrorCode } from './types.js';
 
 /** A request the API refuses: status, code, message, the offending field, extra headers. */

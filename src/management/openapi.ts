@@ -1,8 +1,11 @@
 /**
  * The OpenAPI 3.1 document of the management API, as a plain object. It describes the routes of
  * `ROUTES` (a test fails when either has a route or method the other lacks). Served at
- * `GET /openapi.json` with `servers` set to the API's base path.
+ * `GET /openapi.json` with `servers` set to the API's base path. Status enums are copies of the
+ * lists in src/types.ts, never spelled out here.
  */
+import { JOB_STATUSES, TRIGGER_STATUSES } from '../types.js';
+import { TIMELINE_STATUSES } from './types.js';
 
 /** A JSON Schema / OpenAPI fragment. */
 type Doc = { [key: string]: DocValue };
@@ -85,7 +88,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
         'listTriggers',
         'Page through triggers by id.',
         [
-          query('status', 'active, paused or completed.', { type: 'string', enum: ['active', 'paused', 'completed'] }),
+          query('status', `One of ${TRIGGER_STATUSES.join(', ')}.`, { type: 'string', enum: [...TRIGGER_STATUSES] }),
           query('tag', 'Carrying this tag.'),
           query('handler', 'Of this handler.'),
           limit,
@@ -146,7 +149,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
         'Page through jobs, newest slot first.',
         [
           query('triggerId', 'Of this trigger.'),
-          query('status', 'One or more of pending, running, succeeded, failed, cancelled, skipped, comma-separated.'),
+          query('status', `One or more of ${JOB_STATUSES.join(', ')}, comma-separated.`),
           query('from', 'scheduledFor at or after.', dateTime),
           query('to', 'scheduledFor before.', dateTime),
           limit,
@@ -219,7 +222,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
         required: ['scheduledFor', 'status', 'jobId', 'reason', 'source'],
         properties: {
           scheduledFor: dateTime,
-          status: { type: 'string', enum: ['succeeded', 'failed', 'running', 'pending', 'cancelled', 'skipped', 'missed', 'coalesced'] },
+          status: { type: 'string', enum: [...TIMELINE_STATUSES] },
           jobId: nullable({ type: 'string' }),
           reason: nullable({ type: 'string' }),
           source: nullable({ type: 'string' }),
@@ -234,7 +237,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
           handler: { type: 'string' },
           schedule: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: ['cron', 'every', 'at', 'manual', 'event', 'after'] } } },
           payload: {},
-          status: { type: 'string', enum: ['active', 'paused', 'completed'] },
+          status: { type: 'string', enum: [...TRIGGER_STATUSES] },
           nextRunAt: nullable(dateTime),
           lastRunAt: nullable(dateTime),
           createdAt: dateTime,
@@ -257,7 +260,7 @@ export const OPENAPI_DOCUMENT: Readonly<Doc> = {
           payload: {},
           source: { type: 'string', enum: ['schedule', 'manual', 'event', 'dependency'] },
           scheduledFor: dateTime,
-          status: { type: 'string', enum: ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] },
+          status: { type: 'string', enum: [...JOB_STATUSES] },
           attempts: { type: 'integer' },
           maxAttempts: { type: 'integer' },
           result: {},

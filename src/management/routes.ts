@@ -6,9 +6,9 @@ import type { ServerResponse } from 'node:http';
 import { JobNotFoundError, TriggerNotFoundError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import { assertId, nextFireTimes } from '../schedule/index.js';
-import type { JobQuery, JobStatus, JsonValue, TriggerQuery, TriggerStatus } from '../types.js';
+import { JOB_STATUSES, TRIGGER_STATUSES, type JobQuery, type JsonValue, type TriggerQuery } from '../types.js';
 import { definedFields } from '../util/defined.js';
-import { isRecord } from '../webhook/validate.js';
+import { isRecord } from '../http/validate.js';
 import { badRequest } from './errors.js';
 import type { Caller, EventHub } from './events.js';
 import { previews, triggerPreview } from './preview.js';
@@ -64,8 +64,6 @@ export interface RouteDef {
   handle(ctx: RouteContext): Promise<RouteAnswer>;
 }
 
-const TRIGGER_STATUSES: readonly TriggerStatus[] = ['active', 'paused', 'completed'];
-const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'];
 const DEFAULT_PREVIEW = 5;
 const MAX_PREVIEW = 100;
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@
  * `GET /health` would otherwise share a signature), so the "body" signed here is
  * `"<METHOD> <path?query>\n"` followed by the raw body bytes.
  */
-import { signHmac } from '../webhook/hmac.js';
+import { signHmac } from '../http/hmac.js';
 
 /** The bytes the MAC covers for a request. */
 export function hmacSigningInput(method: string, target: string, body: Uint8Array): Buffer {
@@ -17,11 +17,20 @@ export interface ManagementSignInput {
   method: string;
   /** Request target exactly as sent: path and query, e.g. `/scheduler/jobs?status=failed`. */
   path: string;
-  /** Raw body as it will be sent (default: none). */
+  /**
+   * Raw body as it will be sent.
+   * @default '' (no body)
+   */
   body?: string | Uint8Array;
-  /** `Idempotency-Key` header that will be sent, if any. */
+  /**
+   * `Idempotency-Key` header that will be sent, if any.
+   * @default undefined (none sent)
+   */
   idempotencyKey?: string;
-  /** Signing time in unix seconds (default: now). */
+  /**
+   * Signing time in unix seconds.
+   * @default Math.floor(Date.now() / 1000)
+   */
   timestamp?: number;
 }
 

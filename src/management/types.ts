@@ -3,15 +3,25 @@
  * scheduler's own, and its error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { JOB_STATUSES } from '../types.js';
 import type { WebhookAuth, WebhookLogger } from '../webhook/types.js';
 
 /** JWT scopes the management API asks for. */
 export interface ManagementScopes {
-  /** Needed for every `GET` (default `scheduler:read`). */
+  /**
+   * Needed for every `GET`.
+   * @default 'scheduler:read'
+   */
   read?: string;
-  /** Needed for every write: `POST`, `DELETE` (default `scheduler:write`). */
+  /**
+   * Needed for every write: `POST`, `DELETE`.
+   * @default 'scheduler:write'
+   */
   write?: string;
-  /** Needed for `GET /metrics`, and enough for it alone, so a scraper's token reads nothing else (default `scheduler:metrics`). */
+  /**
+   * Needed for `GET /metrics`, and enough for it alone, so a scraper's token reads nothing else.
+   * @default 'scheduler:metrics'
+   */
   metrics?: string;
 }
 
@@ -23,21 +33,46 @@ export interface ManagementApiOptions {
    * signed body is `"<METHOD> <path?query>\n<body>"` (see `signManagementRequest`).
    */
   auth: WebhookAuth;
-  /** Refuse every write route with 403 `ERR_READ_ONLY` (default `false`). */
+  /**
+   * Refuse every write route with 403 `ERR_READ_ONLY`.
+   * @default false
+   */
   readOnly?: boolean;
-  /** Path prefix of the routes (default `/`). Express strips its mount path, so keep `/` there. */
+  /**
+   * Path prefix of the routes. Express strips its mount path, so keep `/` there.
+   * @default '/'
+   * @example basePath: '/scheduler'
+   */
   basePath?: string;
-  /** Largest accepted request body in bytes (default 1 MiB). */
+  /**
+   * Largest accepted request body in bytes.
+   * @default 1048576 (1 MiB)
+   */
   maxBodyBytes?: number;
-  /** JWT scopes for reads and writes. */
+  /**
+   * JWT scopes for reads and writes.
+   * @default { read: 'scheduler:read', write: 'scheduler:write', metrics: 'scheduler:metrics' }
+   */
   scopes?: ManagementScopes;
-  /** Where failures are logged (default: nowhere). */
+  /**
+   * Where failures are logged.
+   * @default undefined (nowhere)
+   */
   logger?: WebhookLogger;
-  /** Time source in epoch milliseconds (default `Date.now`), for token expiry and HMAC freshness. */
+  /**
+   * Time source in epoch milliseconds, for token expiry and HMAC freshness.
+   * @default { now: Date.now }
+   */
   clock?: { now(): number };
-  /** How often `GET /events` polls the store for changes made by other instances (default 1000 ms). */
+  /**
+   * How often `GET /events` polls the store for changes made by other instances, in ms.
+   * @default 1000
+   */
   eventsPollMs?: number;
-  /** How often `GET /events` sends a `: ping` comment (default 15000 ms). */
+  /**
+   * How often `GET /events` sends a `: ping` comment, in ms.
+   * @default 15000
+   */
   eventsPingMs?: number;
   /**
    * Host names (no port) the `Host` header may carry; other requests get 403, which stops DNS
@@ -115,16 +150,14 @@ export interface FirePreview {
   dst: DstMark | null;
 }
 
-/** What a slot of a trigger's timeline became. */
-export type TimelineStatus =
-  | 'succeeded'
-  | 'failed'
-  | 'running'
-  | 'pending'
-  | 'cancelled'
-  | 'skipped'
-  | 'missed'
-  | 'coalesced';
+/**
+ * What a slot of a trigger's timeline can become: its job's status, or `missed` / `coalesced` for a
+ * past slot without a job of its own.
+ */
+export const TIMELINE_STATUSES = [...JOB_STATUSES, 'missed', 'coalesced'] as const;
+
+/** What a slot of a trigger's timeline became (one of `TIMELINE_STATUSES`). */
+export type TimelineStatus = (typeof TIMELINE_STATUSES)[number];
 
 /** One entry of `GET /triggers/:id/timeline`. */
 export interface TimelineSlot {

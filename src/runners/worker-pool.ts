@@ -37,40 +37,50 @@ import { resolveWorkerFile, type WorkerFile } from './worker-file.js';
 
 /** V8 limits applied to each worker thread. Exceeding the heap limits fails that thread's job only. */
 export interface WorkerPoolResourceLimits {
-  /** Old-generation (main) heap size of each thread, in MB. */
+  /**
+   * Old-generation (main) heap size of each thread, in MB.
+   * @default undefined (Node's)
+   * @example resourceLimits: { maxOldGenerationSizeMb: 256 }
+   */
   maxOldGenerationSizeMb?: number;
-  /** Young-generation heap size of each thread, in MB. */
+  /** Young-generation heap size of each thread, in MB. @default undefined (Node's) */
   maxYoungGenerationSizeMb?: number;
-  /** Stack size of each thread, in MB (Node's default is 4). */
+  /** Stack size of each thread, in MB. @default undefined (Node's, 4) */
   stackSizeMb?: number;
 }
 
 /** Options of `WorkerPoolJobRunner`. All are optional. */
 export interface WorkerPoolJobRunnerOptions {
-  /** Threads kept alive while idle (default 1, capped at `maxThreads`). */
+  /** Threads kept alive while idle, capped at `maxThreads`. @default 1 */
   minThreads?: number;
-  /** Most threads, i.e. most module jobs running at once (default: available CPUs - 1, at least 1). */
+  /**
+   * Most threads, i.e. most module jobs running at once.
+   * @default os.availableParallelism() - 1, at least 1
+   * @example maxThreads: 4
+   */
   maxThreads?: number;
-  /** An idle thread above `minThreads` exits after this long (default 30 000 ms). */
+  /** An idle thread above `minThreads` exits after this long, in ms. @default 30000 */
   idleTimeoutMs?: number;
-  /** V8 heap and stack limits per thread (default: Node's). */
+  /** V8 heap and stack limits per thread. @default {} (Node's) */
   resourceLimits?: WorkerPoolResourceLimits;
   /**
    * After a job's signal aborts, how long its handler may keep running to clean up (it sees its
-   * own `signal` abort) before the thread is terminated (default 500 ms; 0 = terminate at once).
+   * own `signal` abort) before the thread is terminated, in ms (0 = terminate at once).
    * `run()` does not wait for this: it settles as soon as the signal aborts.
+   * @default 500
    */
   abortGraceMs?: number;
-  /** Longest a registration check (`validate`) may take to import a module (default 10 000 ms). */
+  /** Longest a registration check (`validate`) may take to import a module, in ms. @default 10000 */
   validateTimeoutMs?: number;
-  /** Heap sampling interval inside the worker for the peak-heap figure (default 20 ms; 0 = start/end only). */
+  /** Heap sampling interval inside the worker for the peak-heap figure, in ms (0 = start/end only). @default 20 */
   heapSampleIntervalMs?: number;
   /**
    * Worker entry to load instead of the bundled one (escape hatch for unusual bundling). A `.ts`
    * file is loaded through tsx, which must then be installed.
+   * @default the bundled `worker-entry.js` next to the package's own code
    */
   workerFile?: string | URL;
-  /** Where pool-level problems (a thread crashing outside any job) are reported. Default: silent. */
+  /** Where pool-level problems (a thread crashing outside any job) are reported. @default silentLogger */
   logger?: Logger | LoggerLike;
 }
 

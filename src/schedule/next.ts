@@ -183,7 +183,23 @@ export function slotsBetween(
  */
 export function nextFireTimes(
   schedule: Schedule,
-  options: { from?: DateInput; count?: number; horizon?: number | string } = {},
+  options: {
+    /**
+     * Start of the preview, inclusive.
+     * @default now
+     */
+    from?: DateInput;
+    /**
+     * How many fire times, 0 to 1000.
+     * @default 5
+     */
+    count?: number;
+    /**
+     * How far ahead a cron preview may look, a duration such as `'3650d'` or milliseconds.
+     * @default 5 years (5 × 366 days)
+     */
+    horizon?: number | string;
+  } = {},
 ): Date[] {
   const from = options.from === undefined ? new Date(Date.now()) : parseDate(options.from, 'from');
   const count = options.count ?? 5;

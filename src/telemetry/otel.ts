@@ -27,7 +27,6 @@ export interface OtelProviders {
 }
 
 const SCOPE = '@intellibrowse/scheduler';
-const FENCED_REASON = 'the job was taken over before it finished';
 
 let loading: Promise<OtelApi> | null = null;
 
@@ -102,7 +101,7 @@ export class OtelTracing {
       'lease:lost': (event) => {
         const span = this.#open.get(event.jobId);
         if (!span) return;
-        const fenced = event.reason === FENCED_REASON;
+        const fenced = event.reason === 'fenced';
         span.addEvent(fenced ? 'scheduler.fencing_refused' : 'scheduler.lease_lost', { 'scheduler.reason': event.reason, 'scheduler.lease.token': event.token });
         if (fenced) this.#end(null, 'fenced', event.jobId);
       },

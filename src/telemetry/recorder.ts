@@ -8,9 +8,6 @@ import type { SchedulerEvents } from '../events.js';
 import type { Job } from '../types.js';
 import type { MetricsSink } from './instruments.js';
 
-/** `lease:lost` reason of an end write refused by its fencing token (see the end recorder). */
-const FENCED_REASON = 'the job was taken over before it finished';
-
 /** Why a job was recorded `skipped`, from its last history entry (the engine's wording). */
 export function skipReason(job: Job): 'overlap' | 'window' | 'paused' | 'other' {
   const reason = job.history[job.history.length - 1]?.reason ?? '';
@@ -52,7 +49,7 @@ export function recordEvents(scheduler: EventEmitter<SchedulerEvents>, sinks: re
       add('missed', { handler: job.handler, reason: skipReason(job) });
     },
     'slot:missed': (event) => add('missed', { handler: event.handler, reason: 'misfire' }, event.count),
-    'lease:lost': (event) => add(event.reason === FENCED_REASON ? 'fencedRefused' : 'leasesLost', {}),
+    'lease:lost': (event) => add(event.reason === 'fenced' ? 'fencedRefused' : 'leasesLost', {}),
     'trigger:late': (event) => add('late', { handler: event.handler }),
   };
   const on = scheduler.on.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;

@@ -3,7 +3,7 @@
  * trigger and its job's data several times and these run at a fraction of its cost; they know the
  * record shapes. (The memory job store's own record form is in `stores/memory/job-record.ts`.)
  */
-import type { JsonValue, Trigger } from '../types.js';
+import type { Job, JobHistoryEntry, JobMetrics, JsonValue, Trigger } from '../types.js';
 
 /** Deep copy of a JSON value (`Date`s, which BSON round trips may leave in payloads, are copied too). */
 export function cloneJson<T extends JsonValue>(value: T): T {
@@ -46,6 +46,68 @@ export function frozenCopy<T>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) setOwn(out, key, frozenCopy((value as Record<string, unknown>)[key]));
   return Object.freeze(out) as T;
+}
+
+/**
+ * A frozen snapshot of a job, as job events hand it out: what `frozenCopy` makes, written out
+ * field by field. Events fire several times per job, and V8 freezes an object written as one
+ * literal of fixed keys in a tenth of a microsecond but one built key by key (or by spread) in
+ * several: the generic walk cost a third of the memory backend's throughput. The literal names
+ * every field, so the compiler refuses a `Job` field left out here.
+ */
+export function frozenJob(job: Job): Job {
+  const lease = job.lease;
+  return Object.freeze<Job>({
+    id: job.id,
+    key: job.key,
+    triggerId: job.triggerId,
+    handler: job.handler,
+    payload: frozenCopy(job.payload),
+    source: job.source,
+    scheduledFor: new Date(job.scheduledFor.getTime()),
+    runAt: new Date(job.runAt.getTime()),
+    status: job.status,
+    priority: job.priority,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    stalls: job.stalls,
+    maxStalls: job.maxStalls,
+    timeoutMs: job.timeoutMs,
+    backoff: frozenCopy(job.backoff),
+    permitLimit: job.permitLimit,
+    nextAttemptAt: cloneDate(job.nextAttemptAt),
+    result: frozenCopy(job.result),
+    error: frozenCopy(job.error),
+    metrics: frozenMetrics(job.metrics),
+    history: Object.freeze(job.history.map(frozenHistoryEntry)) as JobHistoryEntry[],
+    instanceId: job.instanceId,
+    lease: lease === null ? null : Object.freeze({ owner: lease.owner, token: lease.token, expiresAt: new Date(lease.expiresAt.getTime()) }),
+    fence: job.fence,
+    event: job.event === null ? null : Object.freeze({ name: job.event.name, id: job.event.id }),
+    upstream: job.upstream === null ? null : Object.freeze({ jobId: job.upstream.jobId, triggerId: job.upstream.triggerId, status: job.upstream.status }),
+    gate: job.gate,
+    traceparent: job.traceparent,
+    cancelRequested: job.cancelRequested,
+    dependentsFired: job.dependentsFired,
+    createdAt: new Date(job.createdAt.getTime()),
+    startedAt: cloneDate(job.startedAt),
+    finishedAt: cloneDate(job.finishedAt),
+  });
+}
+
+function frozenMetrics(metrics: JobMetrics): JobMetrics {
+  return Object.freeze({
+    queuedMs: metrics.queuedMs,
+    durationMs: metrics.durationMs,
+    cpuUserMs: metrics.cpuUserMs,
+    cpuSystemMs: metrics.cpuSystemMs,
+    heapUsedBytes: metrics.heapUsedBytes,
+    threadWaitMs: metrics.threadWaitMs,
+  });
+}
+
+function frozenHistoryEntry(entry: JobHistoryEntry): JobHistoryEntry {
+  return Object.freeze({ status: entry.status, at: new Date(entry.at.getTime()), instanceId: entry.instanceId, reason: entry.reason });
 }
 
 /** An optional instant as epoch ms (how the memory stores keep instants). */

@@ -17,24 +17,17 @@ import {
   mustClose,
   parseJsonBody,
   readBody,
-} from './body.js';
-import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from './auth.js';
-import { checkOrigin } from './origin.js';
-import type { ParsedSignature } from './hmac.js';
-import { WebhookHttpError, sendError, sendJson } from './http.js';
-import type { JwtAuthenticator } from './jwt.js';
-import { resolveHttpOptions, type ResolvedHttpOptions } from './options.js';
-import {
-  ROUTE_METHODS,
-  eventNameFrom,
-  matchRoute,
-  pathOnly,
-  triggerIdFrom,
-  validateIdempotencyKey,
-  type WebhookRoute,
-} from './routes.js';
+} from '../http/body.js';
+import { freshSignature, header, requestTarget, requireScope, verifyBearer, verifySignedRequest } from '../http/auth.js';
+import { checkOrigin } from '../http/origin.js';
+import type { ParsedSignature } from '../http/hmac.js';
+import { WebhookHttpError, sendError, sendJson } from '../http/http.js';
+import type { JwtAuthenticator } from '../http/jwt.js';
+import { resolveHttpOptions, type ResolvedHttpOptions } from '../http/options.js';
+import { pathOnly, validateIdempotencyKey } from '../http/paths.js';
+import { ROUTE_METHODS, eventNameFrom, matchRoute, triggerIdFrom, type WebhookRoute } from './routes.js';
 import type { WebhookHandler, WebhookOptions, WebhookScheduler } from './types.js';
-import { isRecord, rejectUnknownKeys } from './validate.js';
+import { isRecord, rejectUnknownKeys } from '../http/validate.js';
 
 /** Health statuses answered with 503, so a load balancer can act on the status code alone. */
 const UNHEALTHY_STATUSES: ReadonlySet<string> = new Set(['down', 'unhealthy', 'stopped', 'error', 'fail']);

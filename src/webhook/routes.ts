@@ -1,7 +1,8 @@
 /**
  * Routing: which of the three routes a request path names, and validation of the names it carries.
  */
-import { WebhookHttpError } from './http.js';
+import { WebhookHttpError } from '../http/http.js';
+import { segmentsUnder } from '../http/paths.js';
 
 /** The routes of the webhook. */
 export type WebhookRoute =
@@ -11,9 +12,6 @@ export type WebhookRoute =
 
 /** Longest event name or trigger id, as for trigger ids elsewhere in the scheduler. */
 export const MAX_NAME_LENGTH = 200;
-
-/** Longest accepted `Idempotency-Key`. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
 // C0 controls and DEL: nothing legitimate, and they corrupt logs and keys.
 // eslint-disable-next-line no-control-regex -- matching control characters is this pattern's job
@@ -25,44 +23,6 @@ export const ROUTE_METHODS: Readonly<Record<WebhookRoute['kind'], readonly strin
   run: ['POST'],
   health: ['GET', 'HEAD'],
 };
-
-/**
- * Normalize `basePath`: leading `/`, no trailing `/` except for the root. Returns `null` when it is
- * not a plain path.
- */
-export function normalizeBasePath(basePath: string): string | null {
-  if (!basePath.startsWith('/') || /[?#\s]/.test(basePath) || basePath.includes('//')) return null;
-  return basePath.length > 1 && basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
-}
-
-/**
- * The path of a request target without its query or fragment, for logs: a query may carry a
- * credential (`?access_token=...`) that must never reach a log line.
- */
-export function pathOnly(url: string | undefined): string {
-  const target = url ?? '/';
-  const q = target.search(/[?#]/);
-  return q < 0 ? target : target.slice(0, q);
-}
-
-/**
- * Split the request target into path segments under `basePath`, still percent-encoded, so an
- * encoded `/` stays inside its segment. `null` when the path is outside `basePath`.
- */
-export function segmentsUnder(url: string, basePath: string): string[] | null {
-  const q = url.search(/[?#]/);
-  const path = q < 0 ? url : url.slice(0, q);
-  let rest: string;
-  if (basePath === '/') {
-    rest = path;
-  } else if (path === basePath || path.startsWith(`${basePath}/`)) {
-    rest = path.slice(basePath.length);
-  } else {
-    return null;
-  }
-  if (!rest.startsWith('/')) return null;
-  return rest.slice(1).split('/');
-}
 
 function decodeSegment(segment: string, what: string): string {
   try {
@@ -100,21 +60,6 @@ export function triggerIdFrom(rawSegment: string): string {
   if (CONTROL_CHARS.test(id))
     throw new WebhookHttpError(400, 'ERR_INVALID_NAME', 'trigger id contains control characters');
   return id;
-}
-
-/**
- * Validate an `Idempotency-Key`: 1 to 200 visible ASCII characters. It becomes an event id and is
- * part of the HMAC signing string, where a `.` inside it is harmless because `t` cannot hold one.
- */
-export function validateIdempotencyKey(key: string): string {
-  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new WebhookHttpError(
-      400,
-      'ERR_INVALID_IDEMPOTENCY_KEY',
-      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters`,
-    );
-  }
-  return key;
 }
 
 /**

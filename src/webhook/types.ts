@@ -55,23 +55,45 @@ export type WebhookJwtAlgorithm =
 
 /** Scope (or role) a caller needs per route. */
 export interface WebhookScopes {
-  /** Needed for `POST events/:name` (default `scheduler:publish`). */
+  /**
+   * Needed for `POST events/:name`.
+   * @default 'scheduler:publish'
+   */
   publish?: string;
-  /** Needed for `POST triggers/:id/run` (default `scheduler:run`). */
+  /**
+   * Needed for `POST triggers/:id/run`.
+   * @default 'scheduler:run'
+   */
   run?: string;
-  /** Needed for `GET health`; when unset any valid token may read it. */
+  /**
+   * Needed for `GET health`.
+   * @default undefined (any valid token may read it)
+   */
   health?: string;
 }
 
 /** Tuning of a remote JWKS (`auth.jwt.jwks` given as a URL). */
 export interface WebhookJwksOptions {
-  /** Keys older than this are refetched (default 10 minutes). */
+  /**
+   * Keys older than this are refetched, in ms (`Infinity`: never).
+   * @default 600000 (10 minutes)
+   */
   cacheMaxAgeMs?: number;
-  /** Least time between two fetches caused by an unknown `kid` (default 30 s). */
+  /**
+   * Least time between two fetches caused by an unknown `kid`, in ms.
+   * @default 30000
+   */
   cooldownMs?: number;
-  /** Time limit of one fetch (default 5 s). */
+  /**
+   * Time limit of one fetch, in ms.
+   * @default 5000
+   */
   timeoutMs?: number;
-  /** Extra headers of the fetch. */
+  /**
+   * Extra headers of the fetch.
+   * @default {}
+   * @example headers: { 'User-Agent': 'billing-service' }
+   */
   headers?: Record<string, string>;
 }
 
@@ -86,23 +108,48 @@ export interface WebhookJwkSet {
  * or `jwks` (asymmetric algorithms).
  */
 export interface WebhookJwtAuth {
-  /** Shared secret for HS256/384/512; at least as many bytes as the hash (32, 48, 64). */
+  /**
+   * Shared secret for HS256/384/512; at least as many bytes as the hash (32, 48, 64).
+   * @default undefined (give exactly one of `secret`, `publicKey`, `jwks`)
+   */
   secret?: string | Uint8Array;
-  /** Public key: PEM (SPKI or X.509 certificate), a public JWK, or a public `KeyObject`. */
+  /**
+   * Public key: PEM (SPKI or X.509 certificate), a public JWK, or a public `KeyObject`.
+   * @default undefined (give exactly one of `secret`, `publicKey`, `jwks`)
+   */
   publicKey?: string | JsonWebKey | KeyObject;
-  /** JWKS URL (fetched, cached, refetched on an unknown `kid`) or a local key set `{ keys }`. */
+  /**
+   * JWKS URL (fetched, cached, refetched on an unknown `kid`) or a local key set `{ keys }`.
+   * @default undefined (give exactly one of `secret`, `publicKey`, `jwks`)
+   * @example jwks: 'https://auth.example.com/.well-known/jwks.json'
+   */
   jwks?: string | URL | WebhookJwkSet;
-  /** Remote JWKS tuning; only with a JWKS URL. */
+  /**
+   * Remote JWKS tuning; only with a JWKS URL.
+   * @default {} (each field's own default)
+   */
   jwksOptions?: WebhookJwksOptions;
   /** Allowed `alg` values. Required, non-empty; symmetric and asymmetric ones cannot be mixed. */
   algorithms: readonly WebhookJwtAlgorithm[];
-  /** Required `iss` (one of). */
+  /**
+   * Required `iss` (one of).
+   * @default undefined (any issuer)
+   */
   issuer?: string | readonly string[];
-  /** Required `aud` (one of). */
+  /**
+   * Required `aud` (one of).
+   * @default undefined (any audience)
+   */
   audience?: string | readonly string[];
-  /** Leeway for `exp` and `nbf`, in seconds (default 30). */
+  /**
+   * Leeway for `exp` and `nbf`, in seconds.
+   * @default 30
+   */
   clockToleranceSec?: number;
-  /** Scope needed per route. */
+  /**
+   * Scope needed per route.
+   * @default { publish: 'scheduler:publish', run: 'scheduler:run' }
+   */
   scopes?: WebhookScopes;
 }
 
@@ -146,15 +193,32 @@ export interface WebhookLogger {
 export interface WebhookOptions {
   /** Authentication; required. */
   auth: WebhookAuth;
-  /** Path prefix of the routes (default `/`). Express strips its mount path, so keep `/` there. */
+  /**
+   * Path prefix of the routes. Express strips its mount path, so keep `/` there.
+   * @default '/'
+   * @example basePath: '/hooks'
+   */
   basePath?: string;
-  /** Largest accepted body in bytes (default 1 MiB). */
+  /**
+   * Largest accepted body in bytes.
+   * @default 1048576 (1 MiB)
+   */
   maxBodyBytes?: number;
-  /** Let `GET health` through without credentials (default `false`). */
+  /**
+   * Let `GET health` through without credentials.
+   * @default false
+   */
   publicHealth?: boolean;
-  /** Time source in epoch milliseconds (default `Date.now`); the scheduler's `Clock` fits. */
+  /**
+   * Time source in epoch milliseconds; the scheduler's `Clock` fits.
+   * @default { now: Date.now }
+   */
   clock?: { now(): number };
-  /** Where failures are logged (default: nowhere). */
+  /**
+   * Where failures are logged.
+   * @default undefined (nowhere)
+   * @example logger: pino()
+   */
   logger?: WebhookLogger;
   /**
    * Host names (no port) the `Host` header may carry; other requests get 403, which stops DNS

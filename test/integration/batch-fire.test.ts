@@ -8,7 +8,7 @@ import type { JobStore, JobWrite, SlotClaim, TriggerStore } from '../../src/port
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
 import type { Job, Trigger } from '../../src/types.js';
-import { makeTrigger } from '../contract/index.js';
+import { makeTrigger } from '../../src/testing/fixtures.js';
 import { T0 } from '../helpers/setup.js';
 
 /** The store as seen through a view that lacks the named (optional) methods. */

@@ -124,7 +124,7 @@ describe('the job record is the claim', () => {
     const { clock, store, jobs, scheduler, runs } = await setUp();
     // Another instance inserted the slot's job and died before advancing the trigger.
     const existing = await jobs.insert({
-      ...(await import('../contract/index.js')).makeJob({ id: 'theirs', key: `slot:tick:${new Date(T0 + 1000).toISOString()}`, triggerId: 'tick', handler: 'work' }),
+      ...(await import('../../src/testing/fixtures.js')).makeJob({ id: 'theirs', key: `slot:tick:${new Date(T0 + 1000).toISOString()}`, triggerId: 'tick', handler: 'work' }),
       scheduledFor: new Date(T0 + 1000),
       runAt: new Date(T0 + 1000),
       status: 'running',

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/types.js';
 import { MemoryJobStore } from '../../src/stores/memory/index.js';
-import { makeJob } from '../contract/index.js';
+import { makeJob } from '../../src/testing/fixtures.js';
 import { setup, T0, type TestRig } from '../helpers/setup.js';
 
 let rig: TestRig | null = null;

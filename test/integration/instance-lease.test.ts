@@ -102,6 +102,57 @@ describe('instance leases', () => {
     expect(many.succeeded).toBe(600);
   });
 
+  it('renews the permits of all capped jobs in one call per interval, and one by one only when some were lost', async () => {
+    const s = shared();
+    const tap = new StoreTap(s.clock);
+    const runs = new Map<string, number>();
+    // Permit renewals one by one, told apart from the other locks' (membership, maintenance).
+    let permitRenewals = 0;
+    const locks = tap.wrap(s.lockManager, 'lockManager');
+    const renewOne = locks.renew.bind(locks);
+    locks.renew = (lease, ttlMs, now) => {
+      if (lease.key.startsWith('permit:')) permitRenewals += 1;
+      return renewOne(lease, ttlMs, now);
+    };
+    const scheduler = new Scheduler({
+      clock: s.clock,
+      triggerStore: s.triggerStore,
+      jobStore: tap.wrap(s.jobStore, 'jobStore'),
+      lockManager: locks,
+      leaseMs: 3000,
+      pollIntervalMs: 1000,
+      concurrency: 100,
+    });
+    scheduler.register('work', sleeper(s.clock, 30_000, runs));
+    await scheduler.start();
+    for (let i = 0; i < 40; i++) await scheduler.addTrigger({ id: `c${i}`, handler: 'work', schedule: { at: new Date(T0 + 2000) }, maxConcurrent: 1 });
+    await s.clock.advance(3000);
+    expect(runs.size).toBe(40);
+    const renewMany = tap.count('lockManager.renewMany');
+    const renew = permitRenewals;
+    const renewInstance = tap.count('lockManager.renewInstance');
+    await s.clock.advance(9000);
+    // One renewal of the instance and one of all 40 permits per interval (a third of the lease).
+    expect(tap.count('lockManager.renewInstance') - renewInstance).toBe(9);
+    expect(tap.count('lockManager.renewMany') - renewMany).toBe(9);
+    expect(permitRenewals - renew).toBe(0);
+    // Every permit is still held: a second job of a capped trigger waits for it.
+    expect(await s.lockManager.acquire('permit:c0:0', 'thief', 3000, new Date(s.clock.now()))).toBeNull();
+    // A permit taken away (released behind its holder's back): the next renewal falls back to one
+    // call per permit, which finds the lost one; the other 39 stay held.
+    const lease = (await s.lockManager.acquire('permit:c1:0', 'x', 1, new Date(s.clock.now() + 10_000)))!;
+    expect(lease).not.toBeNull();
+    const before = permitRenewals;
+    await s.clock.advance(1000);
+    expect(permitRenewals - before).toBe(40);
+    await s.clock.advance(1000);
+    // The lost permit stays lost (its run keeps its old lease, which is refused), so every interval
+    // falls back again until that job ends.
+    expect(permitRenewals - before).toBe(80);
+    expect(await s.lockManager.acquire('permit:c2:0', 'thief', 3000, new Date(s.clock.now()))).toBeNull();
+    await scheduler.stop({ graceful: false });
+  });
+
   it('a holder whose instance renewal never comes back aborts every attempt half the grace past the expiry, before anyone recovers them', async () => {
     const s = shared();
     const { locks, hold } = holdingRenewals(s.lockManager);
@@ -124,7 +175,7 @@ describe('instance leases', () => {
     await s.clock.advance(4000 + 750 - 1500 - 20);
     expect(lost).toEqual([]);
     await s.clock.advance(40);
-    expect(lost).toEqual(Array(3).fill('the lease ran out before a renewal came back'));
+    expect(lost).toEqual(Array(3).fill('renewal-overdue'));
     // Handed back, not stalled; the owner goes (its store would fail it again), the other runs them.
     await owner.stop({ graceful: false });
     await s.clock.advance(5000);

@@ -145,7 +145,7 @@ describe('lease renewal on a slow store', () => {
     await clock.advance(20);
     // Its renewal still out: aborted and handed back, before the other instance's grace ran out.
     expect(work.aborted()).toBe(true);
-    expect(lost).toEqual(['the lease ran out before a renewal came back']);
+    expect(lost).toEqual(['renewal-overdue']);
     const handedBack = await owner.getJob(job.id);
     expect(handedBack?.history.some((h) => h.reason?.startsWith('aborted: its lease ran out before a renewal came back') === true)).toBe(true);
     await clock.advance(2000);
@@ -174,7 +174,7 @@ describe('lease renewal on a slow store', () => {
     // A job of a dead instance, expired just now: grace 2 × 1400 ms, not 1000 ms.
     const expiredAt = clock.now();
     await jobStore.insert({
-      ...(await import('../contract/index.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
+      ...(await import('../../src/testing/fixtures.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
       status: 'running',
       attempts: 1,
       fence: 1,
@@ -198,7 +198,7 @@ describe('lease renewal on a slow store', () => {
     await scheduler.start();
     // A job held by an instance that stopped renewing: expired at T0 + 1000.
     await jobStore.insert({
-      ...(await import('../contract/index.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
+      ...(await import('../../src/testing/fixtures.js')).makeJob({ id: 'held', key: 'manual:held', triggerId: 'x', handler: 'h' }),
       status: 'running',
       attempts: 1,
       fence: 1,

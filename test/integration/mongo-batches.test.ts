@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWrite, SlotClaim } from '../../src/ports.js';
 import { MongoJobStore } from '../../src/stores/mongo/job-store.js';
 import { MongoTriggerStore } from '../../src/stores/mongo/trigger-store.js';
-import { makeJob, makeTrigger } from '../contract/index.js';
+import { makeJob, makeTrigger } from '../../src/testing/fixtures.js';
 import { startMongo, type MongoHandle } from '../helpers/mongo.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');

@@ -1,10 +1,10 @@
 /**
- * The shared backend contract (test/contract) on the MongoDB backend: each factory call gets its
- * own database, indexed as a deployment would be, and dropped by `cleanup`.
+ * The published backend contract (`@intellibrowse/scheduler/testing`) on the MongoDB backend: each
+ * factory call gets its own database, indexed as a deployment would be, and dropped by `cleanup`.
  */
-import { afterAll } from 'vitest';
+import * as vitest from 'vitest';
 import { createMongoBackend } from '../../src/stores/mongo/index.js';
-import { runBackendContract } from '../contract/index.js';
+import { runBackendContract } from '@intellibrowse/scheduler/testing';
 import { stopSharedMongo, withTestDb } from '../helpers/mongo.js';
 
 runBackendContract('mongodb', async () => {
@@ -17,8 +17,8 @@ runBackendContract('mongodb', async () => {
     lockManager: backend.lockManager,
     cleanup: () => t.close(),
   };
-});
+}, vitest);
 
-afterAll(async () => {
+vitest.afterAll(async () => {
   await stopSharedMongo();
 });

@@ -9,7 +9,7 @@ import { MongoJobStore } from '../../src/stores/mongo/job-store.js';
 import { jobToDocument } from '../../src/stores/mongo/mapping.js';
 import { PendingHints } from '../../src/stores/mongo/pending-hints.js';
 import type { Job } from '../../src/types.js';
-import { makeJob } from '../contract/index.js';
+import { makeJob } from '../../src/testing/fixtures.js';
 import { stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');

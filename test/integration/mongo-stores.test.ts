@@ -9,7 +9,7 @@ import type { Logger } from '../../src/logger.js';
 import type { ClaimPendingOptions } from '../../src/ports.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import type { Job, Trigger } from '../../src/types.js';
-import { makeJob, makeTrigger } from '../contract/index.js';
+import { makeJob, makeTrigger } from '../../src/testing/fixtures.js';
 import { detectCapabilities, stopSharedMongo, withTestDb, type MongoCapabilities, type TestDb } from '../helpers/mongo.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -458,6 +458,23 @@ describe('MongoLockManager', () => {
     expect(c!.token).toBeGreaterThan(b!.token);
     // Another key has its own lock.
     expect((await lockManager.acquire('other', 'a', 1000, at(2200)))?.owner).toBe('a');
+  });
+
+  it('renewMany extends, in one call, only the locks still held with their token', async () => {
+    const { lockManager } = backend();
+    const held = await lockManager.acquire('p:1', 'a', 1000, at(0));
+    const takenOver = await lockManager.acquire('p:2', 'a', 1000, at(0));
+    const expired = await lockManager.acquire('p:3', 'a', 100, at(0));
+    expect(await lockManager.release(takenOver!)).toBe(true);
+    const thief = await lockManager.acquire('p:2', 'b', 1000, at(10));
+    expect(await lockManager.renewMany([], 1000, at(500))).toBe(0);
+    expect(await lockManager.renewMany([held!, takenOver!, expired!], 1000, at(500))).toBe(1);
+    // Renewed to 1500: still held at 1200, where its first term would have run out.
+    expect(await lockManager.acquire('p:1', 'b', 1000, at(1200))).toBeNull();
+    // The thief's lock kept its own term (1010) and the expired one was not revived.
+    expect(await lockManager.acquire('p:2', 'c', 1000, at(1011))).not.toBeNull();
+    expect(await lockManager.renew(thief!, 1000, at(1011))).toBeNull();
+    expect(await lockManager.acquire('p:3', 'c', 1000, at(600))).not.toBeNull();
   });
 
   it('tokens keep growing after the lock document is gone (released or removed by TTL)', async () => {

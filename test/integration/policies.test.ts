@@ -226,7 +226,7 @@ describe('misfires', () => {
     rig = setup({ misfireGraceMs: 5000 });
     rig.scheduler.register('h', () => undefined);
     await rig.triggerStore.insert({
-      ...(await import('../contract/index.js')).makeTrigger({
+      ...(await import('../../src/testing/fixtures.js')).makeTrigger({
         id: 'm',
         handler: 'h',
         misfire,
@@ -260,7 +260,7 @@ describe('misfires', () => {
     rig = setup({ misfireGraceMs: 5000 });
     rig.scheduler.register('h', () => undefined);
     await rig.triggerStore.insert(
-      (await import('../contract/index.js')).makeTrigger({
+      (await import('../../src/testing/fixtures.js')).makeTrigger({
         id: 'g',
         handler: 'h',
         misfire: 'skip',

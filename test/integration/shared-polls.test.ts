@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../../src/stores/memory/index.js';
-import { makeJob } from '../contract/index.js';
+import { makeJob } from '../../src/testing/fixtures.js';
 import { T0 } from '../helpers/setup.js';
 
 /** A memory job store that counts the poll's per-handler questions. */

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TIMELINE_ITEMS, buildTimeline } from '../../src/management/timeline.js';
 import type { Job } from '../../src/types.js';
-import { makeJob, makeTrigger } from '../contract/index.js';
+import { makeJob, makeTrigger } from '../../src/testing/fixtures.js';
 
 const T = Date.parse('2026-03-01T10:00:00.000Z');
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DueIndex, type DueEntry } from '../../src/stores/memory/due-index.js';
 import { MemoryTriggerStore } from '../../src/stores/memory/index.js';
-import { makeTrigger } from '../contract/index.js';
+import { makeTrigger } from '../../src/testing/fixtures.js';
 import { seededRandom } from '../helpers/random.js';
 
 /** Every live entry in (lower, upper], earliest first, read the way the memory store reads. */

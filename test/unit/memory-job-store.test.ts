@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryJobStore } from '../../src/stores/memory/index.js';
 import type { JobStatus } from '../../src/types.js';
-import { makeJob } from '../contract/index.js';
+import { makeJob } from '../../src/testing/fixtures.js';
 import { seededRandom } from '../helpers/random.js';
 
 const T0 = Date.UTC(2026, 2, 1, 10);

@@ -11,7 +11,7 @@
 import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
 import { BinaryHeap } from '../../queue/binary-heap.js';
 import { LinkedList } from '../../queue/linked-list.js';
-import type { Job, JobDetailField, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
+import { isFinalJobStatus as isFinal, type Job, type JobDetailField, type JobHistoryEntry, type JobQuery, type JobStatus, type Page } from '../../types.js';
 import { appendHistory, applyPatch, fromRecord, toRecord, type JobRecord } from './job-record.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, handlerCounts, percentile } from '../stats.js';
@@ -21,10 +21,6 @@ interface PendingEntry {
   priority: number;
   seq: number;
   job: JobRecord;
-}
-
-function isFinal(status: JobStatus): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped';
 }
 
 /** Jobs held in a `Map`, indexed for the engine's queries. */

@@ -24,10 +24,21 @@ export class MemoryLockManager implements LockManager, InstanceLeases {
 
   /** @inheritdoc */
   async renew(lease: Lease, ttlMs: number, now: Date): Promise<Lease | null> {
+    return this.#renew(lease, ttlMs, now);
+  }
+
+  #renew(lease: Lease, ttlMs: number, now: Date): Lease | null {
     const held = this.#locks.get(lease.key);
     if (!held || held.token !== lease.token || held.expiresAt.getTime() <= now.getTime()) return null;
     held.expiresAt = new Date(now.getTime() + ttlMs);
     return { ...held, expiresAt: new Date(held.expiresAt.getTime()) };
+  }
+
+  /** @inheritdoc */
+  async renewMany(leases: readonly Lease[], ttlMs: number, now: Date): Promise<number> {
+    let renewed = 0;
+    for (const lease of leases) if (this.#renew(lease, ttlMs, now)) renewed++;
+    return renewed;
   }
 
   /** @inheritdoc */

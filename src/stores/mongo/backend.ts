@@ -19,24 +19,33 @@ export type MongoBackendTarget = { db: Db } | { client: MongoClient; dbName: str
 
 /** Options of `createMongoBackend()`. */
 export type MongoBackendOptions = MongoBackendTarget & {
-  /** Prefix of every collection name (default `scheduler_`). */
+  /**
+   * Prefix of every collection name.
+   * @default 'scheduler_'
+   * @example collectionPrefix: 'billing_scheduler_'
+   */
   collectionPrefix?: string;
   /**
-   * Days a final job is kept (default 90). Used for the TTL index on `jobs.finishedAt` where the
-   * server supports one; pass the scheduler the same value so its `purge()` agrees.
+   * Days a final job is kept. Used for the TTL index on `jobs.finishedAt` where the server
+   * supports one; pass the scheduler the same value so its `purge()` agrees.
+   * @default 90
    */
   jobRetentionDays?: number;
-  /** Where `ensureIndexes()` reports what it could not create (default: silent). */
+  /**
+   * Where `ensureIndexes()` reports what it could not create.
+   * @default silentLogger
+   */
   logger?: Logger | LoggerLike;
   /**
-   * Guard job claims and lock take-overs with claim markers (default `'auto'`: only when the server
-   * is FerretDB, whose single-document updates are not atomic; see docs/mongodb.md).
+   * Guard job claims and lock take-overs with claim markers. `'auto'`: only when the server is
+   * FerretDB, whose single-document updates are not atomic (see docs/mongodb.md).
+   * @default 'auto'
    */
   claimMarkers?: ClaimMarkerMode;
   /**
-   * Send the slot claims and job writes of a batch as one command each (default `'auto'`: not
-   * when the server is FerretDB, whose PostgreSQL backend can hang on a command of many
-   * statements; there each goes as a command of its own; see docs/mongodb.md).
+   * Send the slot claims and job writes of a batch as one command each. `'auto'`: not when the
+   * server is FerretDB, whose PostgreSQL backend can hang on a command of many statements; there
+   * each goes as a command of its own (see docs/mongodb.md).
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;

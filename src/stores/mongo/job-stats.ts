@@ -12,7 +12,7 @@ import type { JobStatsSummary } from '../../ports.js';
 import type { JobStatus } from '../../types.js';
 import { emptyByTrigger, emptyStatusCounts, emptyTriggerStats, percentile } from '../stats.js';
 import type { JobDocument } from './documents.js';
-import { JOB_STATUSES } from './job-writes.js';
+import { KNOWN_STATUSES } from './job-writes.js';
 
 /** The figures of `stats()`, for one trigger (`triggerId`) or all. */
 export async function jobStats(jobs: Collection<JobDocument>, triggerId: string | undefined, sampleSize: number): Promise<JobStatsSummary> {
@@ -28,7 +28,7 @@ export async function jobStats(jobs: Collection<JobDocument>, triggerId: string 
     ]);
     const byStatus = emptyStatusCounts();
     for (const row of statusRows) {
-      if (typeof row._id === 'string' && JOB_STATUSES.has(row._id)) byStatus[row._id as JobStatus] += row.n;
+      if (typeof row._id === 'string' && KNOWN_STATUSES.has(row._id)) byStatus[row._id as JobStatus] += row.n;
     }
     const byTrigger = emptyByTrigger();
     for (const row of finishedRows) {

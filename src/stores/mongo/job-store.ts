@@ -20,7 +20,7 @@
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { StoreError } from '../../errors.js';
 import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobCondition, JobPatch, JobStatsSummary, JobStore, JobWrite } from '../../ports.js';
-import type { Job, JobHistoryEntry, JobQuery, JobStatus, Page } from '../../types.js';
+import { FINAL_JOB_STATUSES, type Job, type JobHistoryEntry, type JobQuery, type JobStatus, type Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { bulkUpdatesProbe, writeJobsInBulk, type BulkUpdateMode } from './batches.js';
 import { jobStats } from './job-stats.js';
@@ -28,35 +28,44 @@ import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, openCollection, type ClaimMarkerDocument, type JobDocument, type SignalDocument } from './documents.js';
 import { assertDocumentSize, date, duplicateKeyPositions, isDuplicateKeyError, num, str, strings } from './guards.js';
-import { conditionFilter, conditionHolds, FINAL_STATUSES, historyEntry, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
+import { conditionFilter, conditionHolds, historyEntry, mayChangePending, mayChangeUnfired, owesDependents, patchToSet } from './job-writes.js';
 import { byHandler, documentToJob, jobToDocument } from './mapping.js';
 import { PendingHints, type PendingHintMode } from './pending-hints.js';
 
 /** Options of `new MongoJobStore()`. */
 export interface MongoJobStoreOptions {
-  /** Prefix of the collection name (default `scheduler_`): the collection is `<prefix>jobs`. */
+  /**
+   * Prefix of the collection name: the collection is `<prefix>jobs`.
+   * @default 'scheduler_'
+   */
   collectionPrefix?: string;
   /**
-   * Most finished jobs per trigger that `stats()` reads to compute duration percentiles (default
-   * 10 000, the most recent ones). Counts are always exact; percentiles of a trigger with more
-   * finished jobs than this describe its most recent runs.
+   * Most finished jobs per trigger that `stats()` reads to compute duration percentiles (the most
+   * recent ones). Counts are always exact; percentiles of a trigger with more finished jobs than
+   * this describe its most recent runs.
+   * @default 10000
    */
   statsSampleSize?: number;
   /**
-   * Guard job claims with claim markers in `<prefix>claims` (default `'auto'`: only on FerretDB,
-   * whose updates are not atomic). Not needed on MongoDB.
+   * Guard job claims with claim markers in `<prefix>claims`. `'auto'`: only on FerretDB, whose
+   * updates are not atomic. Not needed on MongoDB.
+   * @default 'auto'
    */
   claimMarkers?: ClaimMarkerMode;
   /**
    * Answer the per-poll pending queries (`nextPendingAt`, `gatedTriggerIds`) from a cache that
-   * every write able to change them invalidates through a signal document in `<prefix>signals`
-   * (default `'auto'`: only on FerretDB, which scans the whole collection for those queries).
+   * every write able to change them invalidates through a signal document in `<prefix>signals`.
+   * `'auto'`: only on FerretDB, which scans the whole collection for those queries.
+   * @default 'auto'
    */
   pendingHints?: PendingHintMode;
-  /** Longest use of a cached pending answer, in ms (default 5000): covers a writer that died before stamping the signal. */
+  /**
+   * Longest use of a cached pending answer, in ms: covers a writer that died before stamping the signal.
+   * @default 5000
+   */
   pendingHintMaxAgeMs?: number;
   /**
-   * Send the writes of a batch as one command (default `'auto'`: not on FerretDB; see docs/mongodb.md).
+   * Send the writes of a batch as one command. `'auto'`: not on FerretDB (see docs/mongodb.md).
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;
@@ -361,7 +370,7 @@ export class MongoJobStore implements JobStore {
     const max = num(limit, 'limit');
     if (max < 1) return [];
     const before = date(finishedBefore, 'finishedBefore');
-    const unfired = { status: { $in: FINAL_STATUSES }, dependentsFired: false } as const;
+    const unfired = { status: { $in: FINAL_JOB_STATUSES }, dependentsFired: false } as const;
     if (await this.#hints.enabled()) {
       // Cached is every such job (up to a bound), not only those finished before `finishedBefore`:
       // that instant moves on between passes, the set only changes with a write that stamps.
@@ -392,7 +401,7 @@ export class MongoJobStore implements JobStore {
   async purge(finishedBefore: Date): Promise<number> {
     // Only final jobs whose dependents were fired: the others still owe a downstream trigger a run.
     const result = await this.#jobs.deleteMany({
-      status: { $in: FINAL_STATUSES },
+      status: { $in: FINAL_JOB_STATUSES },
       finishedAt: { $lt: date(finishedBefore, 'finishedBefore') },
       dependentsFired: true,
     });

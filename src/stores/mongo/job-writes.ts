@@ -6,16 +6,12 @@
 import type { Document, Filter, MatchKeysAndValues } from 'mongodb';
 import { StoreError } from '../../errors.js';
 import type { JobCondition, JobPatch } from '../../ports.js';
-import type { JobHistoryEntry, JobStatus } from '../../types.js';
+import { isFinalJobStatus, JOB_STATUSES, type JobHistoryEntry, type JobStatus } from '../../types.js';
 import type { JobDocument } from './documents.js';
 import { date, num, str, strings } from './guards.js';
 
-/** Statuses a job never leaves. */
-export const FINAL_STATUSES: JobStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
-const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
-
-/** Every status a job can have. */
-export const JOB_STATUSES: ReadonlySet<string> = new Set(['pending', 'running', ...FINAL_STATUSES]);
+/** Every status a job can have, for checking a value read from or written to the database. */
+export const KNOWN_STATUSES: ReadonlySet<string> = new Set(JOB_STATUSES);
 
 /**
  * Fields a patch may set, checked at runtime too: a patch key is written into `$set` verbatim, so
@@ -72,13 +68,13 @@ export function mayChangePending(condition: JobCondition, patch: JobPatch): bool
  * sets `dependentsFired: true` together with its final status: it was never in the set.
  */
 export function mayChangeUnfired(patch: JobPatch): boolean {
-  if (patch.dependentsFired === false) return patch.status !== undefined && FINAL.has(patch.status);
+  if (patch.dependentsFired === false) return patch.status !== undefined && isFinalJobStatus(patch.status);
   return patch.dependentsFired === true && patch.status === undefined;
 }
 
 /** Whether a stored job is final and still owes its dependents a run. */
 export function owesDependents(doc: JobDocument): boolean {
-  return FINAL.has(doc.status) && doc.dependentsFired === false;
+  return isFinalJobStatus(doc.status) && doc.dependentsFired === false;
 }
 
 /** The same test as `conditionFilter`, on a document in hand. */
@@ -121,7 +117,7 @@ export function patchToSet(patch: JobPatch): MatchKeysAndValues<JobDocument> {
     set['lease'] = { owner: str(lease.owner, 'lease.owner'), expiresAt: date(lease.expiresAt, 'lease.expiresAt') };
     set['fence'] = num(lease.token, 'lease.token');
   }
-  if (patch.status !== undefined && !JOB_STATUSES.has(patch.status)) throw new StoreError(`unknown job status "${String(patch.status)}"`);
+  if (patch.status !== undefined && !KNOWN_STATUSES.has(patch.status)) throw new StoreError(`unknown job status "${String(patch.status)}"`);
   return set as MatchKeysAndValues<JobDocument>;
 }
 

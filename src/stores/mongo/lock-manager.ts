@@ -32,11 +32,15 @@ import { MongoInstanceLeases } from './instance-leases.js';
 
 /** Options of `new MongoLockManager()`. */
 export interface MongoLockManagerOptions {
-  /** Prefix of the collection names (default `scheduler_`): `<prefix>locks` and `<prefix>counters`. */
+  /**
+   * Prefix of the collection names: `<prefix>locks` and `<prefix>counters`.
+   * @default 'scheduler_'
+   */
   collectionPrefix?: string;
   /**
-   * Guard lock take-overs with claim markers in `<prefix>claims` (default `'auto'`: only on
-   * FerretDB, whose updates are not atomic). Not needed on MongoDB.
+   * Guard lock take-overs with claim markers in `<prefix>claims`. `'auto'`: only on FerretDB,
+   * whose updates are not atomic. Not needed on MongoDB.
+   * @default 'auto'
    */
   claimMarkers?: ClaimMarkerMode;
 }
@@ -120,6 +124,22 @@ export class MongoLockManager implements LockManager, InstanceLeases {
       { returnDocument: 'after' },
     );
     return doc ? toLease(doc) : null;
+  }
+
+  /**
+   * @inheritdoc
+   *
+   * One `updateMany` over an `$or` of `{ _id, token }` pairs: each branch is answered from the
+   * `_id` index, and a lock taken over meanwhile (another token) or run out is left alone.
+   */
+  async renewMany(leases: readonly Lease[], ttlMs: number, now: Date): Promise<number> {
+    if (leases.length === 0) return 0;
+    const pairs = leases.map((lease, i) => ({ _id: str(lease.key, `leases[${i}].key`), token: num(lease.token, `leases[${i}].token`) }));
+    const result = await this.#locks.updateMany(
+      { $or: pairs, expiresAt: { $gt: date(now, 'now') } },
+      { $set: { expiresAt: new Date(now.getTime() + num(ttlMs, 'ttlMs')) } },
+    );
+    return result.matchedCount;
   }
 
   /** @inheritdoc */

@@ -43,11 +43,14 @@ const UPDATABLE = {
 
 /** Options of `new MongoTriggerStore()`. */
 export interface MongoTriggerStoreOptions {
-  /** Prefix of the collection name (default `scheduler_`): the collection is `<prefix>triggers`. */
+  /**
+   * Prefix of the collection name: the collection is `<prefix>triggers`.
+   * @default 'scheduler_'
+   */
   collectionPrefix?: string;
   /**
-   * Send the slot claims of a batch as one command (default `'auto'`: not on FerretDB, where they
-   * go as one command each; see docs/mongodb.md).
+   * Send the slot claims of a batch as one command. `'auto'`: not on FerretDB, where they go as
+   * one command each (see docs/mongodb.md).
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;

@@ -6,7 +6,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Re
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { TriggerNotFoundError } from '../../../src/errors.js';
-import { makeJob as baseJob } from '../../contract/index.js';
+import { makeJob as baseJob } from '../../../src/testing/fixtures.js';
 import type { Job, JsonValue } from '../../../src/types.js';
 import type { WebhookHealthReport, WebhookScheduler } from '../../../src/webhook/index.js';
 

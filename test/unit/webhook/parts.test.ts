@@ -3,11 +3,12 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isJsonContentType, parseJsonBody } from '../../../src/webhook/body.js';
-import { isFresh, matchHmacSignature, parseSignatureHeader, signHmac } from '../../../src/webhook/hmac.js';
-import { WebhookHttpError } from '../../../src/webhook/http.js';
-import { scopesOf } from '../../../src/webhook/jwt.js';
-import { eventNameFrom, matchRoute, normalizeBasePath, triggerIdFrom } from '../../../src/webhook/routes.js';
+import { isJsonContentType, parseJsonBody } from '../../../src/http/body.js';
+import { isFresh, matchHmacSignature, parseSignatureHeader, signHmac } from '../../../src/http/hmac.js';
+import { WebhookHttpError } from '../../../src/http/http.js';
+import { scopesOf } from '../../../src/http/jwt.js';
+import { normalizeBasePath } from '../../../src/http/paths.js';
+import { eventNameFrom, matchRoute, triggerIdFrom } from '../../../src/webhook/routes.js';
 
 const SECRET = 's'.repeat(32);
 

@@ -1,13 +1,11 @@
 /**
  * Scheduler-level contract: behaviour that must hold on every backend, driven on manual clocks.
  */
-import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { Scheduler } from '../../src/scheduler.js';
-import type { SchedulerOptions } from '../../src/engine/options.js';
-import type { Job } from '../../src/types.js';
-import { advance, eventually } from '../helpers/time.js';
-import type { BackendUnderTest } from './index.js';
+import { ManualClock, Scheduler } from '@intellibrowse/scheduler';
+import type { Job, SchedulerOptions } from '@intellibrowse/scheduler';
+import { advance, eventually } from '../wait.js';
+import { makeJob, type BackendUnderTest } from '../fixtures.js';
+import type { ContractRunner } from '../runner.js';
 import { contractInstance } from './instance.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -32,7 +30,7 @@ async function allJobs(scheduler: Scheduler, triggerId: string): Promise<Job[]> 
 }
 
 /** Scheduler behaviour on a backend from `fresh()`. */
-export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): void {
+export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>, { describe, it, expect }: ContractRunner): void {
   describe('Scheduler on this backend', { timeout: 60_000 }, () => {
     it('fires every slot of an interval trigger once, and the jobs succeed', async () => {
       const backend = await fresh();
@@ -220,7 +218,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>): vo
     it('a stale holder cannot overwrite the job after another instance took it over (fencing)', async () => {
       const backend = await fresh();
       const stale = await backend.jobStore.insert({
-        ...(await import('./index.js')).makeJob({ status: 'running', fence: 1, lease: { owner: 'old', token: 1, expiresAt: new Date(START) } }),
+        ...makeJob({ status: 'running', fence: 1, lease: { owner: 'old', token: 1, expiresAt: new Date(START) } }),
       });
       expect(stale).not.toBeNull();
       const taken = await backend.jobStore.update('j1', { status: ['running'], leaseToken: 1 }, { status: 'pending', lease: null });

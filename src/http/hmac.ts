@@ -29,16 +29,26 @@ export const MAX_FUTURE_SKEW_SEC = 30;
 export interface HmacSignInput {
   /** Exact raw body bytes as they will be sent (a string is taken as UTF-8). */
   body: string | Uint8Array;
-  /** The `Idempotency-Key` header that will be sent, if any. */
+  /**
+   * The `Idempotency-Key` header that will be sent, if any.
+   * @default undefined (none sent)
+   */
   idempotencyKey?: string;
-  /** Signing time in unix seconds (default: now). */
+  /**
+   * Signing time in unix seconds.
+   * @default Math.floor(Date.now() / 1000)
+   */
   timestamp?: number;
   /**
    * HTTP method, e.g. `POST`. With `path`, the signature is version 2, which the webhook requires
    * (unless `auth.hmac.acceptV1`); without, version 1.
+   * @default undefined (a version 1 signature)
    */
   method?: string;
-  /** Request target exactly as it will be sent: path and query, e.g. `/hooks/triggers/x/run`. */
+  /**
+   * Request target exactly as it will be sent: path and query, e.g. `/hooks/triggers/x/run`.
+   * @default undefined (a version 1 signature)
+   */
   path?: string;
 }
 

@@ -7,8 +7,8 @@ import { InvalidTriggerConfigError } from '../errors.js';
 import { resolveAuth, type ResolvedAuth } from './auth.js';
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { resolveAllowedHosts, type AllowedHosts } from './origin.js';
-import { normalizeBasePath } from './routes.js';
-import type { WebhookLogger } from './types.js';
+import { normalizeBasePath } from './paths.js';
+import type { WebhookLogger } from '../webhook/types.js';
 import { isRecord } from './validate.js';
 
 /** The shared options, validated. */

@@ -4,13 +4,11 @@
  * the handlers that run elsewhere, and `health().unhandled` shows work that no live instance can
  * run. Manual clocks.
  */
-import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { HandlerNotFoundError } from '../../src/errors.js';
-import type { SchedulerOptions } from '../../src/engine/options.js';
-import { Scheduler } from '../../src/scheduler.js';
-import { advance, eventually } from '../helpers/time.js';
-import type { BackendUnderTest } from './index.js';
+import { HandlerNotFoundError, ManualClock, Scheduler } from '@intellibrowse/scheduler';
+import type { SchedulerOptions } from '@intellibrowse/scheduler';
+import { advance, eventually } from '../wait.js';
+import type { BackendUnderTest } from '../fixtures.js';
+import type { ContractRunner } from '../runner.js';
 import { contractInstance } from './instance.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -25,7 +23,7 @@ function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string,
 }
 
 /** `remoteHandlers` and `health().unhandled` on a backend from `fresh()`. */
-export function runAddOnlyContract(fresh: () => Promise<BackendUnderTest>): void {
+export function runAddOnlyContract(fresh: () => Promise<BackendUnderTest>, { describe, it, expect }: ContractRunner): void {
   describe('processes that only add work', { timeout: 60_000 }, () => {
     it('with remoteHandlers: adds, declares, runs, publishes and retries without the handlers; a worker runs it all', async () => {
       const backend = await fresh();

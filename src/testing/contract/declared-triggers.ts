@@ -2,13 +2,11 @@
  * Scheduler-level contract of `upsertTrigger` (triggers declared in code at every start): what it
  * writes, what it leaves alone, and instances declaring the same trigger at once. Manual clocks.
  */
-import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { InvalidTriggerConfigError } from '../../src/errors.js';
-import { Scheduler } from '../../src/scheduler.js';
-import type { Job, Trigger, TriggerInput } from '../../src/types.js';
-import { advance, eventually } from '../helpers/time.js';
-import type { BackendUnderTest } from './index.js';
+import { InvalidTriggerConfigError, ManualClock, Scheduler } from '@intellibrowse/scheduler';
+import type { Job, Trigger, TriggerInput } from '@intellibrowse/scheduler';
+import { advance, eventually } from '../wait.js';
+import type { BackendUnderTest } from '../fixtures.js';
+import type { ContractRunner } from '../runner.js';
 import { contractInstance } from './instance.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -31,7 +29,7 @@ async function jobsOf(scheduler: Scheduler, triggerId: string): Promise<Job[]> {
 }
 
 /** `upsertTrigger` on a backend from `fresh()`. */
-export function runDeclaredTriggerContract(fresh: () => Promise<BackendUnderTest>): void {
+export function runDeclaredTriggerContract(fresh: () => Promise<BackendUnderTest>, { describe, it, expect }: ContractRunner): void {
   describe('upsertTrigger (triggers declared in code)', { timeout: 60_000 }, () => {
     it('adds a new trigger, and an unchanged declaration writes nothing and emits nothing, keeping the run state', async () => {
       const backend = await fresh();

@@ -3,10 +3,9 @@
  * them: the manual clock, quick polls, and store errors printed under a label so a slow or
  * failing run can be read.
  */
-import type { ManualClock } from '../../src/clock.js';
-import type { SchedulerOptions } from '../../src/engine/options.js';
-import { Scheduler } from '../../src/scheduler.js';
-import type { BackendUnderTest } from './index.js';
+import { Scheduler } from '@intellibrowse/scheduler';
+import type { ManualClock, SchedulerOptions } from '@intellibrowse/scheduler';
+import type { BackendUnderTest } from '../fixtures.js';
 
 /** A scheduler named `instanceId` on `backend`, its errors printed as `[label instanceId]`. */
 export function contractInstance(backend: BackendUnderTest, clock: ManualClock, instanceId: string, label: string, extra: SchedulerOptions = {}): Scheduler {

@@ -3,13 +3,11 @@
  * `trigger:late` once, from another instance than the dead one, and shows in `health()` and
  * `stats()`; a trigger whose latest jobs all failed shows as failing.
  */
-import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import type { SchedulerOptions } from '../../src/engine/options.js';
-import type { TriggerLateEvent } from '../../src/events.js';
-import { Scheduler } from '../../src/scheduler.js';
-import { advance, eventually } from '../helpers/time.js';
-import type { BackendUnderTest } from './index.js';
+import { ManualClock, Scheduler } from '@intellibrowse/scheduler';
+import type { SchedulerOptions, TriggerLateEvent } from '@intellibrowse/scheduler';
+import { advance, eventually } from '../wait.js';
+import type { BackendUnderTest } from '../fixtures.js';
+import type { ContractRunner } from '../runner.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 0, 0);
 
@@ -21,7 +19,7 @@ function make(backend: BackendUnderTest, clock: ManualClock, instanceId: string,
 }
 
 /** Alert behaviour on a backend from `fresh()`. */
-export function runAlertsContract(fresh: () => Promise<BackendUnderTest>): void {
+export function runAlertsContract(fresh: () => Promise<BackendUnderTest>, { describe, it, expect }: ContractRunner): void {
   describe('alerts on this backend', { timeout: 60_000 }, () => {
     it('a slot whose only instance died raises trigger:late once, on a live instance, and shows in health() and stats()', async () => {
       const backend = await fresh();

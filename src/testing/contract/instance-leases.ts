@@ -2,15 +2,15 @@
  * The backend contract for instance leases (`LockManager.registerInstance` and the rest) and the
  * owner filter of `JobStore.findExpiredLeases`, which lease recovery relies on.
  */
-import { describe, expect, it } from 'vitest';
-import type { BackendUnderTest } from './index.js';
-import { makeJob } from './index.js';
+
+import { makeJob, type BackendUnderTest } from '../fixtures.js';
+import type { ContractRunner } from '../runner.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (offsetMs: number): Date => new Date(T0.getTime() + offsetMs);
 
 /** Instance-lease cases, on fresh stores from `fresh`. */
-export function runInstanceLeaseContract(fresh: () => Promise<BackendUnderTest>): void {
+export function runInstanceLeaseContract(fresh: () => Promise<BackendUnderTest>, { describe, it, expect }: ContractRunner): void {
   describe('instance leases', () => {
     it('registers, renews (however late) and releases a registration; a new registration replaces the old one', async () => {
       const { lockManager: locks } = await fresh();

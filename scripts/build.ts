@@ -21,6 +21,9 @@ const OTHER_PEER_REFERENCE = new RegExp(
   OPTIONAL_PEERS.map((peer) => `(?:from|import\\(|require\\()\\s*['"]${peer.replace('/', '\\/')}['"]`).join('|'),
 );
 
+/** A line of a comment (the declarations keep the sources' JSDoc). */
+const COMMENT_LINE = /^\s*(\*|\/\/|\/\*)/;
+
 /** Why an import is marked: a user reading the `.d.ts` sees this on the line above it. */
 function mark(peer: string): string {
   return `// @ts-ignore -- '${peer}' is an optional peer dependency: without it, its types are 'any'.`;
@@ -52,7 +55,8 @@ export function finishTypes(outDir: string): void {
     for (const line of lines) {
       const peer = PEER_IMPORT.exec(line)?.[1];
       if (peer === undefined) {
-        if (OTHER_PEER_REFERENCE.test(line)) throw new Error(`${path}: an optional peer is named in a form that cannot be marked: ${line}`);
+        // A doc comment may show an import (an `@example`): only code must be marked.
+        if (!COMMENT_LINE.test(line) && OTHER_PEER_REFERENCE.test(line)) throw new Error(`${path}: an optional peer is named in a form that cannot be marked: ${line}`);
       } else {
         if (peer === 'mongodb' && line.includes(' from ')) mongoImports[file.endsWith('.d.cts') ? '.d.cts' : '.d.ts'] += 1;
         if (out.at(-1) !== mark(peer)) out.push(mark(peer));

@@ -222,8 +222,8 @@ createMongoBackend({ db: 42 });
  */
 const EXPORTS: Record<'.' | './mongo' | './http', string[]> = {
   '.': [
-    'HandlerNotFoundError', 'IllegalTransitionError', 'InlineJobRunner', 'InvalidTriggerConfigError', 'JobExecutionError',
-    'JobNotFoundError', 'JobNotRetryableError', 'JobTimeoutError', 'LockAcquisitionError', 'MAX_PAYLOAD_BYTES',
+    'HandlerNotFoundError', 'IllegalTransitionError', 'InlineJobRunner', 'InvalidArgumentError', 'InvalidTriggerConfigError',
+    'JobNotFoundError', 'JobNotRetryableError', 'JobTimeoutError', 'MAX_PAYLOAD_BYTES',
     'MAX_TIMER_DELAY_MS', 'MIN_EVERY_MS', 'ManualClock', 'MemoryJobStore', 'MemoryLockManager', 'MemoryTriggerStore',
     'MongoJobStore', 'MongoLockManager', 'MongoTriggerStore', 'PermanentJobError', 'PreviewBudgetError', 'Scheduler',
     'SchedulerError', 'SchedulerStoppedError', 'StoreError', 'SystemClock', 'TriggerNotFoundError', 'WorkerPoolJobRunner',
@@ -266,7 +266,7 @@ const IDENTITY = `
     sameBackend: root.createMongoBackend === mongo.createMongoBackend && root.MongoJobStore === mongo.MongoJobStore,
     addTrigger: [added.constructor.name, added instanceof root.InvalidTriggerConfigError, added.message],
     clockOffset: [clock.constructor.name, clock instanceof root.StoreError],
-    managementApi: [management.constructor.name, management instanceof root.InvalidTriggerConfigError],
+    managementApi: [management.constructor.name, management instanceof root.InvalidArgumentError],
   }));
 `;
 
@@ -292,7 +292,7 @@ describe('the entries, loaded by name as a consumer does', () => {
       sameBackend: true,
       addTrigger: ['InvalidTriggerConfigError', true, 'id: a trigger with id "t" already exists'],
       clockOffset: ['StoreError', true],
-      managementApi: ['InvalidTriggerConfigError', true],
+      managementApi: ['InvalidArgumentError', true],
     });
   }, 60_000);
 });
@@ -315,7 +315,7 @@ async function main() {
   console.log(JSON.stringify({
     runs: travel.runs.map((r) => r.startedAt.toISOString() + ' ' + r.outcome),
     schedulerError: error instanceof SchedulerError,
-    invalidConfig: error instanceof InvalidTriggerConfigError,
+    invalidArgument: error instanceof InvalidArgumentError,
     field: error.field,
     clock: travel.clock instanceof ManualClock,
     scheduler: travel.scheduler instanceof Scheduler,
@@ -328,7 +328,7 @@ const KIT_EXPECTED = {
   // 02:30 does not exist on 29 March in Berlin: the slot runs once, right after the jump (03:00 CEST).
   runs: ['2026-03-29T01:00:00.000Z succeeded', '2026-03-30T00:30:00.000Z succeeded'],
   schedulerError: true,
-  invalidConfig: true,
+  invalidArgument: true,
   field: 'target',
   clock: true,
   scheduler: true,
@@ -339,7 +339,7 @@ describe('the test kit from the packed package (./testing)', () => {
     const dir = await consumer('kit-esm', 'module', false, '');
     writeFileSync(
       join(dir, 'run.mjs'),
-      KIT_RUN(`import { InvalidTriggerConfigError, ManualClock, Scheduler, SchedulerError } from '@intellibrowse/scheduler';
+      KIT_RUN(`import { InvalidArgumentError, ManualClock, Scheduler, SchedulerError } from '@intellibrowse/scheduler';
 import { TimeTravel } from '@intellibrowse/scheduler/testing';`),
     );
     const { stdout } = await run(process.execPath, ['run.mjs'], { cwd: dir, timeout: 60_000 });
@@ -350,7 +350,7 @@ import { TimeTravel } from '@intellibrowse/scheduler/testing';`),
     const dir = await consumer('kit-cjs', 'commonjs', false, '');
     writeFileSync(
       join(dir, 'run.cjs'),
-      KIT_RUN(`const { InvalidTriggerConfigError, ManualClock, Scheduler, SchedulerError } = require('@intellibrowse/scheduler');
+      KIT_RUN(`const { InvalidArgumentError, ManualClock, Scheduler, SchedulerError } = require('@intellibrowse/scheduler');
 const { TimeTravel } = require('@intellibrowse/scheduler/testing');`),
     );
     const { stdout } = await run(process.execPath, ['run.cjs'], { cwd: dir, timeout: 60_000 });

@@ -14,6 +14,7 @@ import type { Caller, EventHub } from './events.js';
 import { previews, triggerPreview } from './preview.js';
 import type { QueryParams } from './query.js';
 import { buildTimeline } from './timeline.js';
+import type { JobBody, TriggerBody, TriggerDetailBody } from './types.js';
 import { JOB_DETAIL_FIELDS, jobSummary, triggerSummary } from './answers.js';
 
 /** HTTP methods the API uses. */
@@ -163,7 +164,7 @@ export const ROUTES: readonly RouteDef[] = [
       const trigger = await ctx.scheduler.getTrigger(id);
       if (!trigger) throw new TriggerNotFoundError(id);
       const stats = await ctx.scheduler.stats({ triggerId: id });
-      return ok({ trigger, stats: stats.triggers[id] ?? null, next: triggerPreview(trigger, ctx.now, DEFAULT_PREVIEW) });
+      return ok({ trigger, stats: stats.triggers[id] ?? null, next: triggerPreview(trigger, ctx.now, DEFAULT_PREVIEW) } satisfies TriggerDetailBody);
     },
   },
   {
@@ -215,7 +216,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ trigger: await ctx.scheduler.pauseTrigger(param(ctx, 'id')) });
+      return ok({ trigger: await ctx.scheduler.pauseTrigger(param(ctx, 'id')) } satisfies TriggerBody);
     },
   },
   {
@@ -226,7 +227,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ trigger: await ctx.scheduler.resumeTrigger(param(ctx, 'id')) });
+      return ok({ trigger: await ctx.scheduler.resumeTrigger(param(ctx, 'id')) } satisfies TriggerBody);
     },
   },
   {
@@ -248,7 +249,7 @@ export const ROUTES: readonly RouteDef[] = [
         const payload = body['payload'];
         if (payload !== undefined) options = { ...options, payload };
       }
-      return ok({ job: await ctx.scheduler.runTrigger(param(ctx, 'id'), options) }, 201);
+      return ok({ job: await ctx.scheduler.runTrigger(param(ctx, 'id'), options) } satisfies JobBody, 201);
     },
   },
   {
@@ -296,7 +297,7 @@ export const ROUTES: readonly RouteDef[] = [
       const id = param(ctx, 'id');
       const job = await ctx.scheduler.getJob(id);
       if (!job) throw new JobNotFoundError(id);
-      return ok({ job });
+      return ok({ job } satisfies JobBody);
     },
   },
   {
@@ -307,7 +308,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ job: await ctx.scheduler.cancelJob(param(ctx, 'id')) });
+      return ok({ job: await ctx.scheduler.cancelJob(param(ctx, 'id')) } satisfies JobBody);
     },
   },
   {
@@ -318,7 +319,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ job: await ctx.scheduler.retryJob(param(ctx, 'id')) }, 201);
+      return ok({ job: await ctx.scheduler.retryJob(param(ctx, 'id')) } satisfies JobBody, 201);
     },
   },
   {

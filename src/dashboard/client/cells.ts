@@ -7,6 +7,7 @@ import { el, type Child } from './dom.js';
 import { BROWSER_ZONE } from './context.js';
 import { describeSchedule, fmtZoned, relativeTime } from './words.js';
 
+/** A status as a coloured badge (its class names the colour). */
 export function badge(status: string): HTMLSpanElement { return el('span', { class: `badge s-${status}`, text: status }); }
 
 /** A table cell with a time in `zone` and how far it is from now; a dash when there is none. */
@@ -31,6 +32,7 @@ export function zoneWords(trigger: TriggerSummary): string {
   return zoneOf(trigger) ?? `${BROWSER_ZONE}, your browser's zone`;
 }
 
+/** A trigger's schedule in words, one-shot instants in the trigger's zone. */
 export function scheduleText(trigger: TriggerSummary): string {
   return describeSchedule(trigger.schedule, (iso) => fmtZoned(iso, zoneOf(trigger)));
 }
@@ -44,6 +46,7 @@ export function scheduleCode(trigger: TriggerSummary): string | null {
   return null;
 }
 
+/** A figure with its label; `small` for long values (times). */
 export function card(label: string, value: string, small = false): HTMLDivElement {
   return el('div', { class: 'card' }, [el('div', { class: 'label', text: label }), el('div', { class: small ? 'value small' : 'value', text: value })]);
 }
@@ -54,6 +57,7 @@ export function prop(list: HTMLElement, name: string, value: Child | readonly Ch
   list.appendChild(el('dd', null, value));
 }
 
+/** The one row of an empty table, saying why it is empty. */
 export function emptyRow(colspan: number, text: string): HTMLTableRowElement {
   return el('tr', null, el('td', { colspan, class: 'empty', text }));
 }

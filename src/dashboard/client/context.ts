@@ -18,6 +18,7 @@ export const BROWSER_ZONE = browserZone();
 
 /** The page's views; each is a `<section id="view-NAME">` of the shell. */
 export type ViewName = 'login' | 'triggers' | 'trigger' | 'jobs' | 'job' | 'stats';
+/** Every view, in the order of the page. */
 export const VIEWS: readonly ViewName[] = ['login', 'triggers', 'trigger', 'jobs', 'job', 'stats'];
 
 /** The jobs view's filters, as in its URL (`#/jobs?status=failed&...`). */

@@ -20,17 +20,20 @@ export function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return node as T;
 }
 
-/** The form control with this id. */
+/** The `<input>` with this id. */
 export function input(id: string): HTMLInputElement { return $<HTMLInputElement>(id); }
+/** The `<select>` with this id. */
 export function select(id: string): HTMLSelectElement { return $<HTMLSelectElement>(id); }
-/** The table with this id, and its first body. */
+/** The table with this id. */
 export function table(id: string): HTMLTableElement { return $<HTMLTableElement>(id); }
+/** The first body of the table with this id. */
 export function tbodyOf(id: string): HTMLTableSectionElement {
   const body = table(id).tBodies[0];
   if (body === undefined) throw new Error(`dashboard: table #${id} has no body`);
   return body;
 }
 
+/** Append `children` to `node` (text as text nodes, never as HTML); returns `node`. */
 export function append<T extends Node>(node: T, children?: Child | readonly Child[]): T {
   if (children === undefined || children === null) return node;
   const list: readonly Child[] = Array.isArray(children) ? children : [children as Child];
@@ -64,6 +67,7 @@ export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs?: Attrs 
   return append(node, children);
 }
 
+/** Remove every child of `node`; returns `node`. */
 export function clear<T extends Node>(node: T): T {
   while (node.firstChild) node.removeChild(node.firstChild);
   return node;

@@ -7,6 +7,7 @@ import { alertsFromHealth } from './alerts.js';
 import { ApiError, api, failed } from './api.js';
 import { $ } from './dom.js';
 
+/** Read `health` and show it; a failure is shown in the badge (a 401 asks for a token). */
 export async function loadHealth(): Promise<void> {
   try {
     const h = await api<HealthAnswer>('GET', 'health');

@@ -22,6 +22,7 @@ export function setLive(mode: 'idle' | 'live' | 'error', text: string): void {
   node.textContent = text;
 }
 
+/** Close the stream for good (sign-out, or before another one opens). */
 export function stopStream(): void {
   if (current) { current.stopped = true; current.controller.abort(); current = null; }
 }

@@ -16,16 +16,16 @@ interface Esbuild {
   buildSync(options: Record<string, unknown>): { outputFiles?: { text: string }[] };
 }
 
-/** The client's entry point and its tsconfig (the DOM library). */
-const ENTRY = fileURLToPath(new URL('../client/main.ts', import.meta.url));
-const TSCONFIG = fileURLToPath(new URL('../client/tsconfig.json', import.meta.url));
-
 /** The browser script as served: one IIFE, no imports, no `eval`, nothing inline in the page. */
 export function bundleClient(): string {
+  // Resolved here, not at import: a CommonJS bundle of the sources (a test builds one) has no
+  // `import.meta.url`, and must still load as long as it makes no dashboard.
+  const entry = fileURLToPath(new URL('../client/main.ts', import.meta.url));
   const esbuild = createRequire(import.meta.url)('esbuild') as Esbuild;
   const result = esbuild.buildSync({
-    entryPoints: [ENTRY],
-    tsconfig: TSCONFIG,
+    entryPoints: [entry],
+    // The client's own tsconfig (the DOM library).
+    tsconfig: fileURLToPath(new URL('../client/tsconfig.json', import.meta.url)),
     bundle: true,
     write: false,
     format: 'iife',
@@ -38,6 +38,6 @@ export function bundleClient(): string {
     logLevel: 'silent',
   });
   const text = result.outputFiles?.[0]?.text;
-  if (text === undefined) throw new Error(`esbuild wrote no bundle for ${ENTRY}`);
+  if (text === undefined) throw new Error(`esbuild wrote no bundle for ${entry}`);
   return text;
 }

@@ -1,4 +1,5 @@
 import { defineConfig, type Options } from 'tsup';
+import { inlineDashboardClient } from './scripts/dashboard-client.js';
 
 /**
  * The package's entries (`exports` in package.json): the core at the root, the MongoDB backend and
@@ -22,6 +23,8 @@ export const ENTRIES = {
  * - the worker-thread entry and the CLI in ESM only: a worker thread loads the ESM entry from
  *   either bundle (`src/runners/worker-file.ts` looks for `worker-entry.js` first), and the `bin`
  *   is `dist/cli/main.js`, so CJS copies of them would never be loaded.
+ * The dashboard's browser script (src/dashboard/client/) is bundled once and inlined as a string
+ * (scripts/dashboard-client.ts), so a user runs no build step and loads nothing from a CDN.
  * No source maps: the bundles are unminified (a stack trace already points at readable code), and
  * the maps, which must carry the sources the package does not ship, were 70 % of its size.
  * `npm run build` (`scripts/build.ts`) empties `dist/` first (no config cleans: tsup builds
@@ -31,6 +34,7 @@ const shared: Options = {
   sourcemap: false,
   target: 'node20',
   treeshake: true,
+  esbuildPlugins: [inlineDashboardClient()],
 };
 
 export default defineConfig([

@@ -2,8 +2,9 @@
  * `createDashboard`: the operator's web page and, under `api/` next to it, the management API it
  * talks to, as one `node:http` request listener.
  *
- * The page is static (HTML, one script, one style sheet, an icon), built into the package as
- * strings: nothing to build or download on the user's machine, nothing from a CDN. Everything it
+ * The page is static (HTML, one script, one style sheet, an icon), built into the package (the
+ * script is bundled from src/dashboard/client/ at build time, see assets/client-script.ts):
+ * nothing to build or download on the user's machine, nothing from a CDN. Everything it
  * shows comes from the management API, which reads the store, so a page served by any instance
  * shows the work of all of them.
  */
@@ -14,7 +15,7 @@ import { createManagementApi } from '../management/index.js';
 import { WebhookHttpError, sendError } from '../http/http.js';
 import { normalizeBasePath } from '../http/paths.js';
 import { isRecord } from '../http/validate.js';
-import { ASSETS, ICON_ASSET, SCRIPT_ASSET, STYLE_ASSET, type StaticAsset } from './assets/index.js';
+import { dashboardAssets, type DashboardAssets, type StaticAsset } from './assets/index.js';
 import { renderPage } from './assets/page.js';
 import type { DashboardHandler, DashboardOptions, DashboardScheduler } from './types.js';
 
@@ -53,13 +54,13 @@ interface Page {
   etag: string;
 }
 
-function buildPage(title: string, auth: 'none' | 'jwt', readOnly: boolean): Page {
+function buildPage(assets: DashboardAssets, title: string, auth: 'none' | 'jwt', readOnly: boolean): Page {
   const html = Buffer.from(
     renderPage({
       title,
-      scriptFile: SCRIPT_ASSET.file,
-      styleFile: STYLE_ASSET.file,
-      iconFile: ICON_ASSET.file,
+      scriptFile: assets.script.file,
+      styleFile: assets.style.file,
+      iconFile: assets.icon.file,
       auth,
       readOnly,
     }),
@@ -155,7 +156,8 @@ export function createDashboard(scheduler: DashboardScheduler, options: Dashboar
   const assetsPath = `${pagePath}assets/`;
   // The API validates every option it receives (auth, readOnly, unknown keys, ...) itself.
   const api = createManagementApi(scheduler, { ...apiOptions, basePath: `${pagePath}api` });
-  const page = buildPage(title, isRecord(auth) && auth['jwt'] !== undefined ? 'jwt' : 'none', apiOptions.readOnly === true);
+  const assets = dashboardAssets();
+  const page = buildPage(assets, title, isRecord(auth) && auth['jwt'] !== undefined ? 'jwt' : 'none', apiOptions.readOnly === true);
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
@@ -187,7 +189,7 @@ export function createDashboard(scheduler: DashboardScheduler, options: Dashboar
       redirect(res, `${pagePath}${search}`);
       return;
     }
-    const file: StaticAsset | undefined = path.startsWith(assetsPath) ? ASSETS.get(path.slice(assetsPath.length)) : undefined;
+    const file: StaticAsset | undefined = path.startsWith(assetsPath) ? assets.byFile.get(path.slice(assetsPath.length)) : undefined;
     if (file !== undefined) {
       sendStatic(req, res, file.body, file.contentType, file.etag, 'public, max-age=31536000, immutable');
       return;

@@ -14,6 +14,7 @@ import type { Caller, EventHub } from './events.js';
 import { previews, triggerPreview } from './preview.js';
 import type { QueryParams } from './query.js';
 import { buildTimeline } from './timeline.js';
+import type { JobBody, TriggerBody, TriggerDetailBody } from './types.js';
 import { JOB_DETAIL_FIELDS, jobSummary, triggerSummary } from './answers.js';
 
 /** HTTP methods the API uses. */
@@ -161,7 +162,7 @@ export const ROUTES: readonly RouteDef[] = [
       const trigger = await ctx.scheduler.getTrigger(id);
       if (!trigger) throw new TriggerNotFoundError(id);
       const stats = await ctx.scheduler.stats({ triggerId: id });
-      return ok({ trigger, stats: stats.triggers[id] ?? null, next: triggerPreview(trigger, ctx.now, DEFAULT_PREVIEW) });
+      return ok({ trigger, stats: stats.triggers[id] ?? null, next: triggerPreview(trigger, ctx.now, DEFAULT_PREVIEW) } satisfies TriggerDetailBody);
     },
   },
   {
@@ -213,7 +214,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ trigger: await ctx.scheduler.pauseTrigger(param(ctx, 'id')) });
+      return ok({ trigger: await ctx.scheduler.pauseTrigger(param(ctx, 'id')) } satisfies TriggerBody);
     },
   },
   {
@@ -224,7 +225,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ trigger: await ctx.scheduler.resumeTrigger(param(ctx, 'id')) });
+      return ok({ trigger: await ctx.scheduler.resumeTrigger(param(ctx, 'id')) } satisfies TriggerBody);
     },
   },
   {
@@ -246,7 +247,7 @@ export const ROUTES: readonly RouteDef[] = [
         const payload = body['payload'];
         if (payload !== undefined) options = { ...options, payload };
       }
-      return ok({ job: await ctx.scheduler.runTrigger(param(ctx, 'id'), options) }, 201);
+      return ok({ job: await ctx.scheduler.runTrigger(param(ctx, 'id'), options) } satisfies JobBody, 201);
     },
   },
   {
@@ -294,7 +295,7 @@ export const ROUTES: readonly RouteDef[] = [
       const id = param(ctx, 'id');
       const job = await ctx.scheduler.getJob(id);
       if (!job) throw new JobNotFoundError(id);
-      return ok({ job });
+      return ok({ job } satisfies JobBody);
     },
   },
   {
@@ -305,7 +306,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ job: await ctx.scheduler.cancelJob(param(ctx, 'id')) });
+      return ok({ job: await ctx.scheduler.cancelJob(param(ctx, 'id')) } satisfies JobBody);
     },
   },
   {
@@ -316,7 +317,7 @@ export const ROUTES: readonly RouteDef[] = [
     query: [],
     handle: async (ctx) => {
       noBody(ctx.body);
-      return ok({ job: await ctx.scheduler.retryJob(param(ctx, 'id')) }, 201);
+      return ok({ job: await ctx.scheduler.retryJob(param(ctx, 'id')) } satisfies JobBody, 201);
     },
   },
   {

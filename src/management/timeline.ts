@@ -17,18 +17,12 @@
  */
 import type { Job, Trigger } from '../types.js';
 import { firstSlot, nextSlotAfter } from '../schedule/index.js';
-import type { TimelineSlot } from './types.js';
+import type { Timeline, TimelineSlot } from './types.js';
+
+export type { Timeline } from './types.js';
 
 /** Most entries one timeline answer holds. */
 export const MAX_TIMELINE_ITEMS = 1000;
-
-/** A timeline and whether it was cut at `MAX_TIMELINE_ITEMS`. */
-export interface Timeline {
-  /** Entries, oldest first. */
-  items: TimelineSlot[];
-  /** Whether more entries fell in the window (ask again with a later `from`). */
-  truncated: boolean;
-}
 
 /** The schedule's slots in `[from, until]`, at most `limit + 1` of them. */
 function slotsIn(trigger: Trigger, from: Date, until: number, limit: number): number[] {

@@ -3,7 +3,9 @@
  * scheduler's own, and its error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HealthReport, SchedulerStats, TriggerStats } from '../engine/reports.js';
 import { JOB_STATUSES } from '../types.js';
+import type { Job, JobDetailField, Page, Trigger } from '../types.js';
 import type { WebhookAuth, WebhookLogger } from '../http/types.js';
 
 /** JWT scopes the management API asks for. */
@@ -172,6 +174,78 @@ export interface TimelineSlot {
   /** The job's source; `null` for a slot without a job. */
   source: string | null;
 }
+
+/** A timeline and whether it was cut at `MAX_TIMELINE_ITEMS`. */
+export interface Timeline {
+  /** Entries, oldest first. */
+  items: TimelineSlot[];
+  /** Whether more entries fell in the window (ask again with a later `from`). */
+  truncated: boolean;
+}
+
+/**
+ * A record as its JSON answer carries it: every `Date` becomes its ISO-8601 string. The answer
+ * types below are built from the scheduler's own records with it, so a field renamed or retyped
+ * there changes what a client of the API (the dashboard's script included) type-checks against.
+ */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+/** A trigger in a list or on the event stream: without `payload` unless asked for (`fields=payload`). */
+export type TriggerSummary = Wire<Omit<Trigger, 'payload'>> & { payload?: Wire<Trigger['payload']> };
+
+/**
+ * A job in a list or on the event stream: without `payload`, `result` and `history` unless a list
+ * asks for them (`fields=`); the stream adds `historyLength`.
+ */
+export type JobSummary = Wire<Omit<Job, JobDetailField>> &
+  Partial<Wire<Pick<Job, JobDetailField>>> & { historyLength?: number };
+
+/** `GET /triggers`: a page of trigger summaries. */
+export type TriggerListAnswer = Wire<Page<TriggerSummary>>;
+
+/** `GET /triggers/:id` as the route builds it: the trigger with its payload, its figures (`null` before any job) and its next fire times. */
+export interface TriggerDetailBody {
+  trigger: Trigger;
+  stats: TriggerStats | null;
+  next: FirePreview[];
+}
+
+/** `GET /triggers/:id` as the client reads it. */
+export type TriggerDetailAnswer = Wire<TriggerDetailBody>;
+
+/** `POST /triggers/:id/pause` and `/resume` as the route builds it: the trigger as it is now. */
+export interface TriggerBody {
+  trigger: Trigger;
+}
+
+/** `POST /triggers/:id/pause` and `/resume` as the client reads it. */
+export type TriggerAnswer = Wire<TriggerBody>;
+
+/** `GET /jobs`: a page of job summaries. */
+export type JobListAnswer = Wire<Page<JobSummary>>;
+
+/** `GET /jobs/:id`, `POST /triggers/:id/run`, `POST /jobs/:id/cancel` and `/retry` as the route builds them: one whole job. */
+export interface JobBody {
+  job: Job;
+}
+
+/** One whole job as the client reads it. */
+export type JobAnswer = Wire<JobBody>;
+
+/** `GET /triggers/:id/timeline` as the client reads it. */
+export type TimelineAnswer = Wire<Timeline>;
+
+/** `GET /health`. */
+export type HealthAnswer = Wire<HealthReport>;
+
+/** `GET /stats`. */
+export type StatsAnswer = Wire<SchedulerStats>;
 
 /** The `code` of every error body the management API sends. */
 export type ManagementErrorCode =

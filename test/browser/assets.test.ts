@@ -1,12 +1,14 @@
 /**
- * The page's script as the browser gets it: it parses, and its pure helpers (`IBWords`) say the
- * right words. Run in Node's `vm` on the very text that is served.
+ * The page's script as the browser gets it: the bundle parses as a classic script, and its pure
+ * helpers (client/words.ts, the module the bundle is built from) say the right words.
  */
-import { Script, createContext, runInContext } from 'node:vm';
+import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { SCRIPT_ASSET, STYLE_ASSET } from '../../src/dashboard/assets/index.js';
-import { SCHEDULE_WORDS_JS } from '../../src/dashboard/assets/schedule-words.js';
+import { dashboardAssets } from '../../src/dashboard/assets/index.js';
+import * as clientWords from '../../src/dashboard/client/words.js';
 import { escapeHtml, renderPage } from '../../src/dashboard/assets/page.js';
+
+const { script: SCRIPT_ASSET, style: STYLE_ASSET } = dashboardAssets();
 
 interface Words {
   describeCron(expression: string): string;
@@ -21,8 +23,7 @@ interface Words {
 }
 
 function words(): Words {
-  const context = createContext({});
-  return runInContext(`${SCHEDULE_WORDS_JS}\nIBWords`, context) as Words;
+  return clientWords;
 }
 
 describe('dashboard assets', () => {

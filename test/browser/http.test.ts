@@ -5,9 +5,11 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP, createDashboard } from '../../src/dashboard/index.js';
-import { SCRIPT_ASSET, STYLE_ASSET } from '../../src/dashboard/assets/index.js';
+import { dashboardAssets } from '../../src/dashboard/assets/index.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { serveDashboard, type Served } from './harness.js';
+
+const { script: SCRIPT_ASSET, style: STYLE_ASSET } = dashboardAssets();
 
 interface Answer {
   status: number;
@@ -72,7 +74,9 @@ describe('dashboard over HTTP', () => {
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    expect(js.body).toContain('IBWords');
+    // The bundle of src/dashboard/client/ (its words module included), byte for byte.
+    expect(js.body).toBe(SCRIPT_ASSET.body.toString('utf8'));
+    expect(js.body).toContain('describeCron');
     const css = await get(`${s.url}assets/${STYLE_ASSET.file}`);
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     expect((await get(`${s.url}assets/dashboard.000000000000.js`)).status).toBe(404);

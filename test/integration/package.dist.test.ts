@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishTypes } from '../../scripts/build.js';
+import { bundleClient } from '../../src/dashboard/assets/bundle-client.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -157,6 +158,21 @@ async function typeCheck(dir: string): Promise<string> {
   }
 }
 
+/** Serves a dashboard from the unpacked package and prints the script its page loads. */
+const SERVE_SCRIPT = `
+import { createServer } from 'node:http';
+import { Scheduler } from '@intellibrowse/scheduler';
+import { createDashboard } from '@intellibrowse/scheduler/http';
+const server = createServer(createDashboard(new Scheduler(), { auth: { none: true } }));
+server.listen(0, '127.0.0.1', async () => {
+  const base = 'http://127.0.0.1:' + server.address().port + '/';
+  const page = await (await fetch(base)).text();
+  const file = /assets\\/(dashboard\\.[0-9a-f]+\\.js)/.exec(page)[1];
+  process.stdout.write(await (await fetch(base + 'assets/' + file)).text());
+  server.close();
+});
+`;
+
 /**
  * Uses the root entry broadly and `./http`, the JWT options with a JWK object included (jose's
  * types were in them).
@@ -173,6 +189,17 @@ const dashboard = createDashboard(scheduler, { auth: { none: true } });
 const next: Date[] = nextFireTimes({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }, { count: 2 });
 void webhook; void dashboard; void next;
 `;
+
+describe('the packed dashboard', () => {
+  it('serves the script inlined at build time: what the source bundles, with no esbuild to load', async () => {
+    const dir = await consumer('esm-dashboard', 'module', false, '');
+    const bundle = readFileSync(join(dir, 'node_modules/@intellibrowse/scheduler/dist/index.js'), 'utf8');
+    expect(bundle).not.toContain('esbuild');
+    writeFileSync(join(dir, 'serve.mjs'), SERVE_SCRIPT);
+    const { stdout } = await run(process.execPath, [join(dir, 'serve.mjs')], { cwd: dir, timeout: 60_000, maxBuffer: 8 * 1024 * 1024 });
+    expect(stdout).toBe(bundleClient());
+  }, 120_000);
+});
 
 describe('the packed declarations with skipLibCheck: false', () => {
   it('compile for an ESM consumer (nodenext) without mongodb installed', async () => {

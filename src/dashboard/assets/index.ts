@@ -1,13 +1,14 @@
 /**
  * The dashboard's static files as served: body, content type and a content hash that goes into the
  * file name, so each can be cached for a year and a new release is fetched at once.
+ *
+ * Built on first use, not at import: from source, the script is bundled by esbuild
+ * (client-script.ts), which a program that imports the package but never makes a dashboard
+ * should not pay for.
  */
 import { createHash } from 'node:crypto';
-import { ALERTS_JS } from './alerts.js';
-import { APP_JS } from './app.js';
-import { DOM_JS } from './dom.js';
+import { clientScript } from './client-script.js';
 import { ICON_SVG } from './page.js';
-import { SCHEDULE_WORDS_JS } from './schedule-words.js';
 import { DASHBOARD_CSS } from './styles.js';
 
 /** One static file of the page. */
@@ -22,27 +23,33 @@ export interface StaticAsset {
   etag: string;
 }
 
+/** Every file of the page. */
+export interface DashboardAssets {
+  /** The browser script (src/dashboard/client/, bundled). */
+  script: StaticAsset;
+  /** The style sheet. */
+  style: StaticAsset;
+  /** The favicon. */
+  icon: StaticAsset;
+  /** Each of them by file name. */
+  byFile: ReadonlyMap<string, StaticAsset>;
+}
+
 function asset(stem: string, ext: string, contentType: string, text: string): StaticAsset {
   const body = Buffer.from(text, 'utf8');
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
   return { file: `${stem}.${hash}.${ext}`, contentType, body, etag: `"${hash}"` };
 }
 
-/** The script: the pure helpers, the DOM helpers and the alert badges first, then the app that uses them. */
-export const SCRIPT_ASSET: StaticAsset = asset(
-  'dashboard',
-  'js',
-  'text/javascript; charset=utf-8',
-  `${SCHEDULE_WORDS_JS}\n${DOM_JS}\n${ALERTS_JS}\n${APP_JS}`,
-);
+let assets: DashboardAssets | undefined;
 
-/** The style sheet. */
-export const STYLE_ASSET: StaticAsset = asset('dashboard', 'css', 'text/css; charset=utf-8', DASHBOARD_CSS);
-
-/** The favicon. */
-export const ICON_ASSET: StaticAsset = asset('icon', 'svg', 'image/svg+xml', ICON_SVG);
-
-/** Every asset by file name. */
-export const ASSETS: ReadonlyMap<string, StaticAsset> = new Map(
-  [SCRIPT_ASSET, STYLE_ASSET, ICON_ASSET].map((a) => [a.file, a]),
-);
+/** The page's files, built once per process. */
+export function dashboardAssets(): DashboardAssets {
+  if (assets === undefined) {
+    const script = asset('dashboard', 'js', 'text/javascript; charset=utf-8', clientScript());
+    const style = asset('dashboard', 'css', 'text/css; charset=utf-8', DASHBOARD_CSS);
+    const icon = asset('icon', 'svg', 'image/svg+xml', ICON_SVG);
+    assets = { script, style, icon, byFile: new Map([script, style, icon].map((a) => [a.file, a])) };
+  }
+  return assets;
+}

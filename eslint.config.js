@@ -28,7 +28,8 @@ const nodeGlobals = {
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'coverage/**', 'node_modules/**'],
+    // What the build, the benchmarks and the tests write (.gitignore): not sources.
+    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.bench-out/**', '.test-dist/**', '.perf/**', '.test-cli/**', 'test/browser/artifacts/**'],
   },
   {
     linterOptions: {

@@ -62,7 +62,7 @@ export interface Dist {
 
 /** Distribution summary of the values. */
 export function dist(values: ArrayLike<number>): Dist {
-  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  const sorted = Float64Array.from(values).sort();
   let sum = 0;
   for (const v of sorted) sum += v;
   return {

@@ -304,7 +304,7 @@ async function child(system: 'ours' | 'agenda'): Promise<void> {
   const client = new MongoClient(process.env['MONGODB_URI']!, { monitorCommands: true });
   await client.connect();
   const counter = new CommandCounter(client);
-  const db = client.db(arg('db')!);
+  const db = client.db(arg('db'));
   let errors = 0;
   let firstError: string | null = null;
   const onError = (e: Error): void => {

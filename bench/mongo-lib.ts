@@ -22,9 +22,9 @@ export interface ServerInfo {
 /** Ask the server who it is (`buildInfo`). */
 export async function serverInfo(db: Db): Promise<ServerInfo> {
   const info = await db.command({ buildInfo: 1 });
-  const ferret = typeof info['ferretdbVersion'] === 'string' ? (info['ferretdbVersion'] as string) : null;
+  const ferret = typeof info['ferretdbVersion'] === 'string' ? info['ferretdbVersion'] : null;
   const features = info['ferretdbFeatures'] as Record<string, unknown> | undefined;
-  const handler = features && typeof features['handler'] === 'string' ? (features['handler'] as string) : null;
+  const handler = features && typeof features['handler'] === 'string' ? features['handler'] : null;
   return { kind: ferret ? 'FerretDB' : 'MongoDB', version: String(info['version']), ferretdbVersion: ferret, backend: handler };
 }
 
@@ -35,7 +35,7 @@ export function describeServer(s: ServerInfo): string {
 
 /** Command name plus the collection it addresses (`findAndModify:scheduler_jobs`), or just the name. */
 export function commandKey(event: CommandStartedEvent): string {
-  const target = event.command[event.commandName];
+  const target: unknown = event.command[event.commandName];
   return typeof target === 'string' ? `${event.commandName}:${target}` : event.commandName;
 }
 

@@ -329,14 +329,14 @@ async function main(): Promise<void> {
   if (PROFILE) {
     const runs = resultOf<ProcessRuns>(await runNode('throughput.ts', [...common, '--profile'], { echo: true }));
     showRun('profiled round (not counted)', runs.warm[runs.warm.length - 1] ?? runs.cold);
-    const profile = JSON.parse(readFileSync(join(OUT_DIR, 'throughput.cpuprofile'), 'utf8'));
+    const profile = JSON.parse(readFileSync(join(OUT_DIR, 'throughput.cpuprofile'), 'utf8')) as Parameters<typeof summarise>[0];
     const { rows, totalMs } = summarise(profile);
     const busy = rows.filter((x) => !/^\((idle|program|root)\)$/.test(x.fn.split(' ')[0] ?? ''));
     const busyMs = busy.reduce((a, x) => a + x.selfMs, 0);
     console.log(`  top self time in the firing phase (of ${r(busyMs, 0)} ms busy, ${r(totalMs, 0)} ms sampled):`);
     hotspots = busy.slice(0, 15).map((x) => ({ fn: x.fn, selfMs: r(x.selfMs, 1), selfPct: r((100 * x.selfMs) / busyMs, 1), totalPct: r((100 * x.totalMs) / busyMs, 1) }));
     for (const h of hotspots) console.log(`    ${h.selfMs.toFixed(1).padStart(8)} ms ${h.selfPct.toFixed(1).padStart(5)}%  ${h.fn}`);
-    const heapProfile = JSON.parse(readFileSync(join(OUT_DIR, 'throughput.heapprofile'), 'utf8'));
+    const heapProfile = JSON.parse(readFileSync(join(OUT_DIR, 'throughput.heapprofile'), 'utf8')) as Parameters<typeof summariseAllocations>[0];
     allocations = summariseAllocations(heapProfile, 10).map((x) => ({ fn: x.fn, mib: r(x.mib, 1), pct: r(x.pct, 1) }));
     const totalAlloc = summariseAllocations(heapProfile, 100_000).reduce((a, x) => a + x.mib, 0);
     console.log(`  allocated in the firing phase: ${r(totalAlloc, 0)} MiB (~${r((totalAlloc * 2 ** 20) / N / 1024, 1)} KiB per job); top allocating functions:`);

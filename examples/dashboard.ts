@@ -12,7 +12,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Scheduler, createDashboard } from '../src/index.js';
+import { Scheduler } from '../src/index.js';
+import { createDashboard } from '../src/entries/http.js';
 
 const port = Number(process.env['PORT'] ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -6,7 +6,8 @@
  *   (no MongoDB at hand? `eval "$(bash .ci/ferretdb.sh start)"` starts a FerretDB and sets MONGODB_URI)
  */
 import { MongoClient } from 'mongodb';
-import { consoleLogger, createMongoBackend, Scheduler } from '../src/index.js';
+import { consoleLogger, Scheduler } from '../src/index.js';
+import { createMongoBackend } from '../src/entries/mongo.js';
 
 const client = new MongoClient(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017');
 await client.connect();

@@ -9,7 +9,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Scheduler, createWebhookHandler, signHmac, type JsonValue } from '../src/index.js';
+import { Scheduler, type JsonValue } from '../src/index.js';
+import { createWebhookHandler, signHmac } from '../src/entries/http.js';
 
 const scheduler = new Scheduler();
 scheduler.register('notify', async (ctx) => {

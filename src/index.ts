@@ -1,8 +1,10 @@
 /**
  * @intellibrowse/scheduler — an embeddable job scheduler for Node services.
  *
- * Create a `Scheduler`, `register` handlers, `addTrigger`s and `start()`. The in-memory backend is
- * the default; `createMongoBackend` shares the work between instances on one MongoDB.
+ * Create a `Scheduler`, `register` handlers, `addTrigger`s and `start()`. This root entry is the
+ * core: the scheduler, its ports and records, errors, clocks, loggers, runners and the in-memory
+ * backend (the default). The MongoDB backend is `@intellibrowse/scheduler/mongo`; the webhook,
+ * management API and dashboard are `@intellibrowse/scheduler/http`.
  */
 export { Scheduler } from './scheduler.js';
 export type { HandlerOptions, HealthReport, SchedulerStats, StopOptions, TriggerStats, ClusterSnapshot, MetricsText } from './scheduler.js';
@@ -47,8 +49,11 @@ export type {
   HandlerCount,
 } from './ports.js';
 export { MemoryTriggerStore, MemoryJobStore, MemoryLockManager } from './stores/memory/index.js';
-export * from './stores/mongo/index.js';
 export * from './runners/index.js';
-export * from './webhook/index.js';
-export * from './management/index.js';
-export * from './dashboard/index.js';
+/**
+ * The MongoDB backend's main names, still here because 0.1 code imports them from the root; their
+ * home is `@intellibrowse/scheduler/mongo`, which also has the rest of the backend. Same classes
+ * either way (one shared copy at runtime).
+ */
+export { createMongoBackend, MongoTriggerStore, MongoJobStore, MongoLockManager } from './stores/mongo/index.js';
+export type { MongoBackend, MongoBackendOptions } from './stores/mongo/index.js';

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { createManagementApi } from '../management/index.js';
 import type { ManagementApiOptions } from '../management/types.js';
-import type { WebhookJwtAuth } from '../webhook/types.js';
+import type { WebhookJwtAuth } from '../http/types.js';
 
 /**
  * The part of a `Scheduler` the dashboard calls: exactly what the management API behind it needs.

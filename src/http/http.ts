@@ -3,7 +3,7 @@
  * short message: no stack, no cause, nothing from the configuration.
  */
 import type { ServerResponse } from 'node:http';
-import type { WebhookErrorBody, WebhookErrorCode } from '../webhook/types.js';
+import type { WebhookErrorBody, WebhookErrorCode } from './types.js';
 
 /**
  * A request the webhook refuses, with the HTTP status and headers to answer it with. Thrown inside

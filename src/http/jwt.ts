@@ -25,7 +25,7 @@ import {
 } from 'jose';
 import { InvalidArgumentError } from '../errors.js';
 import { WebhookHttpError } from './http.js';
-import type { WebhookJwtAlgorithm, WebhookJwtAuth } from '../webhook/types.js';
+import type { WebhookJwtAlgorithm, WebhookJwtAuth } from './types.js';
 import { isRecord, rejectUnknownKeys, requireNumber, requireString, requireStringOrList } from './validate.js';
 
 /** Default of `auth.jwt.clockToleranceSec`. */

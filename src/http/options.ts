@@ -8,7 +8,7 @@ import { resolveAuth, type ResolvedAuth } from './auth.js';
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { resolveAllowedHosts, type AllowedHosts } from './origin.js';
 import { normalizeBasePath } from './paths.js';
-import type { WebhookLogger } from '../webhook/types.js';
+import type { WebhookLogger } from './types.js';
 import { isRecord } from './validate.js';
 
 /** The shared options, validated. */

@@ -15,7 +15,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Scheduler } from '../scheduler.js';
 import type { Job, Trigger } from '../types.js';
-import type { WebhookLogger } from '../webhook/types.js';
+import type { WebhookLogger } from '../http/types.js';
 import { streamedJob, triggerSummary } from './answers.js';
 import { ManagementHttpError } from './errors.js';
 

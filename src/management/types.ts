@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JOB_STATUSES } from '../types.js';
-import type { WebhookAuth, WebhookLogger } from '../webhook/types.js';
+import type { WebhookAuth, WebhookLogger } from '../http/types.js';
 
 /** JWT scopes the management API asks for. */
 export interface ManagementScopes {

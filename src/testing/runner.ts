@@ -7,8 +7,8 @@ import type * as Vitest from 'vitest';
 
 /**
  * Vitest's `describe`, `it`, `expect` and `afterEach`, as the test file imports them. The suite uses
- * Vitest's API (`describe` options, `toBeTypeOf`, `rejects.toMatchObject`), so it runs under Vitest;
- * `vitest` is an optional peer dependency of the package, needed only by the contract suite.
+ * Vitest's API (`describe(name, { timeout: 60_000 }, fn)`), so it runs under Vitest; `vitest` is
+ * an optional peer dependency of the package, needed only by the contract suite.
  *
  * @example
  * import * as vitest from 'vitest';

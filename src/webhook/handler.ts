@@ -26,7 +26,7 @@ import type { JwtAuthenticator } from '../http/jwt.js';
 import { resolveHttpOptions, type ResolvedHttpOptions } from '../http/options.js';
 import { pathOnly, validateIdempotencyKey } from '../http/paths.js';
 import { ROUTE_METHODS, eventNameFrom, matchRoute, triggerIdFrom, type WebhookRoute } from './routes.js';
-import type { WebhookHandler, WebhookOptions, WebhookScheduler } from './types.js';
+import type { WebhookHandler, WebhookOptions, WebhookScheduler } from '../http/types.js';
 import { isRecord, rejectUnknownKeys } from '../http/validate.js';
 
 /** Health statuses answered with 503, so a load balancer can act on the status code alone. */

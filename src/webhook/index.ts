@@ -20,4 +20,4 @@ export type {
   WebhookOptions,
   WebhookScheduler,
   WebhookScopes,
-} from './types.js';
+} from '../http/types.js';

@@ -35,8 +35,8 @@ afterEach(async () => {
 interface Rig {
   scheduler: Scheduler;
   served: Served;
-  /** A page of the given width (the browser in the given zone). */
-  open(width: number, timezoneId?: string): Promise<{ page: Page; problems: string[] }>;
+  /** A page of the given width (the browser in the given zone). A function property: it does not use `this`. */
+  open: (width: number, timezoneId?: string) => Promise<{ page: Page; problems: string[] }>;
 }
 
 async function rig(): Promise<Rig> {

@@ -33,6 +33,11 @@ afterAll(async () => {
 });
 
 /** What the page's sessionStorage is to this test (tsconfig has no DOM lib). */
+/** What these tests read of a page element (the tsconfig has no DOM types). */
+interface Tagged {
+  getAttribute(name: string): string | null;
+}
+
 interface Storage {
   length: number;
 }
@@ -187,7 +192,7 @@ describe('dashboard in Chromium (memory backend)', () => {
     await page.goto(`${served.url}#/jobs/${failed.id}`);
     await expect.poll(() => page.locator('#job-error').innerText()).toContain('disk full on /var/reports');
     expect(await page.locator('#job-error').innerText()).toContain('PermanentJobError');
-    const history = await page.locator('#job-history li').evaluateAll((items) => items.map((li) => li.getAttribute('data-status')));
+    const history = await page.locator('#job-history li').evaluateAll((items) => items.map((li) => (li as unknown as Tagged).getAttribute('data-status')));
     expect(history[0]).toBe('pending');
     expect(history.at(-1)).toBe('failed');
     expect(history).toContain('running');
@@ -250,7 +255,7 @@ describe('dashboard in Chromium (memory backend)', () => {
       await page.goto(`${served.url}#/triggers/${id}`);
       await expect.poll(() => page.locator(`#timeline[data-trigger-id="${id}"] svg`).count()).toBe(1);
       await expect.poll(() => page.locator('#timeline-table tbody tr').count()).toBeGreaterThan(0);
-      return page.locator('#timeline svg [data-status]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status') ?? ''));
+      return page.locator('#timeline svg [data-status]').evaluateAll((nodes) => nodes.map((n) => (n as unknown as Tagged).getAttribute('data-status') ?? ''));
     };
     expect(await statusesOn('tick-skip')).toEqual(expect.arrayContaining(['succeeded', 'missed']));
     const windowed = await statusesOn('tick-window');
@@ -382,7 +387,7 @@ describe('dashboard in Chromium (memory backend)', () => {
     await page.getByRole('button', { name: 'Load more' }).click();
     await expect.poll(() => page.locator('#jobs-table tbody tr[data-job-id]').count()).toBe(55);
     expect(await page.getByRole('button', { name: 'Load more' }).isVisible()).toBe(false);
-    const shown = await page.locator('#jobs-table tbody tr[data-job-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job-id')));
+    const shown = await page.locator('#jobs-table tbody tr[data-job-id]').evaluateAll((rows) => rows.map((r) => (r as unknown as Tagged).getAttribute('data-job-id')));
     expect(new Set(shown)).toEqual(new Set(ids));
     expect(problems).toEqual([]);
   });

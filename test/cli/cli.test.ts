@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentJobError } from '../../src/errors.js';
 import { Scheduler } from '../../src/scheduler.js';
@@ -60,11 +61,7 @@ async function json<T>(...args: string[]): Promise<T> {
 }
 
 beforeAll(async () => {
-  await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [`${root}node_modules/tsup/dist/cli-default.js`, '--out-dir', outDir, '--silent'], { cwd: root, timeout: 170_000 }, (error) =>
-      error ? reject(error) : resolve(),
-    );
-  });
+  await promisify(execFile)(process.execPath, [`${root}node_modules/tsup/dist/cli-default.js`, '--out-dir', outDir, '--silent'], { cwd: root, timeout: 170_000 });
   expect(existsSync(binPath)).toBe(true);
   mongo = await startMongo();
   t = await withTestDb('cli');

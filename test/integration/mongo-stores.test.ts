@@ -589,7 +589,7 @@ describe('createMongoBackend', () => {
       expect(warnings.length).toBeGreaterThanOrEqual(2);
       expect(warnings[0]?.fields).toMatchObject({ code: 238 });
     }
-    const unique = (await t.db.collection(`${prefix}jobs`).listIndexes().toArray()).find((index: Document) => index['name'] === 'key_unique');
+    const unique = ((await t.db.collection(`${prefix}jobs`).listIndexes().toArray()) as Document[]).find((index: Document) => index['name'] === 'key_unique');
     expect(unique?.['unique']).toBe(true);
   });
 
@@ -599,7 +599,7 @@ describe('createMongoBackend', () => {
     const second = createMongoBackend({ db: t.db, collectionPrefix: 'ttl_', jobRetentionDays: 7 });
     const report = await second.ensureIndexes();
     expect(report.ttl).toBe(caps.ttlIndexes);
-    const ttl = (await t.db.collection('ttl_jobs').listIndexes().toArray()).find((index: Document) => index['name'] === 'ttl_finished');
+    const ttl = ((await t.db.collection('ttl_jobs').listIndexes().toArray()) as Document[]).find((index: Document) => index['name'] === 'ttl_finished');
     if (caps.ttlIndexes) {
       expect(ttl?.['expireAfterSeconds']).toBe(7 * 86_400);
     } else {
@@ -639,7 +639,7 @@ describe('createMongoBackend', () => {
       // is SQLite's and that the index exists for when pushdown arrives.
       expect(Array.isArray(planner['Plan'])).toBe(true);
       expect(plan['filterPushdown']).toBe(false);
-      const names = (await t.db.collection(`${prefix}triggers`).listIndexes().toArray()).map((index: Document) => index['name']);
+      const names = (await t.db.collection(`${prefix}triggers`).listIndexes().toArray()).map((index: Document) => index['name'] as unknown);
       expect(names).toContain('due');
     }
     expect((await b.triggerStore.findDue(at(5000), 10, ['h'])).map((x) => x.id)).toEqual(['t1', 't2', 't4', 't5']);

@@ -162,7 +162,7 @@ describe('timeouts and cancellation', () => {
     let release: (value: string) => void = () => undefined;
     let aborted: unknown = null;
     rig.scheduler.register('slow', (ctx) => {
-      ctx.signal.addEventListener('abort', () => (aborted = ctx.signal.reason));
+      ctx.signal.addEventListener('abort', () => (aborted = ctx.signal.reason as unknown));
       return new Promise<string>((resolve) => (release = resolve));
     });
     await rig.scheduler.start();

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookHandler, signHmac } from '../../src/webhook/index.js';
 import { FakeScheduler, errorBody, send, type Reply } from '../unit/webhook/fixtures.js';
@@ -49,7 +49,7 @@ function expressApp(scheduler: FakeScheduler): express.Express {
   return app;
 }
 
-function fastifyApp(scheduler: FakeScheduler): ReturnType<typeof Fastify> {
+function fastifyApp(scheduler: FakeScheduler): FastifyInstance {
   // #region fastify
   const app = Fastify();
   const webhook = createWebhookHandler(scheduler, { auth: { hmac: { secret } }, basePath: '/scheduler' });
@@ -66,7 +66,7 @@ function fastifyApp(scheduler: FakeScheduler): ReturnType<typeof Fastify> {
   return app;
 }
 
-async function listenFastify(app: ReturnType<typeof Fastify>): Promise<number> {
+async function listenFastify(app: FastifyInstance): Promise<number> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   closers.push(() => app.close());
   return (app.server.address() as AddressInfo).port;

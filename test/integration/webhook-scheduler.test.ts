@@ -4,7 +4,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Scheduler, createWebhookHandler } from '../../src/index.js';
+import { Scheduler } from '../../src/index.js';
+import { createWebhookHandler } from '../../src/entries/http.js';
 import { eventually } from '../helpers/time.js';
 
 let server: Server | null = null;

@@ -6,7 +6,9 @@
  */
 import { createServer } from 'node:http';
 import { MongoClient } from 'mongodb';
-import { Scheduler, createManagementApi, createMongoBackend } from '../../src/index.js';
+import { Scheduler } from '../../src/index.js';
+import { createManagementApi } from '../../src/entries/http.js';
+import { createMongoBackend } from '../../src/entries/mongo.js';
 
 const env = (name: string): string => {
   const value = process.env[name];

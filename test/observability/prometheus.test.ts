@@ -61,7 +61,7 @@ function startMember(instanceId: string, handlers: string, triggers: boolean): P
   });
   children.push(child);
   const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
   return until(`${instanceId} to listen`, () => {
     for (const line of lines) {
       const port = (JSON.parse(line) as { port?: number }).port;

@@ -143,8 +143,8 @@ export function startWorker(options: WorkerOptions, readyTimeoutMs = 30_000): Wo
   if (child.pid === undefined) throw new Error(`could not start worker process ${options.instanceId}`);
 
   let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-20_000);
   });
 
@@ -195,7 +195,7 @@ export function startWorker(options: WorkerOptions, readyTimeoutMs = 30_000): Wo
       () => rejectReady(new Error(`worker ${options.instanceId} not ready after ${readyTimeoutMs} ms; stderr:\n${stderr}`)),
       readyTimeoutMs,
     );
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const [kind = '', ...rest] = line.split(' ');
       // Renewal timings are many and kept apart; everything else is kept for failure messages.

@@ -91,7 +91,8 @@ export async function readFerretScriptState(): Promise<FerretScriptState | null>
     alive = true;
   } catch (error) {
     // `status` exits 1 when the server is dead or there is no state file.
-    stderr = String((error as { stderr?: unknown }).stderr ?? '');
+    const output = (error as { stderr?: unknown }).stderr;
+    stderr = typeof output === 'string' ? output : '';
     alive = false;
   }
   const values = new Map<string, string>();

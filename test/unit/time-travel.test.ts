@@ -147,6 +147,26 @@ describe('runUntilIdle', () => {
     ]);
   });
 
+  it('runs a backlog beyond the concurrency at the same instant, one after another', async () => {
+    const t = make({ scheduler: { concurrency: 1 } });
+    let running = 0;
+    let most = 0;
+    t.scheduler.register('slow', async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running -= 1;
+    });
+    await t.scheduler.addTrigger({ id: 'slow', handler: 'slow', schedule: { manual: true } });
+    await t.start();
+    for (let i = 0; i < 4; i++) await t.scheduler.runTrigger('slow', { payload: { i } });
+    await t.runUntilIdle();
+    const runs = t.runs;
+    expect(runs.map((r) => (r.payload as { i: number }).i).sort()).toEqual([0, 1, 2, 3]);
+    expect(runs.map((r) => [r.outcome, r.startedAt.toISOString(), r.endedAt?.toISOString()])).toEqual(runs.map(() => ['succeeded', START, START]));
+    expect(most).toBe(1);
+  });
+
   it('returns at once on a scheduler with nothing to do, started or not', async () => {
     const t = make();
     await t.runUntilIdle();

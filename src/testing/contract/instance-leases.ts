@@ -14,7 +14,7 @@ export function runInstanceLeaseContract(fresh: () => Promise<BackendUnderTest>,
   describe('instance leases', () => {
     it('registers, renews (however late) and releases a registration; a new registration replaces the old one', async () => {
       const { lockManager: locks } = await fresh();
-      expect(locks.registerInstance).toBeTypeOf('function');
+      expect(typeof locks.registerInstance).toBe('function');
       const first = { instanceId: 'a', epoch: 'e1', expiresAt: at(1000) };
       expect(await locks.registerInstance!(first)).toBeNull();
       expect(await locks.renewInstance!(first, at(2000))).toEqual({ cancels: [] });

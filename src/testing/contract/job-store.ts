@@ -11,7 +11,7 @@ export function runJobStoreContract(fresh: () => Promise<BackendUnderTest>, { de
   describe('JobStore', () => {
     it('counts pending jobs per handler (running and final ones left out)', async () => {
       const { jobStore } = await fresh();
-      expect(jobStore.countPendingByHandler).toBeTypeOf('function');
+      expect(typeof jobStore.countPendingByHandler).toBe('function');
       expect(await jobStore.countPendingByHandler!()).toEqual([]);
       await jobStore.insert(makeJob({ id: 'j1', key: 'k1', handler: 'x' }));
       await jobStore.insert(makeJob({ id: 'j2', key: 'k2', handler: 'x', runAt: at(60_000) }));
@@ -37,7 +37,7 @@ export function runJobStoreContract(fresh: () => Promise<BackendUnderTest>, { de
 
     it('insertMany stores each job on its own: taken keys answer null, the rest are stored', async () => {
       const { jobStore } = await fresh();
-      expect(jobStore.insertMany).toBeTypeOf('function');
+      expect(typeof jobStore.insertMany).toBe('function');
       await jobStore.insert(makeJob({ id: 'j2' }));
       const answers = await jobStore.insertMany!([
         makeJob({ id: 'j1' }),
@@ -73,7 +73,7 @@ export function runJobStoreContract(fresh: () => Promise<BackendUnderTest>, { de
 
     it('writeMany fences each write by its own conditions: stale tokens and wrong statuses in the batch write nothing', async () => {
       const { jobStore } = await fresh();
-      expect(jobStore.writeMany).toBeTypeOf('function');
+      expect(typeof jobStore.writeMany).toBe('function');
       const running = (id: string, token: number) =>
         makeJob({ id, key: `k-${id}`, status: 'running', fence: token, lease: { owner: 'a', token, expiresAt: at(30_000) } });
       await jobStore.insert(running('ok1', 3));

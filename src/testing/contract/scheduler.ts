@@ -329,6 +329,7 @@ export function runSchedulerContract(fresh: () => Promise<BackendUnderTest>, { d
       });
       scheduler.register('string', async () => {
         // A thrown string on purpose: there is no stack to keep.
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a handler that throws a non-Error is what this test is about
         throw 'not an error';
       });
       await scheduler.start();

@@ -11,7 +11,7 @@ export function runStoreAlertsContract(fresh: () => Promise<BackendUnderTest>, {
   describe('alerts', () => {
     it('findLate returns the active triggers whose next slot is alertAfterMs overdue, oldest first', async () => {
       const { triggerStore } = await fresh();
-      expect(triggerStore.findLate).toBeTypeOf('function');
+      expect(typeof triggerStore.findLate).toBe('function');
       await triggerStore.insert(makeTrigger({ id: 'late', nextRunAt: at(0), alertAfterMs: 5000 }));
       await triggerStore.insert(makeTrigger({ id: 'later', nextRunAt: at(-1000), alertAfterMs: 5000 }));
       await triggerStore.insert(makeTrigger({ id: 'not-yet', nextRunAt: at(0), alertAfterMs: 60_000 }));

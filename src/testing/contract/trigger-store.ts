@@ -11,7 +11,7 @@ export function runTriggerStoreContract(fresh: () => Promise<BackendUnderTest>, 
   describe('TriggerStore', () => {
     it('counts active triggers per handler (paused and completed ones left out)', async () => {
       const { triggerStore } = await fresh();
-      expect(triggerStore.countActiveByHandler).toBeTypeOf('function');
+      expect(typeof triggerStore.countActiveByHandler).toBe('function');
       expect(await triggerStore.countActiveByHandler!()).toEqual([]);
       await triggerStore.insert(makeTrigger({ id: 'a1', handler: 'b.render' }));
       await triggerStore.insert(makeTrigger({ id: 'a2', handler: 'a.send' }));
@@ -65,7 +65,7 @@ export function runTriggerStoreContract(fresh: () => Promise<BackendUnderTest>, 
 
     it('claimSlots answers each claim on its own: won, stale version, taken slot, paused, missing', async () => {
       const { triggerStore } = await fresh();
-      expect(triggerStore.claimSlots).toBeTypeOf('function');
+      expect(typeof triggerStore.claimSlots).toBe('function');
       for (const id of ['a', 'b', 'c', 'd']) await triggerStore.insert(makeTrigger({ id }));
       await triggerStore.insert(makeTrigger({ id: 'stale', version: 3 }));
       await triggerStore.insert(makeTrigger({ id: 'late', nextRunAt: at(1000) }));
@@ -141,7 +141,7 @@ export function runTriggerStoreContract(fresh: () => Promise<BackendUnderTest>, 
 
     it('update writes only the given fields, on the expected version, and raises it by one', async () => {
       const { triggerStore } = await fresh();
-      expect(triggerStore.update).toBeTypeOf('function');
+      expect(typeof triggerStore.update).toBe('function');
       const update = triggerStore.update!.bind(triggerStore);
       await triggerStore.insert(makeTrigger());
       // A slot claim lands first: the update on the version it read is refused.

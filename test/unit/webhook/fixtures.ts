@@ -58,7 +58,7 @@ export class FakeScheduler implements WebhookScheduler {
   /** Report of `health()`. */
   report: WebhookHealthReport & Record<string, unknown> = { status: 'ok', instanceId: 'fake-1' };
   /** When set, every method throws it. */
-  failure: unknown = undefined;
+  failure: Error | undefined = undefined;
   #byEventId = new Map<string, Job[]>();
   #seq = 0;
 

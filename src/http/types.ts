@@ -1,5 +1,7 @@
 /**
- * Public types of the webhook ingress: what it needs from a scheduler, its options and its answers.
+ * Public types of the HTTP surfaces: the auth options, logger and error bodies the webhook, the
+ * management API and the dashboard share, and the webhook's own (what it needs from a scheduler,
+ * its options and its answers), which the shared ones grew from.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // Node's JsonWebKey rather than jose's JWK: jose is ESM-only, and a type imported from it in the

@@ -12,7 +12,7 @@ import type { Job, Trigger } from './types.js';
  * - `renewal-overdue`: no renewal came back before the lease ran out, so this instance let the job
  *   go itself (the attempt is aborted and handed back) before another could take it.
  */
-export const LEASE_LOST_REASONS = ['expired', 'fenced', 'renewal-overdue'] as const;
+export const LEASE_LOST_REASONS = Object.freeze(['expired', 'fenced', 'renewal-overdue'] as const);
 
 /** Why a lease was lost (one of `LEASE_LOST_REASONS`). */
 export type LeaseLostReason = (typeof LEASE_LOST_REASONS)[number];

@@ -24,6 +24,9 @@ export type { LoggerLike, LogMethodLike } from './logger-adapter.js';
 export * from './errors.js';
 export type * from './events.js';
 export type * from './types.js';
+// The vocabularies as values (frozen), for a caller's own validation, CLI choices or UI.
+export { JOB_STATUSES, FINAL_JOB_STATUSES, TRIGGER_STATUSES, isFinalJobStatus } from './types.js';
+export { LEASE_LOST_REASONS } from './events.js';
 export type {
   TriggerStore,
   JobStore,

@@ -224,7 +224,7 @@ export interface TriggerInput {
 export type TriggerPatch = Partial<Omit<TriggerInput, 'id'>>;
 
 /** Every trigger status: `active` fires, `paused` waits for `resumeTrigger`, `completed` has no slot left. */
-export const TRIGGER_STATUSES = ['active', 'paused', 'completed'] as const;
+export const TRIGGER_STATUSES = Object.freeze(['active', 'paused', 'completed'] as const);
 
 /** Trigger status (one of `TRIGGER_STATUSES`). */
 export type TriggerStatus = (typeof TRIGGER_STATUSES)[number];
@@ -285,13 +285,13 @@ export interface Trigger {
  * Every job status, in lifecycle order: `pending` → `running` → one of `FINAL_JOB_STATUSES` (a
  * failed attempt with attempts left goes back to `pending`).
  */
-export const JOB_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
+export const JOB_STATUSES = Object.freeze(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const);
 
 /** Job status (one of `JOB_STATUSES`). */
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** The job statuses a job never leaves: the ends of its life. */
-export const FINAL_JOB_STATUSES = ['succeeded', 'failed', 'cancelled', 'skipped'] as const satisfies readonly JobStatus[];
+export const FINAL_JOB_STATUSES = Object.freeze(['succeeded', 'failed', 'cancelled', 'skipped'] as const satisfies readonly JobStatus[]);
 
 /** A status a job never leaves (one of `FINAL_JOB_STATUSES`). */
 export type FinalJobStatus = (typeof FINAL_JOB_STATUSES)[number];

@@ -249,12 +249,13 @@ createMongoBackend({ db: 42 });
  */
 const EXPORTS: Record<'.' | './mongo' | './http', string[]> = {
   '.': [
-    'HandlerNotFoundError', 'IllegalTransitionError', 'InlineJobRunner', 'InvalidArgumentError', 'InvalidTriggerConfigError',
-    'JobNotFoundError', 'JobNotRetryableError', 'JobTimeoutError', 'MAX_PAYLOAD_BYTES',
-    'MAX_TIMER_DELAY_MS', 'MIN_EVERY_MS', 'ManualClock', 'MemoryJobStore', 'MemoryLockManager', 'MemoryTriggerStore',
-    'MongoJobStore', 'MongoLockManager', 'MongoTriggerStore', 'PermanentJobError', 'PreviewBudgetError', 'Scheduler',
-    'SchedulerError', 'SchedulerStoppedError', 'StoreError', 'SystemClock', 'TriggerNotFoundError', 'WorkerPoolJobRunner',
-    'consoleLogger', 'createMongoBackend', 'nextFireTimes', 'retryOfKey', 'silentLogger',
+    'FINAL_JOB_STATUSES', 'HandlerNotFoundError', 'IllegalTransitionError', 'InlineJobRunner', 'InvalidArgumentError',
+    'InvalidTriggerConfigError', 'JOB_STATUSES', 'JobNotFoundError', 'JobNotRetryableError', 'JobTimeoutError',
+    'LEASE_LOST_REASONS', 'MAX_PAYLOAD_BYTES', 'MAX_TIMER_DELAY_MS', 'MIN_EVERY_MS', 'ManualClock', 'MemoryJobStore',
+    'MemoryLockManager', 'MemoryTriggerStore', 'MongoJobStore', 'MongoLockManager', 'MongoTriggerStore',
+    'PermanentJobError', 'PreviewBudgetError', 'Scheduler', 'SchedulerError', 'SchedulerStoppedError', 'StoreError',
+    'SystemClock', 'TRIGGER_STATUSES', 'TriggerNotFoundError', 'WorkerPoolJobRunner', 'consoleLogger',
+    'createMongoBackend', 'isFinalJobStatus', 'nextFireTimes', 'retryOfKey', 'silentLogger',
   ],
   './mongo': [
     'DEFAULT_COLLECTION_PREFIX', 'MongoInstanceLeases', 'MongoJobStore', 'MongoLockManager', 'MongoTriggerStore',

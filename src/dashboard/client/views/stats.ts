@@ -3,7 +3,7 @@
  * trigger their outcomes and p50 / p95 durations, kept current by the event stream.
  */
 import type { StatsAnswer } from '../../../management/types.js';
-import type { JobStatus } from '../../../types.js';
+import { JOB_STATUSES, type JobStatus } from '../../../types.js';
 import { api, failed } from '../api.js';
 import { card } from '../cells.js';
 import { barChart, legend, type BarChartOptions, type BarRow } from '../charts.js';
@@ -12,7 +12,9 @@ import { $, append, clear } from '../dom.js';
 import { loadTriggerIndex } from '../trigger-index.js';
 import { formatDuration } from '../words.js';
 
-const STATUS_ORDER: readonly JobStatus[] = ['succeeded', 'failed', 'running', 'pending', 'cancelled', 'skipped'];
+/** Where each status sits in the chart, outcomes first: a `Record`, so a new status must be placed. */
+const STATUS_RANK: Readonly<Record<JobStatus, number>> = { succeeded: 0, failed: 1, running: 2, pending: 3, cancelled: 4, skipped: 5 };
+const STATUS_ORDER: readonly JobStatus[] = [...JOB_STATUSES].sort((a, b) => STATUS_RANK[a] - STATUS_RANK[b]);
 
 /** Draw `rows` into the chart `chartId`, described in words for screen readers. */
 function chart(chartId: string, rows: BarRow[], options: BarChartOptions, words: string): void {

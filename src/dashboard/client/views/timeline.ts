@@ -11,11 +11,12 @@ import { state } from '../context.js';
 import { $, clear, el, input, labelCells, select, svg, table, tbodyOf } from '../dom.js';
 import { fmtTime, fmtZoned } from '../words.js';
 
-const SLOT_STATUSES = ['succeeded', 'failed', 'running', 'pending', 'cancelled', 'skipped', 'missed', 'coalesced'] as const satisfies readonly TimelineSlot['status'][];
+/** Each slot status's words, in the legend's order (a `Record`: a new status must be named here). */
 const SLOT_LABELS: Readonly<Record<TimelineSlot['status'], string>> = {
   succeeded: 'Succeeded', failed: 'Failed', running: 'Running', pending: 'Pending', cancelled: 'Cancelled',
   skipped: 'Skipped (overlap or window)', missed: 'Missed (misfire policy)', coalesced: 'Coalesced into one run',
 };
+const SLOT_STATUSES = Object.keys(SLOT_LABELS) as Array<TimelineSlot['status']>;
 
 /** Load and draw the timeline of the trigger shown, over the range chosen. */
 export async function loadTimeline(): Promise<void> {

@@ -15,7 +15,6 @@ import type { Db } from 'mongodb';
 import { decodeIdCursor, pageLimit } from '../../src/stores/cursor.js';
 import { createMongoBackend } from '../../src/stores/mongo/backend.js';
 import { collectionNames } from '../../src/stores/mongo/documents.js';
-import type { TriggerInput } from '../../src/types.js';
 
 /** What `call` threw or rejected with (fails when it did neither). */
 async function caught(call: () => unknown): Promise<unknown> {
@@ -64,7 +63,7 @@ describe('InvalidArgumentError and InvalidTriggerConfigError', () => {
   it('trigger input still throws InvalidTriggerConfigError', async () => {
     const scheduler = new Scheduler();
     scheduler.register('h', () => undefined);
-    const error = await caught(() => scheduler.addTrigger({ handler: 'h', schedule: { cron: 'nope' } } as TriggerInput));
+    const error = await caught(() => scheduler.addTrigger({ handler: 'h', schedule: { cron: 'nope' } }));
     expect(error).toBeInstanceOf(InvalidTriggerConfigError);
     expect(error).toMatchObject({ code: 'ERR_INVALID_TRIGGER_CONFIG' });
   });

@@ -49,10 +49,13 @@ export function query(params: Readonly<Record<string, string | number | null | u
 /** A path segment. */
 export function id(part: string): string { return encodeURIComponent(part); }
 
-function errorOf(data: unknown): { code?: string; message?: string } {
+function errorOf(data: unknown): { code?: string | undefined; message?: string | undefined } {
   if (typeof data !== 'object' || data === null || !('error' in data)) return {};
-  const error = (data as { error: unknown }).error;
-  return typeof error === 'object' && error !== null ? (error as { code?: string; message?: string }) : {};
+  const error = data.error;
+  if (typeof error !== 'object' || error === null) return {};
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const message = 'message' in error && typeof error.message === 'string' ? error.message : undefined;
+  return { code, message };
 }
 
 /**

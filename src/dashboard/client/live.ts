@@ -87,9 +87,9 @@ function dispatchBlock(block: string): void {
     console.warn(`dashboard: event "${type}" with data that is not JSON`, e);
     return;
   }
-  if (typeof record !== 'object' || record === null || !('id' in record) || !record.id) return;
+  if (typeof record !== 'object' || record === null || !('id' in record) || typeof record.id !== 'string' || record.id === '') return;
   // The stream's frames are the API's summaries (src/management/answers.ts).
   if (type === 'job') emit('job', record as JobSummary, 'stream');
   else if (type === 'trigger') triggerChanged(record as TriggerSummary);
-  else if (type === 'trigger-removed') emit('trigger-removed', String(record.id));
+  else if (type === 'trigger-removed') emit('trigger-removed', record.id);
 }

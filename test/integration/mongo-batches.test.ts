@@ -9,9 +9,10 @@ import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWrite, SlotClaim } from '../../src/ports.js';
 import { MongoJobStore } from '../../src/stores/mongo/job-store.js';
+import { idPushdownProbe } from '../../src/stores/mongo/id-pushdown.js';
 import { MongoTriggerStore } from '../../src/stores/mongo/trigger-store.js';
 import { makeJob, makeTrigger } from '../../src/testing/fixtures.js';
-import { startMongo, type MongoHandle } from '../helpers/mongo.js';
+import { detectCapabilities, startMongo, type MongoHandle } from '../helpers/mongo.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (offsetMs: number): Date => new Date(T0.getTime() + offsetMs);
@@ -62,36 +63,51 @@ const end = (id: string, token: number): JobWrite => ({
 });
 
 describe.each([
-  { bulkUpdates: true, claimMarkers: false },
-  { bulkUpdates: false, claimMarkers: false },
-  { bulkUpdates: true, claimMarkers: true },
-  { bulkUpdates: false, claimMarkers: true },
-])('MongoDB batches with %o', ({ bulkUpdates, claimMarkers }) => {
-  it('claims a herd in one command, and answers a mixed batch claim by claim', async () => {
-    const triggers = new MongoTriggerStore(db, { collectionPrefix: prefix(), bulkUpdates });
+  { bulkUpdates: true, claimMarkers: false, idPushdown: true },
+  { bulkUpdates: false, claimMarkers: false, idPushdown: true },
+  { bulkUpdates: false, claimMarkers: false, idPushdown: false },
+  { bulkUpdates: true, claimMarkers: true, idPushdown: true },
+  { bulkUpdates: false, claimMarkers: true, idPushdown: true },
+  { bulkUpdates: false, claimMarkers: true, idPushdown: false },
+])('MongoDB batches with %o', ({ bulkUpdates, claimMarkers, idPushdown }) => {
+  // One command per claim, each answering for itself, only where the server is given `{ _id, ... }`
+  // and bulk updates are off (FerretDB on PostgreSQL); elsewhere a herd is one `updateMany`.
+  const claimEach = !bulkUpdates && idPushdown;
+  const readsFirst = claimMarkers && !idPushdown;
+
+  it(claimEach ? 'claims each slot with a command of its own, with no read' : 'claims a herd in one command, and answers a mixed batch claim by claim', async () => {
+    const triggers = new MongoTriggerStore(db, { collectionPrefix: prefix(), bulkUpdates, idPushdown });
     const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
     for (const id of ids) await triggers.insert(makeTrigger({ id }));
     const herd = await counted(() => triggers.claimSlots(ids.map((id) => claim(id))));
     expect(herd.value).toEqual(ids.map(() => true));
     // Twenty claims writing the same thing: one `updateMany`, in one command either way.
-    expect(herd.commands).toEqual(['update:triggers']);
-    // Half of them stale now (version 2 is stored), half right: one read tells them apart.
+    expect(herd.commands).toEqual(claimEach ? ids.map(() => 'update:triggers') : ['update:triggers']);
+    // Half of them stale now (version 2 is stored), half right: one read tells them apart (none when each answers for itself).
     const mixed = await counted(() => triggers.claimSlots(ids.map((id, i) => ({ ...claim(id, i % 2 === 0 ? 2 : 1), slot: at(1000), update: { ...update, nextRunAt: at(2000), lastRunAt: at(1000) } }))));
     expect(mixed.value).toEqual(ids.map((_, i) => i % 2 === 0));
-    expect(mixed.commands.filter((c) => c === 'find:triggers')).toHaveLength(1);
+    expect(mixed.commands.filter((c) => c === 'find:triggers')).toHaveLength(claimEach ? 0 : 1);
     expect((await triggers.get('t0'))?.nextRunAt).toEqual(at(2000));
     expect((await triggers.get('t1'))?.nextRunAt).toEqual(at(1000));
   });
 
+  it('claims one trigger twice in a batch: the first claim wins, the second is lost', async () => {
+    const triggers = new MongoTriggerStore(db, { collectionPrefix: prefix(), bulkUpdates, idPushdown });
+    await triggers.insert(makeTrigger({ id: 'once' }));
+    expect(await triggers.claimSlots([claim('once'), claim('once')])).toEqual([true, false]);
+    expect((await triggers.get('once'))?.version).toBe(2);
+  });
+
   it('writes a batch of fenced ends with a stale token among them, with one read at most', async () => {
-    const jobs = new MongoJobStore(db, { collectionPrefix: prefix(), bulkUpdates, claimMarkers, pendingHints: false });
+    const jobs = new MongoJobStore(db, { collectionPrefix: prefix(), bulkUpdates, claimMarkers, idPushdown, pendingHints: false });
     const ids = Array.from({ length: 12 }, (_, i) => `j${i}`);
     for (const id of ids) await jobs.insert(makeJob({ id, key: `k-${id}`, status: 'running', fence: 2, lease: { owner: 'a', token: 2, expiresAt: at(30_000) } }));
     // Every third write carries a stale token.
     const writes = ids.map((id, i) => end(id, i % 3 === 0 ? 1 : 2));
     const batch = await counted(() => jobs.writeMany(writes));
     expect(batch.value).toEqual(ids.map((_, i) => i % 3 !== 0));
-    expect(batch.commands.filter((c) => c.startsWith('find')).length).toBeLessThanOrEqual(1);
+    // A read only where the conditions are checked on documents in hand, or a bulk answer needs its stamps.
+    expect(batch.commands.filter((c) => c.startsWith('find'))).toHaveLength(readsFirst || bulkUpdates ? 1 : 0);
     if (bulkUpdates) expect(batch.commands.filter((c) => c === 'update:jobs')).toHaveLength(1);
     for (const [i, id] of ids.entries()) {
       const job = await jobs.get(id);
@@ -101,6 +117,32 @@ describe.each([
     // All matched: no read at all where the conditions are checked by the server.
     const rest = await counted(() => jobs.writeMany(ids.filter((_, i) => i % 3 === 0).map((id) => end(id, 2))));
     expect(rest.value).toEqual([true, true, true, true]);
-    if (!claimMarkers) expect(rest.commands.filter((c) => c.startsWith('find'))).toEqual([]);
+    expect(rest.commands.filter((c) => c.startsWith('find'))).toHaveLength(readsFirst ? 1 : 0);
+  });
+
+  it('writes one job twice in a batch in order: the second write sees the first', async () => {
+    const jobs = new MongoJobStore(db, { collectionPrefix: prefix(), bulkUpdates, claimMarkers, idPushdown, pendingHints: false });
+    await jobs.insert(makeJob({ id: 'twice', key: 'k-twice', status: 'running', fence: 2, lease: { owner: 'a', token: 2, expiresAt: at(30_000) } }));
+    // Both require `running` with token 2: once the first ended the job, the second no longer holds.
+    expect(await jobs.writeMany([end('twice', 2), end('twice', 2)])).toEqual([true, false]);
+    expect((await jobs.get('twice'))?.history).toHaveLength(2);
+  });
+});
+
+describe('the id-pushdown probe', () => {
+  it('says what the server does with a conditional _id filter, asking again while the collection is missing', async () => {
+    const caps = await detectCapabilities(db);
+    const collection = db.collection(`${prefix()}probe`);
+    const ask = idPushdownProbe(db, collection, 'auto');
+    const before = await ask();
+    await collection.insertOne({ _id: 'x' } as never);
+    const asked = { value: { before, after: await ask(), again: await ask() } };
+    // MongoDB filters in the server by its index; FerretDB pushes `{ _id, ... }` down on PostgreSQL,
+    // not on SQLite (the capability probe tests the same with a field other than `_id`).
+    expect(asked.value.after).toBe(caps.filterPushdown);
+    expect(asked.value.again).toBe(caps.filterPushdown);
+    // FerretDB pushes nothing down on a collection that does not exist yet: that answer is not kept.
+    expect(asked.value.before).toBe(caps.isFerret ? false : true);
+    expect(await idPushdownProbe(db, collection, false)()).toBe(false);
   });
 });

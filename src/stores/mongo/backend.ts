@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import { toLogger, type LoggerLike } from '../../logger-adapter.js';
 import type { BulkUpdateMode } from './batches.js';
 import type { ClaimMarkerMode } from './claims.js';
+import type { IdPushdownMode } from './id-pushdown.js';
 import { measureClockOffset } from './clock.js';
 import { collectionNames, DEFAULT_COLLECTION_PREFIX } from './documents.js';
 import { ensureIndexes, type IndexReport } from './indexes.js';
@@ -50,6 +51,14 @@ export type MongoBackendOptions = MongoBackendTarget & {
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;
+  /**
+   * Whether the server finds a filter of `_id` plus conditions by `_id` (MongoDB does, by its
+   * index). Decides how the stores write on a server without bulk updates or atomic updates.
+   * `'auto'`: `true` on MongoDB, and on FerretDB what its `explain` says: `true` on its PostgreSQL
+   * backend, `false` on SQLite (see docs/mongodb.md).
+   * @default 'auto'
+   */
+  idPushdown?: IdPushdownMode;
 };
 
 /** What `createMongoBackend()` returns: spread the stores into `new Scheduler({ ...backend })`. */
@@ -81,9 +90,10 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   const logger = options.logger === undefined ? silentLogger : toLogger(options.logger);
   const claimMarkers = options.claimMarkers ?? 'auto';
   const bulkUpdates = options.bulkUpdates ?? 'auto';
+  const idPushdown = options.idPushdown ?? 'auto';
   return {
-    triggerStore: new MongoTriggerStore(db, { collectionPrefix, bulkUpdates }),
-    jobStore: new MongoJobStore(db, { collectionPrefix, claimMarkers, bulkUpdates }),
+    triggerStore: new MongoTriggerStore(db, { collectionPrefix, bulkUpdates, idPushdown }),
+    jobStore: new MongoJobStore(db, { collectionPrefix, claimMarkers, bulkUpdates, idPushdown }),
     lockManager: new MongoLockManager(db, { collectionPrefix, claimMarkers }),
     ensureIndexes: () => ensureIndexes(db, names, jobRetentionDays, logger),
     clockOffset: () => measureClockOffset(db),

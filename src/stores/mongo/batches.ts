@@ -22,10 +22,14 @@
  * FerretDB v1 differs twice. Its PostgreSQL backend holds one pooled connection per statement of
  * a command until the command ends, so a command with more statements than the pool has
  * connections (or several such commands at once) never ends and takes the server down with it:
- * there every operation goes as a command of its own (`bulkUpdates: false`), all at once. And its
- * conditional updates are not atomic anyway (the claim-marker mode), so job writes read first: one
- * `find` of the batch by `_id`, the conditions checked on the documents in hand, then each write by
- * bare `_id` (FerretDB uses an index only for a bare `_id` filter). One read per batch, however big.
+ * there every operation goes as a command of its own (`bulkUpdates: false`), all at once, and each
+ * answers for itself. And it finds a document by `_id` cheaply only where its backend is given the
+ * filter (id-pushdown.ts): PostgreSQL is given `{ _id, ...conditions }`, so each claim and write
+ * goes conditional, with no read. SQLite is given only a bare `_id`: there a herd's claims go as
+ * one `updateMany` (one scan, not one per claim), and job writes (claim-marker mode: its updates
+ * are not atomic anyway) read first: one `find` of the batch by `_id`, the conditions checked on
+ * the documents in hand, then each write by bare `_id`. Never `{ _id: { $in } }` where it is not
+ * needed: no FerretDB backend is given that filter, so it decodes the whole collection.
  */
 import { randomBytes } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
@@ -70,35 +74,43 @@ interface WantedClaim {
  * Claim several slots; whether each claim won, in order.
  *
  * @param bulk send the updates as one command (else one command each, all at once)
+ * @param idPushdown the server finds `{ _id, ...conditions }` by `_id` (id-pushdown.ts): without
+ *   `bulk`, each claim is then its own conditional update, answering for itself
  */
-export async function claimSlotsInBulk(triggers: Collection<TriggerDocument>, claims: SlotClaim[], bulk: boolean): Promise<boolean[]> {
-  if (claims.length === 0) return [];
+export async function claimSlotsInBulk(triggers: Collection<TriggerDocument>, claims: SlotClaim[], bulk: boolean, idPushdown: boolean): Promise<boolean[]> {
+  // Checked before anything is written: a bad claim refuses the whole batch.
+  const checked = claims.map(checkedClaim);
+  // A trigger claimed twice in one batch (never by the engine): its later claims go once the
+  // first ones have answered, so they see what the first ones wrote.
+  const seen = new Set<string>();
+  const later = new Set<number>();
+  for (const [i, { id }] of checked.entries()) {
+    if (seen.has(id)) later.add(i);
+    seen.add(id);
+  }
+  if (later.size > 0) {
+    const firstAt = checked.map((_, i) => i).filter((i) => !later.has(i));
+    const laterAt = [...later];
+    const answers = claims.map(() => false);
+    const first = await claimSlotsInBulk(triggers, firstAt.map((i) => claims[i]!), bulk, idPushdown);
+    for (const [k, i] of firstAt.entries()) answers[i] = first[k]!;
+    const then = await claimSlotsInBulk(triggers, laterAt.map((i) => claims[i]!), bulk, idPushdown);
+    for (const [k, i] of laterAt.entries()) answers[i] = then[k]!;
+    return answers;
+  }
+  if (!bulk && idPushdown) return claimOneByOne(triggers, checked);
   const wanted: WantedClaim[] = [];
   // Claims that write the same thing on the same version: one `updateMany` on their ids.
   const groups = new Map<string, { ids: string[]; filter: Filter<TriggerDocument>; update: UpdateFilter<TriggerDocument> }>();
-  const seen = new Set<string>();
-  for (const [i, claim] of claims.entries()) {
-    const id = str(claim.id, 'claim.id');
-    const version = num(claim.expectedVersion, 'claim.expectedVersion');
-    const slot = date(claim.slot, 'claim.slot');
-    const nextRunAt = claim.update.nextRunAt === null ? null : date(claim.update.nextRunAt, 'claim.update.nextRunAt');
-    const lastRunAt = date(claim.update.lastRunAt, 'claim.update.lastRunAt');
-    const status = str(claim.update.status, 'claim.update.status') as Trigger['status'];
-    const updatedAt = date(claim.update.updatedAt, 'claim.update.updatedAt');
+  for (const { id, version, slot, nextRunAt, lastRunAt, status, updatedAt } of checked) {
     wanted.push({ id, version: version + 1, nextRunAt: nextRunAt?.getTime() ?? null, lastRunAt: lastRunAt.getTime(), status });
-    // A trigger claimed twice in one batch (never by the engine) gets a group of its own each time.
-    const key = seen.has(id) ? `#${i}` : `${slot.getTime()}|${version}|${nextRunAt?.getTime() ?? ''}|${lastRunAt.getTime()}|${status}|${updatedAt.getTime()}`;
-    seen.add(id);
+    const key = `${slot.getTime()}|${version}|${nextRunAt?.getTime() ?? ''}|${lastRunAt.getTime()}|${status}|${updatedAt.getTime()}`;
     const group = groups.get(key);
     if (group) {
       group.ids.push(id);
       continue;
     }
-    groups.set(key, {
-      ids: [id],
-      filter: { status: 'active', nextRunAt: slot, version },
-      update: { $set: { nextRunAt, lastRunAt, status, updatedAt }, $inc: { version: 1 } },
-    });
+    groups.set(key, { ids: [id], ...claimWrite({ version, slot, nextRunAt, lastRunAt, status, updatedAt }) });
   }
   const ops: Array<AnyBulkWriteOperation<TriggerDocument>> = [];
   for (const { ids, filter, update } of groups.values()) {
@@ -112,20 +124,67 @@ export async function claimSlotsInBulk(triggers: Collection<TriggerDocument>, cl
     .find({ _id: { $in: [...seen] } }, { projection: { _id: 1, status: 1, nextRunAt: 1, lastRunAt: 1, version: 1 } })
     .toArray();
   const byId = new Map(docs.map((doc) => [doc._id, doc]));
-  // A trigger claimed twice in one batch is won by one claim at most.
-  const answered = new Set<string>();
   return wanted.map((w) => {
     const doc = byId.get(w.id);
-    const won =
+    return (
       doc !== undefined &&
-      !answered.has(w.id) &&
       doc.version === w.version &&
       doc.status === w.status &&
       (doc.nextRunAt?.getTime() ?? null) === w.nextRunAt &&
-      doc.lastRunAt?.getTime() === w.lastRunAt;
-    if (won) answered.add(w.id);
-    return won;
+      doc.lastRunAt?.getTime() === w.lastRunAt
+    );
   });
+}
+
+type CheckedClaim = { id: string; version: number; slot: Date; nextRunAt: Date | null; lastRunAt: Date; status: Trigger['status']; updatedAt: Date };
+
+/** A claim's fields, checked. */
+function checkedClaim(claim: SlotClaim): CheckedClaim {
+  return {
+    id: str(claim.id, 'claim.id'),
+    version: num(claim.expectedVersion, 'claim.expectedVersion'),
+    slot: date(claim.slot, 'claim.slot'),
+    nextRunAt: claim.update.nextRunAt === null ? null : date(claim.update.nextRunAt, 'claim.update.nextRunAt'),
+    lastRunAt: date(claim.update.lastRunAt, 'claim.update.lastRunAt'),
+    status: str(claim.update.status, 'claim.update.status') as Trigger['status'],
+    updatedAt: date(claim.update.updatedAt, 'claim.update.updatedAt'),
+  };
+}
+
+/** What a claim requires of its trigger (beside its `_id`) and writes into it. */
+function claimWrite(claim: Omit<CheckedClaim, 'id'>): { filter: Filter<TriggerDocument>; update: UpdateFilter<TriggerDocument> } {
+  const { version, slot, nextRunAt, lastRunAt, status, updatedAt } = claim;
+  return { filter: { status: 'active', nextRunAt: slot, version }, update: { $set: { nextRunAt, lastRunAt, status, updatedAt }, $inc: { version: 1 } } };
+}
+
+/** Each claim (of distinct triggers) its own conditional `updateOne`, all at once, each answering for itself. */
+function claimOneByOne(triggers: Collection<TriggerDocument>, claims: CheckedClaim[]): Promise<boolean[]> {
+  return Promise.all(
+    claims.map(async (claim) => {
+      const { filter, update } = claimWrite(claim);
+      return (await triggers.updateOne({ _id: claim.id, ...filter }, update)).matchedCount === 1;
+    }),
+  );
+}
+
+/**
+ * Run `work` on every item at once, except that items of one `id` run one after the other, in
+ * order (so two conditional writes of one document never race each other); results in order.
+ */
+async function inTurnPerId<I extends { id: string }>(items: I[], work: (item: I) => Promise<boolean>): Promise<boolean[]> {
+  const results = items.map(() => false);
+  const chains = new Map<string, Promise<void>>();
+  for (const [i, item] of items.entries()) {
+    const before = chains.get(item.id) ?? Promise.resolve();
+    chains.set(
+      item.id,
+      before.then(async () => {
+        results[i] = await work(item);
+      }),
+    );
+  }
+  await Promise.all(chains.values());
+  return results;
 }
 
 /**
@@ -167,9 +226,12 @@ export async function writeJobsInBulk(jobs: Collection<JobDocument>, writes: Job
     updateOne: { filter: readFirst ? { _id: prepared[i]!.id } : prepared[i]!.filter, update: prepared[i]!.update },
   }));
   if (!bulk) {
-    // One command each: each answers for itself.
-    const answers = await Promise.all(ops.map((op) => runUpdates(jobs, [op], false)));
-    for (const [k, i] of sent.entries()) written[i] = answers[k] === 1;
+    // One command each, each answering for itself; two writes of one job in turn.
+    const answers = await inTurnPerId(
+      sent.map((i, k) => ({ id: prepared[i]!.id, op: ops[k]! })),
+      async ({ op }) => (await runUpdates(jobs, [op], false)) === 1,
+    );
+    for (const [k, i] of sent.entries()) written[i] = answers[k]!;
     return written;
   }
   const matched = await runUpdates(jobs, ops, true);

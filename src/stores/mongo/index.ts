@@ -15,5 +15,6 @@ export { MongoInstanceLeases } from './instance-leases.js';
 export type { IndexReport } from './indexes.js';
 export type { ClaimMarkerMode } from './claims.js';
 export type { BulkUpdateMode } from './batches.js';
+export type { IdPushdownMode } from './id-pushdown.js';
 export { DEFAULT_COLLECTION_PREFIX } from './documents.js';
 export type { ClaimMarkerDocument, CounterDocument, InstanceDocument, JobDocument, LockDocument, StoredJobLease, TriggerDocument } from './documents.js';

@@ -23,6 +23,7 @@ import type { ClaimPendingOptions, ExpiredLeaseFilter, HandlerCount, JobConditio
 import { FINAL_JOB_STATUSES, type Job, type JobHistoryEntry, type JobQuery, type JobStatus, type Page } from '../../types.js';
 import { decodeTimeIdCursor, jobPage, pageLimit } from '../cursor.js';
 import { bulkUpdatesProbe, writeJobsInBulk, type BulkUpdateMode } from './batches.js';
+import { idPushdownProbe, type IdPushdownMode } from './id-pushdown.js';
 import { jobStats } from './job-stats.js';
 import { ClaimMarkers, type ClaimMarkerMode } from './claims.js';
 import { measureClockOffset } from './clock.js';
@@ -69,6 +70,14 @@ export interface MongoJobStoreOptions {
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;
+  /**
+   * Whether the server finds `{ _id, ...conditions }` by `_id`. In the claim-marker mode, `false`
+   * checks a write's conditions on the document read by `_id` and writes by bare `_id` (two cheap
+   * commands instead of one that reads the whole collection). `'auto'`: `true` on MongoDB, and on
+   * FerretDB what its `explain` says (see docs/mongodb.md).
+   * @default 'auto'
+   */
+  idPushdown?: IdPushdownMode;
 }
 
 /** Name of the unique index on `key` (shared with `ensureIndexes`). */
@@ -88,6 +97,7 @@ export class MongoJobStore implements JobStore {
   readonly #markers: ClaimMarkers;
   readonly #hints: PendingHints;
   readonly #bulk: () => Promise<boolean>;
+  readonly #idPushdown: () => Promise<boolean>;
   #keyIndex: Promise<unknown> | null = null;
 
   /** Use `<prefix>jobs` in `db`. Call the backend's `ensureIndexes()` once for the query indexes. */
@@ -101,6 +111,7 @@ export class MongoJobStore implements JobStore {
     const hintsEnabled = typeof hintMode === 'boolean' ? () => Promise.resolve(hintMode) : () => this.#markers.isFerretDb();
     this.#hints = new PendingHints(openCollection<SignalDocument>(db, names.signals), hintsEnabled, options.pendingHintMaxAgeMs);
     this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
+    this.#idPushdown = idPushdownProbe(db, this.#jobs, options.idPushdown ?? 'auto');
     const sample = options.statsSampleSize ?? 10_000;
     if (!Number.isInteger(sample) || sample < 1) throw new InvalidArgumentError('statsSampleSize', 'must be a positive integer');
     this.#sampleSize = sample;
@@ -220,7 +231,7 @@ export class MongoJobStore implements JobStore {
    * conditions (on FerretDB one batched read first, then one command per write); see `batches.ts`.
    */
   async writeMany(writes: JobWrite[]): Promise<boolean[]> {
-    const written = await writeJobsInBulk(this.#jobs, writes, await this.#bulk(), await this.#markers.enabled());
+    const written = await writeJobsInBulk(this.#jobs, writes, await this.#bulk(), await this.#readsFirst());
     const landed = writes.filter((_, i) => written[i]);
     if (landed.some((w) => mayChangePending(w.condition, w.patch))) await this.#hints.changed('pending');
     if (landed.some((w) => mayChangeUnfired(w.patch))) await this.#hints.changed('unfired');
@@ -229,23 +240,32 @@ export class MongoJobStore implements JobStore {
 
   /**
    * `findOneAndUpdate(filter, update)`, where `filter` is `{ _id, ...conditions }`, for `update()`
-   * (above all a job's completion) and `renewLease()`. FerretDB (the
-   * claim-marker mode) uses an index only for a bare `{ _id }` filter and reads the whole collection
-   * for any other, and its conditional writes are not atomic anyway: there the condition is checked
-   * on the document read by `_id` and the write is by `_id` alone. Two cheap round trips instead of
-   * one full scan, and no weaker than the server already is. On MongoDB: one atomic write.
+   * (above all a job's completion) and `renewLease()`. On MongoDB: one atomic write. FerretDB on
+   * SQLite finds a document by `_id` cheaply only for a bare `{ _id }` filter and reads the whole
+   * collection for any other, and its conditional writes are not atomic anyway: there the condition
+   * is checked on the document read by `_id` and the write is by `_id` alone. Two cheap round trips
+   * instead of one full scan, and no weaker than the server already is (`#readsFirst`).
    */
   async #conditionalUpdate(
     filter: Filter<JobDocument> & { _id: string },
     holds: (current: JobDocument) => boolean,
     update: UpdateFilter<JobDocument>,
   ): Promise<JobDocument | null> {
-    if (!(await this.#markers.enabled())) {
+    if (!(await this.#readsFirst())) {
       return this.#jobs.findOneAndUpdate(filter, update, { returnDocument: 'after' });
     }
     const current = await this.#jobs.findOne({ _id: filter._id });
     if (!current || !holds(current)) return null;
     return this.#jobs.findOneAndUpdate({ _id: filter._id }, update, { returnDocument: 'after' });
+  }
+
+  /**
+   * Whether a conditional write reads its document by bare `_id` first: in the claim-marker mode
+   * (the server's updates are not atomic anyway) on a server that does not find a conditional
+   * `_id` filter by `_id` (FerretDB on SQLite). Never on MongoDB unless both are forced.
+   */
+  async #readsFirst(): Promise<boolean> {
+    return (await this.#markers.enabled()) && !(await this.#idPushdown());
   }
 
   /** @inheritdoc */

@@ -12,6 +12,7 @@ import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { bulkUpdatesProbe, claimSlotsInBulk, type BulkUpdateMode } from './batches.js';
 import { collectionNames, openCollection, type TriggerDocument } from './documents.js';
+import { idPushdownProbe, type IdPushdownMode } from './id-pushdown.js';
 import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
 import { byHandler, documentToTrigger, triggerToDocument } from './mapping.js';
 
@@ -54,6 +55,13 @@ export interface MongoTriggerStoreOptions {
    * @default 'auto'
    */
   bulkUpdates?: BulkUpdateMode;
+  /**
+   * Whether the server finds `{ _id, ...conditions }` by `_id`. Without bulk updates, `true` sends
+   * each slot claim as its own conditional update, `false` a herd's claims as one `updateMany`.
+   * `'auto'`: `true` on MongoDB, and on FerretDB what its `explain` says (see docs/mongodb.md).
+   * @default 'auto'
+   */
+  idPushdown?: IdPushdownMode;
 }
 
 /** Triggers in a MongoDB collection. */
@@ -61,12 +69,14 @@ export class MongoTriggerStore implements TriggerStore {
   readonly #db: Db;
   readonly #triggers: Collection<TriggerDocument>;
   readonly #bulk: () => Promise<boolean>;
+  readonly #idPushdown: () => Promise<boolean>;
 
   /** Use `<prefix>triggers` in `db`. Creates nothing: call the backend's `ensureIndexes()` once. */
   constructor(db: Db, options: MongoTriggerStoreOptions = {}) {
     this.#db = db;
     this.#triggers = openCollection<TriggerDocument>(db, collectionNames(options.collectionPrefix).triggers);
     this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
+    this.#idPushdown = idPushdownProbe(db, this.#triggers, options.idPushdown ?? 'auto');
   }
 
   /** The underlying collection (for inspection and tests). */
@@ -200,7 +210,8 @@ export class MongoTriggerStore implements TriggerStore {
    * `updateMany`; a batched read only when some but not all matched (`batches.ts`).
    */
   async claimSlots(claims: SlotClaim[]): Promise<boolean[]> {
-    return claimSlotsInBulk(this.#triggers, claims, await this.#bulk());
+    const bulk = await this.#bulk();
+    return claimSlotsInBulk(this.#triggers, claims, bulk, !bulk && (await this.#idPushdown()));
   }
 
   /** @inheritdoc */

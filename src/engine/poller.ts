@@ -83,11 +83,14 @@ export class Poller {
       // The members changed: another instance's triggers may be ours now (or ours theirs), and
       // slots skipped as someone else's sit inside the window a delta poll would not read again.
       if (o.ownership === 'rendezvous' && (await membership.refresh(this.#ctx.storeNow()))) this.#polledUntil = null;
+      timeline.measureDelay(now);
       const full = await this.#loadDue(now, handlers);
       const shared = this.#asksShared();
       this.#polls += 1;
       // A full poll read the overdue slots already; a delta poll does not look behind its window.
-      if (!full && shared && membership.members.length > 1) await this.#takeOverOverdue(now, handlers);
+      // An instance itself behind by the takeover delay takes over nothing (Timeline.takesOver): no query.
+      const takesOver = timeline.takesOver(now - this.#ctx.takeoverAfterMs(), now);
+      if (!full && shared && membership.members.length > 1 && takesOver) await this.#takeOverOverdue(now, handlers);
       await dependents.refresh();
       if (shared) await dispatcher.dispatchGated(now, handlers);
       await maintenance.maybeRun(now);

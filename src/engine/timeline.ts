@@ -67,6 +67,8 @@ export class Timeline {
   // triggerId -> seq of its live heap entry; an entry whose seq differs is stale.
   readonly #queued = new Map<string, { seq: number; slot: number; version: number }>();
   #seq = 0;
+  /** Behind with its own slots at the last poll's start (`measureDelay`): takes over none then. */
+  #behind = false;
   #timer: TimerHandle | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
   /** Slots handed to the firer whose claims are still in flight. */
@@ -105,7 +107,7 @@ export class Timeline {
     const now = o.clock.now();
     if (slot > now + o.lookaheadMs) return;
     const owned = origin === 'local' || this.#membership.owns(trigger.id, trigger.handler);
-    if (!owned && origin === 'poll' && slot > now - this.#ctx.takeoverAfterMs()) return;
+    if (!owned && origin === 'poll' && !this.takesOver(slot, now)) return;
     const queued = this.#queued.get(trigger.id);
     if (queued && (trigger.version < queued.version || (queued.slot === slot && queued.version >= trigger.version))) return;
     const seq = this.#seq++;
@@ -120,6 +122,36 @@ export class Timeline {
     }
     this.#heap.push({ kind: 'slot', at, act, priority: trigger.priority, seq, slot, trigger });
     if (act < this.#timerAt) this.#arm();
+  }
+
+  /**
+   * Whether a slot another instance owns is taken over here: once it is overdue by the takeover
+   * delay, unless this instance is itself that far behind with its own slots. Then what holds the
+   * owner up holds this instance up too (a slow store, more work than the cluster has room for),
+   * and racing the owner for its slots would only add claims that lose to the store's queue.
+   */
+  takesOver(slot: number, now: number): boolean {
+    return !this.#behind && slot <= now - this.#ctx.takeoverAfterMs();
+  }
+
+  /**
+   * At the start of a poll: whether this instance is behind, its earliest waiting slot past its
+   * time by the takeover delay. Measured once per poll, before the poll queues anything: the
+   * overdue slots a poll takes over would otherwise count as this instance's own delay.
+   */
+  measureDelay(now: number): void {
+    const head = this.#liveHead();
+    this.#behind = head?.kind === 'slot' && head.at <= now - this.#ctx.takeoverAfterMs();
+  }
+
+  /** The heap's first live entry (dead ones at the top are dropped on the way). */
+  #liveHead(): HeapEntry | undefined {
+    let head = this.#heap.peek();
+    while (head && !this.#isLive(head)) {
+      this.#heap.pop();
+      head = this.#heap.peek();
+    }
+    return head;
   }
 
   /** A trigger was added or changed here: queue it afresh, whatever was queued for it before. */
@@ -199,11 +231,7 @@ export class Timeline {
 
   #arm(): void {
     const { clock } = this.#ctx.o;
-    let head = this.#heap.peek();
-    while (head && !this.#isLive(head)) {
-      this.#heap.pop();
-      head = this.#heap.peek();
-    }
+    const head = this.#liveHead();
     const parked = head !== undefined && head.kind === 'slot' && this.#blockedOnCapacity && head.act <= clock.now();
     if (!head || this.#ctx.state !== 'running' || parked) {
       // Nothing to wait for, or the head is due but this instance is full: a finishing job wakes it.

@@ -158,8 +158,28 @@ describe('slot ownership', () => {
     expect([...slots.values()].every((f) => f[0]!.instance === (f[0]!.key.startsWith('slot:m') ? 'mailer' : 'reporter'))).toBe(true);
   });
 
+  it('instances that are all behind take over none of each other’s slots (no query for them either)', async () => {
+    const { clock, triggerStore, schedulers, fires } = await cluster(['a', 'b'], { concurrency: () => 1 });
+    const [a, b] = schedulers;
+    for (const [name, scheduler] of [['a', a!], ['b', b!]] as const) {
+      await scheduler.addTrigger({ id: `blocker-${name}`, handler: 'hold', schedule: { manual: true } });
+      expect((await scheduler.runTrigger(`blocker-${name}`)).status).toBe('running');
+    }
+    await addEvery(a!, 20);
+    await clock.advance(4000);
+    // Both are full, so each one's own slots wait: from now on each is further behind than the takeover delay.
+    triggerStore.clock = clock;
+    await clock.advance(8000);
+    // A takeover query asks for slots due before now minus the delay; a regular poll asks ahead of now.
+    expect(triggerStore.dueAhead.length).toBeGreaterThan(8);
+    expect(triggerStore.dueAhead.filter((ahead) => ahead < 0)).toEqual([]);
+    expect(fires).toEqual([]);
+    expect(triggerStore.claims).toBe(0);
+  });
+
   it('an instance that is full has its slots taken over', async () => {
-    const { clock, schedulers, fires } = await cluster(['a', 'b'], { concurrency: (name) => (name === 'a' ? 1 : 100) });
+    const { clock, triggerStore, schedulers, fires } = await cluster(['a', 'b'], { concurrency: (name) => (name === 'a' ? 1 : 100) });
+    triggerStore.clock = clock;
     const [a] = schedulers;
     await a!.addTrigger({ id: 'blocker', handler: 'hold', schedule: { manual: true } });
     expect((await a!.runTrigger('blocker')).status).toBe('running');
@@ -169,5 +189,7 @@ describe('slot ownership', () => {
     expect(slots.size).toBe(20 * 9);
     expect([...slots.values()].every((f) => f.length === 1 && f[0]!.instance === 'b')).toBe(true);
     expect(Math.max(...[...slots.values()].map((f) => f[0]!.lateMs))).toBeLessThanOrEqual(3000);
+    // b, not behind itself, asked for the overdue slots.
+    expect(triggerStore.dueAhead.filter((ahead) => ahead < 0).length).toBeGreaterThan(0);
   });
 });

@@ -26,7 +26,7 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import { createMongoBackend, Scheduler } from './pkg.js';
 import { CHILD_FLAGS, report } from './child.js';
 import { arg, calibrateEpoch, epochNow, keepAlive, numArg, r, sleep } from './lib.js';
-import { CommandCounter, latenessSummary, sumCounts } from './mongo-lib.js';
+import { CommandCounter, instrument, latenessSummary, sumCounts, type StoreProbe } from './mongo-lib.js';
 import { ServerCpu, type ServerCpuSample } from './server-cpu.js';
 
 /** How one concurrent-jobs run is shaped. */
@@ -77,6 +77,8 @@ export interface ConcurrentResult {
   /** Driver commands of all instances from the slot to the end / jobs succeeded (NaN when none did). */
   commandsPerJob: number;
   commandsByCommand: Record<string, number>;
+  /** Commands per job succeeded, by `<store method> <command>` (ours; empty for Agenda). */
+  commandsByMethod: Record<string, number>;
   clientCpuMs: number;
   serverCpu: ServerCpuSample;
   serverCpuMsPerJob: number | null;
@@ -145,6 +147,8 @@ interface ChildReport {
   cpuMs: number;
   commandsTotal: number;
   commands: Record<string, number>;
+  /** Commands by the store method that issued them (`trigger.claimSlots` → `update:…` → n); ours only. */
+  byMethod: Record<string, Record<string, number>>;
   errors: number;
   firstError: string | null;
 }
@@ -234,6 +238,8 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
     let doubleRuns = 0;
     for (const count of starts.values()) doubleRuns += count - 1;
     const commands = sumCounts(reports.map((x) => x.commands));
+    const byMethod: Record<string, number> = {};
+    for (const x of reports) for (const [method, counts] of Object.entries(x.byMethod)) for (const [command, n] of Object.entries(counts)) byMethod[`${method} ${command}`] = (byMethod[`${method} ${command}`] ?? 0) + n;
     const commandsTotal = reports.reduce((a, x) => a + x.commandsTotal, 0);
     const serverCpuDelta = ServerCpu.delta(cpu0, cpu1);
     const done = succeeded.size >= created;
@@ -260,6 +266,7 @@ export async function concurrentRun(client: MongoClient, uri: string, system: 'o
       started: starts.size,
       commandsPerJob: succeeded.size > 0 ? commandsTotal / succeeded.size : Number.NaN,
       commandsByCommand: Object.fromEntries(Object.entries(commands).map(([k, v]) => [k, r(v / Math.max(1, succeeded.size), 3)])),
+      commandsByMethod: Object.fromEntries(Object.entries(byMethod).map(([k, v]) => [k, r(v / Math.max(1, succeeded.size), 3)])),
       clientCpuMs: reports.reduce((a, x) => a + x.cpuMs, 0),
       serverCpu: serverCpuDelta,
       serverCpuMsPerJob: serverCpuDelta.totalMs === null || succeeded.size === 0 ? null : serverCpuDelta.totalMs / succeeded.size,
@@ -314,7 +321,10 @@ async function child(system: 'ours' | 'agenda'): Promise<void> {
   let stop: () => Promise<void>;
   if (system === 'ours') {
     const backend = createMongoBackend({ client, dbName: arg('db')! });
-    const scheduler = new Scheduler({ ...backend, instanceId: `conc-${numArg('instance', 0)}`, concurrency: conc, ...(lease ? { leaseMs: Number(lease) } : {}) });
+    // Every command attributed to the store method that issued it (counted from the slot on).
+    const probe: StoreProbe = { calls: {}, counting: () => counter.on, active: 0, tracked: () => false };
+    const stores = { triggerStore: instrument(backend.triggerStore, 'trigger', probe), jobStore: instrument(backend.jobStore, 'job', probe), lockManager: instrument(backend.lockManager, 'lock', probe) };
+    const scheduler = new Scheduler({ ...stores, instanceId: `conc-${numArg('instance', 0)}`, concurrency: conc, ...(lease ? { leaseMs: Number(lease) } : {}) });
     scheduler.register('sleep', async (ctx) => {
       say(`s ${ctx.job.triggerId} ${epochNow(offset)}`);
       // Ignores ctx.signal on purpose (see the file comment).
@@ -371,7 +381,7 @@ async function child(system: 'ours' | 'agenda'): Promise<void> {
   if (counting !== null) clearTimeout(counting);
   counter.on = false;
   const cpu = process.cpuUsage(cpu0);
-  report({ cpuMs: (cpu.user + cpu.system) / 1000, commandsTotal: counter.total, commands: counter.byCommand, errors, firstError } satisfies ChildReport);
+  report({ cpuMs: (cpu.user + cpu.system) / 1000, commandsTotal: counter.total, commands: counter.byCommand, byMethod: system === 'ours' ? counter.byMethod : {}, errors, firstError } satisfies ChildReport);
   // Handlers still sleeping are abandoned: the database is dropped next.
   await Promise.race([stop(), sleep(1500)]).catch(() => undefined);
   await Promise.race([client.close(true), sleep(500)]).catch(() => undefined);

@@ -126,6 +126,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }));
     ctx.onRoundTrip = (roundTripMs) => pressure.record(roundTripMs);
     ctx.claimWindow = () => pressure.claimWindow();
+    ctx.overloaded = () => pressure.overloaded;
     handlers.limitBy(() => pressure.limit());
     const claims = new SlotClaims(ctx, timeline);
     const admission = new Admission(ctx, { handlers, runner, dispatcher, permits, claims, timeline });

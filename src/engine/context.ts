@@ -42,6 +42,8 @@ export class EngineContext {
   onRoundTrip: (roundTripMs: number) => void = () => undefined;
   /** Slots that may be in the middle of being claimed at once (see `StorePressure.claimWindow`). */
   claimWindow: () => number = () => Number.POSITIVE_INFINITY;
+  /** Whether the store answers this instance too slowly for the work it holds (see `StorePressure`). */
+  overloaded: () => boolean = () => false;
   readonly #emitter: EventEmitter<SchedulerEvents>;
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Where failures go when nothing else would show them (no logger, no `error` listener). */

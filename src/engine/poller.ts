@@ -82,7 +82,10 @@ export class Poller {
       await maintenance.measureClock(now);
       // The members changed: another instance's triggers may be ours now (or ours theirs), and
       // slots skipped as someone else's sit inside the window a delta poll would not read again.
-      if (o.ownership === 'rendezvous' && (await membership.refresh(this.#ctx.storeNow()))) this.#polledUntil = null;
+      if (o.ownership === 'rendezvous' && (await membership.refresh(this.#ctx.storeNow()))) {
+        this.#polledUntil = null;
+        timeline.dropUnowned(now);
+      }
       timeline.measureDelay(now);
       const full = await this.#loadDue(now, handlers);
       const shared = this.#asksShared();

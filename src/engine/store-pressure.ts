@@ -69,6 +69,11 @@ export class StorePressure {
     return this.#overload === null ? CLAIM_WINDOW : CLAIM_WINDOW_OVERLOADED;
   }
 
+  /** Whether the limit is below `concurrency` now (`overload` without the copy). */
+  get overloaded(): boolean {
+    return this.#overload !== null;
+  }
+
   /** The overload, while there is one. */
   get overload(): OverloadReport | null {
     return this.#overload === null ? null : { ...this.#overload, since: new Date(this.#overload.since.getTime()) };

@@ -126,12 +126,31 @@ export class Timeline {
 
   /**
    * Whether a slot another instance owns is taken over here: once it is overdue by the takeover
-   * delay, unless this instance is itself that far behind with its own slots. Then what holds the
-   * owner up holds this instance up too (a slow store, more work than the cluster has room for),
-   * and racing the owner for its slots would only add claims that lose to the store's queue.
+   * delay, unless this instance is itself that far behind with its own slots, or overloaded (the
+   * store answers it too slowly: it takes less new work). Then what holds the owner up most likely
+   * holds this instance up too (a slow store, more work than the cluster has room for), and racing
+   * the owner for its slots would only add claims that lose, in the store's queue. A dead owner's
+   * slots come back once its membership runs out: they have a live owner then.
    */
   takesOver(slot: number, now: number): boolean {
-    return !this.#behind && slot <= now - this.#ctx.takeoverAfterMs();
+    return !this.#behind && !this.#ctx.overloaded() && slot <= now - this.#ctx.takeoverAfterMs();
+  }
+
+  /**
+   * The members changed: slots queued here that another instance owns now, and that are not
+   * overdue enough to take over, are dropped (claims on their way stay). After a change every
+   * instance reads its whole window again, so the owner queues them; kept here, they would race
+   * the owner's claims at every slot (all of them, when this instance started alone and owned all).
+   */
+  dropUnowned(now: number): void {
+    const others: string[] = [];
+    this.#heap.visitWhile(
+      () => true,
+      (entry) => {
+        if (entry.kind === 'slot' && this.#isLive(entry) && !this.#membership.owns(entry.trigger.id, entry.trigger.handler) && !this.takesOver(entry.slot, now)) others.push(entry.trigger.id);
+      },
+    );
+    for (const id of others) this.#queued.delete(id);
   }
 
   /**

@@ -32,12 +32,25 @@ afterEach(async () => {
 
 async function cluster(
   names: string[],
-  options: { ownership?: 'rendezvous' | 'race'; concurrency?: (name: string) => number; clockOf?: (name: string, shared: ManualClock) => ManualClock } = {},
+  options: {
+    ownership?: 'rendezvous' | 'race';
+    concurrency?: (name: string) => number;
+    clockOf?: (name: string, shared: ManualClock) => ManualClock;
+    /** Called before the instances start, with a scheduler on the same stores that never starts. */
+    seed?: (seeder: Scheduler) => Promise<void>;
+    /** Advance the shared clock this much after each start (the instances join one by one). */
+    startGapMs?: number;
+  } = {},
 ): Promise<Cluster> {
   const clock = new ManualClock(T0);
   const triggerStore = new CountingTriggerStore();
   const jobStore = new MemoryJobStore();
   const lockManager = new MemoryLockManager();
+  if (options.seed) {
+    const seeder = new Scheduler({ clock, triggerStore, jobStore, lockManager });
+    seeder.register('h', () => undefined);
+    await options.seed(seeder);
+  }
   const fires: Fire[] = [];
   const schedulers: Scheduler[] = [];
   for (const name of names) {
@@ -58,6 +71,7 @@ async function cluster(
     schedulers.push(scheduler);
     running.push(scheduler);
     await scheduler.start();
+    if (options.startGapMs) await clock.advance(options.startGapMs);
   }
   return { clock, triggerStore, schedulers, fires };
 }
@@ -102,6 +116,23 @@ describe('slot ownership', () => {
     // Racing instances drop a trigger after a lost claim until their next full poll, so the
     // waste is less than one claim per instance; but it is there.
     expect(claimsPerSlot['race']).toBeGreaterThan(claimsPerSlot['rendezvous']! + 0.2);
+  });
+
+  it('instances that join one by one drop the slots they queued while alone: one claim per slot', async () => {
+    // a starts alone and queues all 60 one-shots; b and c join 1 s apart, all before the slot.
+    const slot = T0 + 6000;
+    const { clock, triggerStore, fires } = await cluster(['a', 'b', 'c'], {
+      startGapMs: 1000,
+      seed: async (seeder) => {
+        for (let i = 0; i < 60; i++) await seeder.addTrigger({ id: `once${i}`, handler: 'h', schedule: { at: new Date(slot) } });
+      },
+    });
+    await clock.advance(6000);
+    const slots = slotsIn(fires, slot, slot + 1);
+    expect(slots.size).toBe(60);
+    expect([...slots.values()].every((f) => f.length === 1 && f[0]!.lateMs === 0)).toBe(true);
+    expect(new Set([...slots.values()].map((f) => f[0]!.instance))).toEqual(new Set(['a', 'b', 'c']));
+    expect(triggerStore.claims).toBe(60);
   });
 
   it('an instance that dies has its triggers taken over: no slot is missed or doubled', async () => {

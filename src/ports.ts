@@ -109,6 +109,14 @@ export interface TriggerStore {
   /** Cheap reachability check for `health()`; throws when the store is unreachable. */
   ping(): Promise<void>;
   /**
+   * Optional: a token that changes whenever a trigger is inserted, replaced, updated or removed
+   * through this store, by any process (a slot claim does not change it). A poll that finds it
+   * changed reads its whole look-ahead window again, so a trigger another process added inside the
+   * part of the window already read is queued at the next poll. Without it, such a trigger is
+   * found by the next full read, up to `lookaheadMs` later.
+   */
+  changeToken?(): Promise<string>;
+  /**
    * Optional: how many `active` triggers name each handler (handlers with none left out), for
    * `health().unhandled`. Without it (or `JobStore.countPendingByHandler`) `unhandled` is `null`.
    */

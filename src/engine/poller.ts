@@ -1,7 +1,8 @@
 /**
  * The poll loop: every `pollIntervalMs` (backing off while the store fails) it renews this
  * instance's membership, loads the slots due within the look-ahead window into the timeline
- * (most polls only the part of the window that is new, a full read once per window length),
+ * (most polls only the part of the window that is new, a full read once per window length or
+ * when the trigger store's change token says a trigger was added, changed or removed),
  * takes over slots their owner left unclaimed, refreshes the dependency index, starts jobs that
  * wait for a permit, runs the maintenance chores, and wakes dispatch for pending jobs.
  *
@@ -47,6 +48,8 @@ export class Poller {
   /** Up to where the window was read (`null`: next poll reads it all). */
   #polledUntil: number | null = null;
   #pollsSinceFull = 0;
+  /** The trigger store's change token as the last poll read it (`null`: not read yet). */
+  #changeToken: string | null = null;
   /** Polls since start, for sharing out the cluster-wide questions. */
   #polls = 0;
   /** Last successful poll. */
@@ -146,8 +149,9 @@ export class Poller {
 
   /**
    * Load due slots into the timeline. Most polls fetch only the part of the look-ahead window that
-   * is new since the last poll; once per window length a full fetch also picks up what changed
-   * elsewhere inside the window (another instance's update) and anything left unclaimed.
+   * is new since the last poll; a full fetch also picks up what changed elsewhere inside the
+   * window (a trigger another process added or changed) and anything left unclaimed: at once when
+   * the trigger store's change token moved since the last poll, else once per window length.
    * Returns whether this was a full fetch.
    */
   async #loadDue(now: number, handlers: string[]): Promise<boolean> {
@@ -155,7 +159,9 @@ export class Poller {
     const { timeline } = this.#p;
     const until = now + o.lookaheadMs;
     const fullEvery = Math.max(1, Math.ceil(o.lookaheadMs / o.pollIntervalMs));
-    const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery;
+    // Read before the fetch: a change landing during it moves the token again, for the next poll.
+    const changed = await this.#triggersChanged();
+    const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery || changed;
     const after = full || this.#polledUntil === null ? undefined : new Date(this.#polledUntil);
     const due = await o.triggerStore.findDue(new Date(until), o.pollBatchSize, handlers, after, timeline.holds);
     for (let i = 0; i < due.length; i++) {
@@ -168,6 +174,16 @@ export class Poller {
     const last = due.length >= o.pollBatchSize ? due[due.length - 1]?.nextRunAt : undefined;
     this.#polledUntil = last ? last.getTime() - 1 : until;
     return full;
+  }
+
+  /** Whether the trigger store's change token moved since the last poll read it (never on the first read). */
+  async #triggersChanged(): Promise<boolean> {
+    const store = this.#ctx.o.triggerStore;
+    if (!store.changeToken) return false;
+    const token = await store.changeToken();
+    const changed = this.#changeToken !== null && token !== this.#changeToken;
+    this.#changeToken = token;
+    return changed;
   }
 
   /**

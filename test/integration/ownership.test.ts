@@ -135,6 +135,20 @@ describe('slot ownership', () => {
     expect(triggerStore.claims).toBe(60);
   });
 
+  it('a trigger another process adds inside the window already read fires at its time, not at the next full read', async () => {
+    const { clock, triggerStore, fires } = await cluster(['a']);
+    // A process that only adds work (never started), on the same stores.
+    const adder = new Scheduler({ clock, triggerStore, jobStore: new MemoryJobStore(), lockManager: new MemoryLockManager() });
+    adder.register('h', () => undefined);
+    // a's polls have read the window up to T0 + 6.5 s; the next full read is ~4 s away.
+    await clock.advance(1500);
+    const slot = T0 + 3000;
+    await adder.addTrigger({ id: 'late-added', handler: 'h', schedule: { at: new Date(slot) } });
+    await clock.advance(2000);
+    const fired = fires.filter((f) => f.key.startsWith('slot:late-added:'));
+    expect(fired.map((f) => f.lateMs)).toEqual([0]);
+  });
+
   it('an instance that dies has its triggers taken over: no slot is missed or doubled', async () => {
     // c runs on a clock that never moves again: it polls and fires nothing after its start.
     const frozen = new ManualClock(T0);

@@ -22,6 +22,8 @@ export class MemoryTriggerStore implements TriggerStore {
   readonly #byUpstream = new Map<string, Set<string>>();
   /** Ids of the triggers with an `alertAfterMs`, so `findLate` reads only those. */
   readonly #alerting = new Set<string>();
+  /** Inserts, replacements, updates and removals so far (`changeToken`). */
+  #changes = 0;
 
   /** @inheritdoc */
   async insert(trigger: Trigger): Promise<void> {
@@ -29,6 +31,7 @@ export class MemoryTriggerStore implements TriggerStore {
       throw new InvalidTriggerConfigError('id', `a trigger with id "${trigger.id}" already exists`);
     }
     this.#put(toTriggerRecord(trigger));
+    this.#changes += 1;
   }
 
   /** @inheritdoc */
@@ -43,6 +46,7 @@ export class MemoryTriggerStore implements TriggerStore {
     if (!current || current.version !== expectedVersion) return false;
     this.#unindex(current);
     this.#put(toTriggerRecord(trigger));
+    this.#changes += 1;
     return true;
   }
 
@@ -53,6 +57,7 @@ export class MemoryTriggerStore implements TriggerStore {
     const next: Trigger = { ...fromTriggerRecord(current), ...fields, id, version: expectedVersion + 1 };
     this.#unindex(current);
     this.#put(toTriggerRecord(next));
+    this.#changes += 1;
     return fromTriggerRecord(this.#triggers.get(id)!);
   }
 
@@ -62,7 +67,13 @@ export class MemoryTriggerStore implements TriggerStore {
     if (!current) return false;
     this.#unindex(current);
     this.#triggers.delete(id);
+    this.#changes += 1;
     return true;
+  }
+
+  /** @inheritdoc */
+  async changeToken(): Promise<string> {
+    return String(this.#changes);
   }
 
   /** @inheritdoc */

@@ -27,9 +27,11 @@ import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * The signals (`_id`s of their documents): `pending` for writes that change the pending queries'
- * answers, `unfired` for those that change which final jobs still owe their dependents a run.
+ * answers, `unfired` for those that change which final jobs still owe their dependents a run,
+ * `triggers` for inserts, changes and removals of triggers (the trigger store's `changeToken`,
+ * stamped on every server, not only where answers are cached).
  */
-export type HintSignal = 'pending' | 'unfired';
+export type HintSignal = 'pending' | 'unfired' | 'triggers';
 
 /** Whether to use pending hints: always, never, or when the server scans for filtered queries (`'auto'`: FerretDB). */
 export type PendingHintMode = boolean | 'auto';
@@ -88,6 +90,12 @@ export class PendingHints {
     }
   }
 
+  /** The signal's stored token (`null`: never stamped). */
+  async token(signal: HintSignal): Promise<string | null> {
+    const stored = await this.#signals.findOne({ _id: signal });
+    return typeof stored?.token === 'string' ? stored.token : null;
+  }
+
   /** Forget the cached answers of a signal (a claim found nothing where the cache said work was due). */
   forget(signal: HintSignal): void {
     for (const [key, hit] of this.#cache) if (hit.signal === signal) this.#cache.delete(key);
@@ -100,8 +108,7 @@ export class PendingHints {
    */
   async answer<T>(signal: HintSignal, key: string, query: () => Promise<T>, cacheable: (value: T) => boolean = () => true): Promise<T> {
     if (!(await this.#enabled())) return query();
-    const stored = await this.#signals.findOne({ _id: signal });
-    const token = typeof stored?.token === 'string' ? stored.token : null;
+    const token = await this.token(signal);
     const now = this.#now();
     const hit = this.#cache.get(key);
     if (hit && hit.signal === signal && hit.token === token && now - hit.at < this.#maxAgeMs) return hit.value as T;

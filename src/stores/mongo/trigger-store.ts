@@ -11,7 +11,8 @@ import type { HandlerCount, SlotClaim, SlotClaimUpdate, TriggerFields, TriggerSt
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
 import { bulkUpdatesProbe, claimSlotsInBulk, type BulkUpdateMode } from './batches.js';
-import { collectionNames, openCollection, type TriggerDocument } from './documents.js';
+import { collectionNames, openCollection, type SignalDocument, type TriggerDocument } from './documents.js';
+import { PendingHints } from './pending-hints.js';
 import { idPushdownProbe, type IdPushdownMode } from './id-pushdown.js';
 import { assertDocumentSize, date, isDuplicateKeyError, num, str, strings } from './guards.js';
 import { byHandler, documentToTrigger, triggerToDocument } from './mapping.js';
@@ -70,6 +71,8 @@ export class MongoTriggerStore implements TriggerStore {
   readonly #triggers: Collection<TriggerDocument>;
   readonly #bulk: () => Promise<boolean>;
   readonly #idPushdown: () => Promise<boolean>;
+  /** The `triggers` signal: stamped on every change of a trigger, on every server. */
+  readonly #changes: PendingHints;
 
   /** Use `<prefix>triggers` in `db`. Creates nothing: call the backend's `ensureIndexes()` once. */
   constructor(db: Db, options: MongoTriggerStoreOptions = {}) {
@@ -77,6 +80,8 @@ export class MongoTriggerStore implements TriggerStore {
     this.#triggers = openCollection<TriggerDocument>(db, collectionNames(options.collectionPrefix).triggers);
     this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
     this.#idPushdown = idPushdownProbe(db, this.#triggers, options.idPushdown ?? 'auto');
+    const names = collectionNames(options.collectionPrefix);
+    this.#changes = new PendingHints(openCollection<SignalDocument>(db, names.signals), () => Promise.resolve(true));
   }
 
   /** The underlying collection (for inspection and tests). */
@@ -97,6 +102,7 @@ export class MongoTriggerStore implements TriggerStore {
       }
       throw error;
     }
+    await this.#changes.changed('triggers');
   }
 
   /** @inheritdoc */
@@ -112,6 +118,7 @@ export class MongoTriggerStore implements TriggerStore {
     await assertDocumentSize(doc, `trigger "${id}"`);
     const { _id: _ignored, ...replacement } = doc;
     const result = await this.#triggers.replaceOne({ _id: id, version: num(expectedVersion, 'expectedVersion') }, replacement);
+    if (result.matchedCount === 1) await this.#changes.changed('triggers');
     return result.matchedCount === 1;
   }
 
@@ -129,13 +136,23 @@ export class MongoTriggerStore implements TriggerStore {
       { $set: set, $inc: { version: 1 } },
       { returnDocument: 'after' },
     );
+    if (doc) await this.#changes.changed('triggers');
     return doc ? documentToTrigger(doc) : null;
   }
 
   /** @inheritdoc */
   async remove(id: string): Promise<boolean> {
     const result = await this.#triggers.deleteOne({ _id: str(id, 'id') });
+    if (result.deletedCount === 1) await this.#changes.changed('triggers');
     return result.deletedCount === 1;
+  }
+
+  /**
+   * @inheritdoc A random token in `<prefix>signals` (`_id: 'triggers'`), stamped after every
+   * insert, replacement, update and removal: one read by `_id` per poll, one write per trigger change.
+   */
+  async changeToken(): Promise<string> {
+    return (await this.#changes.token('triggers')) ?? '';
   }
 
   /** @inheritdoc */

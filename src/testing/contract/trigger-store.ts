@@ -131,6 +131,42 @@ export function runTriggerStoreContract(fresh: () => Promise<BackendUnderTest>, 
       ]);
     });
 
+    it('changeToken moves on every insert, replacement, update and removal, not on claims or refused writes', async () => {
+      const { triggerStore } = await fresh();
+      expect(typeof triggerStore.changeToken).toBe('function');
+      const token = (): Promise<string> => triggerStore.changeToken!();
+      const seen = [await token()];
+      const moved = async (): Promise<boolean> => {
+        const now = await token();
+        const changed = now !== seen[seen.length - 1];
+        seen.push(now);
+        return changed;
+      };
+      await triggerStore.insert(makeTrigger());
+      expect(await moved()).toBe(true);
+      // A slot claim and reads leave it alone: polls read the window again only for a trigger's change.
+      expect(await triggerStore.claimSlot('t1', at(0), 1, { nextRunAt: at(1000), lastRunAt: at(0), status: 'active', updatedAt: at(1) })).not.toBeNull();
+      expect(await triggerStore.claimSlots?.([{ id: 't1', slot: at(1000), expectedVersion: 2, update: { nextRunAt: at(2000), lastRunAt: at(1000), status: 'active', updatedAt: at(2) } }])).not.toEqual([false]);
+      await triggerStore.get('t1');
+      await triggerStore.findDue(at(5000), 10, ['h']);
+      expect(await moved()).toBe(false);
+      const version = (await triggerStore.get('t1'))!.version;
+      // Refused (stale version, missing id): no change either.
+      expect(await triggerStore.replace(makeTrigger({ name: 'stale', version: 99 }), version - 1)).toBe(false);
+      expect(await triggerStore.remove('missing')).toBe(false);
+      expect(await moved()).toBe(false);
+      expect(await triggerStore.replace(makeTrigger({ name: 'v2', version: version + 1 }), version)).toBe(true);
+      expect(await moved()).toBe(true);
+      if (triggerStore.update) {
+        expect(await triggerStore.update('t1', version + 1, { name: 'v3' })).not.toBeNull();
+        expect(await moved()).toBe(true);
+      }
+      expect(await triggerStore.remove('t1')).toBe(true);
+      expect(await moved()).toBe(true);
+      // Every token differs from all before it.
+      expect(new Set(seen.filter((_, i) => i === 0 || seen[i] !== seen[i - 1])).size).toBe(seen.filter((_, i) => i === 0 || seen[i] !== seen[i - 1]).length);
+    });
+
     it('replace is optimistic: a stale version does not write', async () => {
       const { triggerStore } = await fresh();
       await triggerStore.insert(makeTrigger());

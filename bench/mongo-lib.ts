@@ -5,7 +5,7 @@
  * Benchmarks only: nothing here asserts a timing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
+import type { CommandStartedEvent, Db, Document, MongoClient, UpdateFilter } from 'mongodb';
 import { dist, type Dist } from './lib.js';
 
 /** Which server answered: FerretDB or MongoDB, and its version strings. */
@@ -221,11 +221,17 @@ export function perJob(counts: Record<string, number>, n: number): Record<string
  * documents, an insert into a collection with a unique key, a findOneAndUpdate of that document by
  * `_id`), for `ms`. Returns jobs/s and the latency of one such 3-command chain.
  */
-export async function serverFloor(db: Db, ms: number, workers: number, triggers = 100): Promise<{ jobsPerSec: number; chainMs: Dist; workers: number }> {
+export async function serverFloor(db: Db, ms: number, workers: number, triggers = 100, shaped = false): Promise<{ jobsPerSec: number; chainMs: Dist; workers: number; shaped: boolean }> {
   const t = db.collection<{ _id: string; v: number; nextRunAt: Date }>('floor_triggers');
   const j = db.collection<{ _id: string; key: string; status: string; history: unknown[] }>('floor_jobs');
   await j.createIndex({ key: 1 }, { unique: true });
-  await t.insertMany(Array.from({ length: triggers }, (_, i) => ({ _id: `t-${i}`, v: 0, nextRunAt: new Date() })));
+  // Shaped: the documents carry every field the scheduler's trigger and job documents carry, with
+  // values of the same kinds and sizes (a job ends with three history entries), so the server
+  // reads and writes as many bytes per call as it does for the scheduler; the calls are the same.
+  const at = new Date();
+  const triggerFields = shaped ? shapedTrigger(at) : {};
+  const jobFields = shaped ? shapedJob(at) : {};
+  await t.insertMany(Array.from({ length: triggers }, (_, i) => ({ _id: `t-${i}`, v: 0, nextRunAt: new Date(), ...triggerFields })));
   const version = new Array<number>(triggers).fill(0);
   const chains: number[] = [];
   let done = 0;
@@ -239,14 +245,41 @@ export async function serverFloor(db: Db, ms: number, workers: number, triggers 
         const claimed = await t.findOneAndUpdate({ _id: `t-${i}`, v: version[i]! }, { $set: { nextRunAt: new Date() }, $inc: { v: 1 } }, { returnDocument: 'after' });
         version[i] = claimed?.v ?? version[i]! + 1;
         const id = `j-${seq++}`;
-        await j.insertOne({ _id: id, key: `k-${id}`, status: 'running', history: [{ status: 'running', at: new Date() }] });
-        await j.findOneAndUpdate({ _id: id, status: 'running' }, { $set: { status: 'succeeded' }, $push: { history: { status: 'succeeded', at: new Date() } } }, { returnDocument: 'after' });
+        const job = { ...jobFields, _id: id, key: `k-${id}`, status: 'running', history: [...(shaped ? SHAPED_HISTORY : []), { status: 'running', at: new Date() }] };
+        await j.insertOne(job);
+        const end = shaped ? { finishedAt: new Date(), lease: null } : {};
+        const entry: Document = shaped ? { status: 'succeeded', at: new Date(), instanceId: INSTANCE, reason: 'attempt 1 succeeded' } : { status: 'succeeded', at: new Date() };
+        const ending = { $set: { ...end, status: 'succeeded' }, $push: { history: entry } } as UpdateFilter<{ _id: string; key: string; status: string; history: unknown[] }>;
+        await j.findOneAndUpdate({ _id: id, status: 'running' }, ending, { returnDocument: 'after' });
         chains.push(performance.now() - t0);
         done += 1;
       }
     }),
   );
-  return { jobsPerSec: done / (ms / 1000), chainMs: latenessSummary(chains), workers };
+  return { jobsPerSec: done / (ms / 1000), chainMs: latenessSummary(chains), workers, shaped };
+}
+
+const INSTANCE = 'vm-23894-12172e';
+const SHAPED_HISTORY = [{ status: 'pending', at: new Date(0), instanceId: INSTANCE, reason: 'slot claimed' }];
+
+/** A trigger document's other fields, as the scheduler stores an `every` trigger. */
+function shapedTrigger(at: Date): Record<string, unknown> {
+  return {
+    name: 'floor-trigger', handler: 'noop', schedule: { kind: 'every', every: 1000, startAt: at, endAt: null }, payload: null, status: 'active', lastRunAt: at,
+    createdAt: at, updatedAt: at, retry: null, timeoutMs: null, maxStalls: null, misfire: 'run-once', overlap: 'allow', maxConcurrent: null, window: null,
+    jitterMs: 0, priority: 0, startAt: null, endAt: null, tags: [], alertAfterMs: null, version: 0,
+  };
+}
+
+/** A job document's other fields, as the scheduler stores a slot's job (the end adds result, metrics and history). */
+function shapedJob(at: Date): Record<string, unknown> {
+  return {
+    triggerId: 'floor-trigger', handler: 'noop', payload: null, source: 'schedule', scheduledFor: at, runAt: at, priority: 0, attempts: 1, maxAttempts: 1,
+    stalls: 0, maxStalls: 1, timeoutMs: null, backoff: null, permitLimit: null, nextAttemptAt: null, result: null, error: null,
+    metrics: { queuedMs: 6, durationMs: 0, cpuUserMs: 0, cpuSystemMs: 0, heapUsedBytes: 0, threadWaitMs: 0 }, instanceId: INSTANCE, fence: 1, event: null,
+    upstream: null, gate: null, traceparent: null, cancelRequested: false, dependentsFired: true, createdAt: at, startedAt: at, finishedAt: null,
+    lease: { owner: INSTANCE, expiresAt: at }, writeStamp: 'a1b2c3d4e5f6.0',
+  };
 }
 
 /** A fresh result of one instance's run, wired to its command counter. */

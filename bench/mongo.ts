@@ -13,7 +13,8 @@
  *              the store method that issued it (AsyncLocalStorage around proxied stores). The poll's
  *              periodic queries are reported apart: commands per fired job = (all − poll) / jobs.
  *  floor       The server's own unbatched floor: bare driver calls doing claim + insert + end, F
- *              chains in parallel, no scheduler (with the server's CPU per chain).
+ *              chains in parallel, no scheduler (with the server's CPU per chain); then the same
+ *              calls on documents shaped as the scheduler's (every field, same sizes).
  *  saturation  Offered `BENCH_MONGO_SATURATE` (120,600) jobs/s on `BENCH_MONGO_SAT_INSTANCES` (1,4)
  *              instances (separate processes, one database): that many `every: 1 s` triggers with
  *              phases spread over the second, no-op handlers; ours and Agenda alternating. Over a
@@ -661,6 +662,7 @@ async function main(): Promise<void> {
   const phaseErrors: string[] = [];
   let rt: RoundTripResult | null = null;
   let floor: Floor | null = null;
+  let floorShaped: Floor | null = null;
   const runs: RunResult[] = [];
   const saturated: RunResult[] = [];
   const concurrent: ConcurrentResult[] = [];
@@ -677,19 +679,25 @@ async function main(): Promise<void> {
 
     if (PHASES.has('floor')) {
       // The server's own unbatched ceiling: claim + insert + end as bare driver calls, no scheduler.
-      floor = await phase('floor', phaseErrors, async () => {
-        const floorDb = client.db(dbName('floor'));
-        const cpu0 = serverCpu!.sample();
-        const measured = await serverFloor(floorDb, FLOOR_MS, FLOOR_WORKERS);
-        const cpu = ServerCpu.delta(cpu0, serverCpu!.sample()).totalMs;
-        await floorDb.dropDatabase().catch(() => undefined);
-        const jobs = (measured.jobsPerSec * FLOOR_MS) / 1000;
-        return { ...measured, serverCpuMsPerJob: cpu === null ? null : cpu / Math.max(1, jobs) };
-      });
-      if (floor) {
+      const measureFloor = (shaped: boolean): Promise<Floor | null> =>
+        phase(shaped ? 'floor (shaped)' : 'floor', phaseErrors, async () => {
+          const floorDb = client.db(dbName(shaped ? 'floor_shaped' : 'floor'));
+          const cpu0 = serverCpu!.sample();
+          const measured = await serverFloor(floorDb, FLOOR_MS, FLOOR_WORKERS, 100, shaped);
+          const cpu = ServerCpu.delta(cpu0, serverCpu!.sample()).totalMs;
+          await floorDb.dropDatabase().catch(() => undefined);
+          const jobs = (measured.jobsPerSec * FLOOR_MS) / 1000;
+          return { ...measured, serverCpuMsPerJob: cpu === null ? null : cpu / Math.max(1, jobs) };
+        });
+      floor = await measureFloor(false);
+      // The same calls on documents as big as the scheduler's (see serverFloor): what the server
+      // costs per job for our documents, apart from what the engine adds.
+      floorShaped = await measureFloor(true);
+      for (const f of [floor, floorShaped]) {
+        if (!f) continue;
         console.log(
-          `server floor (claim + insert + end as bare driver calls, ${floor.workers} chains in parallel, one process): ${r(floor.jobsPerSec, 0)} jobs/s, ` +
-            `chain p50 ${floor.chainMs.p50} ms p99 ${floor.chainMs.p99} ms, server CPU ${floor.serverCpuMsPerJob === null ? 'n/a' : `${r(floor.serverCpuMsPerJob, 2)} ms/job`}`,
+          `server floor (claim + insert + end as bare driver calls${f.shaped ? ', documents shaped as the scheduler\'s' : ''}, ${f.workers} chains in parallel, one process): ${r(f.jobsPerSec, 0)} jobs/s, ` +
+            `chain p50 ${f.chainMs.p50} ms p99 ${f.chainMs.p99} ms, server CPU ${f.serverCpuMsPerJob === null ? 'n/a' : `${r(f.serverCpuMsPerJob, 2)} ms/job`}`,
         );
       }
     }
@@ -759,10 +767,10 @@ async function main(): Promise<void> {
 
   const totalS = (Date.now() - began) / 1000;
   console.log(`\n(mongo benchmark: ${r(totalS, 0)} s; load average now ${loadavg().map((x) => r(x, 1)).join(' ')})`);
-  console.log(`\n${compactTables(floor, saturated, concurrent, light)}`);
+  console.log(`\n${compactTables(floor, saturated, concurrent, light, floorShaped)}`);
   if (phaseErrors.length > 0) console.error(`\n!!! phases that failed: ${phaseErrors.join(' | ')}`);
   if (skippedPhases.length > 0) console.error(`\n! skipped for the time budget (BENCH_MONGO_BUDGET_S=${BUDGET_S}): ${skippedPhases.join(', ')}`);
-  const rows = summaryRows(server, rt, floor, [...runs, ...saturated], concurrent, light);
+  const rows = summaryRows(server, rt, floor, [...runs, ...saturated], concurrent, light, floorShaped);
   const data = {
     server,
     uri: URI.replace(/\/\/[^@/]*@/, '//***@'),
@@ -786,6 +794,7 @@ async function main(): Promise<void> {
     },
     loadAverage: loadavg(),
     floor,
+    floorShaped,
     roundTrips: rt ? { ...rt, perJobByCommand: perJob(rt.fireByCommand, rt.jobsFired), perJobByMethod: perJob(rt.fireByMethod, rt.jobsFired) } : null,
     runs,
     saturated,
@@ -822,7 +831,7 @@ function agendaTwin(runs: RunResult[], ours: RunResult): RunResult | undefined {
 }
 
 /** The compact tables printed at the end (the figures docs/performance.md records). */
-function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: ConcurrentResult[], light: RunResult[]): string {
+function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null = null): string {
   const out: string[] = [];
   const rateRows = [...saturated, ...light].map((x) => {
     const twin = x.system === 'ours' ? agendaTwin([...saturated, ...light], x) : undefined;
@@ -840,6 +849,7 @@ function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: 
       String(x.duplicates),
     ];
   });
+  if (floorShaped) rateRows.unshift(['floor', 'shaped docs', '1', '-', fmt(floorShaped.jobsPerSec, 1), floor ? fmt(floorShaped.jobsPerSec / floor.jobsPerSec, 2) : '-', '-', '3', fmt(floorShaped.serverCpuMsPerJob, 2), `chain ${fmt(floorShaped.chainMs.p50, 1)} / ${fmt(floorShaped.chainMs.p99, 1)}`, '-']);
   if (floor) rateRows.unshift(['floor', 'bare driver', '1', '-', fmt(floor.jobsPerSec, 1), '1', '-', '3', fmt(floor.serverCpuMsPerJob, 2), `chain ${fmt(floor.chainMs.p50, 1)} / ${fmt(floor.chainMs.p99, 1)}`, '-']);
   if (rateRows.length > 0) {
     out.push(textTable(['phase', 'system', 'inst.', 'offered/s', 'jobs/s', '/floor', '/Agenda', 'cmds/job', 'server CPU ms/job', 'lateness p50 / p99 ms', 'dup'], rateRows));
@@ -862,7 +872,7 @@ function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: 
   return out.join('\n\n');
 }
 
-function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floor | null, runs: RunResult[], concurrent: ConcurrentResult[], light: RunResult[]): SummaryRow[] {
+function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floor | null, runs: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null): SummaryRow[] {
   const where = server.kind === 'FerretDB' ? `FerretDB ${server.ferretdbVersion}${server.backend ? ` ${server.backend}` : ''}` : `MongoDB ${server.version}`;
   const rows: SummaryRow[] = [];
   const row = (metric: string, value: string, baseline: string, ratio: string, target: string, met: boolean | null): void => {
@@ -879,6 +889,7 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floo
     );
   }
   if (floor) row('server floor: bare claim + insert + end', `${r(floor.jobsPerSec, 0)} jobs/s (${floor.workers} chains)`, '-', '-', '-', null);
+  if (floorShaped) row('server floor, documents shaped as ours', `${r(floorShaped.jobsPerSec, 0)} jobs/s, server ${fmt(floorShaped.serverCpuMsPerJob, 2)} ms/job`, floor ? `bare ${r(floor.jobsPerSec, 0)}/s` : '-', floor ? `${fmt(floorShaped.jobsPerSec / floor.jobsPerSec, 2)}x bare` : '-', '-', null);
   const ours = runs.filter((x) => x.system === 'ours');
   for (const x of ours) {
     const twin = agendaTwin(runs, x);
@@ -887,7 +898,7 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floo
       `jobs/s, offered ${r(x.offeredPerSec, 0)}/s, ${x.instances} inst.`,
       `${r(x.jobsPerSec, 0)}/s, ${r(x.commandsPerJob, 2)} cmds/job, server ${fmt(x.serverCpuMsPerJob, 2)} ms/job, p99 ${r(x.lateness.p99, 0)} ms`,
       `${twin ? `Agenda ${r(twin.jobsPerSec, 0)}/s p99 ${r(twin.lateness.p99, 0)} ms` : 'no Agenda run'}; floor ${floor ? r(floor.jobsPerSec, 0) : 'n/a'}/s`,
-      `${fmt(floorRatio, 2)}x floor; ${twin ? (twin.jobsPerSec > 0 ? `${r(x.jobsPerSec / twin.jobsPerSec, 2)}x Agenda` : 'Agenda none') : '-'}`,
+      `${fmt(floorRatio, 2)}x floor${floorShaped ? ` (${fmt(x.jobsPerSec / floorShaped.jobsPerSec, 2)}x shaped)` : ''}; ${twin ? (twin.jobsPerSec > 0 ? `${r(x.jobsPerSec / twin.jobsPerSec, 2)}x Agenda` : 'Agenda none') : '-'}`,
       x.instances === 1 ? `>= ${TARGET_FLOOR_RATIO}x floor (saturated)` : '-',
       // Only a saturated single instance is held to the floor: below it, the offered rate is the cap.
       x.instances === 1 && floor && x.offeredPerSec > floor.jobsPerSec ? floorRatio >= TARGET_FLOOR_RATIO : null,

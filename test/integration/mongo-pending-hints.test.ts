@@ -155,6 +155,29 @@ describe('MongoJobStore pending hints', () => {
     expect(await t.db.collection(`${prefix}signals`).countDocuments()).toBe(0);
   });
 
+  it('a burst of changes shares its stamps (group commit), and each change is followed by a stamp that started after it', async () => {
+    prefixes += 1;
+    const signals = t.db.collection<{ _id: string; token?: string }>(`h${prefixes}_signals`);
+    const hints = new PendingHints(signals as never, () => Promise.resolve(true));
+    const original = signals.updateOne.bind(signals);
+    let stamps = 0;
+    signals.updateOne = ((...args: Parameters<typeof original>) => {
+      stamps += 1;
+      return original(...args);
+    });
+    const before = await hints.token('triggers');
+    // 50 writers land at once: the first stamps at once, the other 49 share one stamp after it.
+    await Promise.all(Array.from({ length: 50 }, () => hints.changed('triggers')));
+    expect(stamps).toBe(2);
+    const after = await hints.token('triggers');
+    expect(after).not.toBeNull();
+    expect(after).not.toBe(before);
+    // Alone again: one stamp, a new token.
+    await hints.changed('triggers');
+    expect(stamps).toBe(3);
+    expect(await hints.token('triggers')).not.toBe(after);
+  });
+
   it('refuses a bad pendingHintMaxAgeMs', () => {
     expect(() => new MongoJobStore(t.db, { pendingHintMaxAgeMs: -1 })).toThrow(/pendingHintMaxAgeMs/);
   });

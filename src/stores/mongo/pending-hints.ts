@@ -53,6 +53,9 @@ export class PendingHints {
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, CachedAnswer>();
+  /** Per signal: the stamp on its way, and the one that writers arriving meanwhile wait for. */
+  readonly #stamping = new Map<HintSignal, Promise<void>>();
+  readonly #nextStamp = new Map<HintSignal, Promise<void>>();
 
   /**
    * @param enabled resolves whether hints are on (asked on every use; the caller caches the probe)
@@ -80,6 +83,31 @@ export class PendingHints {
     if (!(await this.#enabled())) return;
     // This instance's own answers are stale at once, whatever the stamp's fate.
     this.forget(signal);
+    // Group commit: writes that land while a stamp is on its way share the next one, which starts
+    // after that one ends (so after each of their writes): a burst of writes, one or two stamps.
+    const inFlight = this.#stamping.get(signal);
+    if (!inFlight) return this.#stampNow(signal);
+    let next = this.#nextStamp.get(signal);
+    if (!next) {
+      next = inFlight.catch(() => undefined).then(() => {
+        this.#nextStamp.delete(signal);
+        return this.#stampNow(signal);
+      });
+      this.#nextStamp.set(signal, next);
+    }
+    return next;
+  }
+
+  /** Write a fresh token now; the write is the signal's in-flight stamp until it ends. */
+  #stampNow(signal: HintSignal): Promise<void> {
+    const stamping = this.#writeStamp(signal).finally(() => {
+      if (this.#stamping.get(signal) === stamping) this.#stamping.delete(signal);
+    });
+    this.#stamping.set(signal, stamping);
+    return stamping;
+  }
+
+  async #writeStamp(signal: HintSignal): Promise<void> {
     const stamp = { token: randomBytes(8).toString('hex'), at: new Date() };
     try {
       await this.#signals.updateOne({ _id: signal }, { $set: stamp }, { upsert: true });

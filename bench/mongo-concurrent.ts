@@ -308,7 +308,11 @@ async function child(system: 'ours' | 'agenda'): Promise<void> {
   const workMs = numArg('work', 12_000);
   const conc = numArg('conc', 100);
   const lease = arg('lease');
-  const client = new MongoClient(process.env['MONGODB_URI']!, { monitorCommands: true });
+  // Each process's driver pool is bounded (`BENCH_MONGO_CONC_MAX_POOL`, default 40): three
+  // processes of the driver's default 100 hold more connections than FerretDB's PostgreSQL pool
+  // (`pool_max_conns`, 150 in docs/performance.md), and FerretDB v1 can then deadlock for good.
+  const maxPoolSize = Number(process.env['BENCH_MONGO_CONC_MAX_POOL'] ?? 40);
+  const client = new MongoClient(process.env['MONGODB_URI']!, { monitorCommands: true, ...(maxPoolSize > 0 ? { maxPoolSize } : {}) });
   await client.connect();
   const counter = new CommandCounter(client);
   const db = client.db(arg('db'));

@@ -49,6 +49,7 @@
  *   BENCH_MONGO_CONC_WORK_MS      --conc-work     12000
  *   BENCH_MONGO_CONC_DEADLINE_MS  --conc-deadline 30000  after the slot, finished or not
  *   BENCH_MONGO_CONC_INSTANCES    --conc-instances 3
+ *   BENCH_MONGO_CONC_MAX_POOL     40     driver maxPoolSize per concurrent-phase process (0: driver default)
  *   BENCH_MONGO_LIGHT             --light         5      jobs/s
  *   BENCH_MONGO_LIGHT_WINDOW_MS   --light-window  10000
  *   BENCH_MONGO_BUDGET_S          --budget        720    no phase starts after this (s)

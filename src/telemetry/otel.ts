@@ -11,13 +11,16 @@ import { InvalidArgumentError } from '../errors.js';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
 import type { SchedulerEvents } from '../events.js';
 import type { Job } from '../types.js';
-import { INSTRUMENTS, otelName, type InstrumentKey, type MetricsSink } from './instruments.js';
+import { INSTRUMENTS, otelName, type InstrumentKey, type Labels, type MetricsSink } from './instruments.js';
 import { skipReason } from './recorder.js';
 
 type OtelApi = typeof import('@opentelemetry/api');
 type Span = import('@opentelemetry/api').Span;
 type Tracer = import('@opentelemetry/api').Tracer;
-type Counter = import('@opentelemetry/api').Counter;
+type Attributes = import('@opentelemetry/api').Attributes;
+type SpanKind = import('@opentelemetry/api').SpanKind;
+type SpanOptions = import('@opentelemetry/api').SpanOptions;
+type ObservableCounter = import('@opentelemetry/api').ObservableCounter;
 type Histogram = import('@opentelemetry/api').Histogram;
 
 /** Providers the scheduler uses (the global ones when not given). */
@@ -45,40 +48,98 @@ export function loadOtelApi(): Promise<OtelApi> {
   return loading;
 }
 
-/** Attributes every span of a job carries. */
-function jobAttributes(job: Job, operation: 'send' | 'process'): Record<string, string | number> {
-  return {
+/**
+ * What the spans of one handler share, made once: names, and the attributes given at span
+ * creation. Those are the ones the messaging conventions call sampling-relevant (system,
+ * operation, destination), so a sampler sees them; the rest are set right after, and only on a
+ * span that records (see `OtelTracing`).
+ */
+interface HandlerSpans {
+  sendName: string;
+  processName: string;
+  send: SpanOptions;
+  process: SpanOptions;
+  consumer: SpanKind;
+  processAttributes: Attributes;
+}
+
+function handlerSpans(handler: string, producer: SpanKind, consumer: SpanKind): HandlerSpans {
+  const attributes = (operation: 'send' | 'process'): Attributes => ({
     'messaging.system': 'intellibrowse-scheduler',
     'messaging.operation.type': operation,
     'messaging.operation.name': operation,
-    'messaging.destination.name': job.handler,
-    'messaging.message.id': job.id,
-    'scheduler.trigger.id': job.triggerId,
-    'scheduler.slot': job.scheduledFor.toISOString(),
-    'scheduler.job.source': job.source,
+    'messaging.destination.name': handler,
+  });
+  const processAttributes = attributes('process');
+  return {
+    sendName: `send ${handler}`,
+    processName: `process ${handler}`,
+    send: { kind: producer, attributes: attributes('send') },
+    process: { kind: consumer, attributes: processAttributes },
+    consumer,
+    processAttributes,
   };
 }
 
-/** Spans of one scheduler. */
+/**
+ * Spans of one scheduler. The work per job is kept to what a recorded span needs: names and
+ * creation attributes are made once per handler, the job's own attributes are set only when
+ * `span.isRecording()` (a span a sampler dropped, or any span of the API's no-op tracer, gets
+ * none of that work), and only recording spans are kept open until the attempt ends.
+ */
 export class OtelTracing {
   readonly #api: OtelApi;
   readonly #tracer: Tracer;
-  /** Open `process` spans by job id: one per attempt running here. */
+  /** Open `process` spans by job id: one per attempt running here (recording spans only). */
   readonly #open = new Map<string, Span>();
+  readonly #handlers = new Map<string, HandlerSpans>();
+  /** The last slot written as ISO 8601: the jobs of one slot, or one burst, share it. */
+  #slotMs = Number.NaN;
+  #slotIso = '';
 
   constructor(api: OtelApi, providers: OtelProviders) {
     this.#api = api;
     this.#tracer = (providers.tracerProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE);
   }
 
+  #handler(handler: string): HandlerSpans {
+    let spans = this.#handlers.get(handler);
+    if (spans === undefined) {
+      spans = handlerSpans(handler, this.#api.SpanKind.PRODUCER, this.#api.SpanKind.CONSUMER);
+      this.#handlers.set(handler, spans);
+    }
+    return spans;
+  }
+
+  #slot(job: Job): string {
+    const ms = job.scheduledFor.getTime();
+    if (ms !== this.#slotMs) {
+      this.#slotMs = ms;
+      this.#slotIso = job.scheduledFor.toISOString();
+    }
+    return this.#slotIso;
+  }
+
+  /** The attributes of a job's span that are not given at its creation. */
+  #setJobAttributes(span: Span, job: Job): void {
+    span.setAttribute('messaging.message.id', job.id);
+    span.setAttribute('scheduler.trigger.id', job.triggerId);
+    span.setAttribute('scheduler.slot', this.#slot(job));
+    span.setAttribute('scheduler.job.source', job.source);
+  }
+
   /** The `send` span of a new job (ended at once); its context as a W3C `traceparent`. */
   readonly send = (job: Job): string | null => {
-    const { trace, SpanKind } = this.#api;
-    const span = this.#tracer.startSpan(`send ${job.handler}`, { kind: SpanKind.PRODUCER, attributes: jobAttributes(job, 'send') });
-    const { traceId, spanId, traceFlags } = span.spanContext();
+    const spans = this.#handler(job.handler);
+    const span = this.#tracer.startSpan(spans.sendName, spans.send);
+    if (span.isRecording()) this.#setJobAttributes(span, job);
     span.end();
-    if (!trace.isSpanContextValid(span.spanContext())) return null;
-    return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`;
+    // A span a sampler dropped still has a valid context: passing it on lets the attempts' samplers
+    // (parent-based ones) drop theirs too.
+    const spanContext = span.spanContext();
+    if (!this.#api.trace.isSpanContextValid(spanContext)) return null;
+    const flags = spanContext.traceFlags & 0xff;
+    return `00-${spanContext.traceId}-${spanContext.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
   };
 
   /** Follow the scheduler's events; returns the unsubscribe. */
@@ -135,27 +196,36 @@ export class OtelTracing {
     };
   }
 
+  /**
+   * The `process` span of an attempt. Its parent is the job's `traceparent`, read directly: it is
+   * always the W3C form this class wrote, which is what a W3C propagator would extract, and
+   * without a propagator's carrier and getters per job.
+   */
   #startSpan(job: Job): Span {
-    const { trace, context, propagation, SpanKind } = this.#api;
-    let parent = context.active();
-    const links = [];
-    if (job.traceparent !== null) {
-      const extracted = propagation.extract(context.active(), { traceparent: job.traceparent }, {
-        get: (carrier: Record<string, string>, key: string) => carrier[key],
-        keys: (carrier: Record<string, string>) => Object.keys(carrier),
-      });
-      const producer = trace.getSpanContext(extracted) ?? parseTraceparent(job.traceparent);
-      if (producer) {
-        parent = trace.setSpanContext(context.active(), producer);
-        links.push({ context: producer });
-      }
+    const { trace, context } = this.#api;
+    const spans = this.#handler(job.handler);
+    const producer = job.traceparent === null ? null : parseTraceparent(job.traceparent);
+    const span =
+      producer === null
+        ? this.#tracer.startSpan(spans.processName, spans.process)
+        : this.#tracer.startSpan(spans.processName, { kind: spans.consumer, attributes: spans.processAttributes, links: [{ context: producer }] }, trace.setSpanContext(context.active(), producer));
+    if (span.isRecording()) {
+      this.#setJobAttributes(span, job);
+      span.setAttribute('scheduler.attempt', job.attempts);
     }
-    return this.#tracer.startSpan(`process ${job.handler}`, { kind: SpanKind.CONSUMER, attributes: { ...jobAttributes(job, 'process'), 'scheduler.attempt': job.attempts }, links }, parent);
+    return span;
   }
 
   #start(job: Job): void {
-    this.#open.get(job.id)?.end();
-    this.#open.set(job.id, this.#startSpan(job));
+    const span = this.#startSpan(job);
+    const previous = this.#open.get(job.id);
+    if (previous !== undefined) {
+      previous.end();
+      this.#open.delete(job.id);
+    }
+    // A span that records nothing has nothing to add at the attempt's end: it ends now.
+    if (span.isRecording()) this.#open.set(job.id, span);
+    else span.end();
   }
 
   #end(job: Job | null, outcome: string, id = job?.id ?? ''): void {
@@ -177,21 +247,39 @@ function parseTraceparent(value: string): import('@opentelemetry/api').SpanConte
   return { traceId: match[1]!, spanId: match[2]!, traceFlags: Number.parseInt(match[3]!, 16), isRemote: true };
 }
 
-/** The scheduler's instruments on an OpenTelemetry meter, and the cluster's figures as observable gauges. */
+/**
+ * The scheduler's instruments on an OpenTelemetry meter, and the cluster's figures as observable
+ * gauges. Counters are asynchronous (`ObservableCounter`): each sum is kept here, one number per
+ * label set, and handed to the meter at each collection, so counting a job is a map update instead
+ * of a measurement through the SDK (which hashes the attributes of every one). The exported data
+ * is the same monotonic sum a synchronous counter gives. Histograms have no asynchronous form in
+ * OpenTelemetry: they record each value.
+ */
 export class OtelMetrics implements MetricsSink {
-  readonly #counters = new Map<InstrumentKey, Counter>();
+  /** Per counter: its sum by label set, keyed by the recorder's interned label objects. */
+  readonly #sums = new Map<InstrumentKey, Map<Labels, number>>();
   readonly #histograms = new Map<InstrumentKey, Histogram>();
 
   constructor(api: OtelApi, providers: OtelProviders, cluster: () => Promise<ClusterSnapshot>) {
     const meter = (providers.meterProvider ?? api.metrics.getMeterProvider()).getMeter(SCOPE);
+    const counters: Array<[ObservableCounter, Map<Labels, number>]> = [];
     for (const [key, def] of Object.entries(INSTRUMENTS) as Array<[InstrumentKey, (typeof INSTRUMENTS)[InstrumentKey]]>) {
       const options = { description: def.help, unit: def.unit };
-      if (def.kind === 'counter') this.#counters.set(key, meter.createCounter(otelName(def), options));
-      else {
+      if (def.kind === 'counter') {
+        const sums = new Map<Labels, number>();
+        this.#sums.set(key, sums);
+        counters.push([meter.createObservableCounter(otelName(def), options), sums]);
+      } else {
         const buckets = 'buckets' in def ? [...def.buckets] : [];
         this.#histograms.set(key, meter.createHistogram(otelName(def), { ...options, advice: { explicitBucketBoundaries: buckets } }));
       }
     }
+    meter.addBatchObservableCallback(
+      (result) => {
+        for (const [counter, sums] of counters) for (const [labels, sum] of sums) result.observe(counter, sum, labels);
+      },
+      counters.map(([counter]) => counter),
+    );
     const jobs = meter.createObservableGauge('scheduler.cluster.jobs', { description: 'Jobs per trigger and status in the store (the same on every instance).' });
     const lastSuccess = meter.createObservableGauge('scheduler.trigger.last_success_timestamp', { description: 'When the trigger last had a job succeed.', unit: 's' });
     const late = meter.createObservableGauge('scheduler.trigger.late', { description: '1 while the trigger is late.' });
@@ -211,12 +299,13 @@ export class OtelMetrics implements MetricsSink {
   }
 
   /** @inheritdoc */
-  add(key: InstrumentKey, labels: Record<string, string>, value: number): void {
-    this.#counters.get(key)?.add(value, labels);
+  add(key: InstrumentKey, labels: Labels, value: number): void {
+    const sums = this.#sums.get(key);
+    if (sums !== undefined) sums.set(labels, (sums.get(labels) ?? 0) + value);
   }
 
   /** @inheritdoc */
-  record(key: InstrumentKey, labels: Record<string, string>, value: number): void {
+  record(key: InstrumentKey, labels: Labels, value: number): void {
     this.#histograms.get(key)?.record(value, labels);
   }
 }

@@ -90,9 +90,17 @@ export class EngineContext {
    * Emit an event; a listener that throws is logged, never allowed to break the engine. A job or
    * trigger goes out as a frozen snapshot, made once per emit and shared by its listeners: none
    * of them can reach the engine's own record, nor change what the next listener sees. Nothing
-   * is copied for an event without listeners.
+   * is copied for an event without listeners. The telemetry's tap (`observe`) sees it first.
    */
   emit<K extends keyof SchedulerEvents>(event: K, ...args: SchedulerEvents[K]): void {
+    const observe = this.o.observe;
+    if (observe !== null) {
+      try {
+        observe(event, args[0]);
+      } catch (error) {
+        this.o.logger.error({ event, error: toError(error).message }, 'telemetry failed on an event');
+      }
+    }
     if (this.#emitter.listenerCount(event) === 0) return;
     if (event.startsWith('job:')) args[0] = frozenJob(args[0] as Job);
     else if (event.startsWith('trigger:')) args[0] = frozenCopy(args[0]);

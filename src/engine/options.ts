@@ -14,6 +14,7 @@ import type { MongoBackend } from '../stores/mongo/backend.js';
 import { normalizeRetry } from '../schedule/index.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
 import type { Job, RetryPolicy } from '../types.js';
+import type { SchedulerEvents } from '../events.js';
 import { asArgument } from './input.js';
 import { MAX_PAYLOAD_BYTES } from './json.js';
 
@@ -262,6 +263,9 @@ export interface TelemetryOptions {
   meterProvider?: import('@opentelemetry/api').MeterProvider;
 }
 
+/** Internal: an observer of the engine's events (each has one argument). */
+export type EventTap = <K extends keyof SchedulerEvents>(event: K, payload: SchedulerEvents[K][0]) => void;
+
 /** Options with defaults applied. */
 export interface ResolvedOptions {
   triggerStore: TriggerStore;
@@ -295,6 +299,12 @@ export interface ResolvedOptions {
   otel: { tracerProvider: import('@opentelemetry/api').TracerProvider | null; meterProvider: import('@opentelemetry/api').MeterProvider | null } | null;
   /** Set by the telemetry at start when tracing is on: records a job's `send` span. */
   traceSend: ((job: Job) => string | null) | null;
+  /**
+   * Set by the telemetry once it counts or traces: sees every event the engine emits, before any
+   * listener, with the engine's own record (read at once, never kept nor changed), so telemetry
+   * needs no event snapshot and adds no listener an app could see or remove.
+   */
+  observe: EventTap | null;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -357,6 +367,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     metrics: telemetryMetrics(options.telemetry),
     otel: otelOption(options.telemetry),
     traceSend: null,
+    observe: null,
     defaultRetry: options.defaults?.retry ? asArgument(() => normalizeRetry(options.defaults?.retry, 'defaults.retry')) : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),

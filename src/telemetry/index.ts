@@ -1,31 +1,34 @@
 /**
  * The scheduler's telemetry: one object per `Scheduler` that owns the metric exporters, feeds
  * them from the scheduler's events, and times store calls when asked to. The engine knows
- * nothing of it; the `Scheduler` makes it once and asks it for `GET /metrics`.
+ * nothing of it but two hooks in its options, `traceSend` and `observe` (a tap on its events, so
+ * telemetry adds no listener to the scheduler: an app's `removeAllListeners()` cannot turn it
+ * off, and no event snapshot is made for it); the `Scheduler` makes it once and asks it for
+ * `GET /metrics`.
  */
-import type { EventEmitter } from 'eventemitter3';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
-import type { SchedulerEvents } from '../events.js';
+import type { EventTap } from '../engine/options.js';
 import type { JobStore, LockManager, TriggerStore } from '../ports.js';
 import type { Job } from '../types.js';
 import type { MetricsSink } from './instruments.js';
 import { loadOtelApi, OtelMetrics, OtelTracing, type OtelProviders } from './otel.js';
 import { loadPromClient, PrometheusExporter, type MetricsText } from './prometheus.js';
-import { recordEvents } from './recorder.js';
+import { recordEvents, type EventListeners } from './recorder.js';
 import { timedStore } from './store-timing.js';
 
 export type { MetricsText } from './prometheus.js';
 
-/** Stores as the scheduler uses them. */
-interface Stores {
+/** The engine's options as far as telemetry is concerned: its stores and its two hooks. */
+interface EngineOptions {
   triggerStore: TriggerStore;
   jobStore: JobStore;
   lockManager: LockManager;
+  traceSend: ((job: Job) => string | null) | null;
+  observe: EventTap | null;
 }
 
 /** Telemetry of one scheduler. */
 export class Telemetry {
-  readonly #scheduler: EventEmitter<SchedulerEvents>;
   readonly #cluster: () => Promise<ClusterSnapshot>;
   readonly #sinks: MetricsSink[] = [];
   #prometheus: Promise<PrometheusExporter> | null = null;
@@ -34,27 +37,37 @@ export class Telemetry {
   readonly metrics: boolean;
   readonly #otel: OtelProviders | null;
   #otelOn = false;
+  /** The options object the engine reads (set by `engineOptions`), whose hooks this sets. */
+  #engine: EngineOptions | null = null;
+  /** What the tap calls, by event name. */
+  readonly #taps = new Map<string, Array<(payload: never) => void>>();
 
   /**
    * @param options `metrics`: whether metrics are wanted from the start (`telemetry.metrics`);
    *   `otel`: the OpenTelemetry providers, `null` when it is off
    */
-  constructor(scheduler: EventEmitter<SchedulerEvents>, cluster: () => Promise<ClusterSnapshot>, options: { metrics: boolean; otel: OtelProviders | null }) {
-    this.#scheduler = scheduler;
+  constructor(cluster: () => Promise<ClusterSnapshot>, options: { metrics: boolean; otel: OtelProviders | null }) {
     this.#cluster = cluster;
     this.metrics = options.metrics;
     this.#otel = options.otel;
   }
 
-  /** The stores to use: timed when metrics are on from the start, else as given. */
-  stores<S extends Stores>(stores: S): S {
-    if (!this.#timed) return stores;
-    return {
-      ...stores,
-      triggerStore: timedStore(stores.triggerStore, 'trigger', this.#sinks),
-      jobStore: timedStore(stores.jobStore, 'job', this.#sinks),
-      lockManager: timedStore(stores.lockManager, 'lock', this.#sinks),
-    };
+  /**
+   * The options the engine is to use (call once, and give the engine the result): its stores
+   * timed when metrics are on from the start, else as given; telemetry sets its hooks later.
+   */
+  engineOptions<O extends EngineOptions>(options: O): O {
+    const engine = this.#timed
+      ? {
+          ...options,
+          triggerStore: timedStore(options.triggerStore, 'trigger', this.#sinks),
+          jobStore: timedStore(options.jobStore, 'job', this.#sinks),
+          lockManager: timedStore(options.lockManager, 'lock', this.#sinks),
+        }
+      : options;
+    this.#engine = engine;
+    if (this.#taps.size > 0) engine.observe = this.#dispatch;
+    return engine;
   }
 
   /** The stores are timed when any metrics exporter is wanted from the start. */
@@ -71,7 +84,7 @@ export class Telemetry {
     if (this.#otel === null || this.#otelOn) return;
     const api = await loadOtelApi();
     const tracing = new OtelTracing(api, this.#otel);
-    tracing.subscribe(this.#scheduler);
+    this.#tap(tracing.listeners());
     engine.traceSend = tracing.send;
     this.#sinks.push(new OtelMetrics(api, this.#otel, this.#cluster));
     this.#record();
@@ -87,8 +100,23 @@ export class Telemetry {
   #record(): void {
     if (this.#recording) return;
     this.#recording = true;
-    recordEvents(this.#scheduler, this.#sinks);
+    this.#tap(recordEvents(this.#sinks));
   }
+
+  /** Have the engine's tap call `listeners` on their events. */
+  #tap(listeners: EventListeners): void {
+    for (const [event, fn] of Object.entries(listeners) as Array<[string, (payload: never) => void]>) {
+      const fns = this.#taps.get(event);
+      if (fns === undefined) this.#taps.set(event, [fn]);
+      else fns.push(fn);
+    }
+    if (this.#engine !== null) this.#engine.observe = this.#dispatch;
+  }
+
+  readonly #dispatch: EventTap = (event, payload) => {
+    const fns = this.#taps.get(event);
+    if (fns !== undefined) for (const fn of fns) fn(payload as never);
+  };
 
   #exporter(): Promise<PrometheusExporter> {
     this.#prometheus ??= loadPromClient().then(

@@ -6,13 +6,11 @@
  * trouble, fencing refusals, misfire and overlap decisions are span events. The metrics are the
  * same instruments as Prometheus', on the given meter.
  */
-import type { EventEmitter } from 'eventemitter3';
 import { InvalidArgumentError } from '../errors.js';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
-import type { SchedulerEvents } from '../events.js';
 import type { Job } from '../types.js';
 import { INSTRUMENTS, otelName, type InstrumentKey, type Labels, type MetricsSink } from './instruments.js';
-import { skipReason } from './recorder.js';
+import { skipReason, type EventListeners } from './recorder.js';
 
 type OtelApi = typeof import('@opentelemetry/api');
 type Span = import('@opentelemetry/api').Span;
@@ -142,10 +140,10 @@ export class OtelTracing {
     return `00-${spanContext.traceId}-${spanContext.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
   };
 
-  /** Follow the scheduler's events; returns the unsubscribe. */
-  subscribe(scheduler: EventEmitter<SchedulerEvents>): () => void {
+  /** What to do on the scheduler's events. */
+  listeners(): EventListeners {
     const end = (outcome: string) => (job: Job) => this.#end(job, outcome);
-    const listeners: { [K in keyof SchedulerEvents]?: (...args: SchedulerEvents[K]) => void } = {
+    return {
       'job:started': (job) => this.#start(job),
       'job:succeeded': end('succeeded'),
       'job:failed': end('failed'),
@@ -185,14 +183,6 @@ export class OtelTracing {
         span.addEvent('scheduler.misfire', { 'scheduler.decision': 'skipped', 'scheduler.slots': event.count });
         span.end();
       },
-    };
-    const on = scheduler.on.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-    const off = scheduler.off.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-    for (const [event, fn] of Object.entries(listeners)) on(event, fn);
-    return () => {
-      for (const [event, fn] of Object.entries(listeners)) off(event, fn);
-      for (const span of this.#open.values()) span.end();
-      this.#open.clear();
     };
   }
 

@@ -1,9 +1,9 @@
 /**
  * Per-process metrics from the scheduler's own events: the engine already emits one event per
- * start, end, retry, skip, missed slot and lost lease, so counting them needs no hook in the hot
- * path, and a scheduler nobody measures pays nothing (an event without listeners is one lookup).
+ * start, end, retry, skip, missed slot and lost lease, so counting them needs no hook of its own
+ * in the hot path, and a scheduler nobody measures pays nothing (the telemetry's tap on the events
+ * is one `null` check per event until something counts or traces).
  */
-import type { EventEmitter } from 'eventemitter3';
 import type { SchedulerEvents } from '../events.js';
 import type { Job } from '../types.js';
 import type { Labels, MetricsSink } from './instruments.js';
@@ -85,8 +85,11 @@ class LabelSets {
   }
 }
 
-/** Subscribe `sinks` to `scheduler`'s events; returns the unsubscribe. */
-export function recordEvents(scheduler: EventEmitter<SchedulerEvents>, sinks: readonly MetricsSink[]): () => void {
+/** What telemetry does on each scheduler event, by event name (the telemetry's tap calls them). */
+export type EventListeners = { [K in keyof SchedulerEvents]?: (payload: SchedulerEvents[K][0]) => void };
+
+/** What feeds `sinks` from the scheduler's events (the array is read at each event, so sinks may come later). */
+export function recordEvents(sinks: readonly MetricsSink[]): EventListeners {
   const labels = new LabelSets();
   const add = (key: Parameters<MetricsSink['add']>[0], set: Labels, value = 1): void => {
     for (const sink of sinks) sink.add(key, set, value);
@@ -101,7 +104,7 @@ export function recordEvents(scheduler: EventEmitter<SchedulerEvents>, sinks: re
   };
   const retrying = ended('retrying');
   const skipped = ended('skipped');
-  const listeners: { [K in keyof SchedulerEvents]?: (...args: SchedulerEvents[K]) => void } = {
+  return {
     'job:started': (job) => {
       // The slot's own start only: a retry's or a stall's re-run is late by design.
       if (job.attempts === 1 && job.stalls === 0 && job.startedAt) {
@@ -122,11 +125,5 @@ export function recordEvents(scheduler: EventEmitter<SchedulerEvents>, sinks: re
     'slot:missed': (event) => add('missed', labels.missed(event.handler, 'misfire'), event.count),
     'lease:lost': (event) => add(event.reason === 'fenced' ? 'fencedRefused' : 'leasesLost', NO_LABELS),
     'trigger:late': (event) => add('late', labels.handler(event.handler)),
-  };
-  const on = scheduler.on.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-  const off = scheduler.off.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-  for (const [event, fn] of Object.entries(listeners)) on(event, fn);
-  return () => {
-    for (const [event, fn] of Object.entries(listeners)) off(event, fn);
   };
 }

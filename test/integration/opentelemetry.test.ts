@@ -170,4 +170,32 @@ describe('OpenTelemetry', () => {
     await scheduler.stop();
     await meterProvider.shutdown();
   });
+
+  it('adds no listener to the scheduler: an app that removes all its listeners keeps its spans and metrics', async () => {
+    const t = tracing();
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const clock = new ManualClock(T0);
+    const scheduler = new Scheduler({ clock, telemetry: { tracerProvider: t.provider, meterProvider, metrics: true } });
+    scheduler.register('h', () => undefined);
+    await scheduler.start();
+    await scheduler.metrics();
+    for (const event of ['job:started', 'job:succeeded', 'job:failed', 'lease:lost', 'slot:missed', 'trigger:late'] as const) expect(scheduler.listenerCount(event), event).toBe(0);
+    scheduler.removeAllListeners();
+    await scheduler.addTrigger({ id: 'm', handler: 'h', schedule: { manual: true } });
+    const job = await scheduler.runTrigger('m');
+    await eventually(async () => (await scheduler.getJob(job.id))?.status === 'succeeded', 10_000, 'the job to succeed', [clock]);
+    expect(named(t.exporter.getFinishedSpans(), 'process h').map((s) => s.attributes['scheduler.outcome'])).toEqual(['succeeded']);
+    await reader.forceFlush();
+    const jobs = exporter
+      .getMetrics()
+      .at(-1)
+      ?.scopeMetrics.flatMap((s) => s.metrics)
+      .find((m) => m.descriptor.name === 'scheduler.jobs');
+    expect(jobs?.dataPoints.map((p) => p.value)).toEqual([1]);
+    expect((await scheduler.metrics()).body).toMatch(/scheduler_jobs_total\{handler="h",source="manual",outcome="succeeded"\} 1/);
+    await scheduler.stop();
+    await meterProvider.shutdown();
+  });
 });

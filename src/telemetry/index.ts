@@ -11,7 +11,7 @@ import type { EventTap } from '../engine/options.js';
 import type { JobStore, LockManager, TriggerStore } from '../ports.js';
 import type { Job } from '../types.js';
 import type { MetricsSink } from './instruments.js';
-import { loadOtelApi, OtelMetrics, OtelTracing, type OtelProviders } from './otel.js';
+import { loadOtelApi, otelMeter, OtelMetrics, OtelTracing, type OtelProviders } from './otel.js';
 import { loadPromClient, PrometheusExporter, type MetricsText } from './prometheus.js';
 import { recordEvents, type EventListeners } from './recorder.js';
 import { timedStore } from './store-timing.js';
@@ -86,8 +86,11 @@ export class Telemetry {
     const tracing = new OtelTracing(api, this.#otel);
     this.#tap(tracing.listeners());
     engine.traceSend = tracing.send;
-    this.#sinks.push(new OtelMetrics(api, this.#otel, this.#cluster));
-    this.#record();
+    const meter = otelMeter(api, this.#otel);
+    if (meter !== null) {
+      this.#sinks.push(new OtelMetrics(meter, this.#cluster));
+      this.#record();
+    }
     this.#otelOn = true;
   }
 

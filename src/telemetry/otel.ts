@@ -18,6 +18,8 @@ type Tracer = import('@opentelemetry/api').Tracer;
 type Attributes = import('@opentelemetry/api').Attributes;
 type SpanKind = import('@opentelemetry/api').SpanKind;
 type SpanOptions = import('@opentelemetry/api').SpanOptions;
+type SpanContext = import('@opentelemetry/api').SpanContext;
+type Meter = import('@opentelemetry/api').Meter;
 type ObservableCounter = import('@opentelemetry/api').ObservableCounter;
 type Histogram = import('@opentelemetry/api').Histogram;
 
@@ -95,9 +97,30 @@ export class OtelTracing {
   #slotMs = Number.NaN;
   #slotIso = '';
 
+  /**
+   * Whether the tracer is the global one with no SDK behind it (yet): `null` once one is (a
+   * registration cannot be taken back but by `trace.disable()`), or when a provider was given.
+   */
+  #idle: (() => boolean) | null = null;
+
   constructor(api: OtelApi, providers: OtelProviders) {
     this.#api = api;
-    this.#tracer = (providers.tracerProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE);
+    const provider = providers.tracerProvider ?? api.trace.getTracerProvider();
+    this.#tracer = provider.getTracer(SCOPE);
+    // The global provider is a proxy whose tracers use the API's no-op tracer until an SDK is
+    // registered behind it. While so, a span would record nothing: skip making it.
+    if (providers.tracerProvider === null && provider instanceof api.ProxyTracerProvider) {
+      const noop = new api.ProxyTracerProvider().getDelegate();
+      this.#idle = () => provider.getDelegate() === noop;
+    }
+  }
+
+  /** Whether spans would go nowhere now (checked per job: an SDK registered later is used from then on). */
+  #noSdk(): boolean {
+    if (this.#idle === null) return false;
+    if (this.#idle()) return true;
+    this.#idle = null;
+    return false;
   }
 
   #handler(handler: string): HandlerSpans {
@@ -128,16 +151,15 @@ export class OtelTracing {
 
   /** The `send` span of a new job (ended at once); its context as a W3C `traceparent`. */
   readonly send = (job: Job): string | null => {
+    // The no-op tracer's span carries the active context's span, if any: so does the job.
+    if (this.#noSdk()) return traceparentOf(this.#api, this.#api.trace.getSpanContext(this.#api.context.active()));
     const spans = this.#handler(job.handler);
     const span = this.#tracer.startSpan(spans.sendName, spans.send);
     if (span.isRecording()) this.#setJobAttributes(span, job);
     span.end();
     // A span a sampler dropped still has a valid context: passing it on lets the attempts' samplers
     // (parent-based ones) drop theirs too.
-    const spanContext = span.spanContext();
-    if (!this.#api.trace.isSpanContextValid(spanContext)) return null;
-    const flags = spanContext.traceFlags & 0xff;
-    return `00-${spanContext.traceId}-${spanContext.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
+    return traceparentOf(this.#api, span.spanContext());
   };
 
   /** What to do on the scheduler's events. */
@@ -207,6 +229,7 @@ export class OtelTracing {
   }
 
   #start(job: Job): void {
+    if (this.#noSdk()) return;
     const span = this.#startSpan(job);
     const previous = this.#open.get(job.id);
     if (previous !== undefined) {
@@ -230,11 +253,28 @@ export class OtelTracing {
   }
 }
 
+/** `context` as a W3C `traceparent`; `null` when it is missing or not valid. */
+function traceparentOf(api: OtelApi, context: SpanContext | undefined): string | null {
+  if (context === undefined || !api.trace.isSpanContextValid(context)) return null;
+  const flags = context.traceFlags & 0xff;
+  return `00-${context.traceId}-${context.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
+}
+
 /** A `traceparent` read by hand, for when no propagator is registered globally. */
-function parseTraceparent(value: string): import('@opentelemetry/api').SpanContext | null {
+function parseTraceparent(value: string): SpanContext | null {
   const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(value);
   if (!match) return null;
   return { traceId: match[1]!, spanId: match[2]!, traceFlags: Number.parseInt(match[3]!, 16), isRemote: true };
+}
+
+/**
+ * The scheduler's meter; `null` when it is the API's no-op meter (the global one with no SDK
+ * registered at start: the metrics API has no proxy, so its instruments would stay no-ops
+ * even if one were registered later), so that nothing is counted for nothing.
+ */
+export function otelMeter(api: OtelApi, providers: OtelProviders): Meter | null {
+  const meter = (providers.meterProvider ?? api.metrics.getMeterProvider()).getMeter(SCOPE);
+  return meter === api.createNoopMeter() ? null : meter;
 }
 
 /**
@@ -250,8 +290,7 @@ export class OtelMetrics implements MetricsSink {
   readonly #sums = new Map<InstrumentKey, Map<Labels, number>>();
   readonly #histograms = new Map<InstrumentKey, Histogram>();
 
-  constructor(api: OtelApi, providers: OtelProviders, cluster: () => Promise<ClusterSnapshot>) {
-    const meter = (providers.meterProvider ?? api.metrics.getMeterProvider()).getMeter(SCOPE);
+  constructor(meter: Meter, cluster: () => Promise<ClusterSnapshot>) {
     const counters: Array<[ObservableCounter, Map<Labels, number>]> = [];
     for (const [key, def] of Object.entries(INSTRUMENTS) as Array<[InstrumentKey, (typeof INSTRUMENTS)[InstrumentKey]]>) {
       const options = { description: def.help, unit: def.unit };

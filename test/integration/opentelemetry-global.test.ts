@@ -12,7 +12,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { Scheduler } from '../../src/scheduler.js';
-import { otelMeter, OtelTracing } from '../../src/telemetry/otel.js';
+import { otelMeter, OtelTracing, parseTraceparent } from '../../src/telemetry/otel.js';
 import type { Job } from '../../src/types.js';
 import { T0 } from '../helpers/setup.js';
 import { eventually } from '../helpers/time.js';
@@ -87,5 +87,22 @@ describe('OpenTelemetry through the global providers', () => {
     expect(otelMeter(api, { tracerProvider: null, meterProvider: given })).not.toBeNull();
     expect(metrics.setGlobalMeterProvider(new MeterProvider())).toBe(true);
     expect(otelMeter(api, { tracerProvider: null, meterProvider: null })).not.toBeNull();
+  });
+});
+
+describe('parseTraceparent', () => {
+  it('reads the W3C form this library writes, and refuses any other shape', () => {
+    expect(parseTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toEqual({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    for (const bad of ['', '01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-zz', '00-0af7651916cd43dd8448eb211c80319c_b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-011']) {
+      expect(parseTraceparent(bad), bad).toBeNull();
+    }
+    // Not hex: a context the API itself calls invalid, so the tracer takes it for no parent.
+    const odd = parseTraceparent('00-0af7651916cd43dd8448eb211c80319g-b7ad6b7169203331-01');
+    expect(odd !== null && trace.isSpanContextValid(odd)).toBe(false);
   });
 });

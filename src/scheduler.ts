@@ -98,8 +98,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const resolved = resolveOptions(options);
     // Made before the engine, as it may hand the engine timed stores; the cluster view it reads comes later.
     const telemetry = (this.#telemetry = new Telemetry(() => this.#cluster.get(), resolved));
-    const o = telemetry.engineOptions(resolved);
+    const o = telemetry.stores(resolved);
     const ctx = (this.#ctx = new EngineContext(o, this));
+    telemetry.attach(ctx);
     const handlers = (this.#handlers = new Handlers(o.concurrency, o.jobRunner, new InlineJobRunner(), (error) => {
       if (ctx.running) ctx.fail(error);
     }));

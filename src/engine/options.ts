@@ -299,12 +299,6 @@ export interface ResolvedOptions {
   otel: { tracerProvider: import('@opentelemetry/api').TracerProvider | null; meterProvider: import('@opentelemetry/api').MeterProvider | null } | null;
   /** Set by the telemetry at start when tracing is on: records a job's `send` span. */
   traceSend: ((job: Job) => string | null) | null;
-  /**
-   * Set by the telemetry once it counts or traces: sees every event the engine emits, before any
-   * listener, with the engine's own record (read at once, never kept nor changed), so telemetry
-   * needs no event snapshot and adds no listener an app could see or remove.
-   */
-  observe: EventTap | null;
   defaultRetry: RetryPolicy;
   defaultTimeoutMs: number | null;
   defaultMaxStalls: number;
@@ -367,7 +361,6 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     metrics: telemetryMetrics(options.telemetry),
     otel: otelOption(options.telemetry),
     traceSend: null,
-    observe: null,
     defaultRetry: options.defaults?.retry ? asArgument(() => normalizeRetry(options.defaults?.retry, 'defaults.retry')) : { attempts: 1 },
     defaultTimeoutMs:
       options.defaults?.timeoutMs === undefined ? null : positiveInt(options.defaults.timeoutMs, 'defaults.timeoutMs', 0),

@@ -1,7 +1,7 @@
 /**
  * The scheduler's telemetry: one object per `Scheduler` that owns the metric exporters, feeds
  * them from the scheduler's events, and times store calls when asked to. The engine knows
- * nothing of it but two hooks in its options, `traceSend` and `observe` (a tap on its events, so
+ * nothing of it but two hooks, `traceSend` in its options and `observe` on its context (a tap on its events, so
  * telemetry adds no listener to the scheduler: an app's `removeAllListeners()` cannot turn it
  * off, and no event snapshot is made for it); the `Scheduler` makes it once and asks it for
  * `GET /metrics`.
@@ -18,13 +18,11 @@ import { timedStore } from './store-timing.js';
 
 export type { MetricsText } from './prometheus.js';
 
-/** The engine's options as far as telemetry is concerned: its stores and its two hooks. */
-interface EngineOptions {
+/** Stores as the scheduler uses them. */
+interface Stores {
   triggerStore: TriggerStore;
   jobStore: JobStore;
   lockManager: LockManager;
-  traceSend: ((job: Job) => string | null) | null;
-  observe: EventTap | null;
 }
 
 /** Telemetry of one scheduler. */
@@ -37,8 +35,8 @@ export class Telemetry {
   readonly metrics: boolean;
   readonly #otel: OtelProviders | null;
   #otelOn = false;
-  /** The options object the engine reads (set by `engineOptions`), whose hooks this sets. */
-  #engine: EngineOptions | null = null;
+  /** The engine's context (set by `attach`), whose `observe` tap this sets. */
+  #engine: { observe: EventTap | null } | null = null;
   /** What the tap calls, by event name. */
   readonly #taps = new Map<string, Array<(payload: never) => void>>();
 
@@ -52,22 +50,21 @@ export class Telemetry {
     this.#otel = options.otel;
   }
 
-  /**
-   * The options the engine is to use (call once, and give the engine the result): its stores
-   * timed when metrics are on from the start, else as given; telemetry sets its hooks later.
-   */
-  engineOptions<O extends EngineOptions>(options: O): O {
-    const engine = this.#timed
-      ? {
-          ...options,
-          triggerStore: timedStore(options.triggerStore, 'trigger', this.#sinks),
-          jobStore: timedStore(options.jobStore, 'job', this.#sinks),
-          lockManager: timedStore(options.lockManager, 'lock', this.#sinks),
-        }
-      : options;
+  /** The stores to use: timed when metrics are on from the start, else as given. */
+  stores<S extends Stores>(stores: S): S {
+    if (!this.#timed) return stores;
+    return {
+      ...stores,
+      triggerStore: timedStore(stores.triggerStore, 'trigger', this.#sinks),
+      jobStore: timedStore(stores.jobStore, 'job', this.#sinks),
+      lockManager: timedStore(stores.lockManager, 'lock', this.#sinks),
+    };
+  }
+
+  /** The engine context whose events the telemetry taps, once it counts or traces. */
+  attach(engine: { observe: EventTap | null }): void {
     this.#engine = engine;
     if (this.#taps.size > 0) engine.observe = this.#dispatch;
-    return engine;
   }
 
   /** The stores are timed when any metrics exporter is wanted from the start. */

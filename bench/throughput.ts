@@ -22,13 +22,17 @@
  * (`@opentelemetry/sdk-trace-base` with a batch span processor whose exporter drops the spans,
  * and `@opentelemetry/sdk-metrics` with a reader that is never collected during the round), right
  * after the plain one: the ratio of the two warm medians is what tracing and metrics cost a job.
+ * With `--otel-noop`, each repeat also runs one process whose scheduler has `telemetry: {
+ * opentelemetry: true }` and no SDK registered (the API's no-op global providers, as in a service
+ * that has `@opentelemetry/api` installed through some dependency but exports nothing): the ratio is
+ * what turning OpenTelemetry on costs when nothing records. Both flags may be given together.
  *
  * Extra run (not counted in the headline):
  *  - `--profile`: one run under the V8 CPU profiler (inspector), firing phase only; the
  *    profile goes to .bench-out/throughput.cpuprofile (allocation sampling to throughput.heapprofile)
  *    and the top self-time and top allocating functions are printed.
  *
- *   node --import tsx --expose-gc bench/throughput.ts [--n 20000] [--repeats 3] [--concurrency 10000] [--profile] [--otel]
+ *   node --import tsx --expose-gc bench/throughput.ts [--n 20000] [--repeats 3] [--concurrency 10000] [--profile] [--otel] [--otel-noop]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +65,9 @@ const CONCURRENCY = numArg('concurrency', 10_000);
 const PROFILE = arg('profile') !== undefined;
 const OTEL = arg('otel') !== undefined;
 const OTEL_SDK = arg('otel-sdk') !== undefined;
+const OTEL_NOOP = arg('otel-noop') !== undefined;
+/** Child: OpenTelemetry on, through the API's global (no-op) providers. */
+const OTEL_API = arg('otel-api') !== undefined;
 
 interface Item {
   at: number;
@@ -232,7 +239,8 @@ async function engineRounds(n: number, rounds: number, profile: Session | null):
   // leadMs 0: every slot is claimed at T, so the whole path (claim, insert, start, end) of every
   // job falls inside the measured window; with the default lead the first claims would happen
   // before T and flatter the figure.
-  const scheduler = new Scheduler({ concurrency: CONCURRENCY, leadMs: 0, ...(OTEL_SDK ? { telemetry: await otelSdk() } : {}) });
+  const telemetry = OTEL_SDK ? await otelSdk() : OTEL_API ? { opentelemetry: true } : null;
+  const scheduler = new Scheduler({ concurrency: CONCURRENCY, leadMs: 0, ...(telemetry ? { telemetry } : {}) });
   scheduler.register('noop', async () => undefined);
   let errors = 0;
   scheduler.on('error', (e) => {
@@ -287,6 +295,7 @@ async function main(): Promise<void> {
   const cold: EngineRun[] = [];
   const warm: EngineRun[] = [];
   const withOtel: EngineRun[] = [];
+  const withNoop: EngineRun[] = [];
   // Each process runs ROUNDS rounds on one scheduler: the first on cold code, the others warm.
   for (let rep = 0; rep < REPEATS; rep++) {
     const runs = resultOf<ProcessRuns>(await runNode('throughput.ts', common, { echo: true }));
@@ -298,6 +307,11 @@ async function main(): Promise<void> {
       const traced = resultOf<ProcessRuns>(await runNode('throughput.ts', [...common, '--otel-sdk'], { echo: true }));
       withOtel.push(...traced.warm);
       traced.warm.forEach((run, i) => showRun(`OpenTelemetry SDK: process ${rep + 1}, round ${i + 2}`, run));
+    }
+    if (OTEL_NOOP) {
+      const noop = resultOf<ProcessRuns>(await runNode('throughput.ts', [...common, '--otel-api'], { echo: true }));
+      withNoop.push(...noop.warm);
+      noop.warm.forEach((run, i) => showRun(`OpenTelemetry, no SDK: process ${rep + 1}, round ${i + 2}`, run));
     }
   }
   // The same on one CPU (taskset -c 0): the scheduler's thread and V8's GC helpers share it.
@@ -346,6 +360,9 @@ async function main(): Promise<void> {
   const otelMed = median(withOtel.map((x) => x.jobsPerSec));
   const otelCpuMed = median(withOtel.map((x) => x.jobsPerCpuSec));
   if (OTEL) console.log(`scheduler warm with an OpenTelemetry SDK (median of ${withOtel.length})   ${r(otelMed, 0)} jobs/s wall (${r(otelMed / engMed, 3)}x), ${r(otelCpuMed, 0)} jobs/CPU-s (${r(otelCpuMed / engCpuMed, 3)}x)`);
+  const noopMed = median(withNoop.map((x) => x.jobsPerSec));
+  const noopCpuMed = median(withNoop.map((x) => x.jobsPerCpuSec));
+  if (OTEL_NOOP) console.log(`scheduler warm with OpenTelemetry on, no SDK (median of ${withNoop.length})   ${r(noopMed, 0)} jobs/s wall (${r(noopMed / engMed, 3)}x), ${r(noopCpuMed, 0)} jobs/CPU-s (${r(noopCpuMed / engCpuMed, 3)}x)`);
   const met = engMed >= 100_000;
   console.log(`\nscheduler ${r(engMed, 0)} jobs/s (target >= 100,000: ${met ? 'MET' : `MISSED by ${r(100_000 / engMed, 1)}x`})`);
   writeResult('throughput', {
@@ -356,7 +373,17 @@ async function main(): Promise<void> {
     warm,
     pinned,
     withOtel,
-    median: { bare: bareMed, asyncFloor: floorMed, scheduler: engMed, schedulerCold: coldMed, schedulerOneCore: pinnedMed, schedulerPerCpuSec: engCpuMed, schedulerWithOtel: OTEL ? otelMed : null },
+    withNoop,
+    median: {
+      bare: bareMed,
+      asyncFloor: floorMed,
+      scheduler: engMed,
+      schedulerCold: coldMed,
+      schedulerOneCore: pinnedMed,
+      schedulerPerCpuSec: engCpuMed,
+      schedulerWithOtel: OTEL ? otelMed : null,
+      schedulerWithOtelNoSdk: OTEL_NOOP ? noopMed : null,
+    },
     hotspots,
     allocations,
     target: { jobsPerSec: 100_000, met },
@@ -426,6 +453,17 @@ async function main(): Promise<void> {
       ratio: `${r(otelMed / engMed, 3)}x (per CPU-s ${r(otelCpuMed / engCpuMed, 3)}x)`,
       target: '-',
       met: null,
+    });
+  }
+  if (OTEL_NOOP) {
+    rows.push({
+      bench: 'throughput',
+      metric: 'jobs/s, warm, OpenTelemetry on with no SDK (no-op providers)',
+      value: `${r(noopMed, 0)}/s`,
+      baseline: `${r(engMed, 0)}/s without`,
+      ratio: `${r(noopMed / engMed, 3)}x (per CPU-s ${r(noopCpuMed / engCpuMed, 3)}x)`,
+      target: '>= 0.97x',
+      met: noopMed / engMed >= 0.97,
     });
   }
   emitSummary(rows);

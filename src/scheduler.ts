@@ -97,9 +97,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     super();
     const resolved = resolveOptions(options);
     // Made before the engine, as it may hand the engine timed stores; the cluster view it reads comes later.
-    const telemetry = (this.#telemetry = new Telemetry(this, () => this.#cluster.get(), resolved));
+    const telemetry = (this.#telemetry = new Telemetry(() => this.#cluster.get(), resolved));
     const o = telemetry.stores(resolved);
     const ctx = (this.#ctx = new EngineContext(o, this));
+    telemetry.attach(ctx);
     const handlers = (this.#handlers = new Handlers(o.concurrency, o.jobRunner, new InlineJobRunner(), (error) => {
       if (ctx.running) ctx.fail(error);
     }));

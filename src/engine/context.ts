@@ -7,7 +7,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { SchedulerError, StoreError } from '../errors.js';
 import type { SchedulerEvents } from '../events.js';
 import type { Job } from '../types.js';
-import type { ResolvedOptions } from './options.js';
+import type { EventTap, ResolvedOptions } from './options.js';
 import { frozenCopy, frozenJob } from '../util/clone.js';
 import { toError } from './outcome.js';
 import { StderrReport } from './stderr-report.js';
@@ -44,6 +44,13 @@ export class EngineContext {
   claimWindow: () => number = () => Number.POSITIVE_INFINITY;
   /** Whether the store answers this instance too slowly for the work it holds (see `StorePressure`). */
   overloaded: () => boolean = () => false;
+  /**
+   * Set by the telemetry once it counts or traces: sees every event the engine emits, before any
+   * listener, with the engine's own record (read at once, never kept nor changed), so telemetry
+   * needs no event snapshot and adds no listener an app could see or remove. A field of the
+   * context, not of the options object: that object's shape stays as it was without telemetry.
+   */
+  observe: EventTap | null = null;
   readonly #emitter: EventEmitter<SchedulerEvents>;
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Where failures go when nothing else would show them (no logger, no `error` listener). */
@@ -92,9 +99,12 @@ export class EngineContext {
    * Emit an event; a listener that throws is logged, never allowed to break the engine. A job or
    * trigger goes out as a frozen snapshot, made once per emit and shared by its listeners: none
    * of them can reach the engine's own record, nor change what the next listener sees. Nothing
-   * is copied for an event without listeners.
+   * is copied for an event without listeners. The telemetry's tap (`observe`) sees it first.
    */
   emit<K extends keyof SchedulerEvents>(event: K, ...args: SchedulerEvents[K]): void {
+    // One field read while no telemetry taps the events; the tap's call (and its try/catch) lives
+    // in a method of its own, so this one stays small.
+    if (this.observe !== null) this.#observe(event, args[0]);
     if (this.#emitter.listenerCount(event) === 0) return;
     if (event.startsWith('job:')) args[0] = frozenJob(args[0] as Job);
     else if (event.startsWith('trigger:')) args[0] = frozenCopy(args[0]);
@@ -102,6 +112,14 @@ export class EngineContext {
       (this.#emitter.emit as (event: K, ...args: SchedulerEvents[K]) => boolean)(event, ...args);
     } catch (error) {
       this.o.logger.error({ event, error: toError(error).message }, 'an event listener threw');
+    }
+  }
+
+  #observe<K extends keyof SchedulerEvents>(event: K, payload: SchedulerEvents[K][0]): void {
+    try {
+      this.observe?.(event, payload);
+    } catch (error) {
+      this.o.logger.error({ event, error: toError(error).message }, 'telemetry failed on an event');
     }
   }
 

@@ -14,6 +14,7 @@ import type { MongoBackend } from '../stores/mongo/backend.js';
 import { normalizeRetry } from '../schedule/index.js';
 import { MemoryJobStore, MemoryLockManager, MemoryTriggerStore } from '../stores/memory/index.js';
 import type { Job, RetryPolicy } from '../types.js';
+import type { SchedulerEvents } from '../events.js';
 import { asArgument } from './input.js';
 import { MAX_PAYLOAD_BYTES } from './json.js';
 
@@ -261,6 +262,9 @@ export interface TelemetryOptions {
    */
   meterProvider?: import('@opentelemetry/api').MeterProvider;
 }
+
+/** Internal: an observer of the engine's events (each has one argument). */
+export type EventTap = <K extends keyof SchedulerEvents>(event: K, payload: SchedulerEvents[K][0]) => void;
 
 /** Options with defaults applied. */
 export interface ResolvedOptions {

@@ -1,17 +1,19 @@
 /**
  * The scheduler's telemetry: one object per `Scheduler` that owns the metric exporters, feeds
  * them from the scheduler's events, and times store calls when asked to. The engine knows
- * nothing of it; the `Scheduler` makes it once and asks it for `GET /metrics`.
+ * nothing of it but two hooks, `traceSend` in its options and `observe` on its context (a tap on its events, so
+ * telemetry adds no listener to the scheduler: an app's `removeAllListeners()` cannot turn it
+ * off, and no event snapshot is made for it); the `Scheduler` makes it once and asks it for
+ * `GET /metrics`.
  */
-import type { EventEmitter } from 'eventemitter3';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
-import type { SchedulerEvents } from '../events.js';
+import type { EventTap } from '../engine/options.js';
 import type { JobStore, LockManager, TriggerStore } from '../ports.js';
 import type { Job } from '../types.js';
 import type { MetricsSink } from './instruments.js';
-import { loadOtelApi, OtelMetrics, OtelTracing, type OtelProviders } from './otel.js';
+import { loadOtelApi, otelMeter, OtelMetrics, OtelTracing, type OtelProviders } from './otel.js';
 import { loadPromClient, PrometheusExporter, type MetricsText } from './prometheus.js';
-import { recordEvents } from './recorder.js';
+import { recordEvents, type EventListeners } from './recorder.js';
 import { timedStore } from './store-timing.js';
 
 export type { MetricsText } from './prometheus.js';
@@ -25,7 +27,6 @@ interface Stores {
 
 /** Telemetry of one scheduler. */
 export class Telemetry {
-  readonly #scheduler: EventEmitter<SchedulerEvents>;
   readonly #cluster: () => Promise<ClusterSnapshot>;
   readonly #sinks: MetricsSink[] = [];
   #prometheus: Promise<PrometheusExporter> | null = null;
@@ -34,13 +35,16 @@ export class Telemetry {
   readonly metrics: boolean;
   readonly #otel: OtelProviders | null;
   #otelOn = false;
+  /** The engine's context (set by `attach`), whose `observe` tap this sets. */
+  #engine: { observe: EventTap | null } | null = null;
+  /** What the tap calls, by event name. */
+  readonly #taps = new Map<string, Array<(payload: never) => void>>();
 
   /**
    * @param options `metrics`: whether metrics are wanted from the start (`telemetry.metrics`);
    *   `otel`: the OpenTelemetry providers, `null` when it is off
    */
-  constructor(scheduler: EventEmitter<SchedulerEvents>, cluster: () => Promise<ClusterSnapshot>, options: { metrics: boolean; otel: OtelProviders | null }) {
-    this.#scheduler = scheduler;
+  constructor(cluster: () => Promise<ClusterSnapshot>, options: { metrics: boolean; otel: OtelProviders | null }) {
     this.#cluster = cluster;
     this.metrics = options.metrics;
     this.#otel = options.otel;
@@ -57,6 +61,12 @@ export class Telemetry {
     };
   }
 
+  /** The engine context whose events the telemetry taps, once it counts or traces. */
+  attach(engine: { observe: EventTap | null }): void {
+    this.#engine = engine;
+    if (this.#taps.size > 0) engine.observe = this.#dispatch;
+  }
+
   /** The stores are timed when any metrics exporter is wanted from the start. */
   get #timed(): boolean {
     return this.metrics || (this.#otel !== null && this.#otel.meterProvider !== null);
@@ -71,10 +81,13 @@ export class Telemetry {
     if (this.#otel === null || this.#otelOn) return;
     const api = await loadOtelApi();
     const tracing = new OtelTracing(api, this.#otel);
-    tracing.subscribe(this.#scheduler);
+    this.#tap(tracing.listeners());
     engine.traceSend = tracing.send;
-    this.#sinks.push(new OtelMetrics(api, this.#otel, this.#cluster));
-    this.#record();
+    const meter = otelMeter(api, this.#otel);
+    if (meter !== null) {
+      this.#sinks.push(new OtelMetrics(meter, this.#cluster));
+      this.#record();
+    }
     this.#otelOn = true;
   }
 
@@ -87,8 +100,23 @@ export class Telemetry {
   #record(): void {
     if (this.#recording) return;
     this.#recording = true;
-    recordEvents(this.#scheduler, this.#sinks);
+    this.#tap(recordEvents(this.#sinks));
   }
+
+  /** Have the engine's tap call `listeners` on their events. */
+  #tap(listeners: EventListeners): void {
+    for (const [event, fn] of Object.entries(listeners) as Array<[string, (payload: never) => void]>) {
+      const fns = this.#taps.get(event);
+      if (fns === undefined) this.#taps.set(event, [fn]);
+      else fns.push(fn);
+    }
+    if (this.#engine !== null) this.#engine.observe = this.#dispatch;
+  }
+
+  readonly #dispatch: EventTap = (event, payload) => {
+    const fns = this.#taps.get(event);
+    if (fns !== undefined) for (const fn of fns) fn(payload as never);
+  };
 
   #exporter(): Promise<PrometheusExporter> {
     this.#prometheus ??= loadPromClient().then(

@@ -42,12 +42,18 @@ export const INSTRUMENTS = {
 /** Key of an instrument. */
 export type InstrumentKey = keyof typeof INSTRUMENTS;
 
+/**
+ * A label set. The recorder hands the same object for the same values every time (it makes each
+ * once), and never changes it: a sink may keep it, and key its series by the object itself.
+ */
+export type Labels = Readonly<Record<string, string>>;
+
 /** Where the recorder puts values: one exporter's instruments. */
 export interface MetricsSink {
   /** Add `value` to a counter. */
-  add(key: InstrumentKey, labels: Record<string, string>, value: number): void;
+  add(key: InstrumentKey, labels: Labels, value: number): void;
   /** Record a value in a histogram. */
-  record(key: InstrumentKey, labels: Record<string, string>, value: number): void;
+  record(key: InstrumentKey, labels: Labels, value: number): void;
 }
 
 /** The OpenTelemetry name of an instrument: `scheduler_job_duration_seconds` → `scheduler.job.duration`. */

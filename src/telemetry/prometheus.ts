@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { ClusterSnapshot } from '../engine/cluster-view.js';
-import { INSTRUMENTS, type InstrumentKey, type MetricsSink } from './instruments.js';
+import { INSTRUMENTS, type InstrumentKey, type Labels, type MetricsSink } from './instruments.js';
 
 type PromClient = typeof import('prom-client');
 type Counter = import('prom-client').Counter;
@@ -85,12 +85,12 @@ export class PrometheusExporter implements MetricsSink {
   }
 
   /** @inheritdoc */
-  add(key: InstrumentKey, labels: Record<string, string>, value: number): void {
+  add(key: InstrumentKey, labels: Labels, value: number): void {
     this.#counters.get(key)?.inc(labels, value);
   }
 
   /** @inheritdoc */
-  record(key: InstrumentKey, labels: Record<string, string>, value: number): void {
+  record(key: InstrumentKey, labels: Labels, value: number): void {
     this.#histograms.get(key)?.observe(labels, value);
   }
 

@@ -1,12 +1,12 @@
 /**
  * Per-process metrics from the scheduler's own events: the engine already emits one event per
- * start, end, retry, skip, missed slot and lost lease, so counting them needs no hook in the hot
- * path, and a scheduler nobody measures pays nothing (an event without listeners is one lookup).
+ * start, end, retry, skip, missed slot and lost lease, so counting them needs no hook of its own
+ * in the hot path, and a scheduler nobody measures pays nothing (the telemetry's tap on the events
+ * is one `null` check per event until something counts or traces).
  */
-import type { EventEmitter } from 'eventemitter3';
 import type { SchedulerEvents } from '../events.js';
 import type { Job } from '../types.js';
-import type { MetricsSink } from './instruments.js';
+import type { Labels, MetricsSink } from './instruments.js';
 
 /** Why a job was recorded `skipped`, from its last history entry (the engine's wording). */
 export function skipReason(job: Job): 'overlap' | 'window' | 'paused' | 'other' {
@@ -17,45 +17,113 @@ export function skipReason(job: Job): 'overlap' | 'window' | 'paused' | 'other' 
   return 'other';
 }
 
-/** Subscribe `sinks` to `scheduler`'s events; returns the unsubscribe. */
-export function recordEvents(scheduler: EventEmitter<SchedulerEvents>, sinks: readonly MetricsSink[]): () => void {
-  const add = (key: Parameters<MetricsSink['add']>[0], labels: Record<string, string>, value = 1): void => {
-    for (const sink of sinks) sink.add(key, labels, value);
+/** The label sets of one handler, made on first use. */
+interface HandlerLabels {
+  handler: Labels;
+  /** `{ handler, source }` by source. */
+  lag: Map<string, Labels>;
+  /** `{ handler, outcome }` by outcome. */
+  duration: Map<string, Labels>;
+  /** `{ handler, source, outcome }` by source, then outcome. */
+  jobs: Map<string, Map<string, Labels>>;
+  /** `{ handler, reason }` by reason. */
+  missed: Map<string, Labels>;
+}
+
+const NO_LABELS: Labels = {};
+
+/**
+ * Label sets made once per distinct combination of values and handed out again for every record,
+ * so that recording a job allocates nothing and a sink may key its series by the object itself
+ * (see `Labels`). Their number is bounded like the series themselves: by the handlers, times the
+ * fixed sources, outcomes and reasons.
+ */
+class LabelSets {
+  readonly #byHandler = new Map<string, HandlerLabels>();
+
+  #of(handler: string): HandlerLabels {
+    let sets = this.#byHandler.get(handler);
+    if (sets === undefined) {
+      sets = { handler: { handler }, lag: new Map(), duration: new Map(), jobs: new Map(), missed: new Map() };
+      this.#byHandler.set(handler, sets);
+    }
+    return sets;
+  }
+
+  handler(handler: string): Labels {
+    return this.#of(handler).handler;
+  }
+
+  lag(handler: string, source: string): Labels {
+    const sets = this.#of(handler).lag;
+    let labels = sets.get(source);
+    if (labels === undefined) sets.set(source, (labels = { handler, source }));
+    return labels;
+  }
+
+  duration(handler: string, outcome: string): Labels {
+    const sets = this.#of(handler).duration;
+    let labels = sets.get(outcome);
+    if (labels === undefined) sets.set(outcome, (labels = { handler, outcome }));
+    return labels;
+  }
+
+  jobs(handler: string, source: string, outcome: string): Labels {
+    const bySource = this.#of(handler).jobs;
+    let sets = bySource.get(source);
+    if (sets === undefined) bySource.set(source, (sets = new Map<string, Labels>()));
+    let labels = sets.get(outcome);
+    if (labels === undefined) sets.set(outcome, (labels = { handler, source, outcome }));
+    return labels;
+  }
+
+  missed(handler: string, reason: string): Labels {
+    const sets = this.#of(handler).missed;
+    let labels = sets.get(reason);
+    if (labels === undefined) sets.set(reason, (labels = { handler, reason }));
+    return labels;
+  }
+}
+
+/** What telemetry does on each scheduler event, by event name (the telemetry's tap calls them). */
+export type EventListeners = { [K in keyof SchedulerEvents]?: (payload: SchedulerEvents[K][0]) => void };
+
+/** What feeds `sinks` from the scheduler's events (the array is read at each event, so sinks may come later). */
+export function recordEvents(sinks: readonly MetricsSink[]): EventListeners {
+  const labels = new LabelSets();
+  const add = (key: Parameters<MetricsSink['add']>[0], set: Labels, value = 1): void => {
+    for (const sink of sinks) sink.add(key, set, value);
   };
-  const record = (key: Parameters<MetricsSink['record']>[0], labels: Record<string, string>, value: number): void => {
-    for (const sink of sinks) sink.record(key, labels, value);
+  const record = (key: Parameters<MetricsSink['record']>[0], set: Labels, value: number): void => {
+    for (const sink of sinks) sink.record(key, set, value);
   };
   const ended = (outcome: string) => (job: Job) => {
-    add('jobs', { handler: job.handler, source: job.source, outcome });
+    add('jobs', labels.jobs(job.handler, job.source, outcome));
     const ms = job.metrics.durationMs;
-    if (ms !== null && outcome !== 'skipped') record('duration', { handler: job.handler, outcome }, ms / 1000);
+    if (ms !== null && outcome !== 'skipped') record('duration', labels.duration(job.handler, outcome), ms / 1000);
   };
-  const listeners: { [K in keyof SchedulerEvents]?: (...args: SchedulerEvents[K]) => void } = {
+  const retrying = ended('retrying');
+  const skipped = ended('skipped');
+  return {
     'job:started': (job) => {
       // The slot's own start only: a retry's or a stall's re-run is late by design.
       if (job.attempts === 1 && job.stalls === 0 && job.startedAt) {
-        record('lag', { handler: job.handler, source: job.source }, Math.max(0, job.startedAt.getTime() - job.scheduledFor.getTime()) / 1000);
+        record('lag', labels.lag(job.handler, job.source), Math.max(0, job.startedAt.getTime() - job.scheduledFor.getTime()) / 1000);
       }
     },
     'job:succeeded': ended('succeeded'),
     'job:failed': ended('failed'),
     'job:cancelled': ended('cancelled'),
     'job:retrying': (job) => {
-      ended('retrying')(job);
-      add('retries', { handler: job.handler });
+      retrying(job);
+      add('retries', labels.handler(job.handler));
     },
     'job:skipped': (job) => {
-      ended('skipped')(job);
-      add('missed', { handler: job.handler, reason: skipReason(job) });
+      skipped(job);
+      add('missed', labels.missed(job.handler, skipReason(job)));
     },
-    'slot:missed': (event) => add('missed', { handler: event.handler, reason: 'misfire' }, event.count),
-    'lease:lost': (event) => add(event.reason === 'fenced' ? 'fencedRefused' : 'leasesLost', {}),
-    'trigger:late': (event) => add('late', { handler: event.handler }),
-  };
-  const on = scheduler.on.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-  const off = scheduler.off.bind(scheduler) as unknown as (event: string, fn: (...args: never[]) => void) => void;
-  for (const [event, fn] of Object.entries(listeners)) on(event, fn);
-  return () => {
-    for (const [event, fn] of Object.entries(listeners)) off(event, fn);
+    'slot:missed': (event) => add('missed', labels.missed(event.handler, 'misfire'), event.count),
+    'lease:lost': (event) => add(event.reason === 'fenced' ? 'fencedRefused' : 'leasesLost', NO_LABELS),
+    'trigger:late': (event) => add('late', labels.handler(event.handler)),
   };
 }

@@ -5,10 +5,9 @@
  * docs/events.md names every value.
  */
 import { readFileSync } from 'node:fs';
-import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { LEASE_LOST_REASONS, type LeaseLostEvent, type SchedulerEvents } from '../../src/events.js';
+import { LEASE_LOST_REASONS, type LeaseLostEvent } from '../../src/events.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { MemoryJobStore } from '../../src/stores/memory/index.js';
 import type { InstrumentKey, MetricsSink } from '../../src/telemetry/instruments.js';
@@ -46,12 +45,10 @@ describe('lease:lost reasons', () => {
   });
 
   it('the metrics count "fenced" as a refused write and the other reasons as lost leases', () => {
-    const emitter = new EventEmitter<SchedulerEvents>();
     const counted: InstrumentKey[] = [];
     const sink: MetricsSink = { add: (key) => counted.push(key), record: () => undefined };
-    const stop = recordEvents(emitter, [sink]);
-    for (const reason of LEASE_LOST_REASONS) emitter.emit('lease:lost', { jobId: 'j', token: 1, reason });
-    stop();
+    const listeners = recordEvents([sink]);
+    for (const reason of LEASE_LOST_REASONS) listeners['lease:lost']?.({ jobId: 'j', token: 1, reason });
     expect(counted).toEqual(LEASE_LOST_REASONS.map((reason) => (reason === 'fenced' ? 'fencedRefused' : 'leasesLost')));
   });
 

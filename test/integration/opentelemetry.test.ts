@@ -4,8 +4,8 @@
  * `traceparent`; span events for decisions; the same metrics as Prometheus on the meter.
  */
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { SpanKind } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, trace, type Attributes, type Context } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { Scheduler } from '../../src/scheduler.js';
@@ -111,5 +111,91 @@ describe('OpenTelemetry', () => {
     await scheduler.addTrigger({ id: 'm', handler: 'h', schedule: { manual: true } });
     expect((await scheduler.runTrigger('m')).traceparent).toBeNull();
     expect(() => new Scheduler({ telemetry: { tracerProvider: {} as never } })).toThrow(expect.objectContaining({ field: 'telemetry.tracerProvider' }));
+  });
+
+  it('gives a sampler the messaging attributes at creation, and passes a dropped send span on to the attempt as its parent', async () => {
+    const seen: Array<{ name: string; attributes: Attributes; parent: string | undefined }> = [];
+    const dropAll: Sampler = {
+      shouldSample: (context: Context, _traceId: string, name: string, _kind: SpanKind, attributes: Attributes) => {
+        seen.push({ name, attributes: { ...attributes }, parent: trace.getSpanContext(context)?.spanId });
+        return { decision: SamplingDecision.NOT_RECORD };
+      },
+      toString: () => 'drop all',
+    };
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ sampler: dropAll, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const clock = new ManualClock(T0);
+    const scheduler = new Scheduler({ clock, telemetry: { tracerProvider: provider } });
+    scheduler.register('h', () => undefined);
+    await scheduler.start();
+    await scheduler.addTrigger({ id: 'm', handler: 'h', schedule: { manual: true } });
+    const job = await scheduler.runTrigger('m');
+    await eventually(async () => (await scheduler.getJob(job.id))?.status === 'succeeded', 10_000, 'the job to succeed', [clock]);
+    // Not sampled, yet a valid context: the attempt's sampler sees it as the parent.
+    expect(job.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(seen.map((s) => s.name)).toEqual(['send h', 'process h']);
+    expect(seen[0]?.attributes).toEqual({ 'messaging.system': 'intellibrowse-scheduler', 'messaging.operation.type': 'send', 'messaging.operation.name': 'send', 'messaging.destination.name': 'h' });
+    expect(seen[1]?.attributes).toEqual({ 'messaging.system': 'intellibrowse-scheduler', 'messaging.operation.type': 'process', 'messaging.operation.name': 'process', 'messaging.destination.name': 'h' });
+    expect(seen[1]?.parent).toBe(job.traceparent?.split('-')[2]);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    await scheduler.stop();
+  });
+
+  it('counts every job on the meter exactly, cumulatively across collections', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const clock = new ManualClock(T0);
+    const scheduler = new Scheduler({ clock, telemetry: { meterProvider } });
+    scheduler.register('h', () => undefined);
+    await scheduler.start();
+    await scheduler.addTrigger({ id: 'm', handler: 'h', schedule: { manual: true } });
+    const succeeded = async (): Promise<number | undefined> => {
+      await reader.forceFlush();
+      const metric = exporter
+        .getMetrics()
+        .at(-1)
+        ?.scopeMetrics.flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === 'scheduler.jobs');
+      return metric?.dataPoints.find((p) => p.attributes['handler'] === 'h' && p.attributes['source'] === 'manual' && p.attributes['outcome'] === 'succeeded')?.value as number | undefined;
+    };
+    const runs = async (n: number): Promise<void> => {
+      const ids = await Promise.all(Array.from({ length: n }, async () => (await scheduler.runTrigger('m')).id));
+      await eventually(async () => (await Promise.all(ids.map((id) => scheduler.getJob(id)))).every((j) => j?.status === 'succeeded'), 10_000, 'the runs to succeed', [clock]);
+    };
+    await runs(5);
+    expect(await succeeded()).toBe(5);
+    await runs(3);
+    expect(await succeeded()).toBe(8);
+    await scheduler.stop();
+    await meterProvider.shutdown();
+  });
+
+  it('adds no listener to the scheduler: an app that removes all its listeners keeps its spans and metrics', async () => {
+    const t = tracing();
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const clock = new ManualClock(T0);
+    const scheduler = new Scheduler({ clock, telemetry: { tracerProvider: t.provider, meterProvider, metrics: true } });
+    scheduler.register('h', () => undefined);
+    await scheduler.start();
+    await scheduler.metrics();
+    for (const event of ['job:started', 'job:succeeded', 'job:failed', 'lease:lost', 'slot:missed', 'trigger:late'] as const) expect(scheduler.listenerCount(event), event).toBe(0);
+    scheduler.removeAllListeners();
+    await scheduler.addTrigger({ id: 'm', handler: 'h', schedule: { manual: true } });
+    const job = await scheduler.runTrigger('m');
+    await eventually(async () => (await scheduler.getJob(job.id))?.status === 'succeeded', 10_000, 'the job to succeed', [clock]);
+    expect(named(t.exporter.getFinishedSpans(), 'process h').map((s) => s.attributes['scheduler.outcome'])).toEqual(['succeeded']);
+    await reader.forceFlush();
+    const jobs = exporter
+      .getMetrics()
+      .at(-1)
+      ?.scopeMetrics.flatMap((s) => s.metrics)
+      .find((m) => m.descriptor.name === 'scheduler.jobs');
+    expect(jobs?.dataPoints.map((p) => p.value)).toEqual([1]);
+    expect((await scheduler.metrics()).body).toMatch(/scheduler_jobs_total\{handler="h",source="manual",outcome="succeeded"\} 1/);
+    await scheduler.stop();
+    await meterProvider.shutdown();
   });
 });

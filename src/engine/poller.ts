@@ -94,9 +94,8 @@ export class Poller {
       const shared = this.#asksShared();
       this.#polls += 1;
       // A full poll read the overdue slots already; a delta poll does not look behind its window.
-      // An instance itself behind by the takeover delay takes over nothing (Timeline.takesOver): no query.
-      const takesOver = timeline.takesOver(now - this.#ctx.takeoverAfterMs(), now);
-      if (!full && shared && membership.members.length > 1 && takesOver) await this.#takeOverOverdue(now, handlers);
+      // An instance behind or overloaded takes over nothing (Timeline.takesOver): no query either.
+      if (!full && shared && membership.members.length > 1 && timeline.takesOverAny()) await this.#takeOverOverdue(now, handlers);
       await dependents.refresh();
       if (shared) await dispatcher.dispatchGated(now, handlers);
       await maintenance.maybeRun(now);

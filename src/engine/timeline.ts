@@ -133,7 +133,12 @@ export class Timeline {
    * slots come back once its membership runs out: they have a live owner then.
    */
   takesOver(slot: number, now: number): boolean {
-    return !this.#behind && !this.#ctx.overloaded() && slot <= now - this.#ctx.takeoverAfterMs();
+    return this.takesOverAny() && slot <= now - this.#ctx.takeoverAfterMs();
+  }
+
+  /** Whether this instance takes over any slot now (neither behind at the last poll's start nor overloaded). */
+  takesOverAny(): boolean {
+    return !this.#behind && !this.#ctx.overloaded();
   }
 
   /**

@@ -2,6 +2,7 @@
  * A scheduler on the memory backend and a manual clock, with event recording.
  */
 import { ManualClock } from '../../src/clock.js';
+import { PermanentJobError } from '../../src/errors.js';
 import type { SchedulerOptions } from '../../src/engine/options.js';
 import type { SchedulerEvents } from '../../src/events.js';
 import { Scheduler } from '../../src/scheduler.js';
@@ -61,4 +62,19 @@ export function setup(options: SchedulerOptions = {}, start: number = T0): TestR
     events,
     jobsOf: async (triggerId) => (await scheduler.listJobs({ triggerId, limit: 1000 })).items.reverse(),
   };
+}
+
+/**
+ * The handlers the metrics tests share: `ok` returns, `flaky` fails its first attempt then gives
+ * up for good (`PermanentJobError`), `slow` never settles.
+ */
+export function registerSampleHandlers(scheduler: Scheduler): void {
+  scheduler.register('ok', () => 'done');
+  let calls = 0;
+  scheduler.register('flaky', () => {
+    calls += 1;
+    if (calls === 1) throw new Error('first attempt fails');
+    throw new PermanentJobError('then it gives up');
+  });
+  scheduler.register('slow', () => new Promise<void>(() => undefined));
 }

@@ -8,6 +8,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWrite, SlotClaim } from '../../src/ports.js';
+import { createMongoBackend } from '../../src/stores/mongo/backend.js';
 import { MongoJobStore } from '../../src/stores/mongo/job-store.js';
 import { idPushdownProbe } from '../../src/stores/mongo/id-pushdown.js';
 import { MongoTriggerStore } from '../../src/stores/mongo/trigger-store.js';
@@ -126,6 +127,29 @@ describe.each([
     // Both require `running` with token 2: once the first ended the job, the second no longer holds.
     expect(await jobs.writeMany([end('twice', 2), end('twice', 2)])).toEqual([true, false]);
     expect((await jobs.get('twice'))?.history).toHaveLength(2);
+  });
+});
+
+describe('asking who the server is', () => {
+  it('every store and probe on one Db shares one buildInfo', async () => {
+    const other = client.db(`sched_test_batches_probe_${process.pid}`);
+    let asked = 0;
+    const count = (event: { commandName: string; databaseName: string }): void => {
+      if (event.commandName === 'buildInfo' && event.databaseName === other.databaseName) asked += 1;
+    };
+    client.on('commandStarted', count);
+    try {
+      const backend = createMongoBackend({ db: other, collectionPrefix: prefix() });
+      await backend.triggerStore.insert(makeTrigger({ id: 'p1' }));
+      await backend.triggerStore.claimSlots([claim('p1')]);
+      await backend.jobStore.insert(makeJob({ id: 'pj', key: 'k-pj', status: 'running', fence: 2, lease: { owner: 'a', token: 2, expiresAt: at(30_000) } }));
+      expect(await backend.jobStore.writeMany([end('pj', 2)])).toEqual([true]);
+      // Claim markers, pending hints, bulk updates and id pushdown all asked: one buildInfo.
+      expect(asked).toBe(1);
+    } finally {
+      client.off('commandStarted', count);
+      await other.dropDatabase();
+    }
   });
 });
 

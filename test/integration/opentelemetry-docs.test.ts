@@ -10,10 +10,9 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { PermanentJobError } from '../../src/errors.js';
 import { Scheduler } from '../../src/scheduler.js';
 import { INSTRUMENTS, otelName } from '../../src/telemetry/instruments.js';
-import { T0 } from '../helpers/setup.js';
+import { registerSampleHandlers, T0 } from '../helpers/setup.js';
 import { advance, eventually } from '../helpers/time.js';
 
 const DOC = readFileSync(new URL('../../docs/observability.md', import.meta.url), 'utf8');
@@ -52,14 +51,7 @@ async function run(): Promise<{ spans: ReadableSpan[]; metrics: Map<string, Arra
   const meterProvider = new MeterProvider({ readers: [reader] });
   const scheduler = new Scheduler({ clock, pollIntervalMs: 200, lookaheadMs: 1000, telemetry: { tracerProvider, meterProvider } });
   scheduler.on('error', () => undefined);
-  scheduler.register('ok', () => 'done');
-  let calls = 0;
-  scheduler.register('flaky', () => {
-    calls += 1;
-    if (calls === 1) throw new Error('first attempt fails');
-    throw new PermanentJobError('then it gives up');
-  });
-  scheduler.register('slow', () => new Promise<void>(() => undefined));
+  registerSampleHandlers(scheduler);
   await scheduler.start();
   await scheduler.addTrigger({ id: 'tick', handler: 'ok', schedule: { every: 1000, startAt: new Date(T0 + 1000) } });
   await scheduler.addTrigger({ id: 'flaky', handler: 'flaky', schedule: { at: new Date(T0 + 1500) }, retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 100 } } });

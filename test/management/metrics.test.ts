@@ -5,9 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { PermanentJobError } from '../../src/errors.js';
 import { Scheduler } from '../../src/scheduler.js';
-import { T0 } from '../helpers/setup.js';
+import { registerSampleHandlers, T0 } from '../helpers/setup.js';
 import { advance, eventually } from '../helpers/time.js';
 import { JWT_SECRET, closeAll, onClose, serve, token } from './helpers.js';
 
@@ -29,14 +28,7 @@ async function rig(): Promise<{ scheduler: Scheduler; clock: ManualClock }> {
   const clock = new ManualClock(T0);
   const scheduler = new Scheduler({ clock, pollIntervalMs: 200, lookaheadMs: 1000, telemetry: { metrics: true } });
   scheduler.on('error', () => undefined);
-  scheduler.register('ok', () => 'done');
-  let calls = 0;
-  scheduler.register('flaky', () => {
-    calls += 1;
-    if (calls === 1) throw new Error('first attempt fails');
-    throw new PermanentJobError('then it gives up');
-  });
-  scheduler.register('slow', () => new Promise<void>(() => undefined));
+  registerSampleHandlers(scheduler);
   onClose(() => scheduler.stop({ graceful: false }));
   await scheduler.start();
   return { scheduler, clock };

@@ -46,20 +46,10 @@ import { conditionFilter, conditionHolds, historyEntry, patchToSet } from './job
  */
 export type BulkUpdateMode = boolean | 'auto';
 
-/** Resolves the mode once per store (asking the server on first use under `'auto'`, again after a failed probe). */
+/** Resolves the mode (under `'auto'`, from the server's one `buildInfo` answer per `Db`: `isFerretDb`). */
 export function bulkUpdatesProbe(db: Db, mode: BulkUpdateMode): () => Promise<boolean> {
   if (typeof mode === 'boolean') return () => Promise.resolve(mode);
-  let probe: Promise<boolean> | null = null;
-  return () => {
-    if (probe === null) {
-      const probing = isFerretDb(db).then((ferret) => !ferret);
-      probe = probing;
-      probing.catch(() => {
-        if (probe === probing) probe = null;
-      });
-    }
-    return probe;
-  };
+  return async () => !(await isFerretDb(db));
 }
 
 interface WantedClaim {

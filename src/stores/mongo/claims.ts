@@ -21,7 +21,6 @@ export class ClaimMarkers {
   readonly #db: Db;
   readonly #markers: Collection<ClaimMarkerDocument>;
   readonly #mode: ClaimMarkerMode;
-  #probe: Promise<boolean> | null = null;
 
   /** Markers in `collection`; `mode` `'auto'` asks the server who it is on first use. */
   constructor(db: Db, collection: Collection<ClaimMarkerDocument>, mode: ClaimMarkerMode) {
@@ -36,16 +35,9 @@ export class ClaimMarkers {
     return this.isFerretDb();
   }
 
-  /** Whether the server is FerretDB, whatever the mode (probed once, again after a failed probe). */
+  /** Whether the server is FerretDB, whatever the mode (asked once per `Db`; see `isFerretDb`). */
   isFerretDb(): Promise<boolean> {
-    if (this.#probe === null) {
-      const probing = isFerretDb(this.#db);
-      this.#probe = probing;
-      probing.catch(() => {
-        if (this.#probe === probing) this.#probe = null;
-      });
-    }
-    return this.#probe;
+    return isFerretDb(this.#db);
   }
 
   /** Record a claim; `false` when another racer recorded the same claim first. */
@@ -65,11 +57,28 @@ export class ClaimMarkers {
   }
 }
 
+/** The answers of `isFerretDb`, per `Db`: every store and probe on one `Db` shares one `buildInfo`. */
+const ferretAnswers = new WeakMap<Db, Promise<boolean>>();
+
 /**
  * Whether the server is FerretDB: its `buildInfo` carries `ferretdbVersion` (and
- * `ferretdbFeatures`); MongoDB's never has a `ferretdb*` field.
+ * `ferretdbFeatures`); MongoDB's never has a `ferretdb*` field. Asked once per `Db` (again after
+ * a failed probe).
  */
-export async function isFerretDb(db: Db): Promise<boolean> {
+export function isFerretDb(db: Db): Promise<boolean> {
+  let answer = ferretAnswers.get(db);
+  if (answer === undefined) {
+    const asking = askBuildInfo(db);
+    answer = asking;
+    ferretAnswers.set(db, asking);
+    asking.catch(() => {
+      if (ferretAnswers.get(db) === asking) ferretAnswers.delete(db);
+    });
+  }
+  return answer;
+}
+
+async function askBuildInfo(db: Db): Promise<boolean> {
   try {
     const info = await db.command({ buildInfo: 1 });
     return Object.keys(info).some((key) => key.toLowerCase().startsWith('ferretdb'));

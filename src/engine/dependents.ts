@@ -26,7 +26,7 @@ export class Dependents {
     return (this.#byUpstream.get(triggerId)?.size ?? 0) > 0;
   }
 
-  /** Reload the index from the store's edges (every poll: other instances add dependents too). */
+  /** Reload the index from the store's edges (at every full poll: other instances add dependents too). */
   async refresh(): Promise<void> {
     const edges = await this.#ctx.o.triggerStore.dependencyEdges();
     this.#byUpstream.clear();

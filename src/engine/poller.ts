@@ -3,7 +3,7 @@
  * instance's membership, loads the slots due within the look-ahead window into the timeline
  * (most polls only the part of the window that is new, a full read once per window length or
  * when the trigger store's change token says a trigger was added, changed or removed),
- * takes over slots their owner left unclaimed, refreshes the dependency index, starts jobs that
+ * takes over slots their owner left unclaimed, refreshes the dependency index (on a full read), starts jobs that
  * wait for a permit, runs the maintenance chores, and wakes dispatch for pending jobs.
  *
  * The questions whose answer is the same for every instance (are pending jobs due, do jobs wait
@@ -96,7 +96,10 @@ export class Poller {
       // A full poll read the overdue slots already; a delta poll does not look behind its window.
       // An instance behind or overloaded takes over nothing (Timeline.takesOver): no query either.
       if (!full && shared && membership.members.length > 1 && timeline.takesOverAny()) await this.#takeOverOverdue(now, handlers);
-      await dependents.refresh();
+      // The dependency index changes with the triggers: read again on a full poll (the change
+      // token moved, or once per window length in case a stamp was lost), or on every poll where
+      // the store has no change token.
+      if (full || !o.triggerStore.changeToken) await dependents.refresh();
       if (shared) await dispatcher.dispatchGated(now, handlers);
       await maintenance.maybeRun(now);
       this.lastPollAt = new Date(now);

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CommandStartedEvent, Db, Document, MongoClient, UpdateFilter } from 'mongodb';
-import { dist, type Dist } from './lib.js';
+import { dist, sleep, type Dist } from './lib.js';
 
 /** Which server answered: FerretDB or MongoDB, and its version strings. */
 export interface ServerInfo {
@@ -257,6 +257,82 @@ export async function serverFloor(db: Db, ms: number, workers: number, triggers 
     }),
   );
   return { jobsPerSec: done / (ms / 1000), chainMs: latenessSummary(chains), workers, shaped };
+}
+
+/** What the concurrent phase's floor measured (see {@link concurrentFloor}). */
+export interface ConcurrentFloor {
+  jobs: number;
+  workMs: number;
+  /** Slot → the last end answered (ms). */
+  lastDoneMs: number;
+  /** Slot → each job's start (its insert answered), ms. */
+  startLateness: Dist;
+  /** Each end's round trip (ms), all landing within the spread of the starts. */
+  endMs: Dist;
+}
+
+/**
+ * The server's own floor for the concurrent phase: `jobs` triggers shaped as the scheduler's, due
+ * at one slot `leadMs` ahead. At the slot every trigger is claimed (a conditional update by `_id`,
+ * as the scheduler claims on a server without multi-statement updates), the claimed jobs inserted
+ * `batch` at a time (one `insertMany` each, as the scheduler inserts a turn's jobs; `lanes` batches
+ * in flight), and each job
+ * ended `workMs` after its start (a conditional update with a history entry, as the scheduler's
+ * fenced end). Bare driver calls from one process, no polls, leases or events: slot → last end is
+ * the least time this server takes for the phase, whatever a scheduler does.
+ */
+export async function concurrentFloor(db: Db, jobs: number, workMs: number, lanes = 3, batch = 100, leadMs = 2000): Promise<ConcurrentFloor> {
+  const t = db.collection<{ _id: string; version: number; nextRunAt: Date | null }>('floor_triggers');
+  const j = db.collection<{ _id: string; key: string; status: string; fence: number; history: unknown[] }>('floor_jobs');
+  await j.createIndex({ key: 1 }, { unique: true });
+  const created = new Date();
+  const slot = new Date(Date.now() + leadMs);
+  const triggerFields = { ...shapedTrigger(created), schedule: { kind: 'at', at: slot } };
+  const jobFields = shapedJob(slot);
+  for (let i = 0; i < jobs; i += 500) {
+    await t.insertMany(Array.from({ length: Math.min(500, jobs - i) }, (_, k) => ({ ...triggerFields, _id: `t-${i + k}`, version: 0, nextRunAt: slot })));
+  }
+  await until(slot.getTime());
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let lastDone = 0;
+  const end = async (i: number): Promise<void> => {
+    const t0 = performance.now();
+    const at = new Date();
+    const entry = { status: 'succeeded', at, instanceId: INSTANCE, reason: 'attempt 1 succeeded' };
+    const metrics = { queuedMs: 6, durationMs: workMs, cpuUserMs: 0, cpuSystemMs: 0, heapUsedBytes: 0, threadWaitMs: 0 };
+    await j.updateOne({ _id: `j-${i}`, status: 'running', fence: 1 }, { $set: { status: 'succeeded', finishedAt: at, lease: null, result: null, metrics }, $push: { history: entry } });
+    ends.push(performance.now() - t0);
+    lastDone = Math.max(lastDone, Date.now() - slot.getTime());
+  };
+  // Claims and inserts go `batch` at a time, `lanes` batches in flight (as `lanes` instances take
+  // turns): sent all at once, every batch's claims would share the server and all start last.
+  const ending: Array<Promise<void>> = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let from = (next++) * batch; from < jobs; from = (next++) * batch) {
+      const chunk = Array.from({ length: Math.min(batch, jobs - from) }, (_, k) => from + k);
+      const claimed = await Promise.all(
+        chunk.map(async (i) => {
+          const claim = { $set: { nextRunAt: null, lastRunAt: slot, status: 'completed', updatedAt: new Date() }, $inc: { version: 1 } };
+          return (await t.updateOne({ _id: `t-${i}`, status: 'active', nextRunAt: slot, version: 0 }, claim)).matchedCount === 1;
+        }),
+      );
+      const won = chunk.filter((_, k) => claimed[k]);
+      const now = new Date();
+      const history = [...SHAPED_HISTORY, { status: 'running', at: now, instanceId: INSTANCE, reason: 'attempt 1' }];
+      await j.insertMany(
+        won.map((i) => ({ ...jobFields, _id: `j-${i}`, key: `slot:t-${i}:${slot.getTime()}`, triggerId: `t-${i}`, status: 'running', fence: 1, startedAt: now, history })),
+        { ordered: false },
+      );
+      const started = Date.now();
+      for (const _ of won) starts.push(started - slot.getTime());
+      ending.push(sleep(workMs).then(() => Promise.all(won.map(end))).then(() => undefined));
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  await Promise.all(ending);
+  return { jobs, workMs, lastDoneMs: lastDone, startLateness: latenessSummary(starts), endMs: latenessSummary(ends) };
 }
 
 const INSTANCE = 'vm-23894-12172e';

@@ -50,6 +50,7 @@
  *   BENCH_MONGO_CONC_DEADLINE_MS  --conc-deadline 30000  after the slot, finished or not
  *   BENCH_MONGO_CONC_INSTANCES    --conc-instances 3
  *   BENCH_MONGO_CONC_MAX_POOL     40     driver maxPoolSize per concurrent-phase process (0: driver default)
+ *   BENCH_MONGO_CONC_FLOOR        1      before each size, the server's floor for it (bare calls; 0: none)
  *   BENCH_MONGO_LIGHT             --light         5      jobs/s
  *   BENCH_MONGO_LIGHT_WINDOW_MS   --light-window  10000
  *   BENCH_MONGO_BUDGET_S          --budget        720    no phase starts after this (s)
@@ -74,6 +75,8 @@ import {
   perJob,
   serverInfo,
   serverFloor,
+  concurrentFloor,
+  type ConcurrentFloor,
   sumCounts,
   until,
   emptyResult,
@@ -127,6 +130,7 @@ const CONC_WORK = numSetting('conc-work', 'BENCH_MONGO_CONC_WORK_MS', 12_000);
 const CONC_DEADLINE = numSetting('conc-deadline', 'BENCH_MONGO_CONC_DEADLINE_MS', 30_000);
 // bench/benches.ts kills the benchmark after 15 minutes: past this, no new phase starts.
 const BUDGET_S = numSetting('budget', 'BENCH_MONGO_BUDGET_S', 720);
+const CONC_FLOOR = process.env['BENCH_MONGO_CONC_FLOOR'] !== '0';
 const CONC_INSTANCES = numSetting('conc-instances', 'BENCH_MONGO_CONC_INSTANCES', 3);
 /** How long the instance processes of a run may take to boot. */
 const BOOT_TIMEOUT = 60_000;
@@ -597,6 +601,8 @@ function showRun(run: RunResult): void {
 // ─── main ──────────────────────────────────────────────────────────────────────────────────────
 
 type Floor = Awaited<ReturnType<typeof serverFloor>> & { serverCpuMsPerJob: number | null };
+/** The concurrent phase's floor, with the server's CPU per job. */
+type ConcFloor = ConcurrentFloor & { serverCpuMsPerJob: number | null };
 
 /** When the run must stop starting phases (see BENCH_MONGO_BUDGET_S); set by main. */
 let budgetEndsAt = Number.POSITIVE_INFINITY;
@@ -667,6 +673,7 @@ async function main(): Promise<void> {
   const runs: RunResult[] = [];
   const saturated: RunResult[] = [];
   const concurrent: ConcurrentResult[] = [];
+  const concFloors: ConcFloor[] = [];
   const light: RunResult[] = [];
   try {
     if (PHASES.has('rt')) {
@@ -738,6 +745,25 @@ async function main(): Promise<void> {
         const lease = CONC_LEASE[Math.min(i, CONC_LEASE.length - 1)] ?? 'default';
         const leaseMs = lease === 'default' ? null : Number(lease);
         banner(`concurrent jobs: ${jobs} × ${r(CONC_WORK / 1000, 1)} s on ${CONC_INSTANCES} processes, leaseMs ${lease}, deadline ${r(CONC_DEADLINE / 1000, 0)} s after the slot`);
+        if (CONC_FLOOR) {
+          // The server's own floor for this phase: the same claims, inserts and ends as bare calls.
+          const measured = await phase(`concurrent floor ${jobs}`, phaseErrors, async () => {
+            const floorDb = client.db(dbName(`conc_floor_${jobs}`));
+            const cpu0 = serverCpu!.sample();
+            const f = await concurrentFloor(floorDb, jobs, CONC_WORK, CONC_INSTANCES);
+            const cpu = ServerCpu.delta(cpu0, serverCpu!.sample()).totalMs;
+            await floorDb.dropDatabase().catch(() => undefined);
+            return { ...f, serverCpuMsPerJob: cpu === null ? null : cpu / jobs };
+          });
+          if (measured) {
+            concFloors.push(measured);
+            console.log(
+              `floor (bare claim + insert + end of shaped documents, one process): slot → last end ${r(measured.lastDoneMs / 1000, 1)} s, ` +
+                `start p50 / p99 ${r(measured.startLateness.p50, 0)} / ${r(measured.startLateness.p99, 0)} ms, end p50 / p99 ${r(measured.endMs.p50, 0)} / ${r(measured.endMs.p99, 0)} ms, ` +
+                `server CPU ${measured.serverCpuMsPerJob === null ? 'n/a' : `${r(measured.serverCpuMsPerJob, 2)} ms/job`}`,
+            );
+          }
+        }
         for (const system of WITH_AGENDA ? (['ours', 'agenda'] as const) : (['ours'] as const)) {
           const run = await phase(`concurrent ${system} ${jobs}`, phaseErrors, () =>
             concurrentRun(client, URI, system, { jobs, instances: CONC_INSTANCES, workMs: CONC_WORK, leaseMs, deadlineMs: CONC_DEADLINE }, serverCpu!),
@@ -768,10 +794,10 @@ async function main(): Promise<void> {
 
   const totalS = (Date.now() - began) / 1000;
   console.log(`\n(mongo benchmark: ${r(totalS, 0)} s; load average now ${loadavg().map((x) => r(x, 1)).join(' ')})`);
-  console.log(`\n${compactTables(floor, saturated, concurrent, light, floorShaped)}`);
+  console.log(`\n${compactTables(floor, saturated, concurrent, light, floorShaped, concFloors)}`);
   if (phaseErrors.length > 0) console.error(`\n!!! phases that failed: ${phaseErrors.join(' | ')}`);
   if (skippedPhases.length > 0) console.error(`\n! skipped for the time budget (BENCH_MONGO_BUDGET_S=${BUDGET_S}): ${skippedPhases.join(', ')}`);
-  const rows = summaryRows(server, rt, floor, [...runs, ...saturated], concurrent, light, floorShaped);
+  const rows = summaryRows(server, rt, floor, [...runs, ...saturated], concurrent, light, floorShaped, concFloors);
   const data = {
     server,
     uri: URI.replace(/\/\/[^@/]*@/, '//***@'),
@@ -832,7 +858,7 @@ function agendaTwin(runs: RunResult[], ours: RunResult): RunResult | undefined {
 }
 
 /** The compact tables printed at the end (the figures docs/performance.md records). */
-function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null = null): string {
+function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null, concFloors: ConcFloor[]): string {
   const out: string[] = [];
   const rateRows = [...saturated, ...light].map((x) => {
     const twin = x.system === 'ours' ? agendaTwin([...saturated, ...light], x) : undefined;
@@ -868,12 +894,15 @@ function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: 
       fmt(x.commandsPerJob, 2),
       fmt(x.serverCpuMsPerJob, 2),
     ]);
+    for (const f of concFloors) {
+      rows.unshift(['floor', String(f.jobs), '-', '-', '-', `${r(f.lastDoneMs / 1000, 1)} s`, `${fmt(f.startLateness.p50, 0)} / ${fmt(f.startLateness.p99, 0)}`, fmt(f.jobs / (f.lastDoneMs / 1000), 1), '-', fmt(f.serverCpuMsPerJob, 2)]);
+    }
     out.push(textTable(['concurrent', 'jobs', 'leaseMs', 'lease:lost', 'double runs', 'slot → last done', 'start late p50 / p99 ms', 'jobs/s', 'cmds/job', 'server CPU ms/job'], rows));
   }
   return out.join('\n\n');
 }
 
-function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floor | null, runs: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null): SummaryRow[] {
+function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floor | null, runs: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null, concFloors: ConcFloor[]): SummaryRow[] {
   const where = server.kind === 'FerretDB' ? `FerretDB ${server.ferretdbVersion}${server.backend ? ` ${server.backend}` : ''}` : `MongoDB ${server.version}`;
   const rows: SummaryRow[] = [];
   const row = (metric: string, value: string, baseline: string, ratio: string, target: string, met: boolean | null): void => {
@@ -940,10 +969,11 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floo
     const last = x.lastFinishMs === null ? `${x.unfinished} unfinished at ${r(x.endedAfterMs / 1000, 0)} s` : `last done ${r(x.lastFinishMs / 1000, 1)} s`;
     const twinLast = twin ? (twin.lastFinishMs === null ? `${twin.unfinished} unfinished` : `last done ${r(twin.lastFinishMs / 1000, 1)} s`) : '';
     const limit = x.leaseMs !== null ? TARGET_CONC_LAST_MS : null;
+    const cf = concFloors.find((f) => f.jobs === x.requested);
     row(
       `${x.jobs} concurrent ${r(x.workMs / 1000, 0)} s jobs, ${x.instances} processes, leaseMs ${x.leaseMs ?? 'default'}`,
       `${x.leaseLost} lost, ${x.doubleRuns} double, ${last}, start p50/p99 ${r(x.lateness.p50, 0)}/${r(x.lateness.p99, 0)} ms`,
-      twin ? `Agenda: ${twin.doubleRuns} double, ${twinLast}, p50/p99 ${r(twin.lateness.p50, 0)}/${r(twin.lateness.p99, 0)} ms` : '-',
+      [twin ? `Agenda: ${twin.doubleRuns} double, ${twinLast}, p50/p99 ${r(twin.lateness.p50, 0)}/${r(twin.lateness.p99, 0)} ms` : '', cf ? `floor: last end ${r(cf.lastDoneMs / 1000, 1)} s` : ''].filter(Boolean).join('; ') || '-',
       twin && twin.completionsPerSec > 0 ? `${r(x.completionsPerSec / twin.completionsPerSec, 2)}x Agenda jobs/s` : '-',
       `0 lost, 0 double${limit ? `, last <= ${limit / 1000} s` : ''}`,
       x.leaseLost === 0 && x.doubleRuns === 0 && x.unfinished === 0 && (limit === null || (x.lastFinishMs !== null && x.lastFinishMs <= limit)),

@@ -220,8 +220,21 @@ export function perJob(counts: Record<string, number>, n: number): Record<string
  * loops, each doing what one fire does (a conditional findOneAndUpdate on one of `triggers` small
  * documents, an insert into a collection with a unique key, a findOneAndUpdate of that document by
  * `_id`), for `ms`. Returns jobs/s and the latency of one such 3-command chain.
+ *
+ * On a server whose updates scan the collection (FerretDB v1), what an update costs grows with
+ * the documents' size and count: `shaped` documents and a `warmup` (the chains run that long
+ * before the measured `ms`, as a scheduler's phase has its warm-up, so the jobs collection has
+ * grown alike; `atWindowStart` is called when counting starts) make a floor on the same terms as a
+ * saturation phase with `triggers` triggers.
  */
-export async function serverFloor(db: Db, ms: number, workers: number, triggers = 100, shaped = false): Promise<{ jobsPerSec: number; chainMs: Dist; workers: number; shaped: boolean }> {
+export async function serverFloor(
+  db: Db,
+  ms: number,
+  workers: number,
+  triggers = 100,
+  shaped = false,
+  warmup: { ms: number; atWindowStart: () => void } | null = null,
+): Promise<{ jobsPerSec: number; chainMs: Dist; workers: number; shaped: boolean; triggers: number; warmupMs: number }> {
   const t = db.collection<{ _id: string; v: number; nextRunAt: Date }>('floor_triggers');
   const j = db.collection<{ _id: string; key: string; status: string; history: unknown[] }>('floor_jobs');
   await j.createIndex({ key: 1 }, { unique: true });
@@ -236,7 +249,12 @@ export async function serverFloor(db: Db, ms: number, workers: number, triggers 
   const chains: number[] = [];
   let done = 0;
   let seq = 0;
-  const end = Date.now() + ms;
+  // With a warm-up, chains run from now on but count only from its end: the collections have
+  // grown by then as a scheduler's do before its measured window.
+  const warmupMs = warmup?.ms ?? 0;
+  const countFrom = Date.now() + warmupMs;
+  const end = countFrom + ms;
+  const windowTimer = warmup === null ? null : setTimeout(warmup.atWindowStart, warmupMs);
   await Promise.all(
     Array.from({ length: workers }, async (_, w) => {
       for (let k = w; Date.now() < end; k += workers) {
@@ -251,12 +269,14 @@ export async function serverFloor(db: Db, ms: number, workers: number, triggers 
         const entry: Document = shaped ? { status: 'succeeded', at: new Date(), instanceId: INSTANCE, reason: 'attempt 1 succeeded' } : { status: 'succeeded', at: new Date() };
         const ending = { $set: { ...end, status: 'succeeded' }, $push: { history: entry } } as UpdateFilter<{ _id: string; key: string; status: string; history: unknown[] }>;
         await j.findOneAndUpdate({ _id: id, status: 'running' }, ending, { returnDocument: 'after' });
+        if (Date.now() < countFrom) continue;
         chains.push(performance.now() - t0);
         done += 1;
       }
     }),
   );
-  return { jobsPerSec: done / (ms / 1000), chainMs: latenessSummary(chains), workers, shaped };
+  if (windowTimer !== null) clearTimeout(windowTimer);
+  return { jobsPerSec: done / (ms / 1000), chainMs: latenessSummary(chains), workers, shaped, triggers, warmupMs };
 }
 
 /** What the concurrent phase's floor measured (see {@link concurrentFloor}). */

@@ -225,7 +225,8 @@ export function perJob(counts: Record<string, number>, n: number): Record<string
  * the documents' size and count: `shaped` documents and a `warmup` (the chains run that long
  * before the measured `ms`, as a scheduler's phase has its warm-up, so the jobs collection has
  * grown alike; `atWindowStart` is called when counting starts) make a floor on the same terms as a
- * saturation phase with `triggers` triggers.
+ * saturation phase with `triggers` triggers. With `share`, several processes run it on one database
+ * at once (ids prefixed, chains started at `startAt`): the floor of n instance processes.
  */
 export async function serverFloor(
   db: Db,
@@ -234,6 +235,7 @@ export async function serverFloor(
   triggers = 100,
   shaped = false,
   warmup: { ms: number; atWindowStart: () => void } | null = null,
+  share: { prefix: string; startAt: number } | null = null,
 ): Promise<{ jobsPerSec: number; chainMs: Dist; workers: number; shaped: boolean; triggers: number; warmupMs: number }> {
   const t = db.collection<{ _id: string; v: number; nextRunAt: Date }>('floor_triggers');
   const j = db.collection<{ _id: string; key: string; status: string; history: unknown[] }>('floor_jobs');
@@ -244,7 +246,11 @@ export async function serverFloor(
   const at = new Date();
   const triggerFields = shaped ? shapedTrigger(at) : {};
   const jobFields = shaped ? shapedJob(at) : {};
-  await t.insertMany(Array.from({ length: triggers }, (_, i) => ({ _id: `t-${i}`, v: 0, nextRunAt: new Date(), ...triggerFields })));
+  // Shared with other processes (`share`): ids of its own in the same collections, and the chains
+  // start at one instant in every process.
+  const prefix = share?.prefix ?? '';
+  await t.insertMany(Array.from({ length: triggers }, (_, i) => ({ _id: `${prefix}t-${i}`, v: 0, nextRunAt: new Date(), ...triggerFields })));
+  if (share !== null) await until(share.startAt);
   const version = new Array<number>(triggers).fill(0);
   const chains: number[] = [];
   let done = 0;
@@ -260,9 +266,9 @@ export async function serverFloor(
       for (let k = w; Date.now() < end; k += workers) {
         const i = k % triggers;
         const t0 = performance.now();
-        const claimed = await t.findOneAndUpdate({ _id: `t-${i}`, v: version[i]! }, { $set: { nextRunAt: new Date() }, $inc: { v: 1 } }, { returnDocument: 'after' });
+        const claimed = await t.findOneAndUpdate({ _id: `${prefix}t-${i}`, v: version[i]! }, { $set: { nextRunAt: new Date() }, $inc: { v: 1 } }, { returnDocument: 'after' });
         version[i] = claimed?.v ?? version[i]! + 1;
-        const id = `j-${seq++}`;
+        const id = `${prefix}j-${seq++}`;
         const job = { ...jobFields, _id: id, key: `k-${id}`, status: 'running', history: [...(shaped ? SHAPED_HISTORY : []), { status: 'running', at: new Date() }] };
         await j.insertOne(job);
         const end = shaped ? { finishedAt: new Date(), lease: null } : {};

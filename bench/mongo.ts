@@ -16,7 +16,9 @@
  *              chains in parallel, no scheduler (with the server's CPU per chain); then the same
  *              calls on documents shaped as the scheduler's (every field, same sizes), with as many
  *              triggers as the top saturation phase, counted over its window after its warm-up, so
- *              that the collections an update scans on FerretDB have the sizes they have for ours.
+ *              that the collections an update scans on FerretDB have the sizes they have for ours;
+ *              and that shaped floor from 1 and from 4 processes at once (chains and triggers
+ *              divided among them, one database): what more processes cost the host by themselves.
  *  saturation  Offered `BENCH_MONGO_SATURATE` (120,600) jobs/s on `BENCH_MONGO_SAT_INSTANCES` (1,4)
  *              instances (separate processes, one database): that many `every: 1 s` triggers with
  *              phases spread over the second, no-op handlers; ours and Agenda alternating. Over a
@@ -603,6 +605,11 @@ function showRun(run: RunResult): void {
 // ─── main ──────────────────────────────────────────────────────────────────────────────────────
 
 type Floor = Awaited<ReturnType<typeof serverFloor>> & { serverCpuMsPerJob: number | null };
+/** The shaped floor run from `processes` processes at once (their jobs/s summed). */
+interface ProcessFloor {
+  processes: number;
+  jobsPerSec: number;
+}
 /** The concurrent phase's floor, with the server's CPU per job. */
 type ConcFloor = ConcurrentFloor & { serverCpuMsPerJob: number | null };
 
@@ -676,6 +683,7 @@ async function main(): Promise<void> {
   const saturated: RunResult[] = [];
   const concurrent: ConcurrentResult[] = [];
   const concFloors: ConcFloor[] = [];
+  const floorByProcesses: ProcessFloor[] = [];
   const light: RunResult[] = [];
   try {
     if (PHASES.has('rt')) {
@@ -707,6 +715,25 @@ async function main(): Promise<void> {
       // The same calls on documents as big as the scheduler's (see serverFloor): what the server
       // costs per job for our documents, apart from what the engine adds.
       floorShaped = await measureFloor(true);
+      // The shaped floor again from 1 and from n processes (the chains and triggers divided among
+      // them, one database): what more processes cost this host with no scheduler in them.
+      const top = Math.max(100, ...SATURATE);
+      for (const processes of [1, Math.max(...SAT_INSTANCES)]) {
+        const measured = await phase(`floor ×${processes} processes`, phaseErrors, async () => {
+          const name = dbName(`floor_procs_${processes}`);
+          const startAt = Date.now() + 4000;
+          const share = (i: number): string[] => ['--child', 'floor', '--db', name, '--prefix', `p${i}`, '--start-at', String(startAt), '--warmup', String(WARMUP), '--ms', String(WINDOW),
+            '--workers', String(Math.max(1, Math.round(FLOOR_WORKERS / processes))), '--triggers', String(Math.ceil(top / processes))];
+          const outs = await Promise.all(Array.from({ length: processes }, (_, i) => runNode('mongo.ts', share(i), { timeoutMs: 60_000 + WARMUP + WINDOW })));
+          await client.db(name).dropDatabase().catch(() => undefined);
+          return { processes, jobsPerSec: outs.reduce((sum, out) => sum + resultOf<{ jobsPerSec: number }>(out).jobsPerSec, 0) };
+        });
+        if (measured) floorByProcesses.push(measured);
+      }
+      if (floorByProcesses.length === 2) {
+        const [one, many] = floorByProcesses as [ProcessFloor, ProcessFloor];
+        console.log(`server floor, shaped, from ${one.processes} process: ${r(one.jobsPerSec, 0)} jobs/s; from ${many.processes} processes: ${r(many.jobsPerSec, 0)} jobs/s (${fmt(many.jobsPerSec / one.jobsPerSec, 2)}x)`);
+      }
       for (const f of [floor, floorShaped]) {
         if (!f) continue;
         console.log(
@@ -803,7 +830,7 @@ async function main(): Promise<void> {
   console.log(`\n${compactTables(floor, saturated, concurrent, light, floorShaped, concFloors)}`);
   if (phaseErrors.length > 0) console.error(`\n!!! phases that failed: ${phaseErrors.join(' | ')}`);
   if (skippedPhases.length > 0) console.error(`\n! skipped for the time budget (BENCH_MONGO_BUDGET_S=${BUDGET_S}): ${skippedPhases.join(', ')}`);
-  const rows = summaryRows(server, rt, floor, [...runs, ...saturated], concurrent, light, floorShaped, concFloors);
+  const rows = summaryRows(server, rt, floor, [...runs, ...saturated], concurrent, light, floorShaped, concFloors, floorByProcesses);
   const data = {
     server,
     uri: URI.replace(/\/\/[^@/]*@/, '//***@'),
@@ -828,6 +855,8 @@ async function main(): Promise<void> {
     loadAverage: loadavg(),
     floor,
     floorShaped,
+    floorByProcesses,
+    concurrentFloors: concFloors,
     roundTrips: rt ? { ...rt, perJobByCommand: perJob(rt.fireByCommand, rt.jobsFired), perJobByMethod: perJob(rt.fireByMethod, rt.jobsFired) } : null,
     runs,
     saturated,
@@ -908,7 +937,7 @@ function compactTables(floor: Floor | null, saturated: RunResult[], concurrent: 
   return out.join('\n\n');
 }
 
-function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floor | null, runs: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null, concFloors: ConcFloor[]): SummaryRow[] {
+function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floor | null, runs: RunResult[], concurrent: ConcurrentResult[], light: RunResult[], floorShaped: Floor | null, concFloors: ConcFloor[], floorByProcesses: ProcessFloor[]): SummaryRow[] {
   const where = server.kind === 'FerretDB' ? `FerretDB ${server.ferretdbVersion}${server.backend ? ` ${server.backend}` : ''}` : `MongoDB ${server.version}`;
   const rows: SummaryRow[] = [];
   const row = (metric: string, value: string, baseline: string, ratio: string, target: string, met: boolean | null): void => {
@@ -944,7 +973,10 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floo
   for (const many of ours.filter((x) => x.instances > 1)) {
     const one = ours.find((x) => x.instances === 1 && x.offeredPerSec === many.offeredPerSec);
     if (!one) continue;
-    row(`jobs/s ${many.instances} inst. / 1 inst., offered ${r(many.offeredPerSec, 0)}/s`, `${r(many.jobsPerSec, 0)} / ${r(one.jobsPerSec, 0)}`, '-', `${fmt(many.jobsPerSec / one.jobsPerSec, 2)}x`, `>= ${TARGET_SCALE_RATIO}x`, many.jobsPerSec / one.jobsPerSec >= TARGET_SCALE_RATIO);
+    const pf = floorByProcesses.find((f) => f.processes === many.instances);
+    const pf1 = floorByProcesses.find((f) => f.processes === 1);
+    const floorScale = pf && pf1 ? `floor ${pf.processes} proc. / 1: ${fmt(pf.jobsPerSec / pf1.jobsPerSec, 2)}x` : '-';
+    row(`jobs/s ${many.instances} inst. / 1 inst., offered ${r(many.offeredPerSec, 0)}/s`, `${r(many.jobsPerSec, 0)} / ${r(one.jobsPerSec, 0)}`, floorScale, `${fmt(many.jobsPerSec / one.jobsPerSec, 2)}x`, `>= ${TARGET_SCALE_RATIO}x`, many.jobsPerSec / one.jobsPerSec >= TARGET_SCALE_RATIO);
   }
   const agendaRuns = runs.filter((x) => x.system === 'agenda');
   if (ours.length > 0 && agendaRuns.length > 0) {
@@ -1003,8 +1035,23 @@ function summaryRows(server: ServerInfo, rt: RoundTripResult | null, floor: Floo
   return rows;
 }
 
+/** One process of the floor of n processes: its share of the chains on the shared database. */
+async function floorChild(): Promise<void> {
+  const client = new MongoClient(URI);
+  await client.connect();
+  try {
+    const db = client.db(arg('db'));
+    const share = { prefix: `${arg('prefix')!}-`, startAt: numArg('start-at', Date.now()) };
+    const warmup = { ms: numArg('warmup', 0), atWindowStart: () => undefined };
+    report(await serverFloor(db, numArg('ms', 3000), numArg('workers', 2), numArg('triggers', 100), true, warmup, share));
+  } finally {
+    await client.close();
+  }
+}
+
 const childKind = arg('child');
-if (childKind === 'roundtrips') await roundTripChild();
+if (childKind === 'floor') await floorChild();
+else if (childKind === 'roundtrips') await roundTripChild();
 else if (childKind === 'ours') await oursChild();
 else if (childKind === 'agenda') await agendaChild();
 else await main();

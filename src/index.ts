@@ -27,6 +27,8 @@ export type * from './types.js';
 // The vocabularies as values (frozen), for a caller's own validation, CLI choices or UI.
 export { JOB_STATUSES, FINAL_JOB_STATUSES, TRIGGER_STATUSES, isFinalJobStatus } from './types.js';
 export { LEASE_LOST_REASONS } from './events.js';
+// For a store of one's own that filters `findDue` on its caller's ownership buckets.
+export { OWNERSHIP_BUCKETS, triggerBucket } from './util/ownership-bucket.js';
 export type {
   TriggerStore,
   JobStore,

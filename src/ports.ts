@@ -74,8 +74,12 @@ export interface TriggerStore {
    * handler they have registered; `after` lets a poll fetch only the newly entered part of its
    * look-ahead window. A trigger for which `held(id, version)` answers `true` may be left out
    * (the caller holds that very version already); a store that gains nothing by it may ignore it.
+   * With `buckets`, the caller wants only the triggers whose ownership bucket
+   * (`triggerBucket(id)`, util/ownership-bucket.ts) is in the list (its own share of the cluster's):
+   * a store must return every due trigger in them and may return others too (the caller keeps its
+   * own), so a store that cannot filter on it may ignore it.
    */
-  findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean): Promise<Trigger[]>;
+  findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean, buckets?: readonly number[]): Promise<Trigger[]>;
   /**
    * The compare-and-set that makes a slot fire once: if the trigger is `active`, its `nextRunAt`
    * equals `slot` and its `version` equals `expectedVersion`, apply `update`, increment the version

@@ -2,10 +2,12 @@
  * Which live instance fires which trigger's slots. Every instance holds an expiring lock
  * `member:<instanceId>`, renewed on each poll, whose owner field names the instance and the
  * handlers it has registered, and reads who else holds one; a trigger belongs to the member that
- * ranks first for it by rendezvous hashing (highest hash of member and trigger id) among the
- * members that have the trigger's handler (services sharing a database register different
- * handlers). Every member computes the same owner from the same list, and when a member joins or
- * leaves only the triggers it wins or held change hands.
+ * ranks first for the trigger's ownership bucket (util/ownership-bucket.ts) by rendezvous hashing
+ * (highest hash of member and bucket) among the members that have the trigger's handler (services
+ * sharing a database register different handlers). Every member computes the same owner from the
+ * same list, and when a member joins or leaves only the buckets it wins or held change hands.
+ * Where every member has the handlers asked for, an instance's own triggers are its own buckets
+ * (`ownBuckets`), which a store can filter on: each poll then reads its own share only.
  *
  * Ownership is an optimisation, never a guarantee: the slot claim (compare-and-set) and the job
  * key still make every slot fire once. It spares the n-1 losing claims per slot that n instances
@@ -13,6 +15,7 @@
  * trigger (they race, as before).
  */
 import type { Lease, LockManager } from '../ports.js';
+import { OWNERSHIP_BUCKETS, triggerBucket } from '../util/ownership-bucket.js';
 
 const MEMBER_PREFIX = 'member:';
 
@@ -31,6 +34,8 @@ export class Membership {
   #lease: Lease | null = null;
   #members: Member[] = [];
   #signature = '';
+  /** `ownBuckets` with every member eligible, made once per member list. */
+  #ownBuckets: number[] | null = null;
 
   /** @param handlers this instance's handler names (read at every refresh: they may change) */
   constructor(locks: LockManager, instanceId: string, ttlMs: number, handlers: () => string[]) {
@@ -75,6 +80,7 @@ export class Membership {
     const members = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const signature = members.map((m) => `${m.id}\u0000${m.handlers === null ? '*' : [...m.handlers].join(',')}`).join('\n');
     const changed = signature !== this.#signature;
+    if (changed) this.#ownBuckets = null;
     this.#members = members;
     this.#signature = signature;
     return changed;
@@ -86,17 +92,24 @@ export class Membership {
    */
   owns(triggerId: string, handler: string): boolean {
     if (this.#members.length <= 1) return true;
-    let best = '';
-    let bestScore = -1;
-    for (const member of this.#members) {
-      if (member.handlers !== null && !member.handlers.has(handler)) continue;
-      const score = rendezvousScore(member.id, triggerId);
-      if (score > bestScore || (score === bestScore && member.id < best)) {
-        best = member.id;
-        bestScore = score;
-      }
-    }
+    const best = bucketOwner(this.#members, triggerBucket(triggerId), (member) => member.handlers === null || member.handlers.has(handler));
     return best === '' || best === this.#instanceId;
+  }
+
+  /**
+   * The ownership buckets whose triggers of these handlers are this instance's, when every live
+   * member has all of them (then one set serves them all); `null` when that set would not say it
+   * all: this instance is alone (it owns everything), or some member lacks one of the handlers.
+   */
+  ownBuckets(handlers: readonly string[]): number[] | null {
+    if (this.#members.length <= 1) return null;
+    if (!this.#members.every((member) => member.handlers === null || handlers.every((name) => member.handlers!.has(name)))) return null;
+    if (this.#ownBuckets === null) {
+      const own: number[] = [];
+      for (let bucket = 0; bucket < OWNERSHIP_BUCKETS; bucket++) if (bucketOwner(this.#members, bucket, () => true) === this.#instanceId) own.push(bucket);
+      this.#ownBuckets = own;
+    }
+    return this.#ownBuckets;
   }
 
   /**
@@ -121,6 +134,7 @@ export class Membership {
     this.#lease = null;
     this.#members = [];
     this.#signature = '';
+    this.#ownBuckets = null;
     if (lease) await this.#locks.release(lease);
   }
 }
@@ -138,12 +152,36 @@ function parseOwner(owner: string): Member {
   return { id: owner, handlers: null };
 }
 
-/** 32-bit FNV-1a of `member`, a separator and `triggerId`. */
-export function rendezvousScore(member: string, triggerId: string): number {
+/** The id of the best-ranked eligible member for a bucket (`''` when none is eligible). */
+function bucketOwner(members: readonly Member[], bucket: number, eligible: (member: Member) => boolean): string {
+  const key = String(bucket);
+  let best = '';
+  let bestScore = -1;
+  for (const member of members) {
+    if (!eligible(member)) continue;
+    const score = rendezvousScore(member.id, key);
+    if (score > bestScore || (score === bestScore && member.id < best)) {
+      best = member.id;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/**
+ * The member that fires a trigger's slots among `members` (instance ids, each with every handler):
+ * what every instance computes, for tests and tools that need to know it ahead.
+ */
+export function ownerOf(members: readonly string[], triggerId: string): string {
+  return bucketOwner(members.map((id) => ({ id, handlers: null })), triggerBucket(triggerId), () => true);
+}
+
+/** 32-bit FNV-1a of `member`, a separator and `key` (an ownership bucket's number). */
+export function rendezvousScore(member: string, key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < member.length; i++) hash = Math.imul(hash ^ member.charCodeAt(i), 0x01000193);
   hash = Math.imul(hash ^ 0, 0x01000193);
-  for (let i = 0; i < triggerId.length; i++) hash = Math.imul(hash ^ triggerId.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   // FNV's low bits mix poorly for short inputs: finish with a murmur3-style avalanche.
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);

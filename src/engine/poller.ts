@@ -165,7 +165,10 @@ export class Poller {
     const changed = await this.#triggersChanged();
     const full = this.#polledUntil === null || this.#pollsSinceFull >= fullEvery || changed;
     const after = full || this.#polledUntil === null ? undefined : new Date(this.#polledUntil);
-    const due = await o.triggerStore.findDue(new Date(until), o.pollBatchSize, handlers, after, timeline.holds);
+    // Under rendezvous ownership, only this instance's share of the cluster's triggers (where the
+    // store can filter on it): the poll's cost follows the work, not the work times the members.
+    const own = o.ownership === 'rendezvous' ? (this.#p.membership.ownBuckets(handlers) ?? undefined) : undefined;
+    const due = await o.triggerStore.findDue(new Date(until), o.pollBatchSize, handlers, after, timeline.holds, own);
     for (let i = 0; i < due.length; i++) {
       // A big answer is queued in chunks, letting due timers fire in between.
       if (i > 0 && i % ENQUEUE_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));

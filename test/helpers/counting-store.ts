@@ -15,9 +15,9 @@ export class CountingTriggerStore extends MemoryTriggerStore {
   /** `until` minus the clock's time, of every `findDue` call in ms (negative: it asked for overdue slots only). */
   readonly dueAhead: number[] = [];
 
-  override async findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean): Promise<Trigger[]> {
+  override async findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean, buckets?: readonly number[]): Promise<Trigger[]> {
     if (this.clock) this.dueAhead.push(until.getTime() - this.clock.now());
-    return super.findDue(until, limit, handlers, after, held);
+    return super.findDue(until, limit, handlers, after, held, buckets);
   }
 
   override async claimSlot(id: string, slot: Date, expectedVersion: number, update: SlotClaimUpdate): Promise<Trigger | null> {

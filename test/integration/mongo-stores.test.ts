@@ -10,6 +10,7 @@ import type { ClaimPendingOptions } from '../../src/ports.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import type { Job, Trigger } from '../../src/types.js';
 import { makeJob, makeTrigger } from '../../src/testing/fixtures.js';
+import { triggerBucket } from '../../src/util/ownership-bucket.js';
 import { detectCapabilities, stopSharedMongo, withTestDb, type MongoCapabilities, type TestDb } from '../helpers/mongo.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -576,7 +577,7 @@ describe('createMongoBackend', () => {
       expect(collection.startsWith(prefix)).toBe(true);
       if (expected.length > 0) expect(await names(collection)).toEqual(expect.arrayContaining(expected));
     }
-    expect(first.indexes[`${prefix}triggers`]).toEqual(['due', 'event', 'after', 'tags']);
+    expect(first.indexes[`${prefix}triggers`]).toEqual(['due_owned', 'event', 'after', 'tags']);
     expect(first.indexes[`${prefix}jobs`]).toEqual(
       expect.arrayContaining(['key_unique', 'claim', 'trigger_status', 'trigger_scheduled', 'scheduled', 'lease_expiry', 'finished']),
     );
@@ -613,6 +614,36 @@ describe('createMongoBackend', () => {
     }
   });
 
+  it('ensureIndexes drops the due index that due_owned replaces', async () => {
+    const b = backend();
+    const prefix = `s${prefixes}_`;
+    const triggers = t.db.collection(`${prefix}triggers`);
+    await triggers.createIndex({ status: 1, nextRunAt: 1, handler: 1 }, { name: 'due' });
+    await b.ensureIndexes();
+    const names = (await triggers.listIndexes().toArray()).map((index: Document) => String(index['name']));
+    expect(names).toContain('due_owned');
+    expect(names).not.toContain('due');
+  });
+
+  it('findDue with buckets reads the triggers of those buckets and those stored without one', async () => {
+    const b = backend();
+    await b.ensureIndexes();
+    const prefix = `s${prefixes}_`;
+    const ids = Array.from({ length: 30 }, (_, i) => `o${i}`);
+    for (const [i, id] of ids.entries()) await b.triggerStore.insert(trigger({ id, nextRunAt: at(100 + i) }));
+    const triggers = t.db.collection<{ _id: string; bucket?: number }>(`${prefix}triggers`);
+    // Every document carries its bucket, and an older one without it is read by every poll.
+    for (const id of ids) expect((await triggers.findOne({ _id: id }))?.bucket).toBe(triggerBucket(id));
+    await triggers.updateOne({ _id: 'o1' }, { $unset: { bucket: '' } });
+    const mine = [triggerBucket('o0'), triggerBucket('o2')];
+    const due = (await b.triggerStore.findDue(at(10_000), 100, ['h'], undefined, undefined, mine)).map((x) => x.id);
+    expect(due).toEqual(ids.filter((id) => id === 'o1' || mine.includes(triggerBucket(id))));
+    // A replacement writes the bucket again.
+    const o1 = (await b.triggerStore.get('o1'))!;
+    expect(await b.triggerStore.replace({ ...o1, name: 'renamed' }, o1.version)).toBe(true);
+    expect((await triggers.findOne({ _id: 'o1' }))?.bucket).toBe(triggerBucket('o1'));
+  });
+
   it('the due-trigger query is served by an index where the plan says so', async () => {
     // Every server this suite runs on (MongoDB, FerretDB) has explain; fail loudly if one does not.
     expect(caps.explain, 'the server answers explain').toBe(true);
@@ -631,7 +662,7 @@ describe('createMongoBackend', () => {
       // MongoDB: an index scan on the `due` index, and no in-memory sort.
       const text = JSON.stringify(planner['winningPlan']);
       expect(text).toContain('IXSCAN');
-      expect(text).toContain('"indexName":"due"');
+      expect(text).toContain('"indexName":"due_owned"');
       expect(text).not.toContain('"stage":"SORT"');
     } else if (caps.filterPushdown) {
       // FerretDB v1 (PostgreSQL): PostgreSQL's plan; the equality on `status` is pushed down, the
@@ -648,7 +679,7 @@ describe('createMongoBackend', () => {
     if (planner['winningPlan'] === undefined) {
       // FerretDB: the index exists for when a backend uses it.
       const names = (await t.db.collection(`${prefix}triggers`).listIndexes().toArray()).map((index: Document) => index['name'] as unknown);
-      expect(names).toContain('due');
+      expect(names).toContain('due_owned');
     }
     expect((await b.triggerStore.findDue(at(5000), 10, ['h'])).map((x) => x.id)).toEqual(['t1', 't2', 't4', 't5']);
   });

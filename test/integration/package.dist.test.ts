@@ -253,9 +253,9 @@ const EXPORTS: Record<'.' | './mongo' | './http', string[]> = {
     'InvalidTriggerConfigError', 'JOB_STATUSES', 'JobNotFoundError', 'JobNotRetryableError', 'JobTimeoutError',
     'LEASE_LOST_REASONS', 'MAX_PAYLOAD_BYTES', 'MAX_TIMER_DELAY_MS', 'MIN_EVERY_MS', 'ManualClock', 'MemoryJobStore',
     'MemoryLockManager', 'MemoryTriggerStore', 'MongoJobStore', 'MongoLockManager', 'MongoTriggerStore',
-    'PermanentJobError', 'PreviewBudgetError', 'Scheduler', 'SchedulerError', 'SchedulerStoppedError', 'StoreError',
+    'OWNERSHIP_BUCKETS', 'PermanentJobError', 'PreviewBudgetError', 'Scheduler', 'SchedulerError', 'SchedulerStoppedError', 'StoreError',
     'SystemClock', 'TRIGGER_STATUSES', 'TriggerNotFoundError', 'WorkerPoolJobRunner', 'consoleLogger',
-    'createMongoBackend', 'isFinalJobStatus', 'nextFireTimes', 'retryOfKey', 'silentLogger',
+    'createMongoBackend', 'isFinalJobStatus', 'nextFireTimes', 'retryOfKey', 'silentLogger', 'triggerBucket',
   ],
   './mongo': [
     'DEFAULT_COLLECTION_PREFIX', 'MongoInstanceLeases', 'MongoJobStore', 'MongoLockManager', 'MongoTriggerStore',

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { rendezvousScore } from '../../src/engine/membership.js';
+import { ownerOf as ownerAmong } from '../../src/engine/membership.js';
 import { Scheduler } from '../../src/index.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import { detectCapabilities, stopSharedMongo, withTestDb, type TestDb } from '../helpers/mongo.js';
@@ -67,8 +67,7 @@ function triggerIds(): string[] {
  * five triggers and three processes, one process would otherwise own none about a third of the time.
  */
 function coveringTriggerIds(instanceIds: string[]): string[] {
-  const ownerOf = (id: string): string =>
-    instanceIds.reduce((best, member) => (rendezvousScore(member, id) > rendezvousScore(best, id) ? member : best), instanceIds[0]!);
+  const ownerOf = (id: string): string => ownerAmong(instanceIds, id);
   const chosen: string[] = [];
   const owned = new Set<string>();
   for (let k = 1; chosen.length < TRIGGERS; k++) {

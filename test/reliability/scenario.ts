@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { rendezvousScore } from '../../src/engine/membership.js';
+import { ownerOf } from '../../src/engine/membership.js';
 import { Scheduler } from '../../src/index.js';
 import { createMongoBackend, type MongoBackend } from '../../src/stores/mongo/index.js';
 import { seededRandom } from '../helpers/random.js';
@@ -87,11 +87,6 @@ export function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
-
-/** The owner of a trigger under rendezvous hashing over `members`. */
-function ownerOf(members: string[], id: string): string {
-  return members.reduce((best, member) => (rendezvousScore(member, id) > rendezvousScore(best, id) ? member : best), members[0]!);
 }
 
 /** `count` ids `t1, t2, …` (some skipped) such that every member owns at least `min` of them. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Membership, rendezvousScore } from '../../src/engine/membership.js';
+import { Membership, ownerOf, rendezvousScore } from '../../src/engine/membership.js';
+import { OWNERSHIP_BUCKETS, triggerBucket } from '../../src/util/ownership-bucket.js';
 import type { LockManager } from '../../src/ports.js';
 import { MemoryLockManager } from '../../src/stores/memory/index.js';
 
@@ -61,6 +62,39 @@ describe('Membership', () => {
     expect(await b!.refresh(new Date(T0 + 10))).toBe(true);
     expect(await a!.refresh(new Date(T0 + 11))).toBe(true);
     expect(ids.some((id) => b!.owns(id, 'report'))).toBe(true);
+  });
+
+  it('shares the ownership buckets: disjoint, all covered, and what owns() says', async () => {
+    const all = await members(new MemoryLockManager(), ['a', 'b', 'c'], T0);
+    const sets = all.map((m) => m.ownBuckets(['h']));
+    for (const set of sets) expect(set).not.toBeNull();
+    const seen = sets.flatMap((set) => set!);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort((x, y) => x - y)).toEqual(Array.from({ length: OWNERSHIP_BUCKETS }, (_, i) => i));
+    for (const set of sets) expect(set!.length).toBeGreaterThan(OWNERSHIP_BUCKETS * 0.25);
+    for (const id of ids.slice(0, 500)) {
+      for (const [k, member] of all.entries()) expect(member.owns(id, 'h')).toBe(sets[k]!.includes(triggerBucket(id)));
+      expect(['a', 'b', 'c'][all.findIndex((m) => m.owns(id, 'h'))]).toBe(ownerOf(['a', 'b', 'c'], id));
+    }
+  });
+
+  it('has no bucket list alone, or when members have other handlers', async () => {
+    const lockManager = new MemoryLockManager();
+    const [alone] = await members(lockManager, ['a'], T0);
+    expect(alone!.ownBuckets(['h'])).toBeNull();
+    const handlersOf: Record<string, string[]> = { x: ['mail', 'report'], y: ['mail'] };
+    const shared = new MemoryLockManager();
+    const both = Object.keys(handlersOf).map((name) => new Membership(shared, name, 3000, () => handlersOf[name]!));
+    for (const round of [0, 1]) for (const member of both) await member.refresh(new Date(T0 + round));
+    // Both have mail: one list serves it; y lacks report, so x's report triggers are not a bucket list.
+    expect(both[0]!.ownBuckets(['mail'])).not.toBeNull();
+    expect(both[0]!.ownBuckets(['mail', 'report'])).toBeNull();
+    // A member that leaves changes the list.
+    const before = both[0]!.ownBuckets(['mail'])!.length;
+    await both[1]!.leave();
+    await both[0]!.refresh(new Date(T0 + 10));
+    expect(both[0]!.ownBuckets(['mail'])).toBeNull();
+    expect(before).toBeLessThan(OWNERSHIP_BUCKETS);
   });
 
   it('owns everything without a LockManager that lists holders', async () => {

@@ -7,6 +7,7 @@ import type { HandlerCount, SlotClaim, SlotClaimUpdate, TriggerFields, TriggerSt
 import { handlerCounts } from '../stats.js';
 import type { Page, Trigger, TriggerQuery } from '../../types.js';
 import { decodeIdCursor, pageLimit, triggerPage } from '../cursor.js';
+import { triggerBucket } from '../../util/ownership-bucket.js';
 import { DueIndex } from './due-index.js';
 import { fromTriggerRecord, toTriggerRecord, type TriggerRecord } from './trigger-record.js';
 
@@ -115,10 +116,18 @@ export class MemoryTriggerStore implements TriggerStore {
    * thread for milliseconds while slots fall due. A trigger claimed in between is copied as it
    * is then (a newer version, which the engine sorts out like any answer that raced a claim).
    */
-  async findDue(until: Date, limit: number, handlers: string[], after?: Date, held?: (id: string, version: number) => boolean): Promise<Trigger[]> {
+  async findDue(
+    until: Date,
+    limit: number,
+    handlers: string[],
+    after?: Date,
+    held?: (id: string, version: number) => boolean,
+    buckets?: readonly number[],
+  ): Promise<Trigger[]> {
     const bound = until.getTime();
     const lower = after?.getTime() ?? Number.NEGATIVE_INFINITY;
     const wanted = new Set(handlers);
+    const own = buckets === undefined ? null : new Set(buckets);
     const seen = new Set<string>();
     const out: Trigger[] = [];
     let sinceYield = 0;
@@ -137,6 +146,7 @@ export class MemoryTriggerStore implements TriggerStore {
         const trigger = this.#triggers.get(entry.id);
         // Checked again: a claim may have moved it on while the loop turned.
         if (!trigger || !this.#isLive(trigger, entry.at) || !wanted.has(trigger.handler)) continue;
+        if (own !== null && !own.has(triggerBucket(trigger.id))) continue;
         seen.add(entry.id);
         // A full poll re-reads the whole window: what the caller holds unchanged is not copied again.
         if (held?.(trigger.id, trigger.version)) continue;

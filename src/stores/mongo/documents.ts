@@ -9,8 +9,20 @@ import type { Collection, Db } from 'mongodb';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Job, Trigger } from '../../types.js';
 
-/** A trigger as stored in `<prefix>triggers`. */
-export type TriggerDocument = Omit<Trigger, 'id'> & { _id: string };
+/**
+ * A trigger as stored in `<prefix>triggers`. `bucket` is its ownership bucket
+ * (util/ownership-bucket.ts), written with every insert and replacement so that a poll can ask for
+ * its own share; documents written before it existed have none (a query for `null` matches them),
+ * and every poll reads those.
+ */
+export type TriggerDocument = Omit<Trigger, 'id'> & {
+  _id: string;
+  /**
+   * The id's ownership bucket, `triggerBucket(_id)`.
+   * @default absent (a document written before buckets existed; queries for `null` match it)
+   */
+  bucket?: number | null;
+};
 
 /** A job's lease as stored: the fencing token is the job's `fence` field. */
 export interface StoredJobLease {

@@ -30,8 +30,10 @@ interface IndexDefinition {
 /** Every index of the backend. */
 export function indexDefinitions(jobRetentionDays: number): IndexDefinition[] {
   return [
-    // findDue: equality on status, range + sort on nextRunAt; handler is tested on the index key.
-    { collection: 'triggers', key: { status: 1, nextRunAt: 1, handler: 1 }, options: { name: 'due' } },
+    // findDue: equality on status, range + sort on nextRunAt; handler and the ownership bucket are
+    // tested on the index key (an instance's poll reads its own share). Replaces `due` (without
+    // the bucket), which `ensureIndexes` drops.
+    { collection: 'triggers', key: { status: 1, nextRunAt: 1, handler: 1, bucket: 1 }, options: { name: 'due_owned' } },
     // findByEvent / findDependents / dependencyEdges: most triggers have neither, hence sparse.
     { collection: 'triggers', key: { 'schedule.event': 1 }, options: { name: 'event', sparse: true } },
     { collection: 'triggers', key: { 'schedule.after': 1 }, options: { name: 'after', sparse: true } },
@@ -63,13 +65,19 @@ export function indexDefinitions(jobRetentionDays: number): IndexDefinition[] {
   ];
 }
 
+/** Indexes of earlier versions that a current one replaces: dropped by `ensureIndexes`. */
+const REPLACED_INDEXES: ReadonlyArray<{ collection: keyof CollectionNames; name: string }> = [{ collection: 'triggers', name: 'due' }];
+
 // Server error codes met while creating indexes.
 const NOT_IMPLEMENTED = 238; // FerretDB answers this code when it refuses the expireAfterSeconds index option
 const INDEX_OPTIONS_CONFLICT = 85; // same name or key, other options (e.g. a new retention period)
+const INDEX_NOT_FOUND = 27;
+const NAMESPACE_NOT_FOUND = 26;
 
 /**
- * Create every index, idempotently. TTL indexes the server refuses are logged and reported as
- * `ttl: false`; a retention period changed since the last run is applied with `collMod`.
+ * Create every index, idempotently, and drop the ones a current index replaces. TTL indexes the
+ * server refuses are logged and reported as `ttl: false`; a retention period changed since the
+ * last run is applied with `collMod`.
  */
 export async function ensureIndexes(db: Db, names: CollectionNames, jobRetentionDays: number, logger: Logger): Promise<IndexReport> {
   const indexes: Record<string, string[]> = { [names.triggers]: [], [names.jobs]: [], [names.locks]: [], [names.counters]: [] };
@@ -96,6 +104,16 @@ export async function ensureIndexes(db: Db, names: CollectionNames, jobRetention
         continue;
       }
       throw error;
+    }
+  }
+  for (const { collection, name } of REPLACED_INDEXES) {
+    try {
+      await db.collection(names[collection]).dropIndex(name);
+      logger.info({ collection: names[collection], index: name }, 'dropped an index a newer one replaces');
+    } catch (error) {
+      const code = serverErrorCode(error);
+      // Never made (a new database), or dropped by an earlier call.
+      if (code !== INDEX_NOT_FOUND && code !== NAMESPACE_NOT_FOUND) throw error;
     }
   }
   return { indexes, ttl };

@@ -7,12 +7,13 @@
 import { StoreError } from '../../errors.js';
 import type { Job, JsonValue, NormalizedSchedule, Trigger } from '../../types.js';
 import type { HandlerCount } from '../../ports.js';
+import { triggerBucket } from '../../util/ownership-bucket.js';
 import type { JobDocument, TriggerDocument } from './documents.js';
 
-/** A trigger as a document (`id` becomes `_id`). */
+/** A trigger as a document (`id` becomes `_id`; its ownership bucket is added). */
 export function triggerToDocument(trigger: Trigger): TriggerDocument {
   const { id, ...rest } = trigger;
-  return { _id: id, ...rest };
+  return { _id: id, ...rest, bucket: triggerBucket(id) };
 }
 
 /** A document as a trigger. */

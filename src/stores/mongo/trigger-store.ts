@@ -169,14 +169,18 @@ export class MongoTriggerStore implements TriggerStore {
   }
 
   /** @inheritdoc */
-  async findDue(until: Date, limit: number, handlers: string[], after?: Date): Promise<Trigger[]> {
+  async findDue(until: Date, limit: number, handlers: string[], after?: Date, _held?: (id: string, version: number) => boolean, buckets?: readonly number[]): Promise<Trigger[]> {
     const wanted = strings(handlers, 'handlers');
     const bound = date(until, 'until');
     const max = num(limit, 'limit');
     if (wanted.length === 0 || max < 1) return [];
     const range = after === undefined ? { $lte: bound } : { $gt: date(after, 'after'), $lte: bound };
+    const filter: Filter<TriggerDocument> = { status: 'active', nextRunAt: range, handler: { $in: wanted } };
+    // Its own buckets, and the documents written before buckets were (none: `null` matches them);
+    // the `due` index holds the bucket, so the server skips the others' without reading them.
+    if (buckets !== undefined) filter.bucket = { $in: [...buckets.map((b, i) => num(b, `buckets[${i}]`)), null] };
     const docs = await this.#triggers
-      .find({ status: 'active', nextRunAt: range, handler: { $in: wanted } })
+      .find(filter)
       .sort({ nextRunAt: 1 })
       .limit(Math.floor(max))
       .toArray();

@@ -5,6 +5,7 @@
 import { fixtureAt as at, makeTrigger } from '../fixtures.js';
 import type { BackendUnderTest } from '../fixtures.js';
 import type { ContractRunner } from '../runner.js';
+import { OWNERSHIP_BUCKETS, triggerBucket } from '@intellibrowse/scheduler';
 
 /** `TriggerStore` cases, on fresh stores from `fresh`. */
 export function runTriggerStoreContract(fresh: () => Promise<BackendUnderTest>, { describe, it, expect }: ContractRunner): void {
@@ -129,6 +130,22 @@ export function runTriggerStoreContract(fresh: () => Promise<BackendUnderTest>, 
         'mid',
         'late',
       ]);
+    });
+
+    it('findDue with buckets returns every due trigger in those ownership buckets', async () => {
+      const { triggerStore } = await fresh();
+      const ids = Array.from({ length: 40 }, (_, i) => `b${i}`);
+      for (const [i, id] of ids.entries()) await triggerStore.insert(makeTrigger({ id, nextRunAt: at(100 + i) }));
+      // Half the buckets: a store must return every due trigger in them (it may return others).
+      const wanted = Array.from({ length: OWNERSHIP_BUCKETS / 2 }, (_, i) => i * 2);
+      const inWanted = ids.filter((id) => triggerBucket(id) % 2 === 0);
+      expect(inWanted.length).toBeGreaterThan(5);
+      const due = (await triggerStore.findDue(at(10_000), 100, ['h'], undefined, undefined, wanted)).map((t) => t.id);
+      expect(due.filter((id) => inWanted.includes(id))).toEqual(inWanted);
+      // Still earliest first, and none of the ones not due.
+      const times = due.map((id) => ids.indexOf(id));
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+      expect(await triggerStore.findDue(at(50), 100, ['h'], undefined, undefined, wanted)).toEqual([]);
     });
 
     it('changeToken moves on every insert, replacement, update and removal, not on claims or refused writes', async () => {

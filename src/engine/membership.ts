@@ -15,7 +15,7 @@
  * trigger (they race, as before).
  */
 import type { Lease, LockManager } from '../ports.js';
-import { OWNERSHIP_BUCKETS, triggerBucket } from '../util/ownership-bucket.js';
+import { hash32, OWNERSHIP_BUCKETS, triggerBucket } from '../util/ownership-bucket.js';
 
 const MEMBER_PREFIX = 'member:';
 
@@ -176,17 +176,7 @@ export function ownerOf(members: readonly string[], triggerId: string): string {
   return bucketOwner(members.map((id) => ({ id, handlers: null })), triggerBucket(triggerId), () => true);
 }
 
-/** 32-bit FNV-1a of `member`, a separator and `key` (an ownership bucket's number). */
+/** The rendezvous score of a member for a key (an ownership bucket's number): {@link hash32} of both. */
 export function rendezvousScore(member: string, key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < member.length; i++) hash = Math.imul(hash ^ member.charCodeAt(i), 0x01000193);
-  hash = Math.imul(hash ^ 0, 0x01000193);
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  // FNV's low bits mix poorly for short inputs: finish with a murmur3-style avalanche.
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  return hash32(member, key);
 }

@@ -10,15 +10,28 @@
 /** How many buckets the trigger ids fall into. */
 export const OWNERSHIP_BUCKETS = 256;
 
-/** The bucket of a trigger id: 32-bit FNV-1a of the id with a murmur3-style finish, modulo the count. */
+/** The bucket of a trigger id: {@link hash32} of the id, modulo the count. */
 export function triggerBucket(triggerId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < triggerId.length; i++) hash = Math.imul(hash ^ triggerId.charCodeAt(i), 0x01000193);
-  // FNV's low bits mix poorly for short inputs: finish with an avalanche before the modulo.
+  return hash32(triggerId) % OWNERSHIP_BUCKETS;
+}
+
+/**
+ * 32-bit FNV-1a of `first` (and, when given, a 0 and `second`), with a murmur3-style finish: FNV's
+ * low bits mix poorly for short inputs. Also the rendezvous score of a member and a bucket.
+ */
+export function hash32(first: string, second?: string): number {
+  let hash = fnv(0x811c9dc5, first);
+  if (second !== undefined) hash = fnv(Math.imul(hash ^ 0, 0x01000193), second);
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;
   hash = Math.imul(hash, 0xc2b2ae35);
   hash ^= hash >>> 16;
-  return (hash >>> 0) % OWNERSHIP_BUCKETS;
+  return hash >>> 0;
+}
+
+function fnv(seed: number, text: string): number {
+  let hash = seed;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash;
 }

@@ -75,7 +75,7 @@ export interface TriggerStore {
    * look-ahead window. A trigger for which `held(id, version)` answers `true` may be left out
    * (the caller holds that very version already); a store that gains nothing by it may ignore it.
    * With `buckets`, the caller wants only the triggers whose ownership bucket
-   * (`triggerBucket(id)`, util/ownership-bucket.ts) is in the list (its own share of the cluster's):
+   * (`triggerBucket(id)`, exported from the package root) is in the list (its own share of the cluster's):
    * a store must return every due trigger in them and may return others too (the caller keeps its
    * own), so a store that cannot filter on it may ignore it.
    */

@@ -34,7 +34,9 @@ export class Membership {
   #lease: Lease | null = null;
   #members: Member[] = [];
   #signature = '';
-  /** `ownBuckets` with every member eligible, made once per member list. */
+  /** Per bucket, whether it is this instance's with every member eligible; made once per member list. */
+  #mineByBucket: boolean[] | null = null;
+  /** The same as a list of bucket numbers (`ownBuckets`). */
   #ownBuckets: number[] | null = null;
 
   /** @param handlers this instance's handler names (read at every refresh: they may change) */
@@ -80,7 +82,7 @@ export class Membership {
     const members = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const signature = members.map((m) => `${m.id}\u0000${m.handlers === null ? '*' : [...m.handlers].join(',')}`).join('\n');
     const changed = signature !== this.#signature;
-    if (changed) this.#ownBuckets = null;
+    if (changed) this.#forgetBuckets();
     this.#members = members;
     this.#signature = signature;
     return changed;
@@ -92,7 +94,10 @@ export class Membership {
    */
   owns(triggerId: string, handler: string): boolean {
     if (this.#members.length <= 1) return true;
-    const best = bucketOwner(this.#members, triggerBucket(triggerId), (member) => member.handlers === null || member.handlers.has(handler));
+    const bucket = triggerBucket(triggerId);
+    // Every member has the handler (the usual cluster): the bucket table made once per member list.
+    if (this.#allHave(handler)) return this.#mine()[bucket]!;
+    const best = bucketOwner(this.#members, bucket, (member) => member.handlers === null || member.handlers.has(handler));
     return best === '' || best === this.#instanceId;
   }
 
@@ -102,14 +107,30 @@ export class Membership {
    * all: this instance is alone (it owns everything), or some member lacks one of the handlers.
    */
   ownBuckets(handlers: readonly string[]): number[] | null {
-    if (this.#members.length <= 1) return null;
-    if (!this.#members.every((member) => member.handlers === null || handlers.every((name) => member.handlers!.has(name)))) return null;
+    if (this.#members.length <= 1 || !handlers.every((name) => this.#allHave(name))) return null;
     if (this.#ownBuckets === null) {
-      const own: number[] = [];
-      for (let bucket = 0; bucket < OWNERSHIP_BUCKETS; bucket++) if (bucketOwner(this.#members, bucket, () => true) === this.#instanceId) own.push(bucket);
-      this.#ownBuckets = own;
+      const mine = this.#mine();
+      this.#ownBuckets = [];
+      for (let bucket = 0; bucket < OWNERSHIP_BUCKETS; bucket++) if (mine[bucket]) this.#ownBuckets.push(bucket);
     }
     return this.#ownBuckets;
+  }
+
+  /** The member list changed (or this instance left): the bucket tables are made again on next use. */
+  #forgetBuckets(): void {
+    this.#mineByBucket = null;
+    this.#ownBuckets = null;
+  }
+
+  /** Whether every live member has this handler (a member whose lock does not say has them all). */
+  #allHave(handler: string): boolean {
+    return this.#members.every((member) => member.handlers === null || member.handlers.has(handler));
+  }
+
+  /** Per bucket, whether this instance ranks first among all members: made once per member list. */
+  #mine(): boolean[] {
+    this.#mineByBucket ??= Array.from({ length: OWNERSHIP_BUCKETS }, (_, bucket) => bucketOwner(this.#members, bucket, () => true) === this.#instanceId);
+    return this.#mineByBucket;
   }
 
   /**
@@ -134,7 +155,7 @@ export class Membership {
     this.#lease = null;
     this.#members = [];
     this.#signature = '';
-    this.#ownBuckets = null;
+    this.#forgetBuckets();
     if (lease) await this.#locks.release(lease);
   }
 }

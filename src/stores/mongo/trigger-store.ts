@@ -77,10 +77,10 @@ export class MongoTriggerStore implements TriggerStore {
   /** Use `<prefix>triggers` in `db`. Creates nothing: call the backend's `ensureIndexes()` once. */
   constructor(db: Db, options: MongoTriggerStoreOptions = {}) {
     this.#db = db;
-    this.#triggers = openCollection<TriggerDocument>(db, collectionNames(options.collectionPrefix).triggers);
+    const names = collectionNames(options.collectionPrefix);
+    this.#triggers = openCollection<TriggerDocument>(db, names.triggers);
     this.#bulk = bulkUpdatesProbe(db, options.bulkUpdates ?? 'auto');
     this.#idPushdown = idPushdownProbe(db, this.#triggers, options.idPushdown ?? 'auto');
-    const names = collectionNames(options.collectionPrefix);
     this.#changes = new PendingHints(openCollection<SignalDocument>(db, names.signals), () => Promise.resolve(true));
   }
 
@@ -177,7 +177,7 @@ export class MongoTriggerStore implements TriggerStore {
     const range = after === undefined ? { $lte: bound } : { $gt: date(after, 'after'), $lte: bound };
     const filter: Filter<TriggerDocument> = { status: 'active', nextRunAt: range, handler: { $in: wanted } };
     // Its own buckets, and the documents written before buckets were (none: `null` matches them);
-    // the `due` index holds the bucket, so the server skips the others' without reading them.
+    // the `due_owned` index holds the bucket, so the server skips the others' without reading them.
     if (buckets !== undefined) filter.bucket = { $in: [...buckets.map((b, i) => num(b, `buckets[${i}]`)), null] };
     const docs = await this.#triggers
       .find(filter)
